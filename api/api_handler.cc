@@ -1,0 +1,251 @@
+#include "api/api_handler.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "api/envelope.h"
+#include "api/error_mapper.h"
+#include "api/request_builder.h"
+#include "base/crypto.h"
+#include "base/log.h"
+#include "base/version.h"
+#include "core/core.h"
+
+namespace sealbox::api {
+namespace {
+
+HttpResponse JsonResponse(int status, const Json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = DumpJson(body);
+  AddStandardHeaders(r, true);
+  return r;
+}
+
+Json SealStatusJson(const core::SealStatus& st) {
+  Json j = {{"type", "shamir"},
+            {"initialized", st.initialized},
+            {"sealed", st.sealed},
+            {"t", st.t},
+            {"n", st.n},
+            {"progress", st.progress},
+            {"nonce", st.nonce},
+            {"version", kVaultApiVersion},
+            {"build_date", kBuildDate},
+            {"migration", false},
+            {"recovery_seal", false},
+            {"storage_type", st.storage_type}};
+  if (!st.sealed) {
+    j["cluster_name"] = st.cluster_name;
+    j["cluster_id"] = st.cluster_id;
+  }
+  return j;
+}
+
+// Case-insensitive field lookup, as Go's JSON decoding matches struct fields.
+const Json* FindField(const Json& obj, std::string_view name) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    const std::string& k = it.key();
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return &it.value();
+  }
+  return nullptr;
+}
+
+class ApiHandler final : public HttpHandler {
+ public:
+  ApiHandler(core::Core* core, ApiOptions options) : core_(core), options_(options) {
+    limits_.json.max_depth = options.max_json_depth;
+    limits_.json.max_strings = options.max_json_strings;
+  }
+
+  HttpResponse Handle(const HttpRequest& http) override {
+    try {
+      return HandleInner(http);
+    } catch (const std::exception& e) {
+      log::Error(std::string("api: unexpected exception: ") + e.what());
+      return ErrorResponse(500, "internal error");
+    }
+  }
+
+ private:
+  HttpResponse HandleInner(const HttpRequest& http) {
+    if (options_.max_request_size > 0 && http.body.size() > options_.max_request_size)
+      return ErrorResponse(413, "request body too large");
+    auto target = ParseTarget(http.target);
+    if (!target.ok()) return ErrorFromStatus(target.status());
+    if (!target->is_api) return ErrorResponse(404, "");
+
+    // Contract decisions 1 and 2: one namespace; no response wrapping.
+    std::string_view ns = http.Header("x-vault-namespace");
+    if (!ns.empty() && ns != "root" && ns != "root/")
+      return ErrorResponse(400, "namespaces are not supported");
+    if (http.HasHeader("x-vault-wrap-ttl")) return ErrorResponse(400, "response wrapping is not supported");
+
+    const std::string& p = target->path;
+    if (p == "sys/init") return Init(http);
+    if (p == "sys/seal-status") return SealStatus(http);
+    if (p == "sys/unseal") return Unseal(http);
+    if (p == "sys/health") return Health(http, *target);
+    if (p == "sys/leader") return Leader(http);
+    if (p.rfind("sys/wrapping/", 0) == 0) return ErrorResponse(404, "");
+    if (http.method == "HEAD") return ErrorResponse(405, "");
+
+    auto req = BuildRequest(http, *target, limits_);
+    if (!req.ok()) return ErrorFromStatus(req.status());
+    auto resp = core_->HandleRequest(*req);
+    if (!resp.ok()) return ErrorFromStatus(resp.status());
+    return RenderResponse(*req, *resp);
+  }
+
+  HttpResponse Init(const HttpRequest& http) {
+    if (http.method == "GET") return JsonResponse(200, Json{{"initialized", core_->Initialized()}});
+    if (http.method != "PUT" && http.method != "POST") return ErrorResponse(405, "");
+    auto body = ParseBodyObject(http, limits_);
+    if (!body.ok()) return ErrorFromStatus(body.status());
+    core::InitRequest req;
+    for (const char* k : {"recovery_shares", "recovery_threshold", "recovery_pgp_keys"}) {
+      const Json* v = FindField(*body, k);
+      if (v && !v->is_null() && !(v->is_number() && v->get<double>() == 0))
+        return ErrorResponse(400,
+                             "parameters recovery_shares,recovery_threshold,recovery_pgp_keys not applicable to seal "
+                             "type shamir");
+    }
+    const Json* pgp = FindField(*body, "pgp_keys");
+    if (pgp && pgp->is_array() && !pgp->empty()) return ErrorResponse(400, "pgp_keys are not supported");
+    const Json* root_pgp = FindField(*body, "root_token_pgp_key");
+    if (root_pgp && root_pgp->is_string() && !root_pgp->get<std::string>().empty())
+      return ErrorResponse(400, "root_token_pgp_key is not supported");
+    for (auto [name, out] : {std::pair{"secret_shares", &req.secret_shares},
+                             std::pair{"secret_threshold", &req.secret_threshold}}) {
+      const Json* v = FindField(*body, name);
+      if (!v) continue;
+      auto n = JsonToInt(*v);
+      if (!n.ok() || *n < -1 || *n > 100000) return ErrorResponse(400, "error parsing JSON");
+      *out = static_cast<int>(*n);
+    }
+    auto result = core_->Initialize(req);
+    if (!result.ok()) return ErrorFromStatus(result.status());
+    Json keys = Json::array(), keys_b64 = Json::array();
+    for (const auto& s : result->shares) {
+      keys.push_back(crypto::HexEncode(s.view()));
+      keys_b64.push_back(crypto::Base64Encode(s.view()));
+    }
+    return JsonResponse(200, Json{{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", result->root_token}});
+  }
+
+  HttpResponse SealStatus(const HttpRequest& http) {
+    if (http.method != "GET") return ErrorResponse(405, "");
+    return JsonResponse(200, SealStatusJson(core_->GetSealStatus()));
+  }
+
+  HttpResponse Unseal(const HttpRequest& http) {
+    if (http.method != "PUT" && http.method != "POST") return ErrorResponse(405, "");
+    auto body = ParseBodyObject(http, limits_);
+    if (!body.ok()) return ErrorFromStatus(body.status());
+    if (!core_->Initialized()) return ErrorResponse(400, "Vault is not initialized");
+    const Json* reset = FindField(*body, "reset");
+    if (reset) {
+      auto b = JsonToBool(*reset);
+      if (b.ok() && *b) {
+        auto st = core_->ResetUnseal();
+        if (!st.ok()) return ErrorFromStatus(st.status());
+        return JsonResponse(200, SealStatusJson(*st));
+      }
+    }
+    const Json* key = FindField(*body, "key");
+    if (!key || !key->is_string() || key->get_ref<const std::string&>().empty())
+      return ErrorResponse(400, "'key' must be specified in request body as JSON, or 'reset' set to true");
+    const std::string& k = key->get_ref<const std::string&>();
+    SecureBytes share;
+    auto hex = crypto::HexDecode(k);
+    if (hex.ok() && hex->size() >= 16 && hex->size() <= 33) {
+      share = std::move(hex).value();
+    } else {
+      auto b64 = crypto::Base64Decode(k);
+      if (!b64.ok() || b64->empty()) return ErrorResponse(400, "'key' must be a valid hex or base64 string");
+      share = std::move(b64).value();
+    }
+    auto st = core_->SubmitUnsealKey(share);
+    if (!st.ok()) return ErrorFromStatus(st.status());
+    return JsonResponse(200, SealStatusJson(*st));
+  }
+
+  HttpResponse Health(const HttpRequest& http, const ParsedTarget& t) {
+    if (http.method != "GET" && http.method != "HEAD") return ErrorResponse(405, "");
+    auto int_param = [&](const char* name, int def, bool* bad) {
+      auto it = t.query.find(name);
+      if (it == t.query.end() || it->second.empty()) return def;
+      auto v = JsonToInt(Json(it->second));
+      if (!v.ok() || *v < 100 || *v > 599) {
+        *bad = true;
+        return def;
+      }
+      return static_cast<int>(*v);
+    };
+    auto bool_param = [&](const char* name, bool* bad) {
+      auto it = t.query.find(name);
+      if (it == t.query.end() || it->second.empty()) return false;
+      auto b = ParseBoolString(it->second);
+      if (!b) *bad = true;
+      return b.value_or(false);
+    };
+    bool bad = false;
+    int activecode = int_param("activecode", 200, &bad);
+    int standbycode = int_param("standbycode", 429, &bad);
+    int sealedcode = int_param("sealedcode", 503, &bad);
+    int uninitcode = int_param("uninitcode", 501, &bad);
+    int_param("drsecondarycode", 472, &bad);
+    int_param("performancestandbycode", 473, &bad);
+    int_param("haunhealthycode", 474, &bad);
+    int_param("removedcode", 530, &bad);
+    bool_param("standbyok", &bad);
+    bool_param("perfstandbyok", &bad);
+    if (bad) return ErrorResponse(400, "");
+    (void)standbycode;  // no HA: never a standby
+    core::SealStatus st = core_->GetSealStatus();
+    int code = !st.initialized ? uninitcode : st.sealed ? sealedcode : activecode;
+    Json body = {{"initialized", st.initialized},
+                 {"sealed", st.sealed},
+                 {"standby", st.sealed},
+                 {"performance_standby", false},
+                 {"replication_performance_mode", "disabled"},
+                 {"replication_dr_mode", "disabled"},
+                 {"server_time_utc", core_->clock().NowSeconds()},
+                 {"version", kVaultApiVersion},
+                 {"enterprise", false}};
+    if (!st.sealed) {
+      body["cluster_name"] = st.cluster_name;
+      body["cluster_id"] = st.cluster_id;
+    }
+    HttpResponse r = JsonResponse(code, body);
+    if (http.method == "HEAD") r.body.clear();
+    return r;
+  }
+
+  HttpResponse Leader(const HttpRequest& http) {
+    if (http.method != "GET") return ErrorResponse(405, "");
+    return JsonResponse(200, Json{{"ha_enabled", false},
+                                  {"is_self", false},
+                                  {"active_time", "0001-01-01T00:00:00Z"},
+                                  {"leader_address", ""},
+                                  {"leader_cluster_address", ""},
+                                  {"performance_standby", false},
+                                  {"performance_standby_last_remote_wal", 0}});
+  }
+
+  core::Core* core_;
+  ApiOptions options_;
+  BuildLimits limits_;
+};
+
+}  // namespace
+
+std::unique_ptr<HttpHandler> NewApiHandler(core::Core* core, ApiOptions options) {
+  return std::make_unique<ApiHandler>(core, options);
+}
+
+}  // namespace sealbox::api

@@ -1,0 +1,34 @@
+// ApiHandler: Vault's HTTP API over a Core. Parses the request (method,
+// path, query, body, token headers), answers the raw sys endpoints (init,
+// seal-status, unseal, health, leader), runs everything else through
+// Core::HandleRequest, and renders Vault's envelopes and error bodies.
+// Thread-safe (Core is).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "api/http.h"
+
+namespace sealbox::core {
+class Core;
+}
+
+namespace sealbox::api {
+
+struct ApiOptions {
+  // Body limit; the server enforces it while reading and answers 413, this is
+  // a second check for handlers called directly.
+  size_t max_request_size = 32 << 20;
+  size_t max_json_depth = 100;
+  size_t max_json_strings = 1000;
+};
+
+std::unique_ptr<HttpHandler> NewApiHandler(core::Core* core, ApiOptions options);
+
+// Body and headers for a request the server rejected before parsing it fully
+// (413 over the body limit, 400 malformed HTTP...): `{"errors":[msg]}` with the
+// standard headers.
+HttpResponse ErrorResponse(int status, const std::string& message);
+
+}  // namespace sealbox::api

@@ -1,0 +1,67 @@
+#include "api/envelope.h"
+
+#include "api/api_handler.h"
+#include "api/error_mapper.h"
+
+namespace sealbox::api {
+
+Json AuthToJson(const logical::Auth& a) {
+  Json j = {{"client_token", a.client_token},
+            {"accessor", a.accessor},
+            {"policies", a.policies},
+            {"metadata", a.metadata},
+            {"lease_duration", a.ttl},
+            {"renewable", a.renewable},
+            {"entity_id", a.entity_id},
+            {"token_type", a.token_type},
+            {"orphan", a.orphan},
+            {"mfa_requirement", nullptr},
+            {"num_uses", a.num_uses}};
+  if (!a.token_policies.empty()) j["token_policies"] = a.token_policies;
+  if (!a.identity_policies.empty()) j["identity_policies"] = a.identity_policies;
+  return j;
+}
+
+HttpResponse RenderResponse(const logical::Request& req, const logical::Response& resp) {
+  using logical::Operation;
+  HttpResponse out;
+  bool is_read = req.op == Operation::kRead || req.op == Operation::kList;
+  if (resp.IsEmpty()) {
+    if (is_read) return ErrorResponse(404, "");
+    out.status = 204;
+    AddStandardHeaders(out, false);
+    return out;
+  }
+  if (req.op == Operation::kList && resp.http_status == 0 && resp.warnings.empty()) {
+    bool has_keys = resp.data && resp.data->is_object() && resp.data->contains("keys") &&
+                    (*resp.data)["keys"].is_array() && !(*resp.data)["keys"].empty();
+    if (!has_keys) return ErrorResponse(404, "");
+  }
+  Json env = {{"request_id", req.id},
+              {"lease_id", ""},
+              {"renewable", false},
+              {"lease_duration", 0},
+              {"data", resp.data ? *resp.data : Json(nullptr)},
+              {"wrap_info", nullptr},
+              {"warnings", nullptr},
+              {"auth", nullptr},
+              {"mount_type", req.mount_type}};
+  if (resp.secret) {
+    env["lease_id"] = resp.secret->lease_id;
+    env["renewable"] = resp.secret->renewable;
+    env["lease_duration"] = resp.secret->ttl;
+  }
+  if (!resp.warnings.empty()) env["warnings"] = resp.warnings;
+  if (resp.auth) env["auth"] = AuthToJson(*resp.auth);
+  if (!resp.errors.empty()) env["errors"] = resp.errors;
+  if (resp.inject_top_level && resp.data && resp.data->is_object()) {
+    for (auto& [k, v] : resp.data->items())
+      if (!env.contains(k)) env[k] = v;
+  }
+  out.status = resp.http_status ? resp.http_status : 200;
+  out.body = DumpJson(env);
+  AddStandardHeaders(out, true);
+  return out;
+}
+
+}  // namespace sealbox::api

@@ -1,0 +1,50 @@
+// Plain HTTP request/response structs: the seam between server/ (sockets, TLS,
+// Beast) and api/ (Vault's envelopes and status codes). No socket types here,
+// so everything above the server is unit-testable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sealbox::api {
+
+struct HttpRequest {
+  std::string method;  // as sent: "GET", "PUT", "LIST", ...
+  std::string target;  // raw request target, e.g. "/v1/sys/health?standbyok=true"
+  // Header names lowercased by the server; values as sent.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_addr;
+  uint16_t remote_port = 0;
+
+  // Value of the first header named `lower_name`, or "" when absent.
+  std::string_view Header(std::string_view lower_name) const {
+    for (const auto& [k, v] : headers)
+      if (k == lower_name) return v;
+    return {};
+  }
+  bool HasHeader(std::string_view lower_name) const {
+    for (const auto& [k, v] : headers)
+      if (k == lower_name) return true;
+    return false;
+  }
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+// Handles one parsed request. Implementations are thread-safe: the server
+// calls Handle concurrently from its worker pool. Handle never throws.
+class HttpHandler {
+ public:
+  virtual ~HttpHandler() = default;
+  virtual HttpResponse Handle(const HttpRequest& req) = 0;
+};
+
+}  // namespace sealbox::api

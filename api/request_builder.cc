@@ -1,0 +1,175 @@
+#include "api/request_builder.h"
+
+#include <cctype>
+
+#include "base/crypto.h"
+
+namespace sealbox::api {
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string PercentDecode(std::string_view s, bool plus_is_space) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigit(s[i + 1]) << 4 | HexDigit(s[i + 2])));
+      i += 2;
+    } else if (plus_is_space && s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> ParseQuery(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    std::string_view kv = q.substr(0, amp);
+    if (!kv.empty()) {
+      size_t eq = kv.find('=');
+      std::string k = PercentDecode(kv.substr(0, eq), true);
+      std::string v = eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1), true);
+      out.emplace(std::move(k), std::move(v));  // first value wins, as Go's Query().Get
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+Result<ParsedTarget> ParseTarget(std::string_view target) {
+  ParsedTarget t;
+  size_t qm = target.find('?');
+  std::string_view raw_path = target.substr(0, qm);
+  if (qm != std::string_view::npos) t.query = ParseQuery(target.substr(qm + 1));
+  if (raw_path.substr(0, 4) != "/v1/") {
+    t.is_api = false;
+    t.path = std::string(raw_path);
+    return t;
+  }
+  t.is_api = true;
+  raw_path.remove_prefix(4);
+  // Encoded dots and slashes are refused outright: after decoding they could
+  // form segments that the checks below were meant to stop.
+  std::string lower = ToLower(raw_path);
+  if (lower.find("%2e") != std::string::npos || lower.find("%2f") != std::string::npos ||
+      lower.find("%5c") != std::string::npos)
+    return InvalidArgument("invalid request path");
+  std::string path = PercentDecode(raw_path, false);
+  for (unsigned char c : path)
+    if (c < 0x20 || c == 0x7f) return InvalidArgument("invalid request path");
+  // Segment rules: no "." or "..", no empty segment except one trailing "/".
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    size_t end = slash == std::string::npos ? path.size() : slash;
+    std::string_view seg(path.data() + start, end - start);
+    bool last = slash == std::string::npos;
+    if (seg == "." || seg == "..") return InvalidArgument("invalid request path");
+    if (seg.empty() && !(last && start > 0) && !(last && path.empty()))
+      return InvalidArgument("invalid request path");
+    if (last) break;
+    start = slash + 1;
+  }
+  t.path = std::move(path);
+  return t;
+}
+
+Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits) {
+  std::string_view body = http.body;
+  size_t i = 0;
+  while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
+  if (i == body.size()) return Json::object();
+  std::string ct = ToLower(http.Header("content-type"));
+  if (ct.rfind("application/x-www-form-urlencoded", 0) == 0) {
+    Json j = Json::object();
+    for (auto& [k, v] : ParseQuery(body)) j[k] = v;
+    return j;
+  }
+  SB_ASSIGN_OR_RETURN(Json j, ParseJsonBounded(body, limits.json));
+  if (j.is_null()) return Json::object();
+  if (!j.is_object()) return InvalidArgument("error parsing JSON");
+  return j;
+}
+
+Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target,
+                                      const BuildLimits& limits) {
+  using logical::Operation;
+  logical::Request req;
+  req.id = crypto::Uuid();
+  req.path = target.path;
+  req.request_uri = http.target;
+  req.remote_addr = http.remote_addr;
+  req.remote_port = http.remote_port;
+  req.content_type = std::string(http.Header("content-type"));
+
+  const std::string& m = http.method;
+  bool body_op = false;
+  if (m == "GET") {
+    req.op = Operation::kRead;
+    auto it = target.query.find("list");
+    if (it != target.query.end()) {
+      auto b = ParseBoolString(it->second);
+      if (!b) return InvalidArgument("");
+      if (*b) req.op = Operation::kList;
+    }
+  } else if (m == "LIST") {
+    req.op = Operation::kList;
+  } else if (m == "POST" || m == "PUT") {
+    req.op = Operation::kUpdate;
+    body_op = true;
+  } else if (m == "PATCH") {
+    req.op = Operation::kPatch;
+    body_op = true;
+    std::string ct = ToLower(req.content_type);
+    if (ct.rfind("application/merge-patch+json", 0) != 0)
+      return Status(StatusCode::kUnsupportedMediaType,
+                    "PATCH requires Content-Type of application/merge-patch+json, provided " +
+                        (req.content_type.empty() ? std::string("") : std::string("another type")));
+  } else if (m == "DELETE") {
+    req.op = Operation::kDelete;
+  } else {
+    return Unsupported("");
+  }
+
+  if (req.op == Operation::kList && (req.path.empty() || req.path.back() != '/')) req.path += '/';
+
+  if (body_op) {
+    SB_ASSIGN_OR_RETURN(req.data, ParseBodyObject(http, limits));
+  } else {
+    req.data = Json::object();
+    for (const auto& [k, v] : target.query) {
+      if (k == "list" || k == "help") continue;
+      req.data[k] = v;
+    }
+  }
+
+  // Token: X-Vault-Token wins; then exactly "Bearer <tok>".
+  std::string_view tok = http.Header("x-vault-token");
+  if (tok.empty()) {
+    std::string_view authz = http.Header("authorization");
+    if (authz.substr(0, 7) == "Bearer ") tok = authz.substr(7);
+  }
+  req.client_token = std::string(tok);
+  return req;
+}
+
+}  // namespace sealbox::api

@@ -1,0 +1,40 @@
+// RequestBuilder: turns an HttpRequest into a logical::Request the way Vault's
+// http/ layer does (method → operation, ?list=true, token headers, query or
+// body → data), and refuses what must never reach the router: unclean paths
+// (".", "..", "%2e", "%2f", "//", control characters), namespaces other than
+// root, and response-wrapping requests.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "api/http.h"
+#include "base/json_util.h"
+#include "base/status.h"
+#include "core/logical/request.h"
+
+namespace sealbox::api {
+
+struct ParsedTarget {
+  std::string path;  // decoded, without the leading "/v1/"
+  std::map<std::string, std::string> query;
+  bool is_api = false;  // started with /v1/
+};
+
+// Splits and validates the request target. InvalidArgument for unclean paths.
+Result<ParsedTarget> ParseTarget(std::string_view target);
+std::string PercentDecode(std::string_view s, bool plus_is_space);
+std::map<std::string, std::string> ParseQuery(std::string_view q);
+
+struct BuildLimits {
+  JsonLimits json;
+};
+
+// Builds the logical request for a routed path. REQUIRES: target.is_api.
+Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target, const BuildLimits& limits);
+
+// Parses a JSON request body into an object ({} for an empty body).
+Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits);
+
+}  // namespace sealbox::api

@@ -1,0 +1,108 @@
+#include "auth/policy_store.h"
+
+#include <algorithm>
+
+#include "storage/storage.h"
+
+namespace sealbox::auth {
+
+Status PolicyStore::Setup() {
+  SB_ASSIGN_OR_RETURN(auto existing, view_->Get("default"));
+  if (!existing) SB_RETURN_IF_ERROR(view_->Put("default", Json{{"name", "default"}, {"policy", kDefaultPolicyText}}.dump()));
+  std::unique_lock l(mu_);
+  policies_.clear();
+  acl_cache_.clear();
+  ++generation_;
+  return Status::Ok();
+}
+
+void PolicyStore::Reset() {
+  std::unique_lock l(mu_);
+  policies_.clear();
+  acl_cache_.clear();
+}
+
+Result<std::shared_ptr<const Policy>> PolicyStore::Get(const std::string& name) {
+  if (name == "root") {
+    auto p = std::make_shared<Policy>();
+    p->name = "root";
+    return std::shared_ptr<const Policy>(p);
+  }
+  uint64_t gen;
+  {
+    std::shared_lock l(mu_);
+    auto it = policies_.find(name);
+    if (it != policies_.end()) return it->second;
+    gen = generation_;
+  }
+  SB_ASSIGN_OR_RETURN(auto raw, view_->Get(name));
+  if (!raw) return std::shared_ptr<const Policy>();
+  Json j = Json::parse(*raw, nullptr, false);
+  if (!j.is_object() || !j.contains("policy")) return Corruption("policy entry malformed");
+  SB_ASSIGN_OR_RETURN(Policy p, ParsePolicy(name, j["policy"].get<std::string>()));
+  auto sp = std::make_shared<const Policy>(std::move(p));
+  std::unique_lock l(mu_);
+  if (gen == generation_) policies_[name] = sp;
+  return std::shared_ptr<const Policy>(sp);
+}
+
+Status PolicyStore::Put(const std::string& name, const std::string& text) {
+  if (name == "root") return InvalidArgument("cannot update \"root\" policy");
+  auto parsed = ParsePolicy(name, text);
+  if (!parsed.ok()) return InvalidArgument("failed to parse policy: " + parsed.status().message());
+  SB_RETURN_IF_ERROR(view_->Put(name, Json{{"name", name}, {"policy", text}}.dump()));
+  std::unique_lock l(mu_);
+  policies_[name] = std::make_shared<const Policy>(std::move(parsed).value());
+  acl_cache_.clear();
+  ++generation_;
+  return Status::Ok();
+}
+
+Status PolicyStore::Delete(const std::string& name) {
+  if (name == "root") return InvalidArgument("cannot delete \"root\" policy");
+  if (name == "default") return InvalidArgument("cannot delete default policy");
+  SB_RETURN_IF_ERROR(view_->Delete(name));
+  std::unique_lock l(mu_);
+  policies_.erase(name);
+  acl_cache_.clear();
+  ++generation_;
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> PolicyStore::List() {
+  SB_ASSIGN_OR_RETURN(auto names, view_->List(""));
+  names.erase(std::remove_if(names.begin(), names.end(), [](const std::string& n) { return n.empty() || n.back() == '/'; }),
+              names.end());
+  names.push_back("root");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names) {
+  std::vector<std::string> sorted = names;
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  std::string key;
+  for (const auto& n : sorted) key += n + '\n';
+  uint64_t gen;
+  {
+    std::shared_lock l(mu_);
+    auto it = acl_cache_.find(key);
+    if (it != acl_cache_.end()) return it->second;
+    gen = generation_;
+  }
+  bool is_root = std::find(sorted.begin(), sorted.end(), "root") != sorted.end();
+  std::vector<std::shared_ptr<const Policy>> ps;
+  for (const auto& n : sorted) {
+    if (n == "root") continue;
+    SB_ASSIGN_OR_RETURN(auto p, Get(n));
+    if (p) ps.push_back(std::move(p));
+  }
+  auto acl = Acl::Compile(ps, is_root);
+  std::unique_lock l(mu_);
+  // A policy changed while we compiled: serve this ACL once but do not cache it.
+  if (gen == generation_) acl_cache_[key] = acl;
+  return acl;
+}
+
+}  // namespace sealbox::auth

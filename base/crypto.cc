@@ -1,0 +1,218 @@
+#include "base/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+namespace sealbox::crypto {
+namespace {
+
+struct CtxFree {
+  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+
+const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+}  // namespace
+
+void RandomFill(uint8_t* out, size_t n) {
+  if (n == 0) return;
+  // A failing CSPRNG leaves no safe way to continue: keys would be predictable.
+  if (RAND_bytes(out, static_cast<int>(n)) != 1) std::abort();
+}
+
+SecureBytes RandomBytes(size_t n) {
+  SecureBytes b(n);
+  RandomFill(b.data(), n);
+  return b;
+}
+
+std::string RandomBase62(size_t n) {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::string out;
+  out.reserve(n);
+  uint8_t buf[64];
+  while (out.size() < n) {
+    RandomFill(buf, sizeof buf);
+    for (uint8_t c : buf) {
+      if (c >= 248) continue;  // 248 = 62*4: keep the distribution uniform
+      out.push_back(kAlphabet[c % 62]);
+      if (out.size() == n) break;
+    }
+  }
+  return out;
+}
+
+std::string Uuid() {
+  uint8_t b[16];
+  RandomFill(b, sizeof b);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  std::string h = HexEncode(std::string_view(reinterpret_cast<char*>(b), 16));
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20, 12);
+}
+
+Result<std::string> AeadSeal(const SecureBytes& key, std::string_view plaintext, std::string_view aad) {
+  if (key.size() != kAesKeySize) return Internal("bad key size");
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return Internal();
+  std::string out(kGcmNonceSize + plaintext.size() + kGcmTagSize, '\0');
+  auto* o = reinterpret_cast<uint8_t*>(out.data());
+  RandomFill(o, kGcmNonceSize);
+  int len = 0;
+  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), o) != 1) return Internal();
+  if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1)
+    return Internal();
+  if (!plaintext.empty() &&
+      EVP_EncryptUpdate(ctx.get(), o + kGcmNonceSize, &len, U8(plaintext), static_cast<int>(plaintext.size())) != 1)
+    return Internal();
+  if (EVP_EncryptFinal_ex(ctx.get(), o + kGcmNonceSize + plaintext.size(), &len) != 1) return Internal();
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kGcmTagSize, o + kGcmNonceSize + plaintext.size()) != 1)
+    return Internal();
+  return out;
+}
+
+Result<SecureBytes> AeadOpen(const SecureBytes& key, std::string_view sealed, std::string_view aad) {
+  if (key.size() != kAesKeySize) return Internal("bad key size");
+  if (sealed.size() < kGcmNonceSize + kGcmTagSize) return Corruption("ciphertext too short");
+  const size_t ct_len = sealed.size() - kGcmNonceSize - kGcmTagSize;
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  if (!ctx) return Internal();
+  const uint8_t* s = U8(sealed);
+  SecureBytes out(ct_len);
+  int len = 0;
+  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), s) != 1) return Internal();
+  if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1)
+    return Corruption("decrypt failed");
+  if (ct_len > 0 &&
+      EVP_DecryptUpdate(ctx.get(), out.data(), &len, s + kGcmNonceSize, static_cast<int>(ct_len)) != 1)
+    return Corruption("decrypt failed");
+  uint8_t tag[kGcmTagSize];
+  std::memcpy(tag, s + kGcmNonceSize + ct_len, kGcmTagSize);
+  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kGcmTagSize, tag) != 1) return Internal();
+  uint8_t dummy[16];
+  if (EVP_DecryptFinal_ex(ctx.get(), dummy, &len) != 1) return Corruption("message authentication failed");
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view msg) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), U8(msg), msg.size(), out, &len);
+  std::string r(reinterpret_cast<char*>(out), len);
+  OPENSSL_cleanse(out, sizeof out);
+  return r;
+}
+
+std::string Sha256(std::string_view msg) {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  SHA256(U8(msg), msg.size(), out);
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(bytes.size() * 2, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    auto c = static_cast<uint8_t>(bytes[i]);
+    out[2 * i] = kHex[c >> 4];
+    out[2 * i + 1] = kHex[c & 15];
+  }
+  return out;
+}
+
+namespace {
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+Result<SecureBytes> HexDecode(std::string_view hex) {
+  if (hex.size() % 2 != 0) return InvalidArgument("invalid hex");
+  SecureBytes out(hex.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexVal(hex[2 * i]), lo = HexVal(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return InvalidArgument("invalid hex");
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string B64Enc(std::string_view in, const char* alpha, bool pad) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  auto u = [&](size_t k) { return static_cast<uint32_t>(static_cast<uint8_t>(in[k])); };
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t v = u(i) << 16 | u(i + 1) << 8 | u(i + 2);
+    out += alpha[v >> 18 & 63];
+    out += alpha[v >> 12 & 63];
+    out += alpha[v >> 6 & 63];
+    out += alpha[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t v = u(i) << 16;
+    out += alpha[v >> 18 & 63];
+    out += alpha[v >> 12 & 63];
+    if (pad) out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t v = u(i) << 16 | u(i + 1) << 8;
+    out += alpha[v >> 18 & 63];
+    out += alpha[v >> 12 & 63];
+    out += alpha[v >> 6 & 63];
+    if (pad) out += "=";
+  }
+  return out;
+}
+
+Result<SecureBytes> B64Dec(std::string_view in, const char* alpha) {
+  int8_t rev[256];
+  std::memset(rev, -1, sizeof rev);
+  for (int k = 0; k < 64; ++k) rev[static_cast<uint8_t>(alpha[k])] = static_cast<int8_t>(k);
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return InvalidArgument("invalid base64");
+  SecureBytes out(in.size() * 3 / 4);
+  uint32_t acc = 0;
+  int bits = 0;
+  size_t o = 0;
+  for (char c : in) {
+    int v = rev[static_cast<uint8_t>(c)];
+    if (v < 0) return InvalidArgument("invalid base64");
+    acc = acc << 6 | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = static_cast<uint8_t>(acc >> bits & 0xff);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::string Base64Encode(std::string_view bytes) { return B64Enc(bytes, kB64, true); }
+Result<SecureBytes> Base64Decode(std::string_view b64) { return B64Dec(b64, kB64); }
+std::string Base64UrlEncode(std::string_view bytes) { return B64Enc(bytes, kB64Url, false); }
+Result<SecureBytes> Base64UrlDecode(std::string_view b64) { return B64Dec(b64, kB64Url); }
+
+}  // namespace sealbox::crypto

@@ -1,0 +1,210 @@
+#include "base/json_util.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+
+namespace sealbox {
+namespace {
+
+// SAX pass that enforces depth and string-count limits before any DOM is built,
+// so a hostile body cannot make us allocate a huge tree first.
+class LimitChecker : public nlohmann::json_sax<Json> {
+ public:
+  explicit LimitChecker(const JsonLimits& l) : limits_(l) {}
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return CountString(); }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return Push(); }
+  bool key(string_t&) override { return CountString(); }
+  bool end_object() override { --depth_; return true; }
+  bool start_array(std::size_t) override { return Push(); }
+  bool end_array() override { --depth_; return true; }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    error_ = InvalidArgument("error parsing JSON");
+    return false;
+  }
+  Status error() const { return error_; }
+
+ private:
+  bool Push() {
+    if (++depth_ > limits_.max_depth) {
+      error_ = TooLarge("JSON input exceeds allowed nesting depth");
+      return false;
+    }
+    return true;
+  }
+  bool CountString() {
+    if (++strings_ > limits_.max_strings) {
+      error_ = TooLarge("JSON input exceeds allowed number of strings");
+      return false;
+    }
+    return true;
+  }
+  JsonLimits limits_;
+  size_t depth_ = 0;
+  size_t strings_ = 0;
+  Status error_;
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+Result<Json> ParseJsonBounded(std::string_view text, const JsonLimits& limits) {
+  LimitChecker checker(limits);
+  bool ok = Json::sax_parse(text.begin(), text.end(), &checker, nlohmann::detail::input_format_t::json, true);
+  if (!ok) {
+    Status s = checker.error();
+    return s.ok() ? InvalidArgument("error parsing JSON") : s;
+  }
+  Json j = Json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded()) return InvalidArgument("error parsing JSON");
+  return j;
+}
+
+std::optional<bool> ParseBoolString(std::string_view s) {
+  if (s == "1" || s == "t" || s == "T" || s == "true" || s == "TRUE" || s == "True") return true;
+  if (s == "0" || s == "f" || s == "F" || s == "false" || s == "FALSE" || s == "False") return false;
+  return std::nullopt;
+}
+
+Result<int64_t> JsonToInt(const Json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_unsigned()) {
+    auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return InvalidArgument("integer out of range");
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::trunc(d) != d || std::fabs(d) > 9e18) return InvalidArgument("expected an integer");
+    return static_cast<int64_t>(d);
+  }
+  if (v.is_boolean()) return v.get<bool>() ? 1 : 0;
+  if (v.is_string()) {
+    std::string_view s = Trim(v.get_ref<const std::string&>());
+    if (s.empty()) return int64_t{0};
+    int64_t out = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec != std::errc() || p != s.data() + s.size()) return InvalidArgument("expected an integer");
+    return out;
+  }
+  if (v.is_null()) return int64_t{0};
+  return InvalidArgument("expected an integer");
+}
+
+Result<bool> JsonToBool(const Json& v) {
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_integer() || v.is_number_unsigned()) return v.get<int64_t>() != 0;
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (s.empty()) return false;
+    if (auto b = ParseBoolString(s)) return *b;
+  }
+  if (v.is_null()) return false;
+  return InvalidArgument("expected a boolean");
+}
+
+Result<int64_t> ParseDurationSeconds(std::string_view s) {
+  s = Trim(s);
+  if (s.empty()) return int64_t{0};
+  // Plain integer: seconds.
+  {
+    int64_t out = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc() && p == s.data() + s.size()) return out;
+  }
+  bool neg = false;
+  if (s.front() == '-' || s.front() == '+') {
+    neg = s.front() == '-';
+    s.remove_prefix(1);
+  }
+  double total = 0;
+  bool any = false;
+  while (!s.empty()) {
+    size_t i = 0;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+    if (i == 0) return InvalidArgument("invalid duration");
+    double num = 0;
+    try {
+      num = std::stod(std::string(s.substr(0, i)));
+    } catch (...) {
+      return InvalidArgument("invalid duration");
+    }
+    s.remove_prefix(i);
+    size_t j = 0;
+    while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
+    std::string_view unit = s.substr(0, j);
+    s.remove_prefix(j);
+    double mult;
+    if (unit == "h") mult = 3600;
+    else if (unit == "m") mult = 60;
+    else if (unit == "s") mult = 1;
+    else if (unit == "ms") mult = 1e-3;
+    else if (unit == "us" || unit == "µs") mult = 1e-6;
+    else if (unit == "ns") mult = 1e-9;
+    else if (unit == "d") mult = 86400;  // accepted by Vault's parseutil
+    else return InvalidArgument("invalid duration");
+    total += num * mult;
+    any = true;
+    if (total > 9e15) return InvalidArgument("invalid duration");
+  }
+  if (!any) return InvalidArgument("invalid duration");
+  auto secs = static_cast<int64_t>(total);
+  return neg ? -secs : secs;
+}
+
+Result<int64_t> JsonToDurationSeconds(const Json& v) {
+  if (v.is_null()) return int64_t{0};
+  if (v.is_string()) return ParseDurationSeconds(v.get_ref<const std::string&>());
+  return JsonToInt(v);
+}
+
+Result<std::vector<std::string>> JsonToStringList(const Json& v) {
+  std::vector<std::string> out;
+  if (v.is_null()) return out;
+  if (v.is_array()) {
+    for (const auto& e : v) {
+      SB_ASSIGN_OR_RETURN(std::string s, JsonToString(e));
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+  if (v.is_string()) {
+    std::string_view s = v.get_ref<const std::string&>();
+    while (!s.empty()) {
+      size_t c = s.find(',');
+      std::string_view item = Trim(s.substr(0, c));
+      if (!item.empty()) out.emplace_back(item);
+      if (c == std::string_view::npos) break;
+      s.remove_prefix(c + 1);
+    }
+    return out;
+  }
+  return InvalidArgument("expected a list of strings");
+}
+
+Result<std::string> JsonToString(const Json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+  if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+  if (v.is_number_float()) return v.dump();
+  if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+  if (v.is_null()) return std::string();
+  return InvalidArgument("expected a string");
+}
+
+}  // namespace sealbox
+
+namespace sealbox {
+std::string DumpJson(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+}  // namespace sealbox

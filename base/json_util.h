@@ -1,0 +1,51 @@
+// JSON helpers shared by every layer: the Json alias, bounded parsing, and the
+// weak typing Vault applies to request fields ("10" is an int, "true" a bool,
+// "1h" a duration).
+// All functions are pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+
+namespace sealbox {
+
+using Json = nlohmann::json;
+
+struct JsonLimits {
+  size_t max_depth = 100;      // nesting of arrays/objects
+  size_t max_strings = 1000;   // string values + object keys (OpenBao's default)
+};
+
+// Parses a request body. Errors: InvalidArgument("error parsing JSON") for
+// malformed input, InvalidArgument("JSON input exceeds allowed nesting depth")
+// or ("JSON input exceeds allowed number of strings") over the limits. The
+// limits are checked while parsing, before the document is built.
+Result<Json> ParseJsonBounded(std::string_view text, const JsonLimits& limits);
+
+// Weakly typed field conversions (Vault's mapstructure "weak decode").
+Result<int64_t> JsonToInt(const Json& v);
+Result<bool> JsonToBool(const Json& v);
+// Go duration ("1h30m", "45s", "768h") or integer seconds; "" -> 0.
+Result<int64_t> JsonToDurationSeconds(const Json& v);
+Result<int64_t> ParseDurationSeconds(std::string_view s);
+// A string list from ["a","b"] or "a,b" (trimmed, empty items dropped).
+Result<std::vector<std::string>> JsonToStringList(const Json& v);
+// A string from a string, number or bool.
+Result<std::string> JsonToString(const Json& v);
+
+// Parses "true/false/1/0/t/f/TRUE/True..." as Go's strconv.ParseBool.
+std::optional<bool> ParseBoolString(std::string_view s);
+
+}  // namespace sealbox
+
+namespace sealbox {
+// Serialises without throwing: invalid UTF-8 in strings is replaced (U+FFFD).
+std::string DumpJson(const Json& j);
+}  // namespace sealbox

@@ -1,0 +1,504 @@
+#include "core/core_impl.h"
+
+#include <algorithm>
+
+#include "base/crypto.h"
+#include "base/log.h"
+#include "core/system_backend.h"
+#include "auth/token_backend.h"
+#include "storage/shamir.h"
+
+namespace sealbox::core {
+namespace {
+
+constexpr const char* kSealConfigPath = "core/seal-config";
+constexpr const char* kRootKeyPath = "core/root-key";
+constexpr const char* kClusterPath = "core/cluster";
+constexpr const char* kMountsPath = "core/mounts";
+constexpr const char* kAuthPath = "core/auth";
+
+// Stub for identity/: exists so the mount table matches Vault's, answers 404.
+class IdentityStub final : public logical::Backend {
+ public:
+  Result<logical::Response> HandleRequest(logical::Request&) override { return NotFound("unsupported path"); }
+};
+
+}  // namespace
+
+BackendRegistry& GlobalRegistry() {
+  static BackendRegistry r;
+  return r;
+}
+
+Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
+  if (!options.physical) return InvalidArgument("no storage");
+  return std::unique_ptr<Core>(new CoreImpl(std::move(options)));
+}
+
+CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
+  barrier_ = std::make_unique<Barrier>(options_.physical.get());
+  token_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/token/");
+  policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/policy/");
+  tokens_ = std::make_unique<auth::TokenStore>(token_view_.get(), options_.clock);
+  policies_ = std::make_unique<auth::PolicyStore>(policy_view_.get());
+}
+
+CoreImpl::~CoreImpl() { Shutdown(); }
+
+void CoreImpl::Shutdown() {
+  std::unique_lock l(state_mu_);
+  if (!sealed_.load()) SealLocked().IgnoreError();
+}
+
+bool CoreImpl::Initialized() {
+  auto v = options_.physical->Get(kSealConfigPath);
+  return v.ok() && v->has_value();
+}
+
+Result<SealConfig> CoreImpl::LoadSealConfig() {
+  SB_ASSIGN_OR_RETURN(auto raw, options_.physical->Get(kSealConfigPath));
+  if (!raw) return InvalidArgument("Vault is not initialized");
+  Json j = Json::parse(*raw, nullptr, false);
+  if (!j.is_object()) return Corruption("seal config malformed");
+  SealConfig c;
+  c.secret_shares = j.value("secret_shares", 0);
+  c.secret_threshold = j.value("secret_threshold", 0);
+  return c;
+}
+
+Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
+  std::unique_lock l(state_mu_);
+  if (Initialized()) return InvalidArgument("Vault is already initialized");
+  auto bad = [](const std::string& why) { return InvalidArgument("invalid seal configuration: " + why); };
+  if (req.secret_shares < 1) return bad("shares must be at least one");
+  if (req.secret_threshold < 1) return bad("threshold must be at least one");
+  if (req.secret_shares > 1 && req.secret_threshold == 1) return bad("threshold must be greater than one for multiple shares");
+  if (req.secret_shares > 255) return bad("shares must be less than 256");
+  if (req.secret_threshold > req.secret_shares) return bad("threshold cannot be larger than shares");
+
+  // A crash during an earlier init can leave a keyring without a seal config:
+  // nothing was ever handed out, so start over.
+  SB_RETURN_IF_ERROR(options_.physical->Delete(Barrier::kKeyringPath));
+  SB_RETURN_IF_ERROR(options_.physical->Delete(kRootKeyPath));
+
+  SecureBytes unseal_key = crypto::RandomBytes(32);
+  SecureBytes root_key = crypto::RandomBytes(32);
+  SB_RETURN_IF_ERROR(barrier_->Initialize(root_key, options_.clock->NowNanos()));
+  InitResult result;
+  Status s = [&]() -> Status {
+    SB_ASSIGN_OR_RETURN(std::string sealed_root, Barrier::EncryptWith(0, unseal_key, kRootKeyPath, root_key.view()));
+    SB_RETURN_IF_ERROR(options_.physical->Put(kRootKeyPath, sealed_root));
+    std::string cluster_id = crypto::Uuid();
+    SB_RETURN_IF_ERROR(barrier_->Put(kClusterPath, Json{{"id", cluster_id},
+                                                        {"name", "vault-cluster-" + cluster_id.substr(0, 8)}}.dump()));
+    SB_RETURN_IF_ERROR(PostUnseal());
+    SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
+    SB_ASSIGN_OR_RETURN(result.shares, shamir::Split(unseal_key, req.secret_shares, req.secret_threshold));
+    // Written last: its presence is what "initialized" means.
+    return options_.physical->Put(kSealConfigPath, Json{{"type", "shamir"},
+                                                        {"secret_shares", req.secret_shares},
+                                                        {"secret_threshold", req.secret_threshold}}.dump());
+  }();
+  // Init leaves a Shamir-sealed vault sealed.
+  SealLocked().IgnoreError();
+  if (!s.ok()) return s;
+  log::Info("core: vault initialized with " + std::to_string(req.secret_shares) + " shares and threshold " +
+            std::to_string(req.secret_threshold));
+  return result;
+}
+
+Result<std::string> CoreImpl::CreateRootToken(const std::string& custom_id) {
+  auth::TokenEntry e;
+  e.policies = {"root"};
+  e.path = "auth/token/root";
+  e.display_name = "root";
+  e.orphan = true;
+  e.renewable = false;
+  int64_t now = options_.clock->NowNanos();
+  e.creation_time = now / 1'000'000'000;
+  e.creation_time_nanos = now;
+  return tokens_->Create(e, custom_id);
+}
+
+SealStatus CoreImpl::GetSealStatus() {
+  SealStatus st;
+  st.storage_type = options_.storage_type;
+  auto cfg = LoadSealConfig();
+  st.initialized = cfg.ok();
+  if (cfg.ok()) {
+    st.t = cfg->secret_threshold;
+    st.n = cfg->secret_shares;
+  }
+  st.sealed = sealed_.load();
+  {
+    std::lock_guard l(unseal_mu_);
+    st.progress = static_cast<int>(unseal_parts_.size());
+    st.nonce = unseal_parts_.empty() ? "" : unseal_nonce_;
+  }
+  if (!st.sealed) {
+    std::shared_lock l(state_mu_);
+    st.cluster_name = cluster_name_;
+    st.cluster_id = cluster_id_;
+  }
+  return st;
+}
+
+Result<SecureBytes> CoreImpl::ReadRootKey(const SecureBytes& unseal_key) {
+  SB_ASSIGN_OR_RETURN(auto raw, options_.physical->Get(kRootKeyPath));
+  if (!raw || raw->size() < 5) return Corruption("root key entry missing");
+  if (unseal_key.size() != 32) return InvalidArgument("Unseal failed, invalid key");
+  auto key = crypto::AeadOpen(unseal_key, std::string_view(*raw).substr(5), kRootKeyPath);
+  if (!key.ok()) return InvalidArgument("Unseal failed, invalid key");
+  return key;
+}
+
+Result<SealStatus> CoreImpl::SubmitUnsealKey(const SecureBytes& share) {
+  {
+    std::unique_lock l(state_mu_);
+    SB_ASSIGN_OR_RETURN(SealConfig cfg, LoadSealConfig());
+    if (!sealed_.load()) {
+      l.unlock();
+      return GetSealStatus();
+    }
+    std::vector<SecureBytes> parts;
+    {
+      std::lock_guard ul(unseal_mu_);
+      for (const auto& p : unseal_parts_) {
+        if (p.Equals(share)) {
+          // A share already given in this attempt does not count twice.
+          l.unlock();
+          goto status;
+        }
+      }
+      if (unseal_parts_.empty()) unseal_nonce_ = crypto::Uuid();
+      unseal_parts_.push_back(share);
+      if (static_cast<int>(unseal_parts_.size()) < cfg.secret_threshold) {
+        l.unlock();
+        goto status;
+      }
+      parts = std::move(unseal_parts_);
+      unseal_parts_.clear();
+      unseal_nonce_.clear();
+    }
+    auto key = shamir::Combine(parts);
+    if (!key.ok()) return InvalidArgument("failed to compute combined key: " + key.status().message());
+    SB_ASSIGN_OR_RETURN(SecureBytes root_key, ReadRootKey(*key));
+    Status s = barrier_->Unseal(root_key);
+    if (!s.ok()) {
+      if (s.code() == StatusCode::kPermissionDenied) return InvalidArgument("Unseal failed, invalid key");
+      return s;
+    }
+    s = PostUnseal();
+    if (!s.ok()) {
+      log::Error("core: post-unseal setup failed: " + s.message());
+      SealLocked().IgnoreError();
+      return s;
+    }
+    log::Info("core: vault is unsealed");
+  }
+status:
+  return GetSealStatus();
+}
+
+Result<SealStatus> CoreImpl::ResetUnseal() {
+  if (!Initialized()) return InvalidArgument("Vault is not initialized");
+  if (!sealed_.load()) return InvalidArgument("vault is unsealed");
+  {
+    std::lock_guard l(unseal_mu_);
+    unseal_parts_.clear();
+    unseal_nonce_.clear();
+  }
+  return GetSealStatus();
+}
+
+Status CoreImpl::PostUnseal() {
+  SB_ASSIGN_OR_RETURN(auto cluster, barrier_->Get(kClusterPath));
+  if (cluster) {
+    Json j = Json::parse(*cluster, nullptr, false);
+    if (j.is_object()) {
+      cluster_id_ = j.value("id", "");
+      cluster_name_ = j.value("name", "");
+    }
+  }
+  SB_RETURN_IF_ERROR(tokens_->Setup());
+  SB_RETURN_IF_ERROR(policies_->Setup());
+  SB_RETURN_IF_ERROR(SetupMounts());
+  sealed_.store(false);
+  return Status::Ok();
+}
+
+void CoreImpl::PreSeal() {
+  for (auto& e : router_.All()) e->backend->Cleanup();
+  router_.Clear();
+  tokens_->Reset();
+  policies_->Reset();
+}
+
+Status CoreImpl::SealLocked() {
+  sealed_.store(true);
+  PreSeal();
+  barrier_->Seal();
+  std::lock_guard l(unseal_mu_);
+  unseal_parts_.clear();
+  unseal_nonce_.clear();
+  return Status::Ok();
+}
+
+Status CoreImpl::Seal() {
+  std::unique_lock l(state_mu_);
+  if (sealed_.load()) return Status::Ok();
+  log::Info("core: sealing vault");
+  return SealLocked();
+}
+
+void CoreImpl::RequestSeal() { seal_requested_.store(true); }
+
+Result<DevCredentials> CoreImpl::DevSetup(const std::string& root_token_id) {
+  SB_ASSIGN_OR_RETURN(InitResult init, Initialize(InitRequest{1, 1}));
+  SB_ASSIGN_OR_RETURN(SealStatus st, SubmitUnsealKey(init.shares[0]));
+  if (st.sealed) return Internal("dev unseal failed");
+  DevCredentials creds;
+  creds.unseal_key_b64 = crypto::Base64Encode(init.shares[0].view());
+  creds.root_token = init.root_token;
+  std::shared_lock l(state_mu_);
+  if (!root_token_id.empty()) {
+    SB_ASSIGN_OR_RETURN(auto old, tokens_->Lookup(init.root_token));
+    if (old) SB_RETURN_IF_ERROR(tokens_->RevokeTree(old->hash));
+    SB_ASSIGN_OR_RETURN(creds.root_token, CreateRootToken(root_token_id));
+  }
+  if (GlobalRegistry().Find("kv")) {
+    MountEntry m;
+    m.path = "secret/";
+    m.type = "kv";
+    m.description = "key/value secret storage";
+    m.options = Json{{"version", "2"}};
+    SB_RETURN_IF_ERROR(EnableMount(std::move(m)));
+  }
+  return creds;
+}
+
+// ---- Mount table ----
+
+Result<std::shared_ptr<RouteEntry>> CoreImpl::Instantiate(const MountEntry& m) {
+  auto entry = std::make_shared<RouteEntry>();
+  entry->mount = m;
+  entry->view = std::make_unique<PrefixView>(barrier_.get(), m.StoragePrefix());
+  entry->mount_view = std::make_unique<EntryMountView>(&entry->mount, options_.default_lease_ttl,
+                                                       options_.max_lease_ttl, options_.max_entry_size);
+  logical::BackendConfig cfg;
+  cfg.storage = entry->view.get();
+  cfg.type = m.type;
+  cfg.mount_path = m.RoutePath();
+  cfg.uuid = m.uuid;
+  cfg.accessor = m.accessor;
+  cfg.options = m.options;
+  cfg.clock = options_.clock;
+  cfg.mount = entry->mount_view.get();
+  if (m.type == "system") {
+    entry->backend = std::make_unique<SystemBackend>(this);
+  } else if (m.type == "token") {
+    entry->backend = std::make_unique<auth::TokenBackend>(tokens_.get(), policies_.get(), options_.clock,
+                                                          entry->mount_view.get());
+  } else if (m.type == "identity") {
+    entry->backend = std::make_unique<IdentityStub>();
+  } else {
+    const logical::BackendFactory* f = GlobalRegistry().Find(m.type);
+    if (!f) return InvalidArgument("plugin not found in the catalog: " + m.type);
+    SB_ASSIGN_OR_RETURN(entry->backend, (*f)(cfg));
+  }
+  return entry;
+}
+
+Status CoreImpl::PersistMountTable(bool auth_table) {
+  Json arr = Json::array();
+  for (const auto& e : router_.All())
+    if (e->mount.auth == auth_table) arr.push_back(e->mount.ToJson());
+  return barrier_->Put(auth_table ? kAuthPath : kMountsPath, Json{{"entries", arr}}.dump());
+}
+
+Status CoreImpl::SetupMounts() {
+  router_.Clear();
+  for (bool auth_table : {false, true}) {
+    SB_ASSIGN_OR_RETURN(auto raw, barrier_->Get(auth_table ? kAuthPath : kMountsPath));
+    std::vector<MountEntry> entries;
+    if (raw) {
+      Json j = Json::parse(*raw, nullptr, false);
+      if (!j.is_object() || !j.contains("entries")) return Corruption("mount table malformed");
+      for (const auto& e : j["entries"]) {
+        SB_ASSIGN_OR_RETURN(MountEntry m, MountEntry::FromJson(e));
+        entries.push_back(std::move(m));
+      }
+    } else {
+      auto builtin = [&](std::string path, std::string type, std::string desc, bool local) {
+        MountEntry m;
+        m.path = std::move(path);
+        m.type = std::move(type);
+        m.description = std::move(desc);
+        m.uuid = crypto::Uuid();
+        m.accessor = NewAccessor(m.type);
+        m.local = local;
+        m.auth = auth_table;
+        entries.push_back(std::move(m));
+      };
+      if (auth_table) {
+        builtin("token/", "token", "token based credentials", false);
+      } else {
+        builtin("cubbyhole/", "cubbyhole", "per-token private secret storage", true);
+        builtin("identity/", "identity", "identity store", false);
+        builtin("sys/", "system", "system endpoints used for control, policy and debugging", false);
+      }
+    }
+    for (const auto& m : entries) {
+      if (m.type == "cubbyhole" && !GlobalRegistry().Find("cubbyhole")) continue;
+      auto inst = Instantiate(m);
+      if (!inst.ok()) {
+        log::Error("core: cannot mount " + m.RoutePath() + ": " + inst.status().message());
+        continue;
+      }
+      SB_RETURN_IF_ERROR(router_.Mount(std::move(inst).value()));
+    }
+    if (!raw) SB_RETURN_IF_ERROR(PersistMountTable(auth_table));
+  }
+  return Status::Ok();
+}
+
+Status CoreImpl::EnableMount(MountEntry m) {
+  std::lock_guard l(mount_mu_);
+  if (m.uuid.empty()) m.uuid = crypto::Uuid();
+  if (m.accessor.empty()) m.accessor = NewAccessor(m.type);
+  std::string conflict = router_.Conflict(m.RoutePath());
+  if (!conflict.empty()) return ::sealbox::Conflict("path is already in use at " + conflict);
+  SB_ASSIGN_OR_RETURN(auto entry, Instantiate(m));
+  SB_RETURN_IF_ERROR(router_.Mount(entry));
+  Status s = PersistMountTable(m.auth);
+  if (!s.ok()) router_.Unmount(m.RoutePath());
+  return s;
+}
+
+Status CoreImpl::DisableMount(const std::string& route_path) {
+  std::lock_guard l(mount_mu_);
+  auto entry = router_.Unmount(route_path);
+  if (!entry) return Status::Ok();
+  Status s = PersistMountTable(entry->mount.auth);
+  if (!s.ok()) {
+    router_.Mount(entry).IgnoreError();
+    return s;
+  }
+  entry->backend->Cleanup();
+  return DeletePrefix(*barrier_, entry->mount.StoragePrefix());
+}
+
+Status CoreImpl::Remount(const std::string& from_route, const std::string& to_route) {
+  std::lock_guard l(mount_mu_);
+  auto entry = router_.Get(from_route);
+  if (!entry) return InvalidArgument("no mount at " + from_route);
+  std::string conflict = router_.Conflict(to_route);
+  if (!conflict.empty()) return ::sealbox::Conflict("path is already in use at " + conflict);
+  MountEntry m = entry->mount;
+  bool auth = to_route.rfind("auth/", 0) == 0;
+  if (auth != m.auth) return InvalidArgument("cannot move a mount between secrets engines and auth methods");
+  m.path = auth ? to_route.substr(5) : to_route;
+  router_.Unmount(from_route);
+  entry->backend->Cleanup();
+  // Data lives under the uuid, so moving the route moves every key with it.
+  SB_ASSIGN_OR_RETURN(auto moved, Instantiate(m));
+  SB_RETURN_IF_ERROR(router_.Mount(moved));
+  return PersistMountTable(m.auth);
+}
+
+Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<Status(MountEntry&)>& edit) {
+  std::lock_guard l(mount_mu_);
+  auto entry = router_.Get(route_path);
+  if (!entry) return InvalidArgument("cannot fetch sysview for path \"" + route_path + "\"");
+  MountEntry copy = entry->mount;
+  SB_RETURN_IF_ERROR(edit(copy));
+  entry->mount = copy;  // MountView reads through the entry
+  return PersistMountTable(copy.auth);
+}
+
+// ---- Request pipeline ----
+
+Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
+  return policies_->AclFor(entry.policies);
+}
+
+Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
+  Result<logical::Response> result = [&]() -> Result<logical::Response> {
+    std::shared_lock l(state_mu_);
+    if (sealed_.load()) return ::sealbox::Sealed();
+    req.original_path = req.path;
+
+    auto route = router_.Match(req.path);
+    std::string rel;
+    if (route) rel = req.path.substr(std::min(req.path.size(), route->mount.RoutePath().size()));
+    bool unauth = route && logical::MatchesSpecial(route->backend->special_paths().unauthenticated, rel);
+    req.unauthenticated = unauth;
+
+    std::optional<auth::TokenEntry> token;
+    if (!req.client_token.empty()) {
+      SB_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
+    }
+    if (!unauth && !token) return PermissionDenied();
+    if (token) {
+      logical::TokenInfo ti;
+      ti.accessor = token->accessor;
+      ti.policies = token->policies;
+      ti.display_name = token->display_name;
+      ti.metadata = token->meta;
+      ti.entity_id = token->entity_id;
+      ti.token_type = token->type;
+      ti.issue_time_nanos = token->issue_time_nanos;
+      ti.storage_id = token->hash;
+      ti.orphan = token->orphan;
+      ti.is_root = std::find(token->policies.begin(), token->policies.end(), "root") != token->policies.end();
+      if (token->expire_time_nanos) ti.ttl = (token->expire_time_nanos - options_.clock->NowNanos()) / 1'000'000'000;
+      req.token = std::move(ti);
+    }
+    if (!route) {
+      if (!req.token->is_root) return PermissionDenied();
+      return NotFound("no handler for route \"" + req.path + "\". route entry not found.");
+    }
+
+    req.path = rel;
+    req.mount_point = route->mount.RoutePath();
+    req.mount_type = route->mount.type;
+    req.mount_accessor = route->mount.accessor;
+    req.mount_class = route->mount.auth ? "auth" : "secret";
+    req.storage = route->view.get();
+
+    if (req.op == logical::Operation::kUpdate) {
+      SB_ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
+      if (exists && !*exists) req.op = logical::Operation::kCreate;
+    }
+    if (!unauth) {
+      SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
+      bool sudo = logical::MatchesSpecial(route->backend->special_paths().root, rel);
+      auto decision = acl->AllowOperation(req.original_path, req.op, req.data, sudo);
+      if (!decision.allowed) return PermissionDenied();
+      if (token->num_uses > 0) {
+        // The token dies on its last use.
+        if (token->num_uses == 1) {
+          SB_RETURN_IF_ERROR(tokens_->RevokeTree(token->hash));
+        } else {
+          token->num_uses--;
+          SB_RETURN_IF_ERROR(tokens_->Save(*token));
+        }
+      }
+    }
+    auto resp = route->backend->HandleRequest(req);
+    if (resp.ok() && resp->auth && !(route->mount.auth && unauth) && route->mount.type != "token") {
+      log::Error("core: backend returned an auth block on a non-login path");
+      return Internal();
+    }
+    if (resp.ok() && resp->secret && route->mount.auth) {
+      log::Error("core: auth backend returned a secret");
+      return Internal();
+    }
+    return resp;
+  }();
+  req.path = req.original_path.empty() ? req.path : req.original_path;
+  if (seal_requested_.exchange(false)) Seal().IgnoreError();
+  return result;
+}
+
+}  // namespace sealbox::core

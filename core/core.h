@@ -1,0 +1,101 @@
+// Core: the vault itself. Owns the seal state (init, unseal progress, seal),
+// the barrier, the mount table and router, the token store and policies, and
+// runs every routed request through the pipeline: sealed check, token lookup,
+// ACL, audit, backend, response.
+//
+// Thread-safety: every public method may be called concurrently. The seal
+// state is guarded by a shared mutex: requests hold it shared, init, unseal
+// and seal take it exclusively.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/json_util.h"
+#include "base/secure_bytes.h"
+#include "base/status.h"
+#include "core/logical/request.h"
+
+namespace sealbox {
+class Storage;
+}
+
+namespace sealbox::core {
+
+struct CoreOptions {
+  std::unique_ptr<Storage> physical;      // required: RocksDB or in-memory
+  std::string storage_type = "rocksdb";   // reported in seal-status
+  Clock* clock = SystemClock::Default();
+  int64_t default_lease_ttl = 768 * 3600;
+  int64_t max_lease_ttl = 768 * 3600;
+  size_t max_entry_size = 1 << 20;        // largest KV value we store (413 above)
+};
+
+struct SealConfig {
+  int secret_shares = 0;
+  int secret_threshold = 0;
+};
+
+struct InitRequest {
+  int secret_shares = 0;
+  int secret_threshold = 0;
+};
+
+struct InitResult {
+  std::vector<SecureBytes> shares;  // 33 bytes each
+  std::string root_token;           // shown once; stored only hashed
+};
+
+struct SealStatus {
+  bool initialized = false;
+  bool sealed = true;
+  int t = 0;
+  int n = 0;
+  int progress = 0;
+  std::string nonce;
+  std::string cluster_name;  // empty while sealed
+  std::string cluster_id;
+  std::string storage_type;
+};
+
+struct DevCredentials {
+  std::string unseal_key_b64;
+  std::string root_token;
+};
+
+class Core {
+ public:
+  static Result<std::unique_ptr<Core>> Create(CoreOptions options);
+  virtual ~Core() = default;
+
+  virtual bool Initialized() = 0;
+  // Errors: InvalidArgument with Vault's messages ("Vault is already
+  // initialized", "invalid seal configuration: ...").
+  virtual Result<InitResult> Initialize(const InitRequest& req) = 0;
+  virtual SealStatus GetSealStatus() = 0;
+  // Adds one share; at the threshold, combines and unseals. A wrong share set
+  // resets progress and returns InvalidArgument("Unseal failed, invalid key").
+  virtual Result<SealStatus> SubmitUnsealKey(const SecureBytes& share) = 0;
+  // Errors: "Vault is not initialized", "vault is unsealed".
+  virtual Result<SealStatus> ResetUnseal() = 0;
+  // Wipes every key from memory; routed requests then get kSealed.
+  virtual Status Seal() = 0;
+  virtual bool Sealed() = 0;
+
+  // Dev mode: initialise with one share, unseal, optionally with a chosen root
+  // token id, and mount secret/ as kv v2.
+  virtual Result<DevCredentials> DevSetup(const std::string& root_token_id) = 0;
+
+  // Runs a routed request (everything under /v1/ except the raw sys endpoints).
+  virtual Result<logical::Response> HandleRequest(logical::Request& req) = 0;
+
+  // Stops background work and closes storage. Called once at shutdown.
+  virtual void Shutdown() = 0;
+
+  virtual const Clock& clock() const = 0;
+};
+
+}  // namespace sealbox::core

@@ -1,0 +1,107 @@
+// CoreImpl: the implementation of Core, visible to the rest of core/ (the
+// system backend manages mounts and the seal through it).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "auth/policy_store.h"
+#include "auth/token_store.h"
+#include "core/core.h"
+#include "core/logical/backend.h"
+#include "core/router.h"
+#include "storage/barrier.h"
+
+namespace sealbox::core {
+
+// Type name → factory. Core registers its built-ins; main registers engines
+// and auth methods, so core/ never includes engines/.
+class BackendRegistry {
+ public:
+  void Register(const std::string& type, logical::BackendFactory f) { factories_[type] = std::move(f); }
+  const logical::BackendFactory* Find(const std::string& type) const {
+    auto it = factories_.find(type);
+    return it == factories_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  std::map<std::string, logical::BackendFactory> factories_;
+};
+
+// The process-wide registry main() fills before creating the Core.
+BackendRegistry& GlobalRegistry();
+
+class CoreImpl final : public Core {
+ public:
+  explicit CoreImpl(CoreOptions options);
+  ~CoreImpl() override;
+
+  bool Initialized() override;
+  Result<InitResult> Initialize(const InitRequest& req) override;
+  SealStatus GetSealStatus() override;
+  Result<SealStatus> SubmitUnsealKey(const SecureBytes& share) override;
+  Result<SealStatus> ResetUnseal() override;
+  Status Seal() override;
+  bool Sealed() override { return sealed_.load(); }
+  Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
+  Result<logical::Response> HandleRequest(logical::Request& req) override;
+  void Shutdown() override;
+  const Clock& clock() const override { return *options_.clock; }
+
+  // --- For the system backend (called with the state lock held shared). ---
+  Router& router() { return router_; }
+  auth::TokenStore& tokens() { return *tokens_; }
+  auth::PolicyStore& policies() { return *policies_; }
+  Barrier& barrier() { return *barrier_; }
+  const CoreOptions& options() const { return options_; }
+  // Mounts a new secrets engine or auth method and persists the table.
+  Status EnableMount(MountEntry entry);
+  // Unmounts and deletes the mount's data. Missing: OK.
+  Status DisableMount(const std::string& route_path);
+  // Moves a mount (and its data stays under the same uuid view).
+  Status Remount(const std::string& from_route, const std::string& to_route);
+  // Persists the table after a tune.
+  Status UpdateMount(const std::string& route_path, const std::function<Status(MountEntry&)>& edit);
+  // Seal requested through the API: runs after the current request finishes.
+  void RequestSeal();
+  // The ACL for a request's token (root ACL for root tokens).
+  Result<std::shared_ptr<const auth::Acl>> AclForToken(const auth::TokenEntry& entry);
+
+ private:
+  Result<SecureBytes> ReadRootKey(const SecureBytes& unseal_key);
+  Status PostUnseal();
+  void PreSeal();
+  Status SetupMounts();
+  Status PersistMountTable(bool auth_table);
+  Result<std::shared_ptr<RouteEntry>> Instantiate(const MountEntry& m);
+  Result<SealConfig> LoadSealConfig();
+  Result<std::string> CreateRootToken(const std::string& custom_id);
+  Status SealLocked();
+
+  CoreOptions options_;
+  std::unique_ptr<Barrier> barrier_;
+  std::unique_ptr<PrefixView> token_view_;
+  std::unique_ptr<PrefixView> policy_view_;
+  std::unique_ptr<auth::TokenStore> tokens_;
+  std::unique_ptr<auth::PolicyStore> policies_;
+  Router router_;
+
+  // state_mu_ guards the seal state: requests hold it shared; init, unseal
+  // and seal hold it exclusively.
+  std::shared_mutex state_mu_;
+  std::atomic<bool> sealed_{true};
+  std::mutex unseal_mu_;                // guards the unseal attempt below
+  std::vector<SecureBytes> unseal_parts_;
+  std::string unseal_nonce_;
+  std::string cluster_name_, cluster_id_;  // guarded by state_mu_
+  std::mutex mount_mu_;                 // serialises mount table changes
+  std::atomic<bool> seal_requested_{false};
+};
+
+}  // namespace sealbox::core

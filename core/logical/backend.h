@@ -1,0 +1,76 @@
+// Backend: anything mountable (a secrets engine, an auth method, sys/).
+//
+// HandleRequest may be called concurrently from the worker pool;
+// implementations lock internally. req.path has the mount prefix stripped and
+// req.storage is this mount's private view.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "core/logical/request.h"
+
+namespace sealbox {
+class Storage;
+}
+
+namespace sealbox::logical {
+
+// Paths with special handling, as patterns: an entry ending in '*' is a
+// prefix, otherwise exact. Relative to the mount.
+struct SpecialPaths {
+  std::vector<std::string> root;             // also need the sudo capability
+  std::vector<std::string> unauthenticated;  // no token needed (login)
+};
+
+// Mount-level settings a backend may consult (effective values).
+class MountView {
+ public:
+  virtual ~MountView() = default;
+  virtual int64_t DefaultLeaseTtl() const = 0;
+  virtual int64_t MaxLeaseTtl() const = 0;
+  virtual size_t MaxEntrySize() const = 0;
+};
+
+struct BackendConfig {
+  Storage* storage = nullptr;  // the mount's view; outlives the backend
+  std::string type;            // "kv", "database", "kubernetes"...
+  std::string mount_path;      // "secret/" or "auth/kubernetes/"
+  std::string uuid;
+  std::string accessor;
+  Json options = nullptr;      // mount options (strings), e.g. {"version":"2"}
+  const Clock* clock = nullptr;
+  const MountView* mount = nullptr;
+};
+
+class Backend {
+ public:
+  Backend() = default;
+  Backend(const Backend&) = delete;
+  Backend& operator=(const Backend&) = delete;
+  virtual ~Backend() = default;
+
+  // A Response (Response::Empty() for 204) or a non-OK Status mapped by api/.
+  virtual Result<Response> HandleRequest(Request& req) = 0;
+  // For create/update: whether the target exists; nullopt when the path has
+  // no existence check (then the operation stays "update").
+  virtual Result<std::optional<bool>> ExistenceCheck(Request& req) { return std::optional<bool>(); }
+  virtual const SpecialPaths& special_paths() const {
+    static const SpecialPaths kNone;
+    return kNone;
+  }
+  // Called on unmount or seal: drop caches and stop background work.
+  virtual void Cleanup() {}
+};
+
+using BackendFactory = std::function<Result<std::unique_ptr<Backend>>(const BackendConfig&)>;
+
+// True if `path` matches one of the SpecialPaths patterns.
+bool MatchesSpecial(const std::vector<std::string>& patterns, std::string_view path);
+
+}  // namespace sealbox::logical

@@ -1,0 +1,53 @@
+#include "core/system_backend.h"
+
+#include "base/clock.h"
+#include "core/core_impl.h"
+
+namespace sealbox::core {
+
+using logical::FieldData;
+using logical::Operation;
+using logical::PathSpec;
+using logical::Request;
+using logical::Response;
+
+SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
+  std::vector<PathSpec> routes = SealRoutes();
+  for (auto& r : MountRoutes()) routes.push_back(std::move(r));
+  for (auto& r : PolicyRoutes()) routes.push_back(std::move(r));
+  SetRoutes(std::move(routes));
+  SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
+                            "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
+                            "revoke-prefix/*", "revoke-force/*", "remount", "config/*"},
+                   .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*"}});
+}
+
+std::vector<PathSpec> SystemBackend::SealRoutes() {
+  std::vector<PathSpec> r;
+  r.push_back({.pattern = "seal",
+               .ops = {{Operation::kUpdate, [this](Request&, FieldData&) -> Result<Response> {
+                 core_->RequestSeal();
+                 return Response::Empty();
+               }}}});
+  r.push_back({.pattern = "step-down",
+               .ops = {{Operation::kUpdate, [](Request&, FieldData&) -> Result<Response> {
+                 return Response::Empty();  // no HA: nothing to step down from
+               }}}});
+  r.push_back({.pattern = "key-status",
+               .ops = {{Operation::kRead, [this](Request&, FieldData&) -> Result<Response> {
+                 KeyStatus ks = core_->barrier().ActiveKeyStatus();
+                 Response resp = Response::WithData(Json{{"term", ks.term},
+                                                         {"install_time", FormatRfc3339Nano(ks.install_time_nanos)},
+                                                         {"encryptions", ks.encryptions}});
+                 resp.inject_top_level = true;
+                 return resp;
+               }}}});
+  r.push_back({.pattern = "rotate",
+               .ops = {{Operation::kUpdate, [this](Request&, FieldData&) -> Result<Response> {
+                 SB_RETURN_IF_ERROR(core_->barrier().Rotate(core_->clock().NowNanos()));
+                 return Response::Empty();
+               }}}});
+  return r;
+}
+
+}  // namespace sealbox::core

@@ -1,0 +1,18 @@
+// RocksDB physical storage: the embedded default backend.
+//
+// Every write goes through the WAL with sync=true, so a write that returned OK
+// survives kill -9 and power loss. A full disk is reported as kStorageFull and
+// the database stays readable. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "storage/storage.h"
+
+namespace sealbox {
+
+// Opens (creating if missing) the database directory at `path`.
+Result<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& path);
+
+}  // namespace sealbox

@@ -1,0 +1,68 @@
+#include "storage/rocksdb_storage.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace sealbox {
+namespace {
+
+class RocksDbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sealbox-rocks-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(RocksDbTest, PutGetDeletePersist) {
+  {
+    auto s = OpenRocksDbStorage(dir_);
+    ASSERT_TRUE(s.ok());
+    ASSERT_TRUE((*s)->Put("a/b", "1").ok());
+    ASSERT_TRUE((*s)->Put("a/c", "2").ok());
+    ASSERT_TRUE((*s)->Delete("a/c").ok());
+    ASSERT_TRUE((*s)->Delete("never-there").ok());
+  }
+  auto s = OpenRocksDbStorage(dir_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(**(*s)->Get("a/b"), "1");
+  EXPECT_FALSE((*s)->Get("a/c")->has_value());
+}
+
+TEST_F(RocksDbTest, ListCollapsesFolders) {
+  auto s = OpenRocksDbStorage(dir_);
+  ASSERT_TRUE(s.ok());
+  for (const char* k : {"p/a", "p/b/1", "p/b/2", "p/b/c/3", "p/c", "p0", "q/x", "p/d/"})
+    ASSERT_TRUE((*s)->Put(k, "v").ok());
+  auto l = (*s)->List("p/");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(*l, (std::vector<std::string>{"a", "b/", "c", "d/"}));
+  auto all = ListRecursive(**s, "p/");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (std::vector<std::string>{"p/a", "p/b/1", "p/b/2", "p/b/c/3", "p/c", "p/d/"}));
+  ASSERT_TRUE(DeletePrefix(**s, "p/b/").ok());
+  EXPECT_EQ(*(*s)->List("p/"), (std::vector<std::string>{"a", "c", "d/"}));
+}
+
+TEST_F(RocksDbTest, BatchIsAtomicAndVisible) {
+  auto s = OpenRocksDbStorage(dir_);
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE((*s)->Put("x", "old").ok());
+  ASSERT_TRUE((*s)->Batch({WriteOp::Put("y", "1"), WriteOp::Delete("x"), WriteOp::Put("z", "2")}).ok());
+  EXPECT_FALSE((*s)->Get("x")->has_value());
+  EXPECT_EQ(**(*s)->Get("y"), "1");
+  EXPECT_EQ(**(*s)->Get("z"), "2");
+}
+
+TEST_F(RocksDbTest, OpenFailsOnUnusablePath) {
+  auto s = OpenRocksDbStorage("/proc/sealbox-cannot-create-here");
+  EXPECT_FALSE(s.ok());
+}
+
+}  // namespace
+}  // namespace sealbox
