@@ -220,8 +220,8 @@ void Acl::BuildIndexes() {
             node = it->second;
           } else {
             auto next = static_cast<uint32_t>(prefix_trie_.size());
-            kids.insert(it, {c, next});  // `kids` is not used after the push_back below
-            prefix_trie_.emplace_back();
+            kids.insert(it, {c, next});
+            prefix_trie_.emplace_back();  // invalidates `kids`; not used again
             node = next;
           }
         }
