@@ -99,7 +99,8 @@ Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits)
   while (i < body.size() && std::isspace(static_cast<unsigned char>(body[i]))) ++i;
   if (i == body.size()) return Json::object();
   std::string ct = ToLower(http.Header("content-type"));
-  if (ct.rfind("application/x-www-form-urlencoded", 0) == 0) {
+  // `curl -d '{...}'` labels JSON as a form; Vault users rely on it working.
+  if (ct.rfind("application/x-www-form-urlencoded", 0) == 0 && body[i] != '{') {
     Json j = Json::object();
     for (auto& [k, v] : ParseQuery(body)) j[k] = v;
     return j;

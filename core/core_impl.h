@@ -68,8 +68,25 @@ class CoreImpl final : public Core {
   Status Remount(const std::string& from_route, const std::string& to_route);
   // Persists the table after a tune.
   Status UpdateMount(const std::string& route_path, const std::function<Status(MountEntry&)>& edit);
+  // Re-creates a mount's backend from its (tuned) entry: a KV v1 mount tuned
+  // to version 2 becomes a KV v2 backend, which migrates the data. The data
+  // stays under the mount's uuid. The mount answers 404 while it reloads.
+  Status ReloadMount(const std::string& route_path) {
+    std::lock_guard l(mount_mu_);
+    auto old = router_.Unmount(route_path);
+    if (!old) return InvalidArgument("no mount at " + route_path);
+    auto fresh = Instantiate(old->mount);
+    if (!fresh.ok()) {
+      router_.Mount(old).IgnoreError();
+      return fresh.status();
+    }
+    old->backend->Cleanup();
+    return router_.Mount(std::move(fresh).value());
+  }
   // Seal requested through the API: runs after the current request finishes.
   void RequestSeal();
+  // Turns a login response's Auth block into a stored token (core_login.cc).
+  Status CompleteLogin(logical::Request& req, const RouteEntry& route, logical::Response& resp);
   // The ACL for a request's token (root ACL for root tokens).
   Result<std::shared_ptr<const auth::Acl>> AclForToken(const auth::TokenEntry& entry);
 

@@ -1,0 +1,54 @@
+// HttpClient: outbound HTTPS requests (Kubernetes TokenReview, the CLI talking
+// to a server), behind an interface so auth/ and cli/ never include Beast.
+// The implementation (server/beast_http_client.cc) keeps a keep-alive
+// connection pool per (host, port, TLS settings).
+// Thread-safety: Do() may be called concurrently.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sealbox {
+
+struct TlsClientConfig {
+  std::string ca_pem;        // PEM bundle to trust; empty: ca_file / ca_path / system store
+  std::string ca_file;
+  std::string ca_path;       // directory of PEM files
+  bool insecure_skip_verify = false;
+  std::string server_name;   // SNI / verification name override; default: the URL's host
+};
+
+struct HttpClientRequest {
+  std::string method = "GET";
+  std::string url;  // https://host:port/path?query (http:// only for tests on loopback)
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  TlsClientConfig tls;
+  int timeout_ms = 5000;  // whole request: connect + TLS + write + read
+};
+
+struct HttpClientResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string body;
+
+  std::string Header(const std::string& lower_name) const {
+    for (const auto& [k, v] : headers)
+      if (k == lower_name) return v;
+    return "";
+  }
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+  // Errors: kUnavailable for connection/TLS failures and timeouts (message
+  // safe to log, no body or header values), kInvalidArgument for a bad URL.
+  virtual Result<HttpClientResponse> Do(const HttpClientRequest& req) = 0;
+};
+
+}  // namespace sealbox

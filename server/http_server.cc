@@ -1,0 +1,318 @@
+#include "server/http_server.h"
+
+#include <openssl/ssl.h>
+#include <signal.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "api/api_handler.h"
+#include "base/log.h"
+
+namespace sealbox::server {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using net::use_awaitable;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+namespace {
+
+Result<std::shared_ptr<ssl::context>> MakeTlsContext(const ListenerConfig& l) {
+  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, l.tls_min_version == "tls13" ? TLS1_3_VERSION : TLS1_2_VERSION);
+  // TLS 1.2: forward-secret AEAD suites only. TLS 1.3 suites are all AEAD.
+  SSL_CTX_set_cipher_list(native,
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(l.tls_cert_file, ec);
+  if (ec) return InvalidArgument("cannot load tls_cert_file " + l.tls_cert_file + ": " + ec.message());
+  ctx->use_private_key_file(l.tls_key_file, ssl::context::pem, ec);
+  if (ec) return InvalidArgument("cannot load tls_key_file " + l.tls_key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(native) != 1)
+    return InvalidArgument("tls_key_file does not match tls_cert_file");
+  return ctx;
+}
+
+Result<tcp::endpoint> ParseAddress(const std::string& addr) {
+  std::string host, port;
+  if (!addr.empty() && addr[0] == '[') {
+    size_t close = addr.find(']');
+    if (close == std::string::npos || close + 1 >= addr.size() || addr[close + 1] != ':')
+      return InvalidArgument("bad listener address " + addr);
+    host = addr.substr(1, close - 1);
+    port = addr.substr(close + 2);
+  } else {
+    size_t colon = addr.rfind(':');
+    if (colon == std::string::npos) return InvalidArgument("bad listener address " + addr);
+    host = addr.substr(0, colon);
+    port = addr.substr(colon + 1);
+  }
+  if (host.empty() || host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto ip = net::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("bad listener address " + addr);
+  int p = 0;
+  try {
+    p = std::stoi(port);
+  } catch (...) {
+    return InvalidArgument("bad listener port in " + addr);
+  }
+  if (p < 0 || p > 65535) return InvalidArgument("bad listener port in " + addr);
+  return tcp::endpoint(ip, static_cast<uint16_t>(p));
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Options opts;
+  api::HttpHandler* handler = nullptr;
+  net::io_context ioc;
+  net::thread_pool workers{8};
+  tcp::acceptor acceptor{ioc};
+  net::signal_set signals{ioc};
+  std::mutex ctx_mu;
+  std::shared_ptr<ssl::context> tls;  // guarded by ctx_mu; swapped on reload
+  std::function<void()> reload_hook;
+  std::atomic<size_t> connections{0};
+  std::atomic<size_t> inflight{0};
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  uint16_t port = 0;
+
+  std::shared_ptr<ssl::context> Tls() {
+    std::lock_guard l(ctx_mu);
+    return tls;
+  }
+
+  void Reload() {
+    auto ctx = MakeTlsContext(opts.listener);
+    if (ctx.ok()) {
+      std::lock_guard l(ctx_mu);
+      tls = *ctx;
+      log::Info("server: reloaded TLS certificate");
+    } else {
+      log::Error("server: certificate reload failed, keeping the old one: " + ctx.status().message());
+    }
+    if (reload_hook) reload_hook();
+  }
+
+  void RequestStop() {
+    if (stopping.exchange(true)) return;
+    net::post(ioc, [this] {
+      boost::system::error_code ec;
+      acceptor.close(ec);
+      signals.cancel(ec);
+    });
+    std::lock_guard l(stop_mu);
+    stop_cv.notify_all();
+  }
+
+  net::awaitable<void> WaitSignals() {
+    while (!stopping.load()) {
+      auto [ec, sig] = co_await signals.async_wait(kTuple);
+      if (ec) co_return;
+      if (sig == SIGHUP) {
+        Reload();
+      } else {
+        log::Info("server: shutting down");
+        RequestStop();
+        co_return;
+      }
+    }
+  }
+
+  net::awaitable<void> Accept() {
+    while (!stopping.load()) {
+      auto [ec, sock] = co_await acceptor.async_accept(net::make_strand(ioc), kTuple);
+      if (ec) {
+        if (stopping.load() || ec == net::error::operation_aborted) co_return;
+        // Out of file descriptors and the like: back off instead of spinning.
+        net::steady_timer t(ioc, std::chrono::milliseconds(50));
+        co_await t.async_wait(kTuple);
+        continue;
+      }
+      if (connections.load() >= opts.listener.max_connections) {
+        boost::system::error_code ignored;
+        sock.close(ignored);
+        continue;
+      }
+      connections++;
+      auto ex = sock.get_executor();
+      net::co_spawn(ex, Session(std::move(sock)), [this](std::exception_ptr e) {
+        connections--;
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            log::Debug(std::string("server: session ended: ") + ex.what());
+          }
+        }
+      });
+    }
+  }
+
+  template <class Stream>
+  net::awaitable<void> WriteResponse(Stream& stream, const api::HttpResponse& r, unsigned version, bool keep_alive,
+                                     bool head) {
+    http::response<http::string_body> res;
+    res.version(version);
+    res.result(static_cast<unsigned>(r.status));
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    if (!head) res.body() = r.body;
+    res.prepare_payload();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
+    co_await http::async_write(stream, res, kTuple);
+  }
+
+  net::awaitable<void> Session(tcp::socket sock) {
+    const ListenerConfig& l = opts.listener;
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *Tls());
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(std::chrono::seconds(l.header_timeout_s));
+    auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
+    if (hs_ec) co_return;
+
+    boost::system::error_code remote_ec;
+    auto remote = lowest.socket().remote_endpoint(remote_ec);
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!stopping.load()) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(l.max_header_size));
+      if (l.max_request_size > 0) parser.body_limit(l.max_request_size);
+      else parser.body_limit(boost::none);
+      lowest.expires_after(std::chrono::seconds(first ? l.header_timeout_s : l.idle_timeout_s));
+      first = false;
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
+      if (hec) {
+        if (hec == http::error::header_limit) {
+          co_await WriteResponse(stream, api::ErrorResponse(431, "request headers too large"), 11, false, false);
+        } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
+                   hec != net::ssl::error::stream_truncated && hec != net::error::eof &&
+                   hec != net::error::connection_reset) {
+          co_await WriteResponse(stream, api::ErrorResponse(400, "malformed request"), 11, false, false);
+        }
+        break;
+      }
+      lowest.expires_after(std::chrono::seconds(l.max_request_duration_s));
+      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
+      if (bec) {
+        if (bec == http::error::body_limit) {
+          co_await WriteResponse(stream, api::ErrorResponse(413, "request body too large"), 11, false, false);
+        } else if (bec == beast::error::timeout) {
+          co_await WriteResponse(stream, api::ErrorResponse(408, "request timed out"), 11, false, false);
+        } else if (bec != http::error::end_of_stream) {
+          co_await WriteResponse(stream, api::ErrorResponse(400, "malformed request"), 11, false, false);
+        }
+        break;
+      }
+      auto& msg = parser.get();
+      api::HttpRequest req;
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      for (const auto& f : msg) {
+        std::string name(f.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(f.value()));
+      }
+      req.body = std::move(msg.body());
+      if (!remote_ec) {
+        req.remote_addr = remote.address().to_string();
+        req.remote_port = remote.port();
+      }
+      bool keep_alive = msg.keep_alive() && !stopping.load();
+      bool head = msg.method() == http::verb::head;
+      unsigned version = msg.version();
+
+      inflight++;
+      api::HttpHandler* h = handler;
+      api::HttpResponse resp = co_await net::co_spawn(
+          workers, [h, &req]() -> net::awaitable<api::HttpResponse> { co_return h->Handle(req); }, use_awaitable);
+      co_await WriteResponse(stream, resp, version, keep_alive, head);
+      inflight--;
+      if (!keep_alive) break;
+    }
+    lowest.expires_after(std::chrono::seconds(5));
+    co_await stream.async_shutdown(kTuple);
+  }
+};
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() {
+  impl_->RequestStop();
+  impl_->workers.join();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options, api::HttpHandler* handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->opts = options;
+  impl->handler = handler;
+  SB_ASSIGN_OR_RETURN(impl->tls, MakeTlsContext(options.listener));
+  SB_ASSIGN_OR_RETURN(tcp::endpoint ep, ParseAddress(options.listener.address));
+  boost::system::error_code ec;
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return InvalidArgument("cannot listen on " + options.listener.address + ": " + ec.message());
+  impl->port = impl->acceptor.local_endpoint().port();
+  impl->signals.add(SIGINT);
+  impl->signals.add(SIGTERM);
+  impl->signals.add(SIGHUP);
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+uint16_t HttpServer::port() const { return impl_->port; }
+void HttpServer::SetReloadHook(std::function<void()> hook) { impl_->reload_hook = std::move(hook); }
+void HttpServer::Stop() { impl_->RequestStop(); }
+
+void HttpServer::Run() {
+  Impl& s = *impl_;
+  net::co_spawn(s.ioc, s.Accept(), net::detached);
+  net::co_spawn(s.ioc, s.WaitSignals(), net::detached);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < s.opts.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  {
+    std::unique_lock l(s.stop_mu);
+    s.stop_cv.wait(l, [&s] { return s.stopping.load(); });
+  }
+  // Let in-flight requests finish (bounded), then stop the loop.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (s.inflight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  s.ioc.stop();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace sealbox::server

@@ -1,0 +1,48 @@
+// HttpServer: the HTTPS listener. Boost.Beast/Asio C++20 coroutines on two I/O
+// threads, one coroutine per connection; each parsed request is handed to a
+// worker pool (the logical layer blocks on RocksDB, libpq, TokenReview) and
+// awaited. Enforces the listener limits: body size (413), header size, TLS
+// handshake + header timeout (slowloris), idle keep-alive timeout, request
+// duration, and a maximum number of connections.
+//
+// Beast and Asio stay out of this header (pimpl). Thread-safety: Stop() and
+// Reload() may be called from any thread; Run() from one.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "api/http.h"
+#include "base/status.h"
+#include "server/config.h"
+
+namespace sealbox::server {
+
+class HttpServer {
+ public:
+  struct Options {
+    ListenerConfig listener;
+    int io_threads = 2;
+    int worker_threads = 8;
+  };
+
+  // Loads the certificate and binds the address. Errors are clear messages.
+  static Result<std::unique_ptr<HttpServer>> Create(const Options& options, api::HttpHandler* handler);
+  ~HttpServer();
+
+  // The bound port (useful with port 0).
+  uint16_t port() const;
+  // Serves until Stop() or SIGINT/SIGTERM; SIGHUP reloads the certificate and
+  // runs the reload hook. In-flight requests finish (bounded) before it returns.
+  void Run();
+  void Stop();
+  void SetReloadHook(std::function<void()> hook);
+
+ private:
+  struct Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sealbox::server
