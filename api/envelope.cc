@@ -32,6 +32,14 @@ HttpResponse RenderResponse(const logical::Request& req, const logical::Response
     AddStandardHeaders(out, false);
     return out;
   }
+  // A forced status with nothing else (Vault's RespondWithStatusCode(nil, code),
+  // e.g. KV v2 PATCH of a missing key): that status with an empty body.
+  if (resp.http_status != 0 && !resp.data && !resp.secret && !resp.auth && resp.warnings.empty() &&
+      resp.errors.empty()) {
+    out.status = resp.http_status;
+    AddStandardHeaders(out, false);
+    return out;
+  }
   if (req.op == Operation::kList && resp.http_status == 0 && resp.warnings.empty()) {
     bool has_keys = resp.data && resp.data->is_object() && resp.data->contains("keys") &&
                     (*resp.data)["keys"].is_array() && !(*resp.data)["keys"].empty();

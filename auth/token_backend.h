@@ -1,13 +1,39 @@
-// TokenBackend: the token auth method mounted at auth/token/ (create, lookup,
-// renew, revoke, roles...), over the TokenStore.
-// Thread-safety: handlers run concurrently; state is in TokenStore.
+// TokenBackend: the token auth method mounted at auth/token/ (contract §4):
+// create (plain, orphan, against a role), lookup, renew and revoke (by token,
+// self or accessor), revoke-orphan, LIST accessors, roles CRUD and tidy, over
+// the TokenStore. Policy names are sanitised here (trim, lowercase, dedupe,
+// sort; "root" swallows the rest) and the parent/child rules enforced: a
+// non-root parent grants only a subset of its policies, only root creates
+// root, and a child never outlives its parent's current expiry.
+//
+// Thread-safety: handlers run concurrently; state is in TokenStore and
+// PolicyStore, both thread-safe.
 #pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "core/logical/routed_backend.h"
 
 namespace sealbox::auth {
+
+// Vault's policyutil.SanitizePolicies: normalised names (NormalizePolicyName),
+// empty ones dropped, "default" added when asked, sorted and unique; a set
+// containing "root" becomes just {"root"}.
+std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in, bool add_default);
+
+// Vault's framework.CalculateTTL, in seconds. `start_nanos` is the lease's
+// issue time; `warnings` receives Vault's capping warnings. Errors with
+// "past the max TTL, cannot renew" when the max is already behind us.
+Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t increment, int64_t backend_ttl,
+                             int64_t period, int64_t backend_max, int64_t explicit_max, int64_t start_nanos,
+                             int64_t now_nanos, std::vector<std::string>* warnings);
+
+// Go's time.Duration String() for whole seconds ("768h0m0s", "1m30s", "0s").
+std::string GoDurationString(int64_t seconds);
 
 class TokenBackend final : public logical::RoutedBackend {
  public:
@@ -18,12 +44,43 @@ class TokenBackend final : public logical::RoutedBackend {
   Json LookupData(const TokenEntry& e, const std::string& id) const;
 
  private:
-  Result<logical::Response> LookupSelf(logical::Request& req, logical::FieldData& fd);
+  using Req = logical::Request;
+  using Fd = logical::FieldData;
+  using Resp = logical::Response;
 
-  TokenStore* tokens_;
-  PolicyStore* policies_;
-  const Clock* clock_;
-  const logical::MountView* mount_;
+  // The calling token, including one on its last use (pending revocation).
+  Result<TokenEntry> Caller(const Req& req);
+  // Root, or the sudo capability on the request path (Vault's SudoPrivilege).
+  Result<bool> HasSudo(const Req& req, const TokenEntry& caller);
+
+  Result<Resp> Create(Req& req, Fd& fd, bool orphan_path, const TokenRole* role);
+  Result<Resp> CreateAgainstRole(Req& req, Fd& fd);
+  Result<Resp> Lookup(Req& req, Fd& fd);
+  Result<Resp> LookupSelf(Req& req, Fd& fd);
+  Result<Resp> LookupAccessor(Req& req, Fd& fd);
+  Result<Resp> Renew(Req& req, Fd& fd);
+  Result<Resp> RenewSelf(Req& req, Fd& fd);
+  Result<Resp> RenewAccessor(Req& req, Fd& fd);
+  // Renews `te`; `client_token` is echoed in the auth block ("" by accessor).
+  Result<Resp> RenewEntry(const TokenEntry& te, const std::string& client_token, Fd& fd);
+  Result<Resp> Revoke(Req& req, Fd& fd);
+  Result<Resp> RevokeSelf(Req& req, Fd& fd);
+  Result<Resp> RevokeAccessor(Req& req, Fd& fd);
+  Result<Resp> RevokeOrphan(Req& req, Fd& fd);
+  Result<Resp> ListAccessors(Req& req, Fd& fd);
+  Result<Resp> ListRoles(Req& req, Fd& fd);
+  Result<Resp> ReadRole(Req& req, Fd& fd);
+  Result<Resp> WriteRole(Req& req, Fd& fd);
+  Result<Resp> DeleteRole(Req& req, Fd& fd);
+  Result<bool> RoleExists(Req& req, Fd& fd);
+  Result<Resp> Tidy(Req& req, Fd& fd);
+
+  logical::Auth AuthFor(const TokenEntry& te, const std::string& client_token, int64_t ttl) const;
+
+  TokenStore* tokens_;      // not owned
+  PolicyStore* policies_;   // not owned
+  const Clock* clock_;      // not owned
+  const logical::MountView* mount_;  // not owned; may be null (system defaults)
 };
 
 }  // namespace sealbox::auth

@@ -16,6 +16,8 @@ constexpr const char* kRootKeyPath = "core/root-key";
 constexpr const char* kClusterPath = "core/cluster";
 constexpr const char* kMountsPath = "core/mounts";
 constexpr const char* kAuthPath = "core/auth";
+// How often expired tokens are swept (they are already refused on use).
+constexpr int64_t kTokenTidyIntervalSeconds = 60;
 
 // Stub for identity/: exists so the mount table matches Vault's, answers 404.
 class IdentityStub final : public logical::Backend {
@@ -41,6 +43,14 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/policy/");
   tokens_ = std::make_unique<auth::TokenStore>(token_view_.get(), options_.clock);
   policies_ = std::make_unique<auth::PolicyStore>(policy_view_.get());
+  // A token's cubbyhole dies with it. Cubbyhole keys are "<storage id>/<path>"
+  // inside the cubbyhole mount's view (the convention shared with engines/kv).
+  tokens_->SetRevokeHook([this](const std::string& storage_id) {
+    auto entry = router_.Get("cubbyhole/");
+    if (!entry || !entry->view || storage_id.empty()) return;
+    Status s = DeletePrefix(*entry->view, storage_id + "/");
+    if (!s.ok()) log::Warn("core: cannot destroy a revoked token's cubbyhole: " + s.ToString());
+  });
 }
 
 CoreImpl::~CoreImpl() { Shutdown(); }
@@ -223,11 +233,14 @@ Status CoreImpl::PostUnseal() {
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
+  tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
   sealed_.store(false);
   return Status::Ok();
 }
 
 void CoreImpl::PreSeal() {
+  // First, so the tidy thread never runs against a half-torn-down core.
+  tokens_->StopBackgroundTidy();
   for (auto& e : router_.All()) e->backend->Cleanup();
   router_.Clear();
   tokens_->Reset();
@@ -448,9 +461,10 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
       ti.entity_id = token->entity_id;
       ti.token_type = token->type;
       ti.issue_time_nanos = token->issue_time_nanos;
-      ti.storage_id = token->hash;
+      // Batch tokens have no storage identity, hence no cubbyhole.
+      ti.storage_id = token->IsBatch() ? "" : token->hash;
       ti.orphan = token->orphan;
-      ti.is_root = std::find(token->policies.begin(), token->policies.end(), "root") != token->policies.end();
+      ti.is_root = token->IsRoot();
       if (token->expire_time_nanos) ti.ttl = (token->expire_time_nanos - options_.clock->NowNanos()) / 1'000'000'000;
       req.token = std::move(ti);
     }
@@ -470,22 +484,27 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
       SB_ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
       if (exists && !*exists) req.op = logical::Operation::kCreate;
     }
+    bool revoke_after = false;
     if (!unauth) {
       SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
       bool sudo = logical::MatchesSpecial(route->backend->special_paths().root, rel);
       auto decision = acl->AllowOperation(req.original_path, req.op, req.data, sudo);
       if (!decision.allowed) return PermissionDenied();
       if (token->num_uses > 0) {
-        // The token dies on its last use.
-        if (token->num_uses == 1) {
-          SB_RETURN_IF_ERROR(tokens_->RevokeTree(token->hash));
-        } else {
-          token->num_uses--;
-          SB_RETURN_IF_ERROR(tokens_->Save(*token));
-        }
+        // Count the use before the request runs (under the token's lock, so
+        // concurrent requests cannot overspend it). On the last use the entry
+        // is marked pending: this request still sees it, no other does, and
+        // it is revoked when this request ends.
+        SB_ASSIGN_OR_RETURN(auto used, tokens_->UseToken(token->hash));
+        if (!used) return PermissionDenied();
+        revoke_after = used->num_uses == auth::kTokenRevocationPending;
       }
     }
     auto resp = route->backend->HandleRequest(req);
+    if (revoke_after) {
+      Status s = tokens_->RevokeTree(token->hash);
+      if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
+    }
     if (resp.ok() && resp->auth && !(route->mount.auth && unauth) && route->mount.type != "token") {
       log::Error("core: backend returned an auth block on a non-login path");
       return Internal();
