@@ -167,6 +167,7 @@ Status TokenStore::Setup() {
 
 void TokenStore::Reset() {
   StopBackgroundTidy();
+  ClearCache();
   salt_.Wipe();
   batch_key_.Wipe();
 }
@@ -233,11 +234,33 @@ Result<std::string> TokenStore::CreateBatch(TokenEntry& entry) {
 Result<std::optional<TokenEntry>> TokenStore::ReadEntry(const std::string& hash) {
   SB_ASSIGN_OR_RETURN(auto raw, view_->Get("id/" + hash));
   if (!raw) return std::optional<TokenEntry>();
+  CacheSlot& slot = (*cache_)[std::hash<std::string>{}(hash) % kCacheSlots];
+  std::shared_ptr<const TokenEntry> cached;
+  {
+    std::lock_guard l(slot.mu);
+    if (slot.entry && slot.raw == *raw) cached = slot.entry;
+  }
+  if (cached) return std::optional<TokenEntry>(*cached);
   Json j = Json::parse(*raw, nullptr, false);
   SB_ASSIGN_OR_RETURN(TokenEntry e, TokenEntry::FromJson(j));
   // Defence in depth: the entry must be the one its key names.
   if (!crypto::ConstantTimeEquals(e.hash, hash)) return Corruption("token entry does not match its key");
+  auto parsed = std::make_shared<const TokenEntry>(e);
+  {
+    std::lock_guard l(slot.mu);
+    slot.raw = std::move(*raw);
+    slot.entry = std::move(parsed);
+  }
   return std::optional<TokenEntry>(std::move(e));
+}
+
+void TokenStore::ClearCache() {
+  for (auto& slot : *cache_) {
+    std::lock_guard l(slot.mu);
+    std::fill(slot.raw.begin(), slot.raw.end(), '\0');
+    slot.raw.clear();
+    slot.entry.reset();
+  }
 }
 
 Result<std::optional<TokenEntry>> TokenStore::LookupByHash(const std::string& hash, bool include_pending) {

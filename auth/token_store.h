@@ -195,6 +195,20 @@ class TokenStore {
   SecureBytes batch_key_;  // same
   std::array<std::mutex, 64> stripes_;
 
+  // Parsed-entry cache: JSON parsing is most of a lookup's CPU, and every
+  // request looks its token up (twice when the token backend serves it).
+  // Direct-mapped by hash; a slot is used only when the freshly read stored
+  // bytes equal the bytes it was parsed from, so it can never serve a stale
+  // or revoked entry (the storage read still happens every time).
+  struct CacheSlot {
+    std::mutex mu;
+    std::string raw;
+    std::shared_ptr<const TokenEntry> entry;
+  };
+  static constexpr size_t kCacheSlots = 1024;
+  std::unique_ptr<std::array<CacheSlot, kCacheSlots>> cache_ = std::make_unique<std::array<CacheSlot, kCacheSlots>>();
+  void ClearCache();
+
   std::mutex tidy_mu_;  // guards the fields below
   std::condition_variable tidy_cv_;
   bool tidy_stop_ = false;
