@@ -425,7 +425,11 @@ Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<
   if (!entry) return InvalidArgument("cannot fetch sysview for path \"" + route_path + "\"");
   MountEntry copy = entry->mount;
   SB_RETURN_IF_ERROR(edit(copy));
-  entry->mount = copy;  // MountView reads through the entry
+  // Entries are immutable once routed (requests read them without a lock):
+  // build a new one and swap it in; in-flight requests keep the old one.
+  SB_ASSIGN_OR_RETURN(auto fresh, Instantiate(copy));
+  SB_RETURN_IF_ERROR(router_.Replace(route_path, fresh));
+  entry->backend->Cleanup();
   return PersistMountTable(copy.auth);
 }
 

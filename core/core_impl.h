@@ -73,15 +73,12 @@ class CoreImpl final : public Core {
   // stays under the mount's uuid. The mount answers 404 while it reloads.
   Status ReloadMount(const std::string& route_path) {
     std::lock_guard l(mount_mu_);
-    auto old = router_.Unmount(route_path);
+    auto old = router_.Get(route_path);
     if (!old) return InvalidArgument("no mount at " + route_path);
-    auto fresh = Instantiate(old->mount);
-    if (!fresh.ok()) {
-      router_.Mount(old).IgnoreError();
-      return fresh.status();
-    }
+    SB_ASSIGN_OR_RETURN(auto fresh, Instantiate(old->mount));
+    SB_RETURN_IF_ERROR(router_.Replace(route_path, std::move(fresh)));
     old->backend->Cleanup();
-    return router_.Mount(std::move(fresh).value());
+    return Status::Ok();
   }
   // Seal requested through the API: runs after the current request finishes.
   void RequestSeal();

@@ -30,6 +30,14 @@ Status Router::Mount(std::shared_ptr<RouteEntry> entry) {
   return Status::Ok();
 }
 
+Status Router::Replace(const std::string& route_path, std::shared_ptr<RouteEntry> entry) {
+  std::unique_lock l(mu_);
+  auto it = routes_.find(route_path);
+  if (it == routes_.end()) return InvalidArgument("no mount at " + route_path);
+  it->second = std::move(entry);
+  return Status::Ok();
+}
+
 std::shared_ptr<RouteEntry> Router::Unmount(const std::string& route_path) {
   std::unique_lock l(mu_);
   auto it = routes_.find(route_path);

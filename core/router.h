@@ -44,6 +44,9 @@ class Router {
   // Adds an entry under mount.RoutePath(). Conflict if that path is taken, or
   // nests inside / contains another mount.
   Status Mount(std::shared_ptr<RouteEntry> entry);
+  // Swaps the entry at `route_path` for `entry` in one step (tune, upgrade):
+  // requests see either the old or the new one, never neither.
+  Status Replace(const std::string& route_path, std::shared_ptr<RouteEntry> entry);
   // Removes and returns the entry (nullptr if none).
   std::shared_ptr<RouteEntry> Unmount(const std::string& route_path);
   // Longest mount prefix of `path` (also tries path + "/"). nullptr if none.

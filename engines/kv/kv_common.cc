@@ -22,6 +22,20 @@ Status CheckEntrySize(size_t bytes, size_t limit, std::string_view what) {
                   std::to_string(limit) + " bytes per entry; nothing was written");
 }
 
+std::string EncodeObject(const Json& obj) {
+  std::string out;
+  Json::to_msgpack(obj, out);
+  return out;
+}
+
+Result<Json> DecodeObject(std::string_view raw, std::string_view what) {
+  Json j = !raw.empty() && raw.front() == '{'
+               ? Json::parse(raw.begin(), raw.end(), nullptr, false)
+               : Json::from_msgpack(raw.begin(), raw.end(), /*strict=*/true, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Corruption(std::string(what) + " malformed");
+  return j;
+}
+
 std::string GoDurationString(int64_t seconds) {
   if (seconds == 0) return "0s";
   std::string out;

@@ -48,6 +48,14 @@ size_t MaxEntrySize(const logical::MountView* mount);
 // says nothing was written.
 Status CheckEntrySize(size_t bytes, size_t limit, std::string_view what);
 
+// Stored form of a JSON object (KV values, KV v2 metadata): MessagePack,
+// which decodes strings with one copy instead of scanning them byte by byte
+// as JSON text does (a read decodes every value it returns).
+std::string EncodeObject(const Json& obj);
+// Decodes EncodeObject's output, or JSON text (a leading '{': entries written
+// as text, e.g. KV v1 values being upgraded). Corruption unless an object.
+Result<Json> DecodeObject(std::string_view raw, std::string_view what);
+
 // Go's time.Duration.String() for whole seconds: 0 -> "0s", 90 -> "1m30s",
 // 3600 -> "1h0m0s", -1 -> "-1s".
 std::string GoDurationString(int64_t seconds);

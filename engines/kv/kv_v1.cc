@@ -63,8 +63,7 @@ Result<Response> KvV1Backend::Read(Request& req, FieldData& fd) {
   SB_ASSIGN_OR_RETURN(std::string base, BasePrefix(req));
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(base + key));
   if (!raw) return Response::Empty();
-  Json data = Json::parse(*raw, nullptr, false);
-  if (!data.is_object()) return Corruption("kv entry malformed");
+  SB_ASSIGN_OR_RETURN(Json data, DecodeObject(*raw, "kv entry"));
 
   Response resp;
   if (mode_ == Mode::kKv) {
@@ -92,7 +91,7 @@ Result<Response> KvV1Backend::Write(Request& req, FieldData& fd) {
   if (key.back() == '/') return InvalidArgument("invalid path: a key cannot end in '/'");
   if (!req.data.is_object() || req.data.empty()) return InvalidArgument("missing data fields");
   SB_ASSIGN_OR_RETURN(std::string base, BasePrefix(req));
-  std::string value = DumpJson(req.data);
+  std::string value = EncodeObject(req.data);
   SB_RETURN_IF_ERROR(CheckEntrySize(value.size(), MaxEntrySize(config_.mount), "value"));
   SB_RETURN_IF_ERROR(config_.storage->Put(base + key, value));
   return Response::Empty();

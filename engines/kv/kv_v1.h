@@ -2,7 +2,8 @@
 // `type: kv` with options.version "1"), and in cubbyhole mode the per-token
 // private store mounted at cubbyhole/.
 //
-// Each key holds one JSON object, stored verbatim and replaced on write.
+// Each key holds one JSON object (stored with EncodeObject), replaced whole
+// on write.
 // Storage layout in the mount's view:
 //   kv:        v1/<key>                (the prefix keeps a later v2 upgrade clean)
 //   cubbyhole: <token storage id>/<key> (a token can only form keys under its own id)

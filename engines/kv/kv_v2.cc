@@ -381,8 +381,7 @@ int64_t KvV2Backend::NowNanos() const {
 Result<Config> KvV2Backend::LoadConfig() {
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(kConfigKey));
   if (!raw) return Config{};
-  Json j = Json::parse(*raw, nullptr, false);
-  if (!j.is_object()) return Corruption("kv config malformed");
+  SB_ASSIGN_OR_RETURN(Json j, DecodeObject(*raw, "kv config"));
   return Config::FromJson(j);
 }
 
@@ -390,22 +389,21 @@ Result<std::optional<KeyMeta>> KvV2Backend::LoadMeta(const std::string& key) {
   if (key.empty()) return std::optional<KeyMeta>();
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(kMetadataPrefix + key));
   if (!raw) return std::optional<KeyMeta>();
-  Json j = Json::parse(*raw, nullptr, false);
-  if (!j.is_object()) return Corruption("kv metadata malformed");
+  SB_ASSIGN_OR_RETURN(Json j, DecodeObject(*raw, "kv metadata"));
   SB_ASSIGN_OR_RETURN(KeyMeta m, KeyMeta::FromJson(j));
   return std::optional<KeyMeta>(std::move(m));
 }
 
 Status KvV2Backend::SaveMeta(const std::string& key, const KeyMeta& meta, std::vector<WriteOp> extra) {
-  std::string value = meta.ToJson().dump();
+  std::string value = EncodeObject(meta.ToJson());
   SB_RETURN_IF_ERROR(CheckEntrySize(value.size(), MaxEntrySize(config_.mount), "metadata"));
   extra.push_back(WriteOp::Put(kMetadataPrefix + key, std::move(value)));
   return config_.storage->Batch(extra);
 }
 
 Result<Response> KvV2Backend::CommitVersion(const std::string& key, KeyMeta& meta, const Config& cfg,
-                                            std::string data_json, std::vector<WriteOp> extra) {
-  SB_RETURN_IF_ERROR(CheckEntrySize(data_json.size(), MaxEntrySize(config_.mount), "value"));
+                                            std::string value, std::vector<WriteOp> extra) {
+  SB_RETURN_IF_ERROR(CheckEntrySize(value.size(), MaxEntrySize(config_.mount), "value"));
   int64_t now = NowNanos();
   uint64_t n = meta.current + 1;
   VersionMeta vm;
@@ -415,7 +413,7 @@ Result<Response> KvV2Backend::CommitVersion(const std::string& key, KeyMeta& met
   meta.updated = now;
   if (meta.created == 0) meta.created = now;
   meta.versions[n] = vm;
-  extra.push_back(WriteOp::Put(meta.VersionKey(n), std::move(data_json)));
+  extra.push_back(WriteOp::Put(meta.VersionKey(n), std::move(value)));
 
   // Keep the newest max_versions versions; older ones leave the map and
   // storage in the same batch as the new version.
@@ -465,7 +463,7 @@ Result<Response> KvV2Backend::WriteConfig(Request&, FieldData& fd) {
     // Negative disables delete_version_after for every key; 0 clears it.
     cfg.delete_version_after = d < 0 ? -1 : d;
   }
-  SB_RETURN_IF_ERROR(config_.storage->Put(kConfigKey, cfg.ToJson().dump()));
+  SB_RETURN_IF_ERROR(config_.storage->Put(kConfigKey, EncodeObject(cfg.ToJson())));
   return Response::Empty();
 }
 
@@ -497,8 +495,7 @@ Result<Response> KvV2Backend::ReadVersion(FieldData& fd, bool subkeys) {
   }
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(meta->VersionKey(n)));
   if (!raw) return Internal("could not find version data");
-  Json data = Json::parse(*raw, nullptr, false);
-  if (!data.is_object()) return Corruption("kv version data malformed");
+  SB_ASSIGN_OR_RETURN(Json data, DecodeObject(*raw, "kv version data"));
   (*resp.data)[field] = subkeys ? Subkeys(data, depth, 1) : std::move(data);
   return resp;
 }
@@ -516,15 +513,15 @@ Result<Response> KvV2Backend::WriteData(Request& req, FieldData& fd) {
   SB_ASSIGN_OR_RETURN(Config cfg, LoadConfig());
   if (fd.Get("data").is_null()) return InvalidArgument("no data provided");
   SB_ASSIGN_OR_RETURN(Json data, fd.GetMap("data"));
-  std::string data_json = DumpJson(data);
+  std::string value = EncodeObject(data);
   // Fail early, before taking the lock (CommitVersion checks again).
-  SB_RETURN_IF_ERROR(CheckEntrySize(data_json.size(), MaxEntrySize(config_.mount), "value"));
+  SB_RETURN_IF_ERROR(CheckEntrySize(value.size(), MaxEntrySize(config_.mount), "value"));
 
   std::unique_lock l(locks_.For(key));
   SB_ASSIGN_OR_RETURN(auto existing, LoadMeta(key));
   KeyMeta meta = existing ? std::move(*existing) : NewKeyMeta(NowNanos());
   SB_RETURN_IF_ERROR(CheckCas(fd, cfg, meta));
-  return CommitVersion(key, meta, cfg, std::move(data_json));
+  return CommitVersion(key, meta, cfg, std::move(value));
 }
 
 Result<Response> KvV2Backend::PatchData(Request& req, FieldData& fd) {
@@ -548,10 +545,9 @@ Result<Response> KvV2Backend::PatchData(Request& req, FieldData& fd) {
   }
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(meta->VersionKey(meta->current)));
   if (!raw) return Internal("could not find version data");
-  Json data = Json::parse(*raw, nullptr, false);
-  if (!data.is_object()) return Corruption("kv version data malformed");
+  SB_ASSIGN_OR_RETURN(Json data, DecodeObject(*raw, "kv version data"));
   MergePatch(data, patch);
-  return CommitVersion(key, *meta, cfg, DumpJson(data));
+  return CommitVersion(key, *meta, cfg, EncodeObject(data));
 }
 
 Result<Response> KvV2Backend::DeleteLatest(Request& req, FieldData& fd) {

@@ -4,10 +4,11 @@
 // paginated LIST on metadata/ and POST move (see engines/kv/README.md).
 //
 // Storage layout in the mount's view:
-//   config                    mount-wide settings (JSON)
+//   config                    mount-wide settings
 //   metadata/<key>            key metadata: version map, settings, custom
-//                             metadata and a random key id (JSON)
-//   versions/<key id>/<n>     the data of version n (the JSON object as written)
+//                             metadata and a random key id
+//   versions/<key id>/<n>     the data of version n
+// (each an object encoded with EncodeObject, see kv_common.h).
 // Version entries are addressed by the key id, not the key, so a move is one
 // atomic rewrite of the metadata entry, and key names never appear twice in
 // storage. Every change writes the metadata and the version entries it
@@ -72,11 +73,11 @@ class KvV2Backend final : public logical::RoutedBackend {
   // Storage helpers.
   Result<Config> LoadConfig();
   Result<std::optional<KeyMeta>> LoadMeta(const std::string& key);
-  // Appends version `current+1` holding `data_json` to `meta`, prunes past
+  // Appends version `current+1` holding `value` (EncodeObject of the data) to `meta`, prunes past
   // max_versions and writes everything (plus `extra` ops) in one batch.
   // Returns the write response (version metadata).
   Result<logical::Response> CommitVersion(const std::string& key, KeyMeta& meta, const Config& cfg,
-                                          std::string data_json, std::vector<WriteOp> extra = {});
+                                          std::string value, std::vector<WriteOp> extra = {});
   // Writes the metadata entry (size-checked) plus `extra` ops atomically.
   Status SaveMeta(const std::string& key, const KeyMeta& meta, std::vector<WriteOp> extra = {});
   // The read/subkeys shape for one version, or an empty (404) response.
