@@ -62,6 +62,14 @@ class ApiHandler final : public HttpHandler {
     limits_.json.max_strings = options.max_json_strings;
   }
 
+  bool NonBlocking(const HttpRequest& http) const override {
+    if (http.method != "GET" && http.method != "LIST" && http.method != "HEAD") return false;
+    size_t q = http.target.find('?');
+    std::string_view path = std::string_view(http.target).substr(0, q);
+    if (path.substr(0, 4) != "/v1/") return true;
+    return core_->IsLocalRead(std::string(path.substr(4)));
+  }
+
   HttpResponse Handle(const HttpRequest& http) override {
     try {
       return HandleInner(http);

@@ -45,6 +45,10 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual HttpResponse Handle(const HttpRequest& req) = 0;
+  // True when Handle(req) is known not to block (a read served from memory or
+  // the local store): the server then runs it on the I/O thread instead of
+  // paying two thread hops through the worker pool.
+  virtual bool NonBlocking(const HttpRequest& req) const { return false; }
 };
 
 }  // namespace sealbox::api

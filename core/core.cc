@@ -435,6 +435,15 @@ Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<
 
 // ---- Request pipeline ----
 
+bool CoreImpl::IsLocalRead(const std::string& path) {
+  if (sealed_.load()) return true;  // answered 503 at once
+  auto route = router_.Match(path);
+  if (!route) return true;
+  const std::string& t = route->mount.type;
+  return t == "kv" || t == "cubbyhole" || t == "token" || t == "identity" ||
+         (t == "system" && path.rfind("sys/leases", 0) != 0 && path.rfind("sys/revoke", 0) != 0);
+}
+
 Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
   return policies_->AclFor(entry.policies);
 }

@@ -91,6 +91,9 @@ class Core {
 
   // Runs a routed request (everything under /v1/ except the raw sys endpoints).
   virtual Result<logical::Response> HandleRequest(logical::Request& req) = 0;
+  // True if a read of `path` only touches local storage (kv, cubbyhole,
+  // token, sys) and so never blocks on the network or an fsync.
+  virtual bool IsLocalRead(const std::string& path) = 0;
 
   // Stops background work and closes storage. Called once at shutdown.
   virtual void Shutdown() = 0;

@@ -51,6 +51,7 @@ class CoreImpl final : public Core {
   bool Sealed() override { return sealed_.load(); }
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
   Result<logical::Response> HandleRequest(logical::Request& req) override;
+  bool IsLocalRead(const std::string& path) override;
   void Shutdown() override;
   const Clock& clock() const override { return *options_.clock; }
 

@@ -256,8 +256,13 @@ struct HttpServer::Impl {
 
       inflight++;
       api::HttpHandler* h = handler;
-      api::HttpResponse resp = co_await net::co_spawn(
-          workers, [h, &req]() -> net::awaitable<api::HttpResponse> { co_return h->Handle(req); }, use_awaitable);
+      api::HttpResponse resp;
+      if (h->NonBlocking(req)) {
+        resp = h->Handle(req);
+      } else {
+        resp = co_await net::co_spawn(
+            workers, [h, &req]() -> net::awaitable<api::HttpResponse> { co_return h->Handle(req); }, use_awaitable);
+      }
       co_await WriteResponse(stream, resp, version, keep_alive, head);
       inflight--;
       if (!keep_alive) break;
