@@ -177,6 +177,8 @@ class ApiHandler final : public HttpHandler {
       if (!b64.ok() || b64->empty()) return ErrorResponse(400, "'key' must be a valid hex or base64 string");
       share = std::move(b64).value();
     }
+    // A share is a 16..32-byte key slice plus its x coordinate.
+    if (share.size() < 17 || share.size() > 33) return ErrorResponse(400, "'key' must be a valid hex or base64 string");
     auto st = core_->SubmitUnsealKey(share);
     if (!st.ok()) return ErrorFromStatus(st.status());
     return JsonResponse(200, SealStatusJson(*st));

@@ -316,7 +316,7 @@ Result<std::shared_ptr<RouteEntry>> CoreImpl::Instantiate(const MountEntry& m) {
     entry->backend = std::make_unique<IdentityStub>();
   } else {
     const logical::BackendFactory* f = GlobalRegistry().Find(m.type);
-    if (!f) return InvalidArgument("plugin not found in the catalog: " + m.type);
+    if (!f) return InvalidArgument("plugin not found in the catalog");
     SB_ASSIGN_OR_RETURN(entry->backend, (*f)(cfg));
   }
   return entry;

@@ -297,7 +297,7 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
     }
     if (std::any_of(std::begin(kSingletonTypes), std::end(kSingletonTypes),
                     [&](const char* t) { return m.type == t; }))
-      return InvalidArgument("plugin not found in the catalog: " + m.type);
+      return InvalidArgument("plugin not found in the catalog");
     if (IsProtected(path)) return PermissionDenied("cannot mount \"" + path + "\"");
     SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
     SB_ASSIGN_OR_RETURN(m.local, fd.GetBool("local"));
@@ -306,7 +306,7 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
     SB_ASSIGN_OR_RETURN(Json config, fd.GetMap("config"));
     SB_RETURN_IF_ERROR(ApplyConfigFields(config, false, &m.config));
     SB_RETURN_IF_ERROR(CheckTtls(m.config, core_->options().max_lease_ttl));
-    if (!GlobalRegistry().Find(m.type)) return InvalidArgument("plugin not found in the catalog: " + m.type);
+    if (!GlobalRegistry().Find(m.type)) return InvalidArgument("plugin not found in the catalog");
     SB_RETURN_IF_ERROR(core_->EnableMount(std::move(m)));
     return resp;
   };

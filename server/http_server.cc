@@ -188,7 +188,9 @@ struct HttpServer::Impl {
     res.result(static_cast<unsigned>(r.status));
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    if (!head) res.body() = r.body;
+    // 1xx, 204 and 304 never carry a body (sys/health?uninitcode=204 asks for one).
+    bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    if (!head && !bodiless) res.body() = r.body;
     res.prepare_payload();
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
     co_await http::async_write(stream, res, kTuple);
@@ -215,7 +217,10 @@ struct HttpServer::Impl {
       first = false;
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (hec) {
-        if (hec == http::error::header_limit) {
+        if (hec == http::error::body_limit) {
+          // Content-Length above the limit is refused before the body is read.
+          co_await WriteResponse(stream, api::ErrorResponse(413, "request body too large"), 11, false, false);
+        } else if (hec == http::error::header_limit) {
           co_await WriteResponse(stream, api::ErrorResponse(431, "request headers too large"), 11, false, false);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != net::ssl::error::stream_truncated && hec != net::error::eof &&

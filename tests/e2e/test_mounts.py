@@ -76,7 +76,7 @@ def test_enable_errors(server):
     st, body = server.root("POST", "/v1/sys/mounts/notype", {"type": 5})
     assert st == 400 and body["errors"] == ["backend type must be specified as a string"]
     st, body = server.root("POST", "/v1/sys/mounts/weird", {"type": "nope"})
-    assert st == 400 and body["errors"] == ["plugin not found in the catalog: nope"]
+    assert st == 400 and body["errors"] == ["plugin not found in the catalog"]
     st, body = server.root("POST", "/v1/sys/mounts/cub2", {"type": "cubbyhole", "options": {"version": "2"}})
     assert st == 400 and "does not allow setting a version" in body["errors"][0]
     st, body = server.root("POST", "/v1/sys/mounts/badttl",

@@ -1,0 +1,138 @@
+"""Hostile and malformed input gets a clear error and the server keeps serving
+(issue 2 bad-input list; contract decisions 1, 2 and 8)."""
+
+import socket
+import ssl
+import subprocess
+import time
+
+from harness import server  # noqa: F401  (fixture)
+
+
+def raw_request(s, request_bytes, read_timeout=10):
+    """Sends bytes as they are over TLS (no client normalisation); returns the
+    response head line and the whole response."""
+    ctx = ssl.create_default_context(cafile=s.cacert)
+    with socket.create_connection(("127.0.0.1", s.port), timeout=read_timeout) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+            tls.sendall(request_bytes)
+            data = b""
+            while True:
+                try:
+                    chunk = tls.recv(65536)
+                except (ssl.SSLError, ConnectionResetError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+                if b"\r\n\r\n" in data:
+                    head, _, rest = data.partition(b"\r\n\r\n")
+                    length = 0
+                    for line in head.split(b"\r\n")[1:]:
+                        k, _, v = line.partition(b":")
+                        if k.strip().lower() == b"content-length":
+                            length = int(v.strip())
+                    if len(rest) >= length:
+                        break
+    return data.split(b"\r\n", 1)[0].decode(), data
+
+
+def status_of(line):
+    return int(line.split(" ")[1])
+
+
+def test_malformed_json_and_limits(server):
+    s = server
+    st, b = s.raw("POST", "/v1/sys/mounts/kvbad", s.root_token, raw_body="{\"type\": \"kv\",,}",
+                  headers={"Content-Type": "application/json"})
+    assert st == 400 and b == {"errors": ["error parsing JSON"]}
+    deep = "[" * 200 + "]" * 200
+    st, b = s.raw("POST", "/v1/secret/x", s.root_token, raw_body='{"a":' + deep + "}")
+    assert st in (400, 413), b
+    many = "{" + ",".join('"k%d":"v"' % i for i in range(3000)) + "}"
+    t0 = time.time()
+    st, b = s.raw("POST", "/v1/secret/x", s.root_token, raw_body=many)
+    assert st in (400, 413) and time.time() - t0 < 5
+    # Unauthenticated hostile body: refused before any token check costs anything.
+    st, _ = s.raw("PUT", "/v1/sys/unseal", raw_body="[" * 100000)
+    assert st in (400, 413)
+    assert s.raw("GET", "/v1/sys/health")[0] == 200
+
+
+def test_huge_body_413_and_server_survives(server):
+    s = server
+    body = b'{"data":"' + b"a" * (40 * 1024 * 1024) + b'"}'
+    head = ("POST /v1/secret/big HTTP/1.1\r\nHost: x\r\nX-Vault-Token: %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n" % (s.root_token, len(body))).encode()
+    ctx = ssl.create_default_context(cafile=s.cacert)
+    status = None
+    with socket.create_connection(("127.0.0.1", s.port), timeout=20) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+            tls.sendall(head)
+            try:
+                tls.sendall(body)
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                pass  # the server may close once it has answered 413
+            try:
+                data = tls.recv(4096)
+                status = status_of(data.split(b"\r\n", 1)[0].decode())
+            except (ConnectionResetError, ssl.SSLError):
+                status = None
+    assert status == 413
+    assert s.raw("GET", "/v1/sys/health")[0] == 200
+    assert s.raw("GET", "/v1/auth/token/lookup-self", s.root_token)[0] == 200
+
+
+def test_paths_methods_headers(server):
+    s = server
+    t = s.root_token
+    assert s.raw("GET", "/v1/no/such/mount", t)[0] == 404
+    assert s.raw("GET", "/elsewhere", t) == (404, {"errors": []})
+    line, _ = raw_request(s, ("FOO /v1/sys/health HTTP/1.1\r\nHost: x\r\nX-Vault-Token: %s\r\n"
+                              "Content-Length: 0\r\n\r\n" % t).encode())
+    assert status_of(line) == 405
+    for path in ["/v1/secret/data/ok/../forbidden", "/v1/secret/%2e%2e/x", "/v1/secret/%2E/x", "/v1/secret//x",
+                 "/v1/secret/./x", "/v1/secret/x%01y", "/v1/secret/a%2fb", "/v1/sys/../sys/seal"]:
+        line, data = raw_request(s, ("GET %s HTTP/1.1\r\nHost: x\r\nX-Vault-Token: %s\r\n\r\n" % (path, t)).encode())
+        assert status_of(line) == 400, (path, data)
+    st, b = s.raw("GET", "/v1/sys/mounts", t, headers={"X-Vault-Namespace": "ns1"})
+    assert (st, b) == (400, {"errors": ["namespaces are not supported"]})
+    assert s.raw("GET", "/v1/sys/mounts", t, headers={"X-Vault-Namespace": "root"})[0] == 200
+    st, b = s.raw("GET", "/v1/auth/token/lookup-self", t, headers={"X-Vault-Wrap-TTL": "60"})
+    assert (st, b) == (400, {"errors": ["response wrapping is not supported"]})
+    st, b = s.raw("PATCH", "/v1/secret/data/x", t, body={"data": {"a": 1}})
+    assert st == 415, b
+    assert s.raw("GET", "/v1/sys/mounts?list=maybe", t)[0] == 400
+    # Error bodies never echo what was submitted.
+    marker = "SUBMITTED-MARKER-7f3a"
+    st, b = s.raw("POST", "/v1/sys/mounts/" + marker, t, body={"type": marker})
+    assert st >= 400 and marker not in str(b)
+
+
+def test_unseal_garbage_while_sealed(server):
+    s = server
+    assert s.raw("PUT", "/v1/sys/seal", s.root_token)[0] == 204
+    for body in [{"key": "not base64 !!"}, {"key": 12345}, {"key": ""}, {"key": "00"}]:
+        st, b = s.raw("PUT", "/v1/sys/unseal", body=body)
+        assert st == 400, (body, b)
+    assert s.raw("GET", "/v1/sys/seal-status")[1]["sealed"] is True
+    s.unseal()
+
+
+def _s_client(s, version_flag):
+    return subprocess.run(
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % s.port, version_flag, "-CAfile", s.cacert,
+         "-cipher", "DEFAULT@SECLEVEL=0", "-verify_return_error"],
+        input=b"", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
+
+
+def test_tls_versions(server):
+    s = server
+    for flag in ("-tls1", "-tls1_1"):
+        r = _s_client(s, flag)
+        out = r.stdout.decode(errors="replace")
+        assert r.returncode != 0 or "Cipher is (NONE)" in out, out[-500:]
+    for flag in ("-tls1_2", "-tls1_3"):
+        r = _s_client(s, flag)
+        out = r.stdout.decode(errors="replace")
+        assert r.returncode == 0 and "Verify return code: 0 (ok)" in out, out[-500:]
