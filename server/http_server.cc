@@ -196,6 +196,22 @@ struct HttpServer::Impl {
     co_await http::async_write(stream, res, kTuple);
   }
 
+  // Lingering close after an early error answer (413): keep reading and
+  // discarding what the client is still sending, bounded in bytes and time,
+  // so it reads our response instead of a connection reset.
+  template <class Stream>
+  net::awaitable<void> Drain(Stream& stream) {
+    std::vector<char> scratch(64 * 1024);
+    size_t total = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (total < (64u << 20) && std::chrono::steady_clock::now() < deadline) {
+      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+      auto [ec, n] = co_await stream.async_read_some(net::buffer(scratch), kTuple);
+      if (ec) break;
+      total += n;
+    }
+  }
+
   net::awaitable<void> Session(tcp::socket sock) {
     const ListenerConfig& l = opts.listener;
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *Tls());
@@ -220,6 +236,7 @@ struct HttpServer::Impl {
         if (hec == http::error::body_limit) {
           // Content-Length above the limit is refused before the body is read.
           co_await WriteResponse(stream, api::ErrorResponse(413, "request body too large"), 11, false, false);
+          co_await Drain(stream);
         } else if (hec == http::error::header_limit) {
           co_await WriteResponse(stream, api::ErrorResponse(431, "request headers too large"), 11, false, false);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
@@ -234,6 +251,7 @@ struct HttpServer::Impl {
       if (bec) {
         if (bec == http::error::body_limit) {
           co_await WriteResponse(stream, api::ErrorResponse(413, "request body too large"), 11, false, false);
+          co_await Drain(stream);
         } else if (bec == beast::error::timeout) {
           co_await WriteResponse(stream, api::ErrorResponse(408, "request timed out"), 11, false, false);
         } else if (bec != http::error::end_of_stream) {
