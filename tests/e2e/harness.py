@@ -19,6 +19,8 @@ import subprocess
 import tempfile
 import time
 
+import re
+
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -191,6 +193,63 @@ class Server:
     def hvac(self, token=None):
         import hvac
         return hvac.Client(url=self.url, token=token if token is not None else self.root_token, verify=self.cacert)
+
+
+class DevServer:
+    """A `sealbox server -dev` child process (dev mode: generated CA, already
+    initialised and unsealed); knows its URL, CA and root token. raw() returns
+    (status, bytes)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.root_token = "e2e-tokens-root"
+        self.proc = subprocess.Popen(
+            [sealbox_bin(), "server", "-dev", "-dev-root-token-id=" + self.root_token,
+             "-dev-listen-address=127.0.0.1:%d" % self.port, "-log-level=warn"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.cacert = None
+        deadline = time.time() + 30
+        out = []
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                if self.proc.poll() is not None:
+                    break
+                continue
+            out.append(line)
+            m = re.search(r"VAULT_CACERT='([^']+)'", line)
+            if m:
+                self.cacert = m.group(1)
+            if line.startswith("Root Token:"):
+                break
+        if self.cacert is None:
+            self.stop()
+            raise RuntimeError("sealbox dev server did not start:\n" + "".join(out))
+
+    def client(self, token=None):
+        import hvac
+        return hvac.Client(url=self.url, token=token, verify=self.cacert)
+
+    def raw(self, method, path, token=None, body=None):
+        """Sends `path` byte for byte (no client-side dot-segment cleaning)."""
+        ctx = ssl.create_default_context(cafile=self.cacert)
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=10)
+        headers = {"X-Vault-Token": token} if token else {}
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        conn.close()
+        return resp.status, data
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 @pytest.fixture

@@ -12,164 +12,40 @@ and bad input (CAS mismatch, over-size value, missing mount, dot segments).
 Run: SEALBOX_BIN=build/server/sealbox python3 -m pytest tests/e2e/test_kv.py
 """
 
-import http.client
-import json
-import os
-import shutil
-import signal
-import socket
-import ssl
-import subprocess
-import tempfile
 import time
 
 import hvac
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import harness
+
 MAX_ENTRY = 256 * 1024  # max_entry_size in the test config
 
 
-def sealbox_bin():
-    cand = os.environ.get("SEALBOX_BIN") or os.path.join(
-        os.environ.get("SEALBOX_BUILD_DIR", os.path.join(ROOT, "build")), "server", "sealbox")
-    if not os.access(cand, os.X_OK):
-        pytest.skip("no sealbox binary at %s (build it or set SEALBOX_BIN)" % cand)
-    return cand
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Server:
-    """A `sealbox server -config` child process over a temp dir that survives
-    restarts: its own CA and certificate, RocksDB data, unseal keys and root
-    token."""
+class Server(harness.Server):
+    """The shared harness server, initialised 5/3 and unsealed, with a small
+    max_entry_size so the size limit is cheap to reach."""
 
     def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="sealbox-e2e-kv-")
-        self.port = free_port()
-        self.url = "https://127.0.0.1:%d" % self.port
-        self.cacert = os.path.join(self.dir, "ca.pem")
-        self._make_certs()
-        self.config = os.path.join(self.dir, "sealbox.hcl")
-        with open(self.config, "w") as f:
-            f.write(
-                'storage "rocksdb" {\n  path = "%s"\n}\n'
-                'listener "tcp" {\n  address = "127.0.0.1:%d"\n  tls_cert_file = "%s"\n'
-                '  tls_key_file = "%s"\n}\n'
-                'max_entry_size = %d\nlog_level = "warn"\n'
-                % (os.path.join(self.dir, "data"), self.port, os.path.join(self.dir, "server.pem"),
-                   os.path.join(self.dir, "server.key"), MAX_ENTRY))
-        self.proc = None
-        self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        super().__init__(extra_config="max_entry_size = %d" % MAX_ENTRY, log_level="warn")
         self.start()
-        st, body = self.raw("PUT", "/v1/sys/init", body={"secret_shares": 5, "secret_threshold": 3})
-        assert st == 200, body
-        self.keys = body["keys"]
-        self.root_token = body["root_token"]
+        self.init()
         self.unseal()
 
-    def _make_certs(self):
-        d = self.dir
-
-        def run(*args):
-            subprocess.run(args, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-        run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-days", "2", "-subj", "/CN=sealbox e2e CA", "-keyout", os.path.join(d, "ca.key"),
-            "-out", self.cacert)
-        run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-subj", "/CN=127.0.0.1", "-keyout", os.path.join(d, "server.key"), "-out",
-            os.path.join(d, "server.csr"))
-        with open(os.path.join(d, "san.ext"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-        run("openssl", "x509", "-req", "-in", os.path.join(d, "server.csr"), "-CA", self.cacert, "-CAkey",
-            os.path.join(d, "ca.key"), "-CAcreateserial", "-days", "2", "-extfile", os.path.join(d, "san.ext"),
-            "-out", os.path.join(d, "server.pem"))
-
-    def start(self):
-        self.proc = subprocess.Popen([sealbox_bin(), "server", "-config", self.config],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("sealbox exited with %s; see %s" % (self.proc.returncode, self.log.name))
-            try:
-                st, _ = self.raw("GET", "/v1/sys/seal-status")
-                if st == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError("sealbox did not start listening")
-
-    def unseal(self):
-        for k in self.keys[:3]:
-            st, body = self.raw("PUT", "/v1/sys/unseal", body={"key": k})
-            assert st == 200, body
-        assert body["sealed"] is False, body
-
-    def kill9(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+    def client(self, token="root"):
+        return self.hvac(token=None if token == "root" else token)
 
     def restart_after_kill9(self):
         self.kill9()
         self.start()
         self.unseal()
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def client(self, token="root"):
-        return hvac.Client(url=self.url, token=self.root_token if token == "root" else token, verify=self.cacert)
-
-    def raw(self, method, path, token=None, body=None, headers=None, raw_body=None):
-        """One HTTPS request with the path sent verbatim; returns (status,
-        parsed JSON or None for an empty body, or the text if not JSON)."""
-        ctx = ssl.create_default_context(cafile=self.cacert)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=30)
-        h = dict(headers or {})
-        if token:
-            h["X-Vault-Token"] = token
-        data = raw_body
-        if body is not None:
-            data = json.dumps(body)
-            h.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=data, headers=h)
-        resp = conn.getresponse()
-        text = resp.read().decode()
-        conn.close()
-        if not text:
-            return resp.status, None
-        try:
-            return resp.status, json.loads(text)
-        except ValueError:
-            return resp.status, text
-
-    def root(self, method, path, body=None, headers=None):
-        return self.raw(method, path, self.root_token, body, headers)
-
 
 @pytest.fixture(scope="module")
 def server():
     s = Server()
     yield s
-    s.stop()
+    s.cleanup()
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from test_kv import Server, enable  # the same config-file server helper
 def server():
     s = Server()
     yield s
-    s.stop()
+    s.cleanup()
 
 
 @pytest.fixture(scope="module")

@@ -13,89 +13,17 @@ The server is started once per module by the fixture below (port 0 is not
 supported by -dev-listen-address, so a free port is picked first).
 """
 
-import http.client
 import json
 import os
 import re
-import socket
-import ssl
-import subprocess
 import time
 
 import hvac
 import pytest
 
+from harness import DevServer
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _sealbox_bin():
-    cand = os.environ.get("SEALBOX_BIN") or os.path.join(
-        os.environ.get("SEALBOX_BUILD_DIR", os.path.join(ROOT, "build")), "server", "sealbox")
-    if not os.access(cand, os.X_OK):
-        pytest.skip("no sealbox binary at %s (build it or set SEALBOX_BIN)" % cand)
-    return cand
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class DevServer:
-    """A `sealbox server -dev` child process; knows its URL, CA and root token."""
-
-    def __init__(self):
-        self.port = _free_port()
-        self.root_token = "e2e-tokens-root"
-        self.proc = subprocess.Popen(
-            [_sealbox_bin(), "server", "-dev", "-dev-root-token-id=" + self.root_token,
-             "-dev-listen-address=127.0.0.1:%d" % self.port, "-log-level=warn"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.url = "https://127.0.0.1:%d" % self.port
-        self.cacert = None
-        deadline = time.time() + 30
-        out = []
-        while time.time() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                if self.proc.poll() is not None:
-                    break
-                continue
-            out.append(line)
-            m = re.search(r"VAULT_CACERT='([^']+)'", line)
-            if m:
-                self.cacert = m.group(1)
-            if line.startswith("Root Token:"):
-                break
-        if self.cacert is None:
-            self.stop()
-            raise RuntimeError("sealbox dev server did not start:\n" + "".join(out))
-
-    def client(self, token=None):
-        return hvac.Client(url=self.url, token=token, verify=self.cacert)
-
-    def raw(self, method, path, token=None, body=None):
-        """Sends `path` byte for byte (no client-side dot-segment cleaning)."""
-        ctx = ssl.create_default_context(cafile=self.cacert)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=10)
-        headers = {"X-Vault-Token": token} if token else {}
-        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, data
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 @pytest.fixture(scope="module")
