@@ -41,6 +41,7 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   barrier_ = std::make_unique<Barrier>(options_.physical.get());
   token_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/token/");
   policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/policy/");
+  audit_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/audit-devices/");
   tokens_ = std::make_unique<auth::TokenStore>(token_view_.get(), options_.clock);
   policies_ = std::make_unique<auth::PolicyStore>(policy_view_.get());
   // A token's cubbyhole dies with it. Cubbyhole keys are "<storage id>/<path>"
@@ -233,12 +234,14 @@ Status CoreImpl::PostUnseal() {
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
+  SB_RETURN_IF_ERROR(audit_.Setup(audit_view_.get()));
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
   sealed_.store(false);
   return Status::Ok();
 }
 
 void CoreImpl::PreSeal() {
+  audit_.Teardown();
   // First, so the tidy thread never runs against a half-torn-down core.
   tokens_->StopBackgroundTidy();
   for (auto& e : router_.All()) e->backend->Cleanup();
@@ -437,6 +440,7 @@ Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<
 
 bool CoreImpl::IsLocalRead(const std::string& path) {
   if (sealed_.load()) return true;  // answered 503 at once
+  if (audit_.AnyBlocking()) return false;  // fsync'd or socket audit may wait
   auto route = router_.Match(path);
   if (!route) return true;
   const std::string& t = route->mount.type;
@@ -459,12 +463,26 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
     if (route) rel = req.path.substr(std::min(req.path.size(), route->mount.RoutePath().size()));
     bool unauth = route && logical::MatchesSpecial(route->backend->special_paths().unauthenticated, rel);
     req.unauthenticated = unauth;
+    audit::MountInfo audit_mount;
+    if (route) {
+      audit_mount.non_hmac_request_keys = route->mount.config.audit_non_hmac_request_keys;
+      audit_mount.non_hmac_response_keys = route->mount.config.audit_non_hmac_response_keys;
+    }
+    // A request refused before it reaches the backend is audited too: a
+    // request entry and a response entry carrying the error.
+    auto refuse = [&](Status s) -> Result<logical::Response> {
+      std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
+      Status a = audit_.LogRequest(req, audit_mount, err);
+      Status b = audit_.LogResponse(req, audit_mount, nullptr, err);
+      if (!a.ok() || !b.ok()) return Internal();
+      return s;
+    };
 
     std::optional<auth::TokenEntry> token;
     if (!req.client_token.empty()) {
       SB_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
     }
-    if (!unauth && !token) return PermissionDenied();
+    if (!unauth && !token) return refuse(PermissionDenied());
     if (token) {
       logical::TokenInfo ti;
       ti.accessor = token->accessor;
@@ -482,8 +500,8 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
       req.token = std::move(ti);
     }
     if (!route) {
-      if (!req.token->is_root) return PermissionDenied();
-      return NotFound("no handler for route \"" + req.path + "\". route entry not found.");
+      if (!req.token->is_root) return refuse(PermissionDenied());
+      return refuse(NotFound("no handler for route \"" + req.path + "\". route entry not found."));
     }
 
     req.path = rel;
@@ -502,35 +520,54 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
       SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
       bool sudo = logical::MatchesSpecial(route->backend->special_paths().root, rel);
       auto decision = acl->AllowOperation(req.original_path, req.op, req.data, sudo);
-      if (!decision.allowed) return PermissionDenied();
+      if (!decision.allowed) return refuse(PermissionDenied());
       if (token->num_uses > 0) {
         // Count the use before the request runs (under the token's lock, so
         // concurrent requests cannot overspend it). On the last use the entry
         // is marked pending: this request still sees it, no other does, and
         // it is revoked when this request ends.
         SB_ASSIGN_OR_RETURN(auto used, tokens_->UseToken(token->hash));
-        if (!used) return PermissionDenied();
+        if (!used) return refuse(PermissionDenied());
         revoke_after = used->num_uses == auth::kTokenRevocationPending;
       }
     }
+    // Fail closed: a request no audit device could record never runs.
+    if (!audit_.LogRequest(req, audit_mount, "").ok()) return Internal();
+
     auto resp = route->backend->HandleRequest(req);
     if (revoke_after) {
       Status s = tokens_->RevokeTree(token->hash);
       if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
     }
-    if (resp.ok() && resp->auth && !(route->mount.auth && unauth) && route->mount.type != "token") {
-      log::Error("core: backend returned an auth block on a non-login path");
-      return Internal();
+    if (resp.ok() && resp->auth && route->mount.type != "token") {
+      if (route->mount.auth && unauth) {
+        Status s = CompleteLogin(req, *route, *resp);
+        if (!s.ok()) resp = s;  // a failed login never carries a token
+      } else {
+        log::Error("core: backend returned an auth block on a non-login path");
+        resp = Internal();
+      }
     }
     if (resp.ok() && resp->secret && route->mount.auth) {
       log::Error("core: auth backend returned a secret");
-      return Internal();
+      resp = Internal();
     }
+    std::string err;
+    if (!resp.ok()) {
+      const Status& st = resp.status();
+      bool internal = st.code() == StatusCode::kInternal || st.code() == StatusCode::kCorruption ||
+                      st.code() == StatusCode::kIOError;
+      err = internal ? "internal error" : st.message();
+    }
+    // The response is withheld unless some device recorded it.
+    if (!audit_.LogResponse(req, audit_mount, resp.ok() ? &*resp : nullptr, err).ok()) return Internal();
     return resp;
   }();
   req.path = req.original_path.empty() ? req.path : req.original_path;
   if (seal_requested_.exchange(false)) Seal().IgnoreError();
   return result;
 }
+
+void CoreImpl::OnSighup() { audit_.Reopen(); }
 
 }  // namespace sealbox::core

@@ -94,6 +94,8 @@ class Core {
   // True if a read of `path` only touches local storage (kv, cubbyhole,
   // token, sys) and so never blocks on the network or an fsync.
   virtual bool IsLocalRead(const std::string& path) = 0;
+  // SIGHUP: reopen audit files (logrotate moves them away first).
+  virtual void OnSighup() = 0;
 
   // Stops background work and closes storage. Called once at shutdown.
   virtual void Shutdown() = 0;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_broker.h"
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "core/core.h"
@@ -52,6 +53,8 @@ class CoreImpl final : public Core {
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
   Result<logical::Response> HandleRequest(logical::Request& req) override;
   bool IsLocalRead(const std::string& path) override;
+  void OnSighup() override;
+  audit::AuditBroker& audit() { return audit_; }
   void Shutdown() override;
   const Clock& clock() const override { return *options_.clock; }
 
@@ -103,6 +106,8 @@ class CoreImpl final : public Core {
   std::unique_ptr<Barrier> barrier_;
   std::unique_ptr<PrefixView> token_view_;
   std::unique_ptr<PrefixView> policy_view_;
+  std::unique_ptr<PrefixView> audit_view_;
+  audit::AuditBroker audit_;
   std::unique_ptr<auth::TokenStore> tokens_;
   std::unique_ptr<auth::PolicyStore> policies_;
   Router router_;

@@ -15,6 +15,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   std::vector<PathSpec> routes = SealRoutes();
   for (auto& r : MountRoutes()) routes.push_back(std::move(r));
   for (auto& r : PolicyRoutes()) routes.push_back(std::move(r));
+  for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
   SetRoutes(std::move(routes));
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",

@@ -18,6 +18,7 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> SealRoutes();
   std::vector<logical::PathSpec> MountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> PolicyRoutes();  // system_backend_policy.cc
+  std::vector<logical::PathSpec> AuditRoutes();   // system_backend_audit.cc
   CoreImpl* core_;
 };
 

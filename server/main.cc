@@ -16,6 +16,7 @@
 #include <string>
 
 #include "api/api_handler.h"
+#include "audit/audit_broker.h"
 #include "base/log.h"
 #include "base/version.h"
 #include "cli/cli.h"
@@ -221,6 +222,8 @@ int RunServer(int argc, char** argv) {
         url.c_str(), dev_certs->ca_cert.c_str(), creds->unseal_key_b64.c_str(), creds->root_token.c_str());
   }
   std::fflush(stdout);
+  core::Core* core_ptr = core->get();
+  (*server)->SetReloadHook([core_ptr] { core_ptr->OnSighup(); });
   (*server)->Run();
   server->reset();
   (*core)->Shutdown();
@@ -233,7 +236,48 @@ int RunServer(int argc, char** argv) {
 }  // namespace
 }  // namespace sealbox::server
 
+namespace sealbox::server {
+namespace {
+
+// `sealbox audit verify -file F -key HEX [-prefix P]`: checks an audit file's
+// hash chain offline (the key comes from sys/audit/<path>/chain-key).
+int RunAuditVerify(int argc, char** argv) {
+  std::string file, key, prefix;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    while (!a.empty() && a[0] == '-') a.erase(0, 1);
+    std::string name = a, value;
+    size_t eq = a.find('=');
+    if (eq != std::string::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    }
+    if (name == "file") file = value;
+    else if (name == "key") key = value;
+    else if (name == "prefix") prefix = value;
+    else {
+      std::fprintf(stderr, "Usage: sealbox audit verify -file=FILE -key=HEX [-prefix=P]\n");
+      return 2;
+    }
+  }
+  if (file.empty() || key.empty()) {
+    std::fprintf(stderr, "Usage: sealbox audit verify -file=FILE -key=HEX [-prefix=P]\n");
+    return 2;
+  }
+  std::string report;
+  int rc = audit::VerifyFile(file, key, prefix, &report);
+  std::fputs(report.c_str(), rc == 0 ? stdout : stderr);
+  return rc;
+}
+
+}  // namespace
+}  // namespace sealbox::server
+
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::strcmp(argv[1], "audit") == 0 && std::strcmp(argv[2], "verify") == 0)
+    return sealbox::server::RunAuditVerify(argc - 3, argv + 3);
   if (argc >= 2 && std::strcmp(argv[1], "server") == 0) return sealbox::server::RunServer(argc - 2, argv + 2);
   if (argc >= 2 && (std::strcmp(argv[1], "version") == 0 || std::strcmp(argv[1], "-version") == 0 ||
                     std::strcmp(argv[1], "--version") == 0)) {

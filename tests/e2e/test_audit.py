@@ -1,0 +1,147 @@
+"""Audit devices end to end (issue 5): one request and one response line per
+routed request, every secret HMAC'd (matching sys/audit-hash), fail closed,
+SIGHUP reopen, and the hash chain that `sealbox audit verify` checks."""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+
+from harness import sealbox_bin, server, wait_until  # noqa: F401
+
+
+def lines(path):
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def enable_file(s, name, path, **opts):
+    body = {"type": "file", "options": dict({"file_path": path}, **opts)}
+    st, b = s.root("PUT", "/v1/sys/audit/" + name, body)
+    assert st == 204, b
+
+
+def test_every_request_logged_and_hashed(server):
+    s = server
+    log = os.path.join(s.dir, "audit.log")
+    enable_file(s, "file", log)
+    st, b = s.root("GET", "/v1/sys/audit")
+    assert st == 200 and b["data"]["file/"]["type"] == "file" and b["file/"]["options"]["file_path"] == log
+    assert s.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})[0] == 204
+    secret = {"password": "s3cr3t-value-91", "nested": {"deep": ["list-item-77", {"k": "inner-val-55"}]},
+              "number": 424242, "blob": "QUJDREVGR0hJSktMTU5PUA=="}
+    before = len(lines(log))
+    assert s.root("POST", "/v1/secret/data/app", {"data": secret})[0] == 200
+    st, b = s.root("GET", "/v1/secret/data/app")
+    assert st == 200 and b["data"]["data"] == secret
+    assert s.raw("GET", "/v1/secret/data/app", "hvs.bogus")[0] == 403
+    entries = lines(log)[before:]
+    assert [e["type"] for e in entries] == ["request", "response"] * 3
+    for req, resp in zip(entries[0::2], entries[1::2]):
+        assert req["request"]["id"] == resp["request"]["id"]
+    denied = entries[4:6]
+    assert denied[1]["error"] == "permission denied"
+
+    with open(log) as f:
+        text = f.read()
+    for plain in ["s3cr3t-value-91", "list-item-77", "inner-val-55", "424242", "QUJDREVGR0hJSktMTU5PUA==",
+                  s.root_token, "hvs.bogus"]:
+        assert plain not in text, plain
+    # The logged hashes are sys/audit-hash of the values.
+    write_req = entries[0]["request"]["data"]["data"]
+    st, h = s.root("POST", "/v1/sys/audit-hash/file", {"input": "s3cr3t-value-91"})
+    assert st == 200 and h["data"]["hash"] == write_req["password"] and h["hash"] == write_req["password"]
+    assert write_req["password"].startswith("hmac-sha256:")
+    st, h = s.root("POST", "/v1/sys/audit-hash/file", {"input": "424242"})
+    assert h["data"]["hash"] == write_req["number"]
+    read_resp = entries[3]["response"]["data"]["data"]
+    st, h = s.root("POST", "/v1/sys/audit-hash/file", {"input": "inner-val-55"})
+    assert read_resp["nested"]["deep"][1]["k"] == h["data"]["hash"]
+    st, h = s.root("POST", "/v1/sys/audit-hash/file", {"input": "424242"})
+    assert read_resp["number"] == h["data"]["hash"]  # stricter than Vault: numbers hashed too
+    st, h = s.root("POST", "/v1/sys/audit-hash/file", {"input": s.root_token})
+    assert entries[0]["auth"]["client_token"] == h["data"]["hash"]
+    assert s.root("POST", "/v1/sys/audit-hash/file", {"input": ""})[0] == 400
+
+
+def test_fail_closed_and_second_device(server):
+    s = server
+    d = os.path.join(s.dir, "auditdir")
+    os.makedirs(d)
+    enable_file(s, "doomed", os.path.join(d, "a.log"))
+    assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv", "options": {"version": "1"}})[0] == 204
+    assert s.root("POST", "/v1/kv/before", {"v": "1"})[0] == 204
+    # The device's directory disappears and a SIGHUP reopens the file: no
+    # device can record anything, so nothing runs.
+    shutil.rmtree(d)
+    s.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: s.root("GET", "/v1/kv/before")[0] == 500, what="reads to fail closed")
+    st, b = s.root("POST", "/v1/kv/should-not-exist", {"v": "x"})
+    assert (st, b) == (500, {"errors": ["internal error"]})
+    assert "audit" in s.log()
+    # A second healthy device: requests succeed again, and the refused write
+    # above never happened.
+    good = os.path.join(s.dir, "good.log")
+    # Enabling needs the request to be audited too: only the doomed device
+    # exists, so it fails closed as well.
+    assert s.root("PUT", "/v1/sys/audit/good", {"type": "file", "options": {"file_path": good}})[0] == 500
+    os.makedirs(d)
+    s.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: s.root("GET", "/v1/kv/before")[0] == 200, what="the device to recover")
+    enable_file(s, "good", good)
+    shutil.rmtree(d)
+    s.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: s.root("GET", "/v1/kv/before")[0] == 200, what="served via the good device")
+    assert s.root("GET", "/v1/kv/should-not-exist")[0] == 404
+    assert any(e["type"] == "response" for e in lines(good))
+    assert s.root("DELETE", "/v1/sys/audit/doomed")[0] == 204
+    assert s.root("DELETE", "/v1/sys/audit/never-existed")[0] == 204
+
+
+def test_rotation_and_verify(server):
+    s = server
+    log = os.path.join(s.dir, "chain.log")
+    enable_file(s, "chain", log)
+    st, b = s.root("GET", "/v1/sys/audit/chain/chain-key")
+    assert st == 200
+    key = b["data"]["chain_key"]
+    for i in range(5):
+        s.root("GET", "/v1/sys/mounts")
+    # logrotate: move, then HUP; the new file continues the chain.
+    os.rename(log, log + ".1")
+    s.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: s.root("GET", "/v1/sys/mounts")[0] == 200 and os.path.exists(log), what="reopen")
+    for i in range(3):
+        s.root("GET", "/v1/sys/mounts")
+
+    def verify(path):
+        return subprocess.run([sealbox_bin(), "audit", "verify", "-file", path, "-key", key],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    for p in (log + ".1", log):
+        r = verify(p)
+        assert r.returncode == 0, r.stdout
+    with open(log + ".1") as f:
+        rotated = f.read().splitlines()
+    with open(log) as f:
+        first_new = json.loads(f.readline())
+    assert first_new["chain_start"] == json.loads(rotated[-1])["chain"]
+
+    def tampered(lines_):
+        p = os.path.join(s.dir, "t.log")
+        with open(p, "w") as f:
+            f.write("\n".join(lines_) + "\n")
+        return verify(p)
+
+    edited = list(rotated)
+    mid = len(edited[3]) // 2
+    edited[3] = edited[3][:mid] + ("X" if edited[3][mid] != "X" else "Y") + edited[3][mid + 1:]
+    r = tampered(edited)
+    assert r.returncode == 1 and "line 4" in r.stdout, r.stdout
+    r = tampered(rotated[:2] + rotated[3:])
+    assert r.returncode == 1 and "line 3" in r.stdout, r.stdout
+    swapped = list(rotated)
+    swapped[4], swapped[5] = swapped[5], swapped[4]
+    r = tampered(swapped)
+    assert r.returncode == 1 and "line 5" in r.stdout, r.stdout

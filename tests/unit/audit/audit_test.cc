@@ -1,0 +1,148 @@
+#include "audit/audit_broker.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "storage/storage.h"
+
+namespace sealbox::audit {
+namespace {
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sealbox-audit-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    view_ = NewInMemStorage();
+    ASSERT_TRUE(broker_.Setup(view_.get()).ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  Status EnableFile(const std::string& name, const std::string& file, Json extra = Json::object()) {
+    DeviceConfig c;
+    c.path = name;
+    c.type = "file";
+    c.options = {{"file_path", file}};
+    for (auto& [k, v] : extra.items()) c.options[k] = v;
+    return broker_.Enable(c);
+  }
+  std::vector<Json> Lines(const std::string& file) {
+    std::ifstream in(file);
+    std::vector<Json> out;
+    std::string l;
+    while (std::getline(in, l)) out.push_back(Json::parse(l));
+    return out;
+  }
+  logical::Request Req() {
+    logical::Request r;
+    r.id = "req-1";
+    r.op = logical::Operation::kUpdate;
+    r.path = r.original_path = "secret/data/x";
+    r.client_token = "hvs.secret-token";
+    r.data = Json{{"data", {{"pw", "p4ss"}, {"n", 7}, {"ok", true}, {"list", {"a", {{"k", "b"}}}}}}};
+    return r;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Storage> view_;
+  AuditBroker broker_;
+};
+
+TEST_F(AuditTest, HashesEveryLeafAndKeepsKeys) {
+  std::string f = dir_ + "/a.log";
+  ASSERT_TRUE(EnableFile("file", f).ok());
+  ASSERT_TRUE(broker_.LogRequest(Req(), {}, "").ok());
+  auto lines = Lines(f);
+  ASSERT_EQ(lines.size(), 2u);  // the enable probe, then the entry
+  const Json& d = lines[1]["request"]["data"]["data"];
+  EXPECT_EQ(d["pw"], *broker_.Hash("file", "p4ss"));
+  EXPECT_EQ(d["n"], *broker_.Hash("file", "7"));
+  EXPECT_EQ(d["ok"], true);
+  EXPECT_EQ(d["list"][1]["k"], *broker_.Hash("file", "b"));
+  EXPECT_EQ(lines[1]["request"]["client_token"], *broker_.Hash("file", "hvs.secret-token"));
+  EXPECT_EQ(lines[1]["request"]["path"], "secret/data/x");
+  EXPECT_FALSE(lines[1]["request"].contains("remote_port"));  // omitempty
+}
+
+TEST_F(AuditTest, NonHmacKeysAndLogRaw) {
+  std::string f = dir_ + "/a.log", g = dir_ + "/raw.log";
+  ASSERT_TRUE(EnableFile("file", f).ok());
+  ASSERT_TRUE(EnableFile("raw", g, {{"log_raw", "true"}}).ok());
+  MountInfo m;
+  m.non_hmac_request_keys = {"data"};
+  ASSERT_TRUE(broker_.LogRequest(Req(), m, "").ok());
+  EXPECT_EQ(Lines(f)[1]["request"]["data"]["data"]["pw"], "p4ss");
+  EXPECT_EQ(Lines(g)[1]["request"]["client_token"], "hvs.secret-token");
+}
+
+TEST_F(AuditTest, FailClosedOnlyWhenEveryDeviceFails) {
+  EXPECT_TRUE(broker_.LogRequest(Req(), {}, "").ok());  // no device: nothing to do
+  std::string sub = dir_ + "/sub";
+  std::filesystem::create_directory(sub);
+  ASSERT_TRUE(EnableFile("doomed", sub + "/a.log").ok());
+  std::filesystem::remove_all(sub);
+  broker_.Reopen();
+  EXPECT_FALSE(broker_.LogRequest(Req(), {}, "").ok());
+  ASSERT_TRUE(EnableFile("good", dir_ + "/good.log").ok());
+  EXPECT_TRUE(broker_.LogRequest(Req(), {}, "").ok());
+}
+
+TEST_F(AuditTest, EnableRefusesUnwritableAndBadModes) {
+  EXPECT_FALSE(EnableFile("x", "/nonexistent-dir/a.log").ok());
+  EXPECT_FALSE(EnableFile("y", "relative.log").ok());
+  EXPECT_FALSE(EnableFile("z", dir_ + "/z.log", {{"mode", "0999"}}).ok());
+  ASSERT_TRUE(EnableFile("w", dir_ + "/w.log", {{"mode", "0755"}}).ok());
+  EXPECT_EQ(std::filesystem::status(dir_ + "/w.log").permissions() & std::filesystem::perms::owner_exec,
+            std::filesystem::perms::none);
+  EXPECT_FALSE(EnableFile("w", dir_ + "/w2.log").ok());  // path in use
+}
+
+TEST_F(AuditTest, ChainVerifiesAndCatchesTampering) {
+  std::string f = dir_ + "/c.log";
+  ASSERT_TRUE(EnableFile("c", f).ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(broker_.LogRequest(Req(), {}, "").ok());
+  std::string key = *broker_.ChainKey("c"), report;
+  EXPECT_EQ(VerifyFile(f, key, "", &report), 0) << report;
+  std::vector<std::string> raw;
+  {
+    std::ifstream in(f);
+    std::string l;
+    while (std::getline(in, l)) raw.push_back(l);
+  }
+  auto write = [&](const std::vector<std::string>& ls) {
+    std::ofstream out(f, std::ios::trunc);
+    for (auto& l : ls) out << l << "\n";
+  };
+  auto edited = raw;
+  edited[2][20] = edited[2][20] == 'x' ? 'y' : 'x';
+  write(edited);
+  EXPECT_EQ(VerifyFile(f, key, "", &report), 1);
+  EXPECT_NE(report.find("line 3"), std::string::npos) << report;
+  auto dropped = raw;
+  dropped.erase(dropped.begin() + 1);
+  write(dropped);
+  EXPECT_EQ(VerifyFile(f, key, "", &report), 1);
+  EXPECT_NE(report.find("line 2"), std::string::npos) << report;
+  write(raw);
+  EXPECT_EQ(VerifyFile(f, std::string(64, '0'), "", &report), 1);
+}
+
+TEST_F(AuditTest, SurvivesSetupAfterSeal) {
+  std::string f = dir_ + "/p.log";
+  ASSERT_TRUE(EnableFile("p", f).ok());
+  std::string hash = *broker_.Hash("p", "x");
+  broker_.Teardown();
+  AuditBroker again;
+  ASSERT_TRUE(again.Setup(view_.get()).ok());
+  EXPECT_EQ(*again.Hash("p", "x"), hash);  // salt persisted
+  EXPECT_TRUE(again.LogRequest(Req(), {}, "").ok());
+  std::string report;
+  EXPECT_EQ(VerifyFile(f, *again.ChainKey("p"), "", &report), 0) << report;
+}
+
+}  // namespace
+}  // namespace sealbox::audit
