@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# KV v2 read throughput with one file audit device vs none, same server, same
+# run (wrk, keep-alive, TLS). Prints req/s, p50, p99 and the ratio.
+# Not a test: figures only.  DURATION=10s CONNS=64 bench/audit/run.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+sealbox=${SEALBOX_BIN:-${SEALBOX_BUILD_DIR:-$root/build}/server/sealbox}
+DURATION=${DURATION:-10s}; CONNS=${CONNS:-64}; THREADS=${THREADS:-2}
+work=$(mktemp -d); trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$sealbox" server -dev -dev-listen-address=127.0.0.1:$port -dev-root-token-id=bench -log-level=warn >"$work/out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q "Root Token" "$work/out" && break; sleep 0.1; done
+ca=$(sed -n "s/.*VAULT_CACERT='\(.*\)'/\1/p" "$work/out")
+api() { curl -sS --cacert "$ca" -H "X-Vault-Token: bench" -H "Content-Type: application/json" "$@"; }
+value=$(head -c 700 /dev/urandom | base64 -w0 | head -c 900)
+api -X POST -d "{\"data\":{\"v\":\"$value\"}}" "https://127.0.0.1:$port/v1/secret/data/bench" >/dev/null
+run() {
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "X-Vault-Token: bench" \
+    "https://127.0.0.1:$port/v1/secret/data/bench" > "$work/$1.txt"
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$1.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$1.txt"); p99=$(awk '$1=="99%" {print $2}' "$work/$1.txt")
+  printf "%-24s %10s req/s  p50 %8s  p99 %8s\n" "$1" "$rps" "$p50" "$p99"
+  echo "$rps" > "$work/$1.rps"
+}
+echo "KV v2 read, 1 KiB secret, wrk -t$THREADS -c$CONNS -d$DURATION"
+run no-audit
+api -X PUT -d "{\"type\":\"file\",\"options\":{\"file_path\":\"$work/audit.log\"}}" "https://127.0.0.1:$port/v1/sys/audit/file"
+run file-audit
+echo "audit lines written: $(wc -l < "$work/audit.log")"
+python3 -c "a=float(open('$work/file-audit.rps').read()); b=float(open('$work/no-audit.rps').read()); print('ratio audit/none: %.2f (target >= 0.85)' % (a/b))"
