@@ -14,6 +14,7 @@ using logical::Response;
 SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   std::vector<PathSpec> routes = SealRoutes();
   for (auto& r : MountRoutes()) routes.push_back(std::move(r));
+  for (auto& r : AuthRoutes()) routes.push_back(std::move(r));
   for (auto& r : PolicyRoutes()) routes.push_back(std::move(r));
   for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
   SetRoutes(std::move(routes));

@@ -17,6 +17,7 @@ class SystemBackend final : public logical::RoutedBackend {
  private:
   std::vector<logical::PathSpec> SealRoutes();
   std::vector<logical::PathSpec> MountRoutes();   // system_backend_mounts.cc
+  std::vector<logical::PathSpec> AuthRoutes();    // system_backend_mounts.cc
   std::vector<logical::PathSpec> PolicyRoutes();  // system_backend_policy.cc
   std::vector<logical::PathSpec> AuditRoutes();   // system_backend_audit.cc
   CoreImpl* core_;

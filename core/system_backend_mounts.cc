@@ -416,3 +416,99 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
 }
 
 }  // namespace sealbox::core
+
+namespace sealbox::core {
+
+// ---- sys/auth: auth methods, the same machinery with routes under auth/ ----
+std::vector<PathSpec> SystemBackend::AuthRoutes() {
+  std::vector<PathSpec> r;
+  auto list = [this](Request&, FieldData&) -> Result<Response> {
+    Json d = Json::object();
+    for (const auto& e : core_->router().All())
+      if (e->mount.auth) d[e->mount.path] = e->mount.ToApiJson();
+    Response resp = Response::WithData(std::move(d));
+    resp.inject_top_level = true;
+    return resp;
+  };
+  r.push_back({.pattern = "auth", .ops = {{Operation::kRead, list}}});
+  r.push_back({.pattern = "auth/", .ops = {{Operation::kRead, list}}});
+
+  auto read = [this](Request&, FieldData& fd) -> Result<Response> {
+    std::string path;
+    bool tune = SplitTune(fd.Get("path").get<std::string>(), &path);
+    auto e = core_->router().Get("auth/" + path);
+    if (!e) return InvalidArgument("cannot fetch sysview for path \"auth/" + path + "\"");
+    Json d = e->mount.ToApiJson();
+    if (tune) {
+      const MountConfig& c = e->mount.config;
+      d = {{"description", e->mount.description},
+           {"default_lease_ttl", e->mount_view->DefaultLeaseTtl()},
+           {"max_lease_ttl", e->mount_view->MaxLeaseTtl()},
+           {"force_no_cache", c.force_no_cache},
+           {"token_type", c.token_type.empty() ? "default-service" : c.token_type}};
+      if (!e->mount.options.is_null()) d["options"] = e->mount.options;
+      if (!c.listing_visibility.empty()) d["listing_visibility"] = c.listing_visibility;
+    }
+    Response resp = Response::WithData(std::move(d));
+    resp.inject_top_level = true;
+    return resp;
+  };
+
+  auto enable_or_tune = [this](Request&, FieldData& fd) -> Result<Response> {
+    std::string path;
+    bool tune = SplitTune(fd.Get("path").get<std::string>(), &path);
+    if (tune) {
+      auto e = core_->router().Get("auth/" + path);
+      if (!e) return InvalidArgument("cannot fetch sysview for path \"auth/" + path + "\"");
+      const Json& raw = fd.raw();
+      SB_RETURN_IF_ERROR(core_->UpdateMount("auth/" + path, [&](MountEntry& m) -> Status {
+        if (fd.Has("description")) {
+          SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
+        }
+        MountConfig c = m.config;
+        SB_RETURN_IF_ERROR(ApplyConfigFields(raw, true, &c));
+        SB_RETURN_IF_ERROR(CheckTtls(c, core_->options().max_lease_ttl));
+        m.config = c;
+        return Status::Ok();
+      }));
+      return Response::Empty();
+    }
+    const Json& type_raw = fd.Get("type");
+    if (!type_raw.is_string() || type_raw.get_ref<const std::string&>().empty())
+      return InvalidArgument("backend type must be specified as a string");
+    MountEntry m;
+    m.auth = true;
+    m.path = path;
+    m.type = type_raw.get<std::string>();
+    if (m.type == "token" || path == "token/") return InvalidArgument("token credential backend cannot be enabled twice");
+    SB_ASSIGN_OR_RETURN(m.options, ParseOptions(fd.Get("options")));
+    SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
+    SB_ASSIGN_OR_RETURN(m.local, fd.GetBool("local"));
+    SB_ASSIGN_OR_RETURN(m.seal_wrap, fd.GetBool("seal_wrap"));
+    SB_ASSIGN_OR_RETURN(Json config, fd.GetMap("config"));
+    SB_RETURN_IF_ERROR(ApplyConfigFields(config, true, &m.config));
+    SB_RETURN_IF_ERROR(CheckTtls(m.config, core_->options().max_lease_ttl));
+    if (!GlobalRegistry().Find(m.type)) return InvalidArgument("plugin not found in the catalog");
+    SB_RETURN_IF_ERROR(core_->EnableMount(std::move(m)));
+    return Response::Empty();
+  };
+
+  auto disable = [this](Request&, FieldData& fd) -> Result<Response> {
+    std::string path;
+    if (SplitTune(fd.Get("path").get<std::string>(), &path)) return Unsupported();
+    if (path == "token/") return InvalidArgument("token credential backend cannot be disabled");
+    auto e = core_->router().Get("auth/" + path);
+    if (!e) return Response::Empty();
+    SB_RETURN_IF_ERROR(core_->DisableMount("auth/" + path));
+    return Response::Empty();
+  };
+
+  r.push_back({.pattern = "auth/{path:+}",
+               .fields = MountFields(),
+               .ops = {{Operation::kRead, read},
+                       {Operation::kUpdate, enable_or_tune},
+                       {Operation::kDelete, disable}}});
+  return r;
+}
+
+}  // namespace sealbox::core

@@ -22,7 +22,9 @@
 #include "cli/cli.h"
 #include "core/core.h"
 #include "core/core_impl.h"
+#include "auth/kubernetes/kubernetes_backend.h"
 #include "engines/kv/register.h"
+#include "server/beast_http_client.h"
 #include "server/config.h"
 #include "server/dev_certs.h"
 #include "server/http_server.h"
@@ -104,6 +106,7 @@ void Harden(const ServerConfig& cfg) {
 void RegisterBackends() {
   core::GlobalRegistry().Register("kv", engines::kv::Factory());
   core::GlobalRegistry().Register("cubbyhole", engines::kv::CubbyholeFactory());
+  core::GlobalRegistry().Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
 }
 
 int RunServer(int argc, char** argv) {

@@ -1,0 +1,545 @@
+#include "auth/kubernetes/kubernetes_backend.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "auth/kubernetes/jwt.h"
+#include "base/log.h"
+#include "core/logical/routed_backend.h"
+#include "storage/storage.h"
+
+namespace sealbox::auth::k8s {
+namespace {
+
+using logical::FieldData;
+using logical::FieldType;
+using logical::Operation;
+using logical::Request;
+using logical::Response;
+
+constexpr const char* kLocalTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+constexpr const char* kLocalCaFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+
+std::string ReadFile(const char* path) {
+  std::ifstream in(path);
+  if (!in) return "";
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool ParseIp(const std::string& s, unsigned char out[16], int* family) {
+  if (inet_pton(AF_INET, s.c_str(), out) == 1) {
+    *family = AF_INET;
+    return true;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), out) == 1) {
+    *family = AF_INET6;
+    return true;
+  }
+  return false;
+}
+
+struct Claims {
+  std::string ns, name, uid, secret_name;
+};
+
+Claims ExtractClaims(const Json& c) {
+  Claims out;
+  auto str = [](const Json& o, const char* k) {
+    return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
+  };
+  out.ns = str(c, "kubernetes.io/serviceaccount/namespace");
+  out.name = str(c, "kubernetes.io/serviceaccount/service-account.name");
+  out.uid = str(c, "kubernetes.io/serviceaccount/service-account.uid");
+  out.secret_name = str(c, "kubernetes.io/serviceaccount/secret.name");
+  // The nested projected-token claims win when present.
+  if (c.contains("kubernetes.io") && c["kubernetes.io"].is_object()) {
+    const Json& k = c["kubernetes.io"];
+    if (!str(k, "namespace").empty()) out.ns = str(k, "namespace");
+    if (k.contains("serviceaccount") && k["serviceaccount"].is_object()) {
+      out.name = str(k["serviceaccount"], "name");
+      out.uid = str(k["serviceaccount"], "uid");
+    }
+    if (k.contains("secret") && k["secret"].is_object()) out.secret_name = str(k["secret"], "name");
+  }
+  return out;
+}
+
+std::vector<std::string> Audiences(const Json& claims) {
+  std::vector<std::string> out;
+  if (!claims.contains("aud")) return out;
+  const Json& a = claims["aud"];
+  if (a.is_string()) out.push_back(a.get<std::string>());
+  if (a.is_array())
+    for (const auto& e : a)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+Status ClaimTimeError(const std::string& m) { return PermissionDenied(m); }
+
+class KubernetesBackend final : public logical::RoutedBackend {
+ public:
+  KubernetesBackend(const logical::BackendConfig& cfg, std::shared_ptr<HttpClient> client)
+      : clock_(cfg.clock ? cfg.clock : SystemClock::Default()), client_(std::move(client)) {
+    const std::vector<logical::FieldSpec> role_fields = {
+        {"name"},
+        {"bound_service_account_names", FieldType::kStringList},
+        {"bound_service_account_namespaces", FieldType::kStringList},
+        {"bound_service_account_namespace_selector"},
+        {"audience"},
+        {"alias_name_source", FieldType::kString, "serviceaccount_uid"},
+        {"token_ttl", FieldType::kDuration},
+        {"token_max_ttl", FieldType::kDuration},
+        {"token_policies", FieldType::kStringList},
+        {"token_bound_cidrs", FieldType::kStringList},
+        {"token_explicit_max_ttl", FieldType::kDuration},
+        {"token_no_default_policy", FieldType::kBool},
+        {"token_num_uses", FieldType::kInt},
+        {"token_period", FieldType::kDuration},
+        {"token_type"},
+        {"policies", FieldType::kStringList},
+        {"ttl", FieldType::kDuration},
+        {"max_ttl", FieldType::kDuration},
+        {"period", FieldType::kDuration},
+        {"num_uses", FieldType::kInt},
+        {"bound_cidrs", FieldType::kStringList}};
+    SetRoutes({
+        {.pattern = "config",
+         .fields = {{"kubernetes_host"},
+                    {"kubernetes_ca_cert"},
+                    {"token_reviewer_jwt"},
+                    {"pem_keys", FieldType::kStringList},
+                    {"issuer"},
+                    {"disable_iss_validation", FieldType::kBool, true},
+                    {"disable_local_ca_jwt", FieldType::kBool, false},
+                    {"use_annotations_as_alias_metadata", FieldType::kBool, false}},
+         .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return ReadConfig(r, f); }},
+                 {Operation::kUpdate, [this](Request& r, FieldData& f) { return WriteConfig(r, f); }}}},
+        {.pattern = "role/",
+         .ops = {{Operation::kList, [this](Request& r, FieldData& f) { return ListRoles(r, f); }}}},
+        {.pattern = "role/{name}",
+         .fields = role_fields,
+         .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return ReadRole(r, f); }},
+                 {Operation::kUpdate, [this](Request& r, FieldData& f) { return WriteRole(r, f); }},
+                 {Operation::kDelete, [this](Request& r, FieldData& f) { return DeleteRole(r, f); }}}},
+        {.pattern = "login",
+         .fields = {{"role"}, {"jwt"}},
+         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) { return Login(r, f); }}}},
+    });
+    SetSpecialPaths({.root = {}, .unauthenticated = {"login"}});
+  }
+
+ private:
+  // ---- config ----
+  Result<Response> WriteConfig(Request& req, FieldData& f) {
+    SB_ASSIGN_OR_RETURN(std::string host, f.GetString("kubernetes_host"));
+    if (host.empty()) return InvalidArgument("no host provided");
+    SB_ASSIGN_OR_RETURN(std::string ca, f.GetString("kubernetes_ca_cert"));
+    if (!ca.empty() && SplitPemBlocks(ca).empty())
+      return InvalidArgument("The provided CA PEM data contains no valid certificates");
+    SB_ASSIGN_OR_RETURN(std::vector<std::string> pem_keys, f.GetStringList("pem_keys"));
+    Json cfg = {{"kubernetes_host", host}, {"kubernetes_ca_cert", ca}, {"pem_keys", pem_keys}};
+    SB_ASSIGN_OR_RETURN(std::string jwt, f.GetString("token_reviewer_jwt"));
+    cfg["token_reviewer_jwt"] = jwt;
+    SB_ASSIGN_OR_RETURN(std::string issuer, f.GetString("issuer"));
+    cfg["issuer"] = issuer;
+    for (const char* b : {"disable_iss_validation", "disable_local_ca_jwt", "use_annotations_as_alias_metadata"}) {
+      SB_ASSIGN_OR_RETURN(bool v, f.GetBool(b));
+      cfg[b] = v;
+    }
+    SB_RETURN_IF_ERROR(req.storage->Put("config", cfg.dump()));
+    return Response::Empty();
+  }
+
+  Result<Json> LoadConfig(Storage* s) {
+    SB_ASSIGN_OR_RETURN(auto raw, s->Get("config"));
+    if (!raw) return Json(nullptr);
+    Json j = Json::parse(*raw, nullptr, false);
+    if (!j.is_object()) return Corruption("kubernetes config malformed");
+    return j;
+  }
+
+  Result<Response> ReadConfig(Request& req, FieldData&) {
+    SB_ASSIGN_OR_RETURN(Json cfg, LoadConfig(req.storage));
+    if (cfg.is_null()) return Response::Empty();
+    // The reviewer JWT is a credential: say whether it is set, never what it is.
+    cfg["token_reviewer_jwt_set"] = !cfg.value("token_reviewer_jwt", "").empty();
+    cfg.erase("token_reviewer_jwt");
+    return Response::WithData(cfg);
+  }
+
+  // ---- roles ----
+  Result<Response> ListRoles(Request& req, FieldData&) {
+    SB_ASSIGN_OR_RETURN(auto keys, req.storage->List("role/"));
+    return Response::WithData(Json{{"keys", keys}});
+  }
+
+  Result<Response> WriteRole(Request& req, FieldData& f) {
+    SB_ASSIGN_OR_RETURN(std::string name, f.GetString("name"));
+    name = Lower(name);
+    Json role = Json::object();
+    std::vector<std::string> warnings;
+    SB_ASSIGN_OR_RETURN(auto names, f.GetStringList("bound_service_account_names"));
+    if (names.empty()) return InvalidArgument("\"bound_service_account_names\" can not be empty");
+    if (names.size() > 1 && std::find(names.begin(), names.end(), "*") != names.end())
+      return InvalidArgument("can not mix \"*\" with values");
+    SB_ASSIGN_OR_RETURN(auto namespaces, f.GetStringList("bound_service_account_namespaces"));
+    if (namespaces.size() > 1 && std::find(namespaces.begin(), namespaces.end(), "*") != namespaces.end())
+      return InvalidArgument("can not mix \"*\" with values");
+    Json selector = nullptr;
+    const Json& sel_raw = f.Get("bound_service_account_namespace_selector");
+    if (sel_raw.is_string() && !sel_raw.get<std::string>().empty()) {
+      selector = Json::parse(sel_raw.get<std::string>(), nullptr, false);
+      if (!selector.is_object()) return InvalidArgument("invalid \"bound_service_account_namespace_selector\"");
+    } else if (sel_raw.is_object()) {
+      selector = sel_raw;
+    }
+    if (!selector.is_null()) SB_RETURN_IF_ERROR(SelectorMatches(selector, Json::object()).status());
+    if (namespaces.empty() && selector.is_null())
+      return InvalidArgument(
+          "\"bound_service_account_namespaces\" can not be empty if \"bound_service_account_namespace_selector\" "
+          "is not set");
+    SB_ASSIGN_OR_RETURN(std::string audience, f.GetString("audience"));
+    if (audience.empty())
+      warnings.push_back("This role does not have an audience. In Vault v1.21+, specifying an audience on roles "
+                         "will be required.");
+    SB_ASSIGN_OR_RETURN(std::string alias_source, f.GetString("alias_name_source"));
+    if (alias_source != "serviceaccount_uid" && alias_source != "serviceaccount_name")
+      return InvalidArgument("invalid alias_name_source");
+    // Deprecated aliases fill the token_* fields they stand for.
+    auto pick_list = [&](const char* modern, const char* old) -> Result<std::vector<std::string>> {
+      if (f.Has(modern)) return f.GetStringList(modern);
+      return f.GetStringList(old);
+    };
+    auto pick_dur = [&](const char* modern, const char* old) -> Result<int64_t> {
+      if (f.Has(modern)) return f.GetDuration(modern);
+      return f.GetDuration(old);
+    };
+    SB_ASSIGN_OR_RETURN(auto policies, pick_list("token_policies", "policies"));
+    SB_ASSIGN_OR_RETURN(auto cidrs, pick_list("token_bound_cidrs", "bound_cidrs"));
+    SB_ASSIGN_OR_RETURN(int64_t ttl, pick_dur("token_ttl", "ttl"));
+    SB_ASSIGN_OR_RETURN(int64_t max_ttl, pick_dur("token_max_ttl", "max_ttl"));
+    SB_ASSIGN_OR_RETURN(int64_t period, pick_dur("token_period", "period"));
+    SB_ASSIGN_OR_RETURN(int64_t explicit_max, f.GetDuration("token_explicit_max_ttl"));
+    SB_ASSIGN_OR_RETURN(int64_t num_uses, f.Has("token_num_uses") ? f.GetInt("token_num_uses") : f.GetInt("num_uses"));
+    SB_ASSIGN_OR_RETURN(bool no_default, f.GetBool("token_no_default_policy"));
+    SB_ASSIGN_OR_RETURN(std::string token_type, f.GetString("token_type"));
+    if (max_ttl > 0 && ttl > max_ttl) return InvalidArgument("token ttl should not be greater than token max ttl");
+    if (num_uses < 0) return InvalidArgument("token num uses cannot be negative");
+    for (const auto& c : cidrs) {
+      std::string ip = c.substr(0, c.find('/'));
+      unsigned char buf[16];
+      int fam;
+      if (!ParseIp(ip, buf, &fam)) return InvalidArgument("invalid CIDR in token_bound_cidrs");
+    }
+    if (!token_type.empty() && token_type != "default" && token_type != "service" && token_type != "batch" &&
+        token_type != "default-service" && token_type != "default-batch")
+      return InvalidArgument("invalid token_type");
+    role = {{"bound_service_account_names", names},
+            {"bound_service_account_namespaces", namespaces},
+            {"bound_service_account_namespace_selector", selector},
+            {"audience", audience},
+            {"alias_name_source", alias_source},
+            {"token_policies", policies},
+            {"token_bound_cidrs", cidrs},
+            {"token_ttl", ttl},
+            {"token_max_ttl", max_ttl},
+            {"token_period", period},
+            {"token_explicit_max_ttl", explicit_max},
+            {"token_num_uses", num_uses},
+            {"token_no_default_policy", no_default},
+            {"token_type", token_type.empty() ? "default" : token_type}};
+    SB_RETURN_IF_ERROR(req.storage->Put("role/" + name, role.dump()));
+    if (warnings.empty()) return Response::Empty();
+    Response r;
+    r.warnings = warnings;
+    return r;
+  }
+
+  Result<Json> LoadRole(Storage* s, const std::string& name) {
+    SB_ASSIGN_OR_RETURN(auto raw, s->Get("role/" + Lower(name)));
+    if (!raw) return Json(nullptr);
+    Json j = Json::parse(*raw, nullptr, false);
+    if (!j.is_object()) return Corruption("kubernetes role malformed");
+    return j;
+  }
+
+  Result<Response> ReadRole(Request& req, FieldData& f) {
+    SB_ASSIGN_OR_RETURN(std::string name, f.GetString("name"));
+    SB_ASSIGN_OR_RETURN(Json role, LoadRole(req.storage, name));
+    if (role.is_null()) return Response::Empty();
+    if (role["audience"].get<std::string>().empty()) role.erase("audience");
+    if (role["bound_service_account_namespace_selector"].is_null())
+      role["bound_service_account_namespace_selector"] = "";
+    else
+      role["bound_service_account_namespace_selector"] = role["bound_service_account_namespace_selector"].dump();
+    return Response::WithData(role);
+  }
+
+  Result<Response> DeleteRole(Request& req, FieldData& f) {
+    SB_ASSIGN_OR_RETURN(std::string name, f.GetString("name"));
+    SB_RETURN_IF_ERROR(req.storage->Delete("role/" + Lower(name)));
+    return Response::Empty();
+  }
+
+  // ---- login ----
+  Result<HttpClientResponse> CallApi(const Json& cfg, const std::string& method, const std::string& path,
+                                     const std::string& bearer, const std::string& body) {
+    HttpClientRequest hr;
+    hr.method = method;
+    std::string host = cfg.value("kubernetes_host", "");
+    while (!host.empty() && host.back() == '/') host.pop_back();
+    hr.url = host + path;
+    hr.headers = {{"Authorization", "Bearer " + bearer}, {"Accept", "application/json"}};
+    if (!body.empty()) hr.headers.emplace_back("Content-Type", "application/json");
+    hr.body = body;
+    hr.timeout_ms = 5000;
+    hr.tls.ca_pem = cfg.value("kubernetes_ca_cert", "");
+    if (hr.tls.ca_pem.empty() && !cfg.value("disable_local_ca_jwt", false)) {
+      std::string local = ReadFile(kLocalCaFile);
+      if (!local.empty()) hr.tls.ca_pem = local;
+    }
+    return client_->Do(hr);
+  }
+
+  std::string ReviewerToken(const Json& cfg, const std::string& client_jwt) {
+    std::string configured = cfg.value("token_reviewer_jwt", "");
+    if (!configured.empty()) return configured;
+    if (!cfg.value("disable_local_ca_jwt", false)) {
+      std::string local = ReadFile(kLocalTokenFile);
+      while (!local.empty() && (local.back() == '\n' || local.back() == '\r')) local.pop_back();
+      if (!local.empty()) return local;
+    }
+    return client_jwt;  // the client's own JWT: its SA needs system:auth-delegator
+  }
+
+  Result<Response> Login(Request& req, FieldData& f) {
+    SB_ASSIGN_OR_RETURN(std::string role_name, f.GetString("role"));
+    SB_ASSIGN_OR_RETURN(std::string token, f.GetString("jwt"));
+    if (role_name.empty()) return InvalidArgument("missing role");
+    if (token.empty()) return InvalidArgument("missing jwt");
+    SB_ASSIGN_OR_RETURN(Json role, LoadRole(req.storage, role_name));
+    if (role.is_null()) return InvalidArgument("invalid role name \"" + Lower(role_name) + "\"");
+    auto cidrs = role.value("token_bound_cidrs", std::vector<std::string>{});
+    if (!cidrs.empty() && !IpInCidrs(req.remote_addr, cidrs)) return PermissionDenied();
+    SB_ASSIGN_OR_RETURN(Json cfg, LoadConfig(req.storage));
+    if (cfg.is_null()) return Internal("could not load backend configuration");
+
+    // Local checks first: cheap, and they keep garbage away from the API server.
+    auto jwt = ParseJwt(token);
+    if (!jwt.ok()) return PermissionDenied(jwt.status().message());
+    auto pem_keys = cfg.value("pem_keys", std::vector<std::string>{});
+    if (!pem_keys.empty()) {
+      std::vector<std::string> blocks;
+      for (const auto& k : pem_keys)
+        for (auto& b : SplitPemBlocks(k)) blocks.push_back(b);
+      if (!VerifyJwtSignature(*jwt, blocks).ok()) return PermissionDenied();
+    }
+    const Json& claims = jwt->claims;
+    std::string issuer = cfg.value("issuer", "");
+    if (!issuer.empty() && !cfg.value("disable_iss_validation", true) &&
+        (!claims.contains("iss") || claims["iss"] != issuer))
+      return PermissionDenied("invalid issuer (iss) claim");
+    std::vector<std::string> token_aud = Audiences(claims);
+    std::string audience = role.value("audience", "");
+    if (!audience.empty() && std::find(token_aud.begin(), token_aud.end(), audience) == token_aud.end())
+      return PermissionDenied("invalid audience (aud) claim: audience claim does not match any expected audience");
+    const int64_t now = clock_->NowSeconds();
+    constexpr int64_t kSkew = 60;
+    auto num = [&](const char* k) -> std::optional<int64_t> {
+      if (!claims.contains(k) || !claims[k].is_number()) return std::nullopt;
+      return claims[k].get<int64_t>();
+    };
+    if (auto exp = num("exp"); exp && now > *exp + kSkew) return ClaimTimeError("token is expired (exp)");
+    if (auto nbf = num("nbf"); nbf && now + kSkew < *nbf) return ClaimTimeError("token not yet valid (nbf)");
+    if (auto iat = num("iat"); iat && now + kSkew < *iat) return ClaimTimeError("token issued in the future (iat)");
+
+    Claims c = ExtractClaims(claims);
+    auto names = role.value("bound_service_account_names", std::vector<std::string>{});
+    bool name_ok = names.size() == 1 && names[0] == "*";
+    for (const auto& n : names) name_ok = name_ok || GlobMatch(n, c.name);
+    if (!name_ok || c.name.empty()) return PermissionDenied("service account name not authorized");
+    auto namespaces = role.value("bound_service_account_namespaces", std::vector<std::string>{});
+    bool ns_ok = false;
+    for (const auto& n : namespaces) ns_ok = ns_ok || GlobMatch(n, c.ns);
+    const Json& selector = role["bound_service_account_namespace_selector"];
+    std::string reviewer = ReviewerToken(cfg, token);
+    if (!ns_ok && selector.is_object() && !c.ns.empty()) {
+      auto r = CallApi(cfg, "GET", "/api/v1/namespaces/" + c.ns, reviewer, "");
+      if (!r.ok() || r->status != 200) {
+        return PermissionDenied("namespace not authorized");
+      }
+      Json nsobj = Json::parse(r->body, nullptr, false);
+      Json labels = nsobj.is_object() && nsobj.contains("metadata") && nsobj["metadata"].is_object()
+                        ? nsobj["metadata"].value("labels", Json::object())
+                        : Json::object();
+      auto m = SelectorMatches(selector, labels);
+      ns_ok = m.ok() && *m;
+    }
+    if (!ns_ok || c.ns.empty()) return PermissionDenied("namespace not authorized");
+    if (c.uid.empty()) return Internal("could not parse UID from claims");
+
+    // TokenReview: only the API server's answer is trusted (CVE-2020-16250).
+    Json review = {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", {{"token", token}}}};
+    std::vector<std::string> want_aud = audience.empty() ? token_aud : std::vector<std::string>{audience};
+    if (!want_aud.empty()) review["spec"]["audiences"] = want_aud;
+    auto r = CallApi(cfg, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", reviewer, review.dump());
+    if (!r.ok()) {
+      log::Warn("kubernetes: TokenReview failed: " + r.status().message());
+      return PermissionDenied();
+    }
+    if (r->status < 200 || r->status > 206) {
+      log::Warn(r->status == 401 ? "kubernetes: TokenReview returned 401: the reviewer token is not valid (service "
+                                   "account unauthorized; deleted or recreated?)"
+                                 : "kubernetes: TokenReview returned HTTP " + std::to_string(r->status));
+      return PermissionDenied();
+    }
+    Json tr = Json::parse(r->body, nullptr, false);
+    if (!tr.is_object() || !tr.contains("status") || !tr["status"].is_object()) {
+      log::Warn("kubernetes: TokenReview answer malformed");
+      return PermissionDenied();
+    }
+    if (tr.value("kind", "") == "Status") {
+      log::Warn("kubernetes: TokenReview returned a Status object");
+      return PermissionDenied();
+    }
+    const Json& st = tr["status"];
+    if (!st.value("error", "").empty() || !st.value("authenticated", false)) {
+      log::Info("kubernetes: token not authenticated by the API server");
+      return PermissionDenied();
+    }
+    if (!want_aud.empty()) {
+      auto got = st.value("audiences", std::vector<std::string>{});
+      bool meet = false;
+      for (const auto& a : want_aud) meet = meet || std::find(got.begin(), got.end(), a) != got.end();
+      if (!meet) return PermissionDenied();
+    }
+    const Json& user = st.value("user", Json::object());
+    std::string username = user.value("username", "");
+    std::string expect = "system:serviceaccount:" + c.ns + ":" + c.name;
+    if (username != expect || user.value("uid", "") != c.uid) {
+      log::Warn("kubernetes: TokenReview identity does not match the JWT claims");
+      return PermissionDenied();
+    }
+
+    logical::Auth a;
+    a.policies = role.value("token_policies", std::vector<std::string>{});
+    a.metadata = {{"role", Lower(role_name)},
+                  {"service_account_name", c.name},
+                  {"service_account_namespace", c.ns},
+                  {"service_account_secret_name", c.secret_name},
+                  {"service_account_uid", c.uid}};
+    a.display_name = c.ns + "-" + c.name;
+    a.alias_name = role.value("alias_name_source", "serviceaccount_uid") == "serviceaccount_name"
+                       ? c.ns + "/" + c.name
+                       : c.uid;
+    a.ttl = role.value("token_ttl", int64_t{0});
+    a.max_ttl = role.value("token_max_ttl", int64_t{0});
+    a.period = role.value("token_period", int64_t{0});
+    a.explicit_max_ttl = role.value("token_explicit_max_ttl", int64_t{0});
+    a.num_uses = static_cast<int>(role.value("token_num_uses", int64_t{0}));
+    a.no_default_policy = role.value("token_no_default_policy", false);
+    a.bound_cidrs = cidrs;
+    a.renewable = true;
+    a.internal_data = {{"role", Lower(role_name)}, {"service_account_uid", c.uid}};
+    Response resp;
+    resp.auth = std::move(a);
+    return resp;
+  }
+
+  const Clock* clock_;
+  std::shared_ptr<HttpClient> client_;
+};
+
+}  // namespace
+
+bool GlobMatch(const std::string& p, const std::string& v) {
+  if (p == "*") return true;
+  bool pre = !p.empty() && p.front() == '*', suf = p.size() > 1 && p.back() == '*';
+  if (!pre && !suf) return p == v;
+  std::string core = p.substr(pre ? 1 : 0, p.size() - (pre ? 1 : 0) - (suf ? 1 : 0));
+  if (pre && suf) return v.find(core) != std::string::npos;
+  if (pre) return v.size() >= core.size() && v.compare(v.size() - core.size(), core.size(), core) == 0;
+  return v.compare(0, core.size(), core) == 0;
+}
+
+bool IpInCidrs(const std::string& ip_in, const std::vector<std::string>& cidrs) {
+  std::string ip = ip_in;
+  if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string::npos) ip = ip.substr(7);
+  unsigned char addr[16] = {0};
+  int fam = 0;
+  if (!ParseIp(ip, addr, &fam)) return false;
+  for (const auto& c : cidrs) {
+    size_t slash = c.find('/');
+    unsigned char net[16] = {0};
+    int nfam = 0;
+    if (!ParseIp(c.substr(0, slash), net, &nfam) || nfam != fam) continue;
+    int maxbits = fam == AF_INET ? 32 : 128;
+    int bits = maxbits;
+    if (slash != std::string::npos) {
+      try {
+        bits = std::stoi(c.substr(slash + 1));
+      } catch (...) {
+        continue;
+      }
+    }
+    if (bits < 0 || bits > maxbits) continue;
+    bool match = true;
+    for (int i = 0; i < bits && match; ++i) {
+      int byte = i / 8, bit = 7 - i % 8;
+      match = ((addr[byte] >> bit) & 1) == ((net[byte] >> bit) & 1);
+    }
+    if (match) return true;
+  }
+  return false;
+}
+
+Result<bool> SelectorMatches(const Json& selector, const Json& labels) {
+  if (!selector.is_object()) return InvalidArgument("invalid namespace selector");
+  auto label = [&](const std::string& k) -> const Json* {
+    return labels.is_object() && labels.contains(k) ? &labels[k] : nullptr;
+  };
+  bool ok = true;
+  if (selector.contains("matchLabels")) {
+    if (!selector["matchLabels"].is_object()) return InvalidArgument("invalid namespace selector");
+    for (auto& [k, v] : selector["matchLabels"].items()) {
+      const Json* l = label(k);
+      ok = ok && l && *l == v;
+    }
+  }
+  if (selector.contains("matchExpressions")) {
+    if (!selector["matchExpressions"].is_array()) return InvalidArgument("invalid namespace selector");
+    for (const auto& e : selector["matchExpressions"]) {
+      if (!e.is_object() || !e.contains("key") || !e.contains("operator")) return InvalidArgument("invalid namespace selector");
+      std::string key = e["key"].get<std::string>(), op = e["operator"].get<std::string>();
+      auto values = e.value("values", std::vector<std::string>{});
+      const Json* l = label(key);
+      bool in = l && l->is_string() && std::find(values.begin(), values.end(), l->get<std::string>()) != values.end();
+      if (op == "In") ok = ok && in;
+      else if (op == "NotIn") ok = ok && !in;
+      else if (op == "Exists") ok = ok && l;
+      else if (op == "DoesNotExist") ok = ok && !l;
+      else return InvalidArgument("invalid namespace selector operator");
+    }
+  }
+  return ok;
+}
+
+logical::BackendFactory Factory(std::shared_ptr<HttpClient> client) {
+  return [client](const logical::BackendConfig& cfg) -> Result<std::unique_ptr<logical::Backend>> {
+    return std::unique_ptr<logical::Backend>(new KubernetesBackend(cfg, client));
+  };
+}
+
+}  // namespace sealbox::auth::k8s

@@ -1,0 +1,224 @@
+"""Kubernetes auth end to end (issue 7): the real sealbox binary against the
+TokenReview stand-in (tests/k8s/tokenreview_server.py), its own process over
+HTTPS with its own CA."""
+
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+import harness
+
+STANDIN = os.path.join(harness.ROOT, "tests", "k8s", "tokenreview_server.py")
+
+
+class Kube:
+    def __init__(self, d):
+        self.proc = subprocess.Popen([sys.executable if "hvac" in sys.modules else "/usr/bin/python3", STANDIN, d],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        info = json.loads(self.proc.stdout.readline())
+        self.__dict__.update(info)
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.ctx = ssl.create_default_context(cafile=self.ca)
+        with open(self.ca) as f:
+            self.ca_pem = f.read()
+
+    def control(self, method, path, body=None):
+        req = urllib.request.Request(self.url + path, method=method, data=json.dumps(body or {}).encode(),
+                                     headers={"Authorization": "Bearer " + self.control_token,
+                                              "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=self.ctx, timeout=10) as r:
+            return json.loads(r.read())
+
+    def sa(self, ns, name):
+        return self.control("POST", "/control/serviceaccounts", {"namespace": ns, "name": name})["uid"]
+
+    def token(self, ns, name, **kw):
+        return self.control("POST", "/control/token", dict(kw, namespace=ns, name=name))["token"]
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def env():
+    s = harness.Server(log_level="info").start()
+    s.init()
+    s.unseal()
+    k = Kube(s.dir)
+    t = s.root_token
+    assert s.raw("POST", "/v1/sys/auth/kubernetes", t, {"type": "kubernetes"})[0] == 204
+    st, b = s.raw("POST", "/v1/auth/kubernetes/config", t, {
+        "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": k.reviewer_token,
+        "disable_local_ca_jwt": True})
+    assert st == 204, b
+    assert s.raw("POST", "/v1/sys/mounts/secret", t, {"type": "kv", "options": {"version": "2"}})[0] == 204
+    assert s.raw("POST", "/v1/secret/data/app/db", t, {"data": {"password": "pw-app"}})[0] == 200
+    assert s.raw("POST", "/v1/secret/data/other/db", t, {"data": {"password": "pw-other"}})[0] == 200
+    assert s.raw("PUT", "/v1/sys/policy/app-read", t, {"policy": 'path "secret/data/app/*" { capabilities = ["read"] }'})[0] == 204
+    st, b = s.raw("POST", "/v1/auth/kubernetes/role/app", t, {
+        "bound_service_account_names": ["app-sa", "web-*"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault", "token_policies": ["app-read"], "token_ttl": "1h"})
+    assert st == 204, b
+    k.sa("prod", "app-sa")
+    yield s, k
+    k.stop()
+    s.cleanup()
+
+
+def login(s, role, jwt):
+    return s.raw("POST", "/v1/auth/kubernetes/login", body={"role": role, "jwt": jwt})
+
+
+def test_login_projected_rs256_es256_and_legacy(env):
+    s, k = env
+    for alg in ("RS256", "ES256"):
+        st, b = login(s, "app", k.token("prod", "app-sa", alg=alg, audiences=["vault"]))
+        assert st == 200, b
+        a = b["auth"]
+        assert a["client_token"].startswith("hvs.") and a["renewable"] is True and a["lease_duration"] == 3600
+        assert a["policies"] == ["app-read", "default"] and a["token_type"] == "service" and a["orphan"] is True
+        md = a["metadata"]
+        assert md["role"] == "app" and md["service_account_name"] == "app-sa"
+        assert md["service_account_namespace"] == "prod" and md["service_account_secret_name"] == ""
+        assert md["service_account_uid"]
+        st, me = s.raw("GET", "/v1/auth/token/lookup-self", a["client_token"])
+        assert st == 200 and me["data"]["display_name"] == "kubernetes-prod-app-sa"
+        # The token reads what its policy allows, and nothing else.
+        st, d = s.raw("GET", "/v1/secret/data/app/db", a["client_token"])
+        assert st == 200 and d["data"]["data"]["password"] == "pw-app"
+        assert s.raw("GET", "/v1/secret/data/other/db", a["client_token"])[0] == 403
+    # Legacy Secret tokens carry no aud: a role without audience accepts them.
+    t = s.root_token
+    assert s.raw("POST", "/v1/auth/kubernetes/role/legacy", t, {
+        "bound_service_account_names": ["app-sa"], "bound_service_account_namespaces": ["prod"],
+        "token_policies": ["app-read"]})[0] == 200  # warning: no audience
+    st, b = login(s, "legacy", k.token("prod", "app-sa", legacy=True))
+    assert st == 200, b
+    assert b["auth"]["metadata"]["service_account_secret_name"].startswith("app-sa-token-")
+
+
+def test_error_map(env):
+    s, k = env
+    good = k.token("prod", "app-sa", audiences=["vault"])
+    assert login(s, "", good) == (400, {"errors": ["missing role"]})
+    assert login(s, "app", "") == (400, {"errors": ["missing jwt"]})
+    assert login(s, "nope", good) == (400, {"errors": ['invalid role name "nope"']})
+    st, b = login(s, "app", "not-a-jwt")
+    assert st == 403 and "client_token" not in json.dumps(b)
+    k.sa("prod", "intruder")
+    assert login(s, "app", k.token("prod", "intruder", audiences=["vault"])) == (
+        403, {"errors": ["service account name not authorized"]})
+    k.sa("dev", "app-sa")
+    assert login(s, "app", k.token("dev", "app-sa", audiences=["vault"])) == (
+        403, {"errors": ["namespace not authorized"]})
+    st, b = login(s, "app", k.token("prod", "app-sa", audiences=["other"]))
+    assert st == 403 and "aud" in b["errors"][0]
+    st, b = login(s, "app", k.token("prod", "app-sa", audiences=["vault"], ttl=-120))
+    assert st == 403 and "expired" in b["errors"][0]
+    # A token signed by someone else: TokenReview says unauthenticated.
+    forged = good.rsplit(".", 1)[0] + "." + good.rsplit(".", 1)[1][::-1]
+    st, b = login(s, "app", forged)
+    assert st == 403 and "client_token" not in json.dumps(b)
+    # Glob in bound names.
+    k.sa("prod", "web-frontend")
+    assert login(s, "app", k.token("prod", "web-frontend", audiences=["vault"]))[0] == 200
+
+
+def test_sa_recreated_uid_alias_rejects_old_token(env):
+    s, k = env
+    k.sa("prod", "web-api")
+    old = k.token("prod", "web-api", audiences=["vault"])
+    assert login(s, "app", old)[0] == 200
+    k.control("DELETE", "/control/serviceaccounts/prod/web-api")
+    assert login(s, "app", old) == (403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]})
+    k.sa("prod", "web-api")  # same name, new UID
+    assert login(s, "app", old)[0] == 403
+    assert login(s, "app", k.token("prod", "web-api", audiences=["vault"]))[0] == 200
+
+
+def test_namespace_selector(env):
+    s, k = env
+    t = s.root_token
+    k.control("POST", "/control/namespaces", {"name": "team-a", "labels": {"team": "a", "env": "prod"}})
+    k.control("POST", "/control/namespaces", {"name": "team-b", "labels": {"team": "b"}})
+    k.sa("team-a", "worker")
+    k.sa("team-b", "worker")
+    st, b = s.raw("POST", "/v1/auth/kubernetes/role/selector", t, {
+        "bound_service_account_names": ["worker"], "audience": "vault",
+        "bound_service_account_namespace_selector": json.dumps({"matchLabels": {"team": "a"},
+                                                                "matchExpressions": [{"key": "env", "operator": "In",
+                                                                                      "values": ["prod"]}]})})
+    assert st == 204, b
+    assert login(s, "selector", k.token("team-a", "worker", audiences=["vault"]))[0] == 200
+    assert login(s, "selector", k.token("team-b", "worker", audiences=["vault"])) == (
+        403, {"errors": ["namespace not authorized"]})
+
+
+def test_reviewer_rejected_and_unreachable(env):
+    s, k = env
+    t = s.root_token
+    st, b = s.raw("POST", "/v1/sys/auth/k8s-bad", t, {"type": "kubernetes"})
+    assert st == 204, b
+    assert s.raw("POST", "/v1/auth/k8s-bad/config", t, {
+        "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": "not-a-reviewer",
+        "disable_local_ca_jwt": True})[0] == 204
+    assert s.raw("POST", "/v1/auth/k8s-bad/role/app", t, {
+        "bound_service_account_names": ["app-sa"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault"})[0] == 204
+    jwt = k.token("prod", "app-sa", audiences=["vault"])
+    st, b = s.raw("POST", "/v1/auth/k8s-bad/login", body={"role": "app", "jwt": jwt})
+    assert st == 403 and "permission denied" in b["errors"][0]
+    assert "401" in s.log()  # the cause is in the server log, not in the answer
+    # An API server nobody answers on: 403 within a bounded time.
+    port = harness.free_port()
+    assert s.raw("POST", "/v1/auth/k8s-bad/config", t, {
+        "kubernetes_host": "https://127.0.0.1:%d" % port, "kubernetes_ca_cert": k.ca_pem,
+        "token_reviewer_jwt": k.reviewer_token, "disable_local_ca_jwt": True})[0] == 204
+    t0 = time.time()
+    st, b = s.raw("POST", "/v1/auth/k8s-bad/login", body={"role": "app", "jwt": jwt})
+    assert st == 403 and time.time() - t0 < 10
+    # config read never returns the reviewer JWT.
+    st, b = s.raw("GET", "/v1/auth/k8s-bad/config", t)
+    assert st == 200 and b["data"]["token_reviewer_jwt_set"] is True and "token_reviewer_jwt" not in b["data"]
+
+
+def test_bound_cidrs(env):
+    s, k = env
+    t = s.root_token
+    assert s.raw("POST", "/v1/auth/kubernetes/role/cidr", t, {
+        "bound_service_account_names": ["app-sa"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault", "token_bound_cidrs": ["10.0.0.0/8"]})[0] == 204
+    assert login(s, "cidr", k.token("prod", "app-sa", audiences=["vault"]))[0] == 403
+    assert s.raw("POST", "/v1/auth/kubernetes/role/cidr", t, {
+        "bound_service_account_names": ["app-sa"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault", "token_bound_cidrs": ["127.0.0.0/8"]})[0] == 204
+    st, b = login(s, "cidr", k.token("prod", "app-sa", audiences=["vault"]))
+    assert st == 200, (b, s.log()[-1500:])
+
+
+def test_hvac_kubernetes(env):
+    s, k = env
+    c = s.hvac()
+    c.sys.enable_auth_method("kubernetes", path="k8s-hvac")
+    c.auth.kubernetes.configure(kubernetes_host=k.url, kubernetes_ca_cert=k.ca_pem,
+                                token_reviewer_jwt=k.reviewer_token, mount_point="k8s-hvac")
+    c.auth.kubernetes.create_role("ESO", bound_service_account_names=["app-sa"],
+                                  bound_service_account_namespaces=["prod"], policies=["app-read"],
+                                  mount_point="k8s-hvac")
+    role = c.auth.kubernetes.read_role("eso", mount_point="k8s-hvac")
+    assert role["bound_service_account_names"] == ["app-sa"] and role["token_policies"] == ["app-read"]
+    assert "eso" in c.auth.kubernetes.list_roles(mount_point="k8s-hvac")["keys"]
+    anon = s.hvac(token="")
+    # hvac 0.11.2 cannot set a role audience: the token keeps the API audience.
+    resp = anon.auth.kubernetes.login("eso", k.token("prod", "app-sa"), mount_point="k8s-hvac")
+    assert resp["auth"]["client_token"].startswith("hvs.")
+    assert anon.token == resp["auth"]["client_token"]
+    st, d = s.raw("GET", "/v1/secret/data/app/db", anon.token)
+    assert st == 200
