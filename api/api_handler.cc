@@ -106,7 +106,7 @@ class ApiHandler final : public HttpHandler {
     if (!req.ok()) return ErrorFromStatus(req.status());
     auto resp = core_->HandleRequest(*req);
     if (!resp.ok()) return ErrorFromStatus(resp.status());
-    return RenderResponse(*req, *resp);
+    return RenderResponse(*req, std::move(resp).value());
   }
 
   HttpResponse Init(const HttpRequest& http) {

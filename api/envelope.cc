@@ -22,7 +22,7 @@ Json AuthToJson(const logical::Auth& a) {
   return j;
 }
 
-HttpResponse RenderResponse(const logical::Request& req, const logical::Response& resp) {
+HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
   HttpResponse out;
   bool is_read = req.op == Operation::kRead || req.op == Operation::kList;
@@ -49,11 +49,16 @@ HttpResponse RenderResponse(const logical::Request& req, const logical::Response
               {"lease_id", ""},
               {"renewable", false},
               {"lease_duration", 0},
-              {"data", resp.data ? *resp.data : Json(nullptr)},
+              {"data", nullptr},
               {"wrap_info", nullptr},
               {"warnings", nullptr},
               {"auth", nullptr},
               {"mount_type", req.mount_type}};
+  if (resp.inject_top_level && resp.data && resp.data->is_object()) {
+    for (auto& [k, v] : resp.data->items())
+      if (!env.contains(k)) env[k] = v;
+  }
+  if (resp.data) env["data"] = std::move(*resp.data);
   if (resp.secret) {
     env["lease_id"] = resp.secret->lease_id;
     env["renewable"] = resp.secret->renewable;
@@ -62,10 +67,6 @@ HttpResponse RenderResponse(const logical::Request& req, const logical::Response
   if (!resp.warnings.empty()) env["warnings"] = resp.warnings;
   if (resp.auth) env["auth"] = AuthToJson(*resp.auth);
   if (!resp.errors.empty()) env["errors"] = resp.errors;
-  if (resp.inject_top_level && resp.data && resp.data->is_object()) {
-    for (auto& [k, v] : resp.data->items())
-      if (!env.contains(k)) env[k] = v;
-  }
   out.status = resp.http_status ? resp.http_status : 200;
   out.body = DumpJson(env);
   AddStandardHeaders(out, true);

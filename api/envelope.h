@@ -8,6 +8,7 @@
 namespace sealbox::api {
 
 Json AuthToJson(const logical::Auth& a);
-HttpResponse RenderResponse(const logical::Request& req, const logical::Response& resp);
+// Consumes `resp` (its data is moved into the body, not copied).
+HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp);
 
 }  // namespace sealbox::api
