@@ -287,5 +287,6 @@ int main(int argc, char** argv) {
     std::printf("Sealbox v%s (Vault API %s)\n", sealbox::kSealboxVersion, sealbox::kVaultApiVersion);
     return 0;
   }
+  sealbox::cli::SetHttpClient(sealbox::server::NewBeastHttpClient());
   return sealbox::cli::Run(argc, argv);
 }
