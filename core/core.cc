@@ -46,7 +46,14 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   policies_ = std::make_unique<auth::PolicyStore>(policy_view_.get());
   // A token's cubbyhole dies with it. Cubbyhole keys are "<storage id>/<path>"
   // inside the cubbyhole mount's view (the convention shared with engines/kv).
+  expire_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/expire/");
+  expiration_ = std::make_unique<ExpirationManager>(expire_view_.get(), options_.clock);
+  expiration_->SetCallbacks(
+      [this](const LeaseEntry& e) { return RouteLeaseOp(e, logical::Operation::kRevoke, 0); },
+      [this](const LeaseEntry& e, int64_t ttl) { return RouteLeaseOp(e, logical::Operation::kRenew, ttl); });
   tokens_->SetRevokeHook([this](const std::string& storage_id) {
+    // A token's leases die with it (and its children's, as the tree is revoked).
+    expiration_->RevokeByToken(storage_id);
     auto entry = router_.Get("cubbyhole/");
     if (!entry || !entry->view || storage_id.empty()) return;
     Status s = DeletePrefix(*entry->view, storage_id + "/");
@@ -235,12 +242,14 @@ Status CoreImpl::PostUnseal() {
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
   SB_RETURN_IF_ERROR(audit_.Setup(audit_view_.get()));
+  expiration_->Start();
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
   sealed_.store(false);
   return Status::Ok();
 }
 
 void CoreImpl::PreSeal() {
+  expiration_->Stop();
   audit_.Teardown();
   // First, so the tidy thread never runs against a half-torn-down core.
   tokens_->StopBackgroundTidy();
@@ -552,6 +561,23 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
       log::Error("core: auth backend returned a secret");
       resp = Internal();
     }
+    // A dynamic secret (one with internal data to revoke it by) gets a lease.
+    if (resp.ok() && resp->secret && !resp->secret->internal_data.is_null()) {
+      auto id = expiration_->Register(req.original_path, route->mount.RoutePath(), req.token ? req.token->storage_id : "",
+                                      *resp->secret);
+      if (!id.ok()) {
+        // Never hand out a credential nobody will revoke.
+        LeaseEntry tmp;
+        tmp.path = req.original_path;
+        tmp.mount = route->mount.RoutePath();
+        tmp.internal = resp->secret->internal_data;
+        RouteLeaseOp(tmp, logical::Operation::kRevoke, 0).IgnoreError();
+        log::Error("core: cannot register a lease: " + id.status().message());
+        resp = Internal();
+      } else {
+        resp->secret->lease_id = *id;
+      }
+    }
     std::string err;
     if (!resp.ok()) {
       const Status& st = resp.status();
@@ -569,5 +595,24 @@ Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
 }
 
 void CoreImpl::OnSighup() { audit_.Reopen(); }
+
+Status CoreImpl::RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_t ttl) {
+  auto route = router_.Get(e.mount);
+  if (!route) return InvalidArgument("the lease's mount no longer exists");
+  logical::Request r;
+  r.id = "lease-" + std::string(logical::OperationName(op));
+  r.op = op;
+  r.original_path = e.path;
+  r.path = e.path.substr(std::min(e.path.size(), e.mount.size()));
+  r.mount_point = route->mount.RoutePath();
+  r.mount_type = route->mount.type;
+  r.mount_accessor = route->mount.accessor;
+  r.mount_class = "secret";
+  r.storage = route->view.get();
+  r.data = e.internal.is_object() ? e.internal : Json::object();
+  if (op == logical::Operation::kRenew) r.data["ttl"] = ttl;
+  auto resp = route->backend->HandleRequest(r);
+  return resp.ok() ? Status::Ok() : resp.status();
+}
 
 }  // namespace sealbox::core

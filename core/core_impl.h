@@ -15,6 +15,7 @@
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "core/core.h"
+#include "core/expiration_manager.h"
 #include "core/logical/backend.h"
 #include "core/router.h"
 #include "storage/barrier.h"
@@ -55,6 +56,9 @@ class CoreImpl final : public Core {
   bool IsLocalRead(const std::string& path) override;
   void OnSighup() override;
   audit::AuditBroker& audit() { return audit_; }
+  ExpirationManager& expiration() { return *expiration_; }
+  // Routes a revoke or renew for a lease to the backend that issued it.
+  Status RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_t ttl);
   void Shutdown() override;
   const Clock& clock() const override { return *options_.clock; }
 
@@ -107,6 +111,8 @@ class CoreImpl final : public Core {
   std::unique_ptr<PrefixView> token_view_;
   std::unique_ptr<PrefixView> policy_view_;
   std::unique_ptr<PrefixView> audit_view_;
+  std::unique_ptr<PrefixView> expire_view_;
+  std::unique_ptr<ExpirationManager> expiration_;
   audit::AuditBroker audit_;
   std::unique_ptr<auth::TokenStore> tokens_;
   std::unique_ptr<auth::PolicyStore> policies_;

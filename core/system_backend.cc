@@ -17,6 +17,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : AuthRoutes()) routes.push_back(std::move(r));
   for (auto& r : PolicyRoutes()) routes.push_back(std::move(r));
   for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
+  for (auto& r : LeaseRoutes()) routes.push_back(std::move(r));
   SetRoutes(std::move(routes));
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
