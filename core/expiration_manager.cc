@@ -206,7 +206,7 @@ void ExpirationManager::Tick() {
       if (name.size() < 20) continue;
       int64_t due = std::stoll(name.substr(0, 20));
       if (due > now) return;  // sorted: nothing later is due
-      if (!running_.load()) return;
+      if (stopping_.load()) return;  // seal in progress: leave the rest for later
       auto raw = view_->Get("time/" + b + name);
       if (!raw.ok() || !*raw) continue;
       std::lock_guard l(mu_);
@@ -240,6 +240,7 @@ void ExpirationManager::Tick() {
 
 void ExpirationManager::Start() {
   if (running_.exchange(true)) return;
+  stopping_.store(false);
   thread_ = std::thread([this] {
     while (running_.load()) {
       Tick();
@@ -250,6 +251,7 @@ void ExpirationManager::Start() {
 }
 
 void ExpirationManager::Stop() {
+  stopping_.store(true);
   if (!running_.exchange(false)) return;
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();

@@ -99,6 +99,7 @@ class ExpirationManager {
   std::mutex wake_mu_;
   std::condition_variable wake_;
   std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace sealbox::core
