@@ -4,6 +4,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "base/crypto.h"
 #include "base/log.h"
@@ -89,7 +90,8 @@ class Pool {
   }
   void Put(std::unique_ptr<Connection> c) {
     std::lock_guard l(mu_);
-    if (idle_.size() < 4 && c->Healthy()) idle_.push_back(std::move(c));
+    // Keep as many idle sessions as were needed: a new one costs a SCRAM handshake.
+    if (idle_.size() < 32 && c->Healthy()) idle_.push_back(std::move(c));
   }
 
  private:
@@ -267,22 +269,18 @@ class DatabaseBackend final : public logical::RoutedBackend {
     return pool;
   }
 
-  // Runs statements in one transaction on a pooled connection.
+  // Runs statements in one transaction on a pooled connection, sent as one
+  // simple-query message: one round trip instead of one per statement.
   Status RunTx(Storage* s, const std::string& db, const std::vector<std::string>& statements) {
     SB_ASSIGN_OR_RETURN(auto pool, PoolFor(s, db));
     SB_ASSIGN_OR_RETURN(auto conn, pool->Get());
-    SB_RETURN_IF_ERROR(conn->Exec("BEGIN"));
-    for (const auto& st : statements) {
-      Status e = conn->Exec(st);
-      if (!e.ok()) {
-        conn->Exec("ROLLBACK").IgnoreError();
-        pool->Put(std::move(conn));
-        return e;
-      }
-    }
-    Status c = conn->Exec("COMMIT");
+    std::string sql = "BEGIN;\n";
+    for (const auto& st : statements) sql += st + ";\n";
+    sql += "COMMIT;";
+    Status e = conn->Exec(sql);
+    if (!e.ok()) conn->Exec("ROLLBACK").IgnoreError();  // the failed transaction is still open
     pool->Put(std::move(conn));
-    return c;
+    return e;
   }
 
   static std::vector<std::string> Expand(const Json& items, const std::string& user, const std::string& pass,
@@ -321,7 +319,13 @@ class DatabaseBackend final : public logical::RoutedBackend {
     std::string user = MakeUsername(display, role_name, now);
     std::string pass = Password();
     auto statements = Expand(role["creation_statements"], user, pass, PgTime(now + ttl + 5));
+    // Concurrent GRANTs on one object collide in PostgreSQL ("tuple
+    // concurrently updated"); the whole transaction rolled back, so retry it.
     Status s = RunTx(req.storage, db, statements);
+    for (int attempt = 1; attempt < 5 && !s.ok() && s.message().find("concurrently") != std::string::npos; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(attempt * 5));
+      s = RunTx(req.storage, db, statements);
+    }
     if (!s.ok()) {
       // The database may quote the statement back: never let the password out.
       log::Error("database: creating credentials for role " + role_name + " failed: " +
