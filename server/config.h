@@ -1,11 +1,27 @@
 // ServerConfig: the Vault-style HCL configuration file (storage, listener,
-// api_addr, log_level) and the flags that override it.
+// api_addr, log_level) and the `sealbox server` flags that override it.
+//
+//   storage "rocksdb" { path = "/var/lib/sealbox" }     # `backend` is an alias
+//   listener "tcp" {
+//     address       = "127.0.0.1:8200"                   # or "[::1]:8200"; port 0 = any
+//     tls_cert_file = "/etc/sealbox/server.pem"
+//     tls_key_file  = "/etc/sealbox/server-key.pem"
+//     max_request_size = 33554432                        # 0 = default, negative = unlimited
+//     max_request_duration = "90s"
+//   }
+//   api_addr = "https://sealbox.example:8200"
+//   log_level = "info"
+//   disable_mlock = false
+//
+// Unknown keys are ignored with a warning; a wrong type or value is an error
+// naming the key. `tls_disable = true` is refused: Sealbox serves HTTPS only.
 // Pure parsing; thread-safe.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -37,8 +53,28 @@ struct ServerConfig {
   size_t max_entry_size = 1 << 20;
 };
 
-// Parses HCL text. Errors name the key that is wrong.
+// Parses HCL text. Errors are InvalidArgument("config: <key>: <why>"), or
+// "config: line N, column M: ..." for HCL syntax errors.
 Result<ServerConfig> ParseConfig(std::string_view hcl_text);
+// Reads and parses a file; errors are prefixed with the path.
 Result<ServerConfig> LoadConfigFile(const std::string& path);
+
+// `sealbox server` flags, Vault's spelling: -name=value, -name value, and
+// the same with two dashes; -dev alone is true.
+struct ServerFlags {
+  std::string config;  // -config=FILE
+  bool dev = false;    // -dev
+  std::string dev_root_token_id;
+  std::string dev_listen_address = "127.0.0.1:8200";
+  std::string log_level;  // empty: keep the file's
+};
+
+// Parses the arguments after `server`. Errors: InvalidArgument for an unknown
+// flag, a missing value, or neither -config nor -dev.
+Result<ServerFlags> ParseServerFlags(const std::vector<std::string>& args);
+
+// Flags win over the file: -log-level, and in dev mode -dev-listen-address.
+// Errors: InvalidArgument for an unknown -log-level.
+Status ApplyFlags(const ServerFlags& flags, ServerConfig* config);
 
 }  // namespace sealbox::server

@@ -1,8 +1,8 @@
 #include "server/http_server.h"
 
-#include <openssl/ssl.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -20,12 +20,14 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "api/api_handler.h"
 #include "base/log.h"
+#include "server/tls_context.h"
 
 namespace sealbox::server {
 
@@ -38,28 +40,6 @@ using net::use_awaitable;
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 
 namespace {
-
-Result<std::shared_ptr<ssl::context>> MakeTlsContext(const ListenerConfig& l) {
-  auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  SSL_CTX* native = ctx->native_handle();
-  SSL_CTX_set_min_proto_version(native, l.tls_min_version == "tls13" ? TLS1_3_VERSION : TLS1_2_VERSION);
-  // TLS 1.2: forward-secret AEAD suites only. TLS 1.3 suites are all AEAD.
-  SSL_CTX_set_cipher_list(native,
-                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                          "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                          "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
-  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  boost::system::error_code ec;
-  ctx->use_certificate_chain_file(l.tls_cert_file, ec);
-  if (ec) return InvalidArgument("cannot load tls_cert_file " + l.tls_cert_file + ": " + ec.message());
-  ctx->use_private_key_file(l.tls_key_file, ssl::context::pem, ec);
-  if (ec) return InvalidArgument("cannot load tls_key_file " + l.tls_key_file + ": " + ec.message());
-  if (SSL_CTX_check_private_key(native) != 1)
-    return InvalidArgument("tls_key_file does not match tls_cert_file");
-  return ctx;
-}
 
 Result<tcp::endpoint> ParseAddress(const std::string& addr) {
   std::string host, port;
@@ -95,12 +75,13 @@ struct HttpServer::Impl {
   Options opts;
   api::HttpHandler* handler = nullptr;
   net::io_context ioc;
-  net::thread_pool workers{8};
+  std::unique_ptr<net::thread_pool> workers;  // runs HttpHandler::Handle
   tcp::acceptor acceptor{ioc};
   net::signal_set signals{ioc};
-  std::mutex ctx_mu;
-  std::shared_ptr<ssl::context> tls;  // guarded by ctx_mu; swapped on reload
-  std::function<void()> reload_hook;
+  std::unique_ptr<TlsContext> tls;  // swaps its context on reload
+  std::mutex hook_mu;
+  std::function<void()> reload_hook;  // guarded by hook_mu
+  std::atomic<int64_t> last_full_warning{0};  // steady seconds; rate-limits a log line
   std::atomic<size_t> connections{0};
   std::atomic<size_t> inflight{0};
   std::atomic<bool> stopping{false};
@@ -108,21 +89,19 @@ struct HttpServer::Impl {
   std::condition_variable stop_cv;
   uint16_t port = 0;
 
-  std::shared_ptr<ssl::context> Tls() {
-    std::lock_guard l(ctx_mu);
-    return tls;
-  }
-
   void Reload() {
-    auto ctx = MakeTlsContext(opts.listener);
-    if (ctx.ok()) {
-      std::lock_guard l(ctx_mu);
-      tls = *ctx;
-      log::Info("server: reloaded TLS certificate");
+    Status st = tls->Reload();
+    if (st.ok()) {
+      log::Info("server: reloaded the TLS certificate and key");
     } else {
-      log::Error("server: certificate reload failed, keeping the old one: " + ctx.status().message());
+      log::Error("server: TLS reload failed, keeping the previous certificate: " + st.message());
     }
-    if (reload_hook) reload_hook();
+    std::function<void()> hook;
+    {
+      std::lock_guard l(hook_mu);
+      hook = reload_hook;
+    }
+    if (hook) hook();
   }
 
   void RequestStop() {
@@ -161,8 +140,15 @@ struct HttpServer::Impl {
         continue;
       }
       if (connections.load() >= opts.listener.max_connections) {
+        // Refuse this one cheaply (no TLS handshake) and keep serving the rest.
         boost::system::error_code ignored;
         sock.close(ignored);
+        int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+        int64_t last = last_full_warning.load();
+        if (now - last >= 10 && last_full_warning.compare_exchange_strong(last, now))
+          log::Warn("server: max_connections (" + std::to_string(opts.listener.max_connections) +
+                    ") reached; closing new connections");
         continue;
       }
       connections++;
@@ -190,8 +176,13 @@ struct HttpServer::Impl {
     res.keep_alive(keep_alive);
     // 1xx, 204 and 304 never carry a body (sys/health?uninitcode=204 asks for one).
     bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
-    if (!head && !bodiless) res.body() = r.body;
-    res.prepare_payload();
+    if (head && !bodiless) {
+      // HEAD: the GET's Content-Length, no body (RFC 9110 §9.3.2).
+      res.content_length(r.body.size());
+    } else {
+      if (!bodiless) res.body() = r.body;
+      res.prepare_payload();
+    }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
     co_await http::async_write(stream, res, kTuple);
   }
@@ -212,25 +203,69 @@ struct HttpServer::Impl {
     }
   }
 
+  // Counts a request from the moment its headers are read until its response
+  // is written (or the session dies), so Run() can wait for it on shutdown.
+  struct InflightGuard {
+    std::atomic<size_t>& n;
+    explicit InflightGuard(std::atomic<size_t>& c) : n(c) { n++; }
+    ~InflightGuard() { n--; }
+    InflightGuard(const InflightGuard&) = delete;
+    InflightGuard& operator=(const InflightGuard&) = delete;
+  };
+
+  static api::HttpRequest ToApiRequest(http::request<http::string_body>& msg, const tcp::endpoint* remote) {
+    api::HttpRequest req;
+    // method_string keeps custom verbs such as LIST (Beast: verb::unknown).
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    req.headers.reserve(std::distance(msg.begin(), msg.end()));
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      req.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    req.body = std::move(msg.body());
+    if (remote) {
+      req.remote_addr = remote->address().to_string();
+      req.remote_port = remote->port();
+    }
+    return req;
+  }
+
   net::awaitable<void> Session(tcp::socket sock) {
     const ListenerConfig& l = opts.listener;
-    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *Tls());
+    // The session keeps its context alive: a SIGHUP reload swaps the current
+    // one for new connections only.
+    std::shared_ptr<ssl::context> ctx = tls->Current();
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *ctx);
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(std::chrono::seconds(l.header_timeout_s));
     auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
     if (hs_ec) co_return;
 
     boost::system::error_code remote_ec;
-    auto remote = lowest.socket().remote_endpoint(remote_ec);
+    const tcp::endpoint remote = lowest.socket().remote_endpoint(remote_ec);
     beast::flat_buffer buffer;
     bool first = true;
     while (!stopping.load()) {
+      if (!first && buffer.size() == 0) {
+        // Idle keep-alive wait: up to idle_timeout for the next request's
+        // first bytes; the header_timeout below starts once they arrive.
+        lowest.expires_after(std::chrono::seconds(l.idle_timeout_s));
+        auto [iec, in] = co_await stream.async_read_some(buffer.prepare(4096), kTuple);
+        if (iec) break;  // closed, reset or idle too long: nothing to answer
+        buffer.commit(in);
+      }
+      first = false;
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(l.max_header_size));
-      if (l.max_request_size > 0) parser.body_limit(l.max_request_size);
-      else parser.body_limit(boost::none);
-      lowest.expires_after(std::chrono::seconds(first ? l.header_timeout_s : l.idle_timeout_s));
-      first = false;
+      if (l.max_request_size > 0) {
+        parser.body_limit(l.max_request_size);
+      } else {
+        parser.body_limit(boost::none);
+      }
+      // Slowloris: the whole header block must arrive within header_timeout.
+      lowest.expires_after(std::chrono::seconds(l.header_timeout_s));
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kTuple);
       if (hec) {
         if (hec == http::error::body_limit) {
@@ -240,8 +275,8 @@ struct HttpServer::Impl {
         } else if (hec == http::error::header_limit) {
           co_await WriteResponse(stream, api::ErrorResponse(431, "request headers too large"), 11, false, false);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
-                   hec != net::ssl::error::stream_truncated && hec != net::error::eof &&
-                   hec != net::error::connection_reset) {
+                   hec != net::ssl::error::stream_truncated &&
+                   hec != net::error::eof && hec != net::error::connection_reset) {
           co_await WriteResponse(stream, api::ErrorResponse(400, "malformed request"), 11, false, false);
         }
         break;
@@ -254,41 +289,32 @@ struct HttpServer::Impl {
           co_await Drain(stream);
         } else if (bec == beast::error::timeout) {
           co_await WriteResponse(stream, api::ErrorResponse(408, "request timed out"), 11, false, false);
-        } else if (bec != http::error::end_of_stream) {
+        } else if (bec != http::error::end_of_stream && bec != net::ssl::error::stream_truncated &&
+                   bec != net::error::eof && bec != net::error::connection_reset) {
           co_await WriteResponse(stream, api::ErrorResponse(400, "malformed request"), 11, false, false);
         }
         break;
       }
+      InflightGuard guard(inflight);
       auto& msg = parser.get();
-      api::HttpRequest req;
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      for (const auto& f : msg) {
-        std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        req.headers.emplace_back(std::move(name), std::string(f.value()));
-      }
-      req.body = std::move(msg.body());
-      if (!remote_ec) {
-        req.remote_addr = remote.address().to_string();
-        req.remote_port = remote.port();
-      }
+      api::HttpRequest req = ToApiRequest(msg, remote_ec ? nullptr : &remote);
       bool keep_alive = msg.keep_alive() && !stopping.load();
       bool head = msg.method() == http::verb::head;
       unsigned version = msg.version();
 
-      inflight++;
       api::HttpHandler* h = handler;
       api::HttpResponse resp;
       if (h->NonBlocking(req)) {
         resp = h->Handle(req);
       } else {
+        // The logical layer blocks (RocksDB, libpq, TokenReview): run it on the
+        // worker pool and resume on this connection's strand afterwards.
         resp = co_await net::co_spawn(
-            workers, [h, &req]() -> net::awaitable<api::HttpResponse> { co_return h->Handle(req); }, use_awaitable);
+            *workers, [h, &req]() -> net::awaitable<api::HttpResponse> { co_return h->Handle(req); },
+            use_awaitable);
       }
-      co_await WriteResponse(stream, resp, version, keep_alive, head);
-      inflight--;
-      if (!keep_alive) break;
+      co_await WriteResponse(stream, resp, version, keep_alive && !stopping.load(), head);
+      if (!keep_alive || stopping.load()) break;
     }
     lowest.expires_after(std::chrono::seconds(5));
     co_await stream.async_shutdown(kTuple);
@@ -299,14 +325,15 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() {
   impl_->RequestStop();
-  impl_->workers.join();
+  if (impl_->workers) impl_->workers->join();
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options, api::HttpHandler* handler) {
   auto impl = std::make_unique<Impl>();
   impl->opts = options;
   impl->handler = handler;
-  SB_ASSIGN_OR_RETURN(impl->tls, MakeTlsContext(options.listener));
+  SB_ASSIGN_OR_RETURN(impl->tls, TlsContext::Create(options.listener));
+  impl->workers = std::make_unique<net::thread_pool>(static_cast<size_t>(std::max(1, options.worker_threads)));
   SB_ASSIGN_OR_RETURN(tcp::endpoint ep, ParseAddress(options.listener.address));
   boost::system::error_code ec;
   impl->acceptor.open(ep.protocol(), ec);
@@ -322,7 +349,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options, a
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }
-void HttpServer::SetReloadHook(std::function<void()> hook) { impl_->reload_hook = std::move(hook); }
+void HttpServer::SetReloadHook(std::function<void()> hook) {
+  std::lock_guard l(impl_->hook_mu);
+  impl_->reload_hook = std::move(hook);
+}
+void HttpServer::Reload() { impl_->Reload(); }
 void HttpServer::Stop() { impl_->RequestStop(); }
 
 void HttpServer::Run() {

@@ -36,7 +36,13 @@ class HttpServer {
   // Serves until Stop() or SIGINT/SIGTERM; SIGHUP reloads the certificate and
   // runs the reload hook. In-flight requests finish (bounded) before it returns.
   void Run();
+  // Stops accepting; Run() returns once in-flight requests have been answered
+  // (at most 10 s), closing the remaining connections.
   void Stop();
+  // What SIGHUP does: re-reads the certificate and key for new connections
+  // (the old ones stay if that fails, with an error log), then runs the hook.
+  void Reload();
+  // Called on every reload, on an I/O thread (audit devices reopen files).
   void SetReloadHook(std::function<void()> hook);
 
  private:

@@ -2,10 +2,12 @@
 // same binary. This is the composition root: it picks the storage, registers
 // the secrets engines and auth methods with core's registry, and wires the
 // HTTPS listener to the API handler.
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api/api_handler.h"
 #include "audit/audit_broker.h"
@@ -34,73 +37,39 @@
 namespace sealbox::server {
 namespace {
 
-struct Flags {
-  std::string config;
-  bool dev = false;
-  std::string dev_root_token_id;
-  std::string dev_listen_address = "127.0.0.1:8200";
-  std::string log_level;
-};
-
-// Vault-style flags: -name=value, -name value, --name=value; bools bare.
-bool ParseFlags(int argc, char** argv, Flags* f, std::string* err) {
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a.rfind("--", 0) == 0) a = a.substr(1);
-    if (a.empty() || a[0] != '-') {
-      *err = "unexpected argument " + a;
-      return false;
-    }
-    a = a.substr(1);
-    std::string name = a, value;
-    bool has_value = false;
-    size_t eq = a.find('=');
-    if (eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      has_value = true;
-    }
-    auto take = [&](std::string* out) {
-      if (!has_value) {
-        if (i + 1 >= argc) return false;
-        value = argv[++i];
-      }
-      *out = value;
-      return true;
-    };
-    bool ok = true;
-    if (name == "config") ok = take(&f->config);
-    else if (name == "dev") f->dev = !has_value || value == "true" || value == "1";
-    else if (name == "dev-root-token-id") ok = take(&f->dev_root_token_id);
-    else if (name == "dev-listen-address") ok = take(&f->dev_listen_address);
-    else if (name == "log-level") ok = take(&f->log_level);
-    else if (name == "dev-no-store-token" || name == "dev-tls") continue;
-    else {
-      *err = "unknown flag -" + name;
-      return false;
-    }
-    if (!ok) {
-      *err = "flag -" + name + " needs a value";
-      return false;
-    }
-  }
-  if (!f->dev && f->config.empty()) {
-    *err = "a config file is required: sealbox server -config=FILE (or -dev)";
-    return false;
-  }
-  return true;
+// Capability bit test without libcap: is CAP_IPC_LOCK in our effective set?
+bool HasIpcLockCapability() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (syscall(SYS_capget, &header, data) != 0) return false;
+  return (data[CAP_IPC_LOCK / 32].effective & (1u << (CAP_IPC_LOCK % 32))) != 0;
 }
 
-void Harden(const ServerConfig& cfg) {
-  // Secrets live in this process's memory: no core files, no ptrace by peers.
-  if (!cfg.enable_core_dumps) {
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-    struct rlimit rl = {0, 0};
-    setrlimit(RLIMIT_CORE, &rl);
+// Start-up hardening, before any key material exists in this process.
+void DisableCoreDumps() {
+  // Secrets live in this process's memory: no core files, no ptrace or
+  // /proc/<pid>/mem reads by other processes of the same user.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  struct rlimit rl = {0, 0};
+  setrlimit(RLIMIT_CORE, &rl);
+}
+
+void LockMemory() {
+  // With MCL_FUTURE and a finite RLIMIT_MEMLOCK, every allocation past the
+  // limit would later fail (threads, RocksDB caches): lock only when the limit
+  // cannot bite (CAP_IPC_LOCK or an unlimited rlimit).
+  struct rlimit rl {};
+  bool unlimited = getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur == RLIM_INFINITY;
+  if (!unlimited && !HasIpcLockCapability()) {
+    log::Warn(
+        "server: not locking memory (mlockall): the process lacks CAP_IPC_LOCK and RLIMIT_MEMLOCK is limited, "
+        "so memory may be swapped to disk. Grant CAP_IPC_LOCK (e.g. setcap cap_ipc_lock=+ep sealbox) or set "
+        "disable_mlock = true to silence this warning.");
+    return;
   }
-  if (!cfg.disable_mlock && mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+  if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
     log::Warn(std::string("server: mlockall failed (") + std::strerror(errno) +
-              "); memory may be swapped. Grant CAP_IPC_LOCK or set disable_mlock = true.");
+              "); memory may be swapped to disk. Grant CAP_IPC_LOCK or set disable_mlock = true.");
   }
 }
 
@@ -111,81 +80,70 @@ void RegisterBackends() {
   core::GlobalRegistry().Register("database", engines::database::Factory());
 }
 
+struct RemoveDirOnExit {
+  std::string dir;
+  ~RemoveDirOnExit() {
+    if (dir.empty()) return;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
 int RunServer(int argc, char** argv) {
-  Flags flags;
-  std::string err;
-  if (!ParseFlags(argc, argv, &flags, &err)) {
-    std::fprintf(stderr, "Error: %s\n", err.c_str());
-    return 1;
-  }
+  auto flags = ParseServerFlags(std::vector<std::string>(argv, argv + argc));
+  if (!flags.ok()) return Fail(flags.status().message());
   ServerConfig cfg;
-  std::string dev_dir;
-  std::optional<DevCertPaths> dev_certs;
-  if (flags.dev) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/sealbox-dev-XXXXXX";
-    if (!mkdtemp(tmpl.data())) {
-      std::fprintf(stderr, "Error: cannot create a temporary directory: %s\n", std::strerror(errno));
-      return 1;
-    }
-    dev_dir = tmpl;
-    auto certs = GenerateDevCerts(dev_dir);
-    if (!certs.ok()) {
-      std::fprintf(stderr, "Error: %s\n", certs.status().message().c_str());
-      return 1;
-    }
-    dev_certs = *certs;
-    cfg.storage_path = dev_dir + "/data";
-    cfg.listener.address = flags.dev_listen_address;
-    cfg.listener.tls_cert_file = certs->server_cert;
-    cfg.listener.tls_key_file = certs->server_key;
-    cfg.disable_mlock = true;
-  }
-  if (!flags.config.empty()) {
-    auto loaded = LoadConfigFile(flags.config);
-    if (!loaded.ok()) {
-      std::fprintf(stderr, "Error: %s\n", loaded.status().message().c_str());
-      return 1;
-    }
-    if (flags.dev) {
-      // Dev mode keeps its own storage and TLS; the file adds the rest.
-      loaded->storage_path = cfg.storage_path;
-      loaded->listener.tls_cert_file = cfg.listener.tls_cert_file;
-      loaded->listener.tls_key_file = cfg.listener.tls_key_file;
-      loaded->listener.address = cfg.listener.address;
-    }
+  if (!flags->config.empty()) {
+    auto loaded = LoadConfigFile(flags->config);
+    if (!loaded.ok()) return Fail(loaded.status().message());
     cfg = *loaded;
   }
-  if (!flags.log_level.empty()) cfg.log_level = flags.log_level;
+  if (Status st = ApplyFlags(*flags, &cfg); !st.ok()) return Fail(st.message());
   log::Level level;
-  if (!log::ParseLevel(cfg.log_level, &level)) {
-    std::fprintf(stderr, "Error: unknown log level %s\n", cfg.log_level.c_str());
-    return 1;
-  }
+  if (!log::ParseLevel(cfg.log_level, &level)) return Fail("unknown log level " + cfg.log_level);
   log::SetLevel(level);
-  if (cfg.listener.tls_cert_file.empty() || cfg.listener.tls_key_file.empty()) {
-    std::fprintf(stderr, "Error: listener \"tcp\" needs tls_cert_file and tls_key_file (HTTPS only)\n");
-    return 1;
+  if (!cfg.enable_core_dumps) DisableCoreDumps();
+
+  std::string dev_dir;
+  std::optional<DevCertPaths> dev_certs;
+  RemoveDirOnExit dev_cleanup;  // dev data is throwaway, also on errors
+  if (flags->dev) {
+    // Dev mode always runs from its own temporary directory (storage and
+    // TLS); a config file given alongside supplies the other settings.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/sealbox-dev-XXXXXX";
+    if (!mkdtemp(tmpl.data())) return Fail(std::string("cannot create a temporary directory: ") + std::strerror(errno));
+    dev_dir = tmpl;
+    dev_cleanup.dir = dev_dir;
+    auto certs = GenerateDevCerts(dev_dir);
+    if (!certs.ok()) return Fail(certs.status().message());
+    dev_certs = *certs;
+    cfg.storage_type = "rocksdb";
+    cfg.storage_path = dev_dir + "/data";
+    cfg.listener.tls_cert_file = certs->server_cert;
+    cfg.listener.tls_key_file = certs->server_key;
+    if (flags->config.empty()) cfg.disable_mlock = true;
   }
-  Harden(cfg);
+  if (cfg.listener.tls_cert_file.empty() || cfg.listener.tls_key_file.empty())
+    return Fail("listener \"tcp\" needs tls_cert_file and tls_key_file (Sealbox serves HTTPS only)");
+  if (!cfg.disable_mlock) LockMemory();
   RegisterBackends();
 
   std::error_code fs_ec;
   std::filesystem::create_directories(cfg.storage_path, fs_ec);
   auto storage = OpenRocksDbStorage(cfg.storage_path);
-  if (!storage.ok()) {
-    std::fprintf(stderr, "Error: %s\n", storage.status().message().c_str());
-    return 1;
-  }
+  if (!storage.ok()) return Fail(storage.status().message());
   core::CoreOptions co;
   co.physical = std::move(storage).value();
   co.storage_type = "rocksdb";
   co.max_entry_size = cfg.max_entry_size;
   auto core = core::Core::Create(std::move(co));
-  if (!core.ok()) {
-    std::fprintf(stderr, "Error: %s\n", core.status().message().c_str());
-    return 1;
-  }
+  if (!core.ok()) return Fail(core.status().message());
   api::ApiOptions ao;
   ao.max_request_size = cfg.listener.max_request_size;
   ao.max_json_depth = cfg.listener.max_json_depth;
@@ -195,10 +153,7 @@ int RunServer(int argc, char** argv) {
   HttpServer::Options so;
   so.listener = cfg.listener;
   auto server = HttpServer::Create(so, handler.get());
-  if (!server.ok()) {
-    std::fprintf(stderr, "Error: %s\n", server.status().message().c_str());
-    return 1;
-  }
+  if (!server.ok()) return Fail(server.status().message());
   std::string host = cfg.listener.address.substr(0, cfg.listener.address.rfind(':'));
   std::string url = "https://" + host + ":" + std::to_string((*server)->port());
 
@@ -206,12 +161,9 @@ int RunServer(int argc, char** argv) {
   std::printf("    Sealbox version: %s (Vault API %s)\n", kSealboxVersion, kVaultApiVersion);
   std::printf("            Storage: rocksdb (%s)\n", cfg.storage_path.c_str());
   std::printf("Listening on %s\n\n", url.c_str());
-  if (flags.dev) {
-    auto creds = (*core)->DevSetup(flags.dev_root_token_id);
-    if (!creds.ok()) {
-      std::fprintf(stderr, "Error: dev setup failed: %s\n", creds.status().message().c_str());
-      return 1;
-    }
+  if (flags->dev) {
+    auto creds = (*core)->DevSetup(flags->dev_root_token_id);
+    if (!creds.ok()) return Fail("dev setup failed: " + creds.status().message());
     std::printf(
         "WARNING! dev mode is enabled! In this mode, Sealbox runs entirely from a\n"
         "temporary directory, is already initialized and unsealed, and the root\n"
@@ -233,7 +185,6 @@ int RunServer(int argc, char** argv) {
   server->reset();
   (*core)->Shutdown();
   core->reset();
-  if (flags.dev) std::filesystem::remove_all(dev_dir, fs_ec);
   log::Info("server: stopped");
   return 0;
 }

@@ -1,0 +1,281 @@
+#include "server/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace sealbox::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kMinimal[] = R"hcl(
+storage "rocksdb" {
+  path = "/var/lib/sealbox"
+}
+listener "tcp" {
+  address       = "127.0.0.1:8200"
+  tls_cert_file = "/etc/sealbox/server.pem"
+  tls_key_file  = "/etc/sealbox/server-key.pem"
+}
+)hcl";
+
+ServerConfig MustParse(std::string_view text) {
+  auto r = ParseConfig(text);
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return r.ok() ? *r : ServerConfig();
+}
+
+std::string ParseError(std::string_view text) {
+  auto r = ParseConfig(text);
+  EXPECT_FALSE(r.ok()) << "unexpectedly parsed";
+  if (r.ok()) return "";
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  return r.status().message();
+}
+
+// kMinimal with `extra` added inside the listener block.
+std::string WithListener(const std::string& extra) {
+  return R"hcl(storage "rocksdb" { path = "/d" }
+listener "tcp" {
+  tls_cert_file = "c.pem"
+  tls_key_file = "k.pem"
+  )hcl" + extra + "\n}\n";
+}
+
+TEST(ConfigTest, MinimalFileAndDefaults) {
+  ServerConfig c = MustParse(kMinimal);
+  EXPECT_EQ(c.storage_type, "rocksdb");
+  EXPECT_EQ(c.storage_path, "/var/lib/sealbox");
+  EXPECT_EQ(c.listener.address, "127.0.0.1:8200");
+  EXPECT_EQ(c.listener.tls_cert_file, "/etc/sealbox/server.pem");
+  EXPECT_EQ(c.listener.tls_key_file, "/etc/sealbox/server-key.pem");
+  EXPECT_EQ(c.listener.tls_min_version, "tls12");
+  EXPECT_EQ(c.listener.max_request_size, 33554432u);
+  EXPECT_EQ(c.listener.max_request_duration_s, 90);
+  EXPECT_EQ(c.listener.max_json_depth, 100u);
+  EXPECT_EQ(c.listener.max_json_strings, 1000u);
+  EXPECT_EQ(c.listener.idle_timeout_s, 60);
+  EXPECT_EQ(c.listener.header_timeout_s, 10);
+  EXPECT_EQ(c.listener.max_connections, 4096u);
+  EXPECT_EQ(c.log_level, "info");
+  EXPECT_FALSE(c.disable_mlock);
+  EXPECT_FALSE(c.enable_core_dumps);
+}
+
+TEST(ConfigTest, FullFile) {
+  ServerConfig c = MustParse(R"hcl(
+# Sealbox server configuration
+storage "rocksdb" {
+  path = "/data"
+}
+listener "tcp" {
+  address = "[::1]:0"
+  tls_cert_file = "c.pem"
+  tls_key_file = "k.pem"
+  tls_min_version = "tls13"
+  max_request_size = 1024
+  max_request_duration = "2m"
+  max_request_json_depth = 10
+  max_request_json_strings = 20
+  http_idle_timeout = "5m"
+  http_read_header_timeout = 3
+  max_header_size = 8192
+  max_connections = 16
+}
+api_addr = "https://sealbox.example:8200"
+log_level = "debug"
+disable_mlock = true
+)hcl");
+  EXPECT_EQ(c.listener.address, "[::1]:0");
+  EXPECT_EQ(c.listener.tls_min_version, "tls13");
+  EXPECT_EQ(c.listener.max_request_size, 1024u);
+  EXPECT_EQ(c.listener.max_request_duration_s, 120);
+  EXPECT_EQ(c.listener.max_json_depth, 10u);
+  EXPECT_EQ(c.listener.max_json_strings, 20u);
+  EXPECT_EQ(c.listener.idle_timeout_s, 300);
+  EXPECT_EQ(c.listener.header_timeout_s, 3);
+  EXPECT_EQ(c.listener.max_header_size, 8192u);
+  EXPECT_EQ(c.listener.max_connections, 16u);
+  EXPECT_EQ(c.api_addr, "https://sealbox.example:8200");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_TRUE(c.disable_mlock);
+}
+
+TEST(ConfigTest, BackendIsAnAliasOfStorage) {
+  ServerConfig c = MustParse(R"hcl(backend "rocksdb" { path = "/old" })hcl");
+  EXPECT_EQ(c.storage_path, "/old");
+}
+
+TEST(ConfigTest, StorageIsRequiredAndOnlyRocksDb) {
+  EXPECT_THAT(ParseError(R"hcl(api_addr = "https://x")hcl"), HasSubstr("storage"));
+  EXPECT_THAT(ParseError(R"hcl(storage "consul" { path = "/x" })hcl"), HasSubstr("unsupported storage type"));
+  EXPECT_THAT(ParseError(R"hcl(storage "consul" { path = "/x" })hcl"), HasSubstr("consul"));
+  EXPECT_THAT(ParseError(R"hcl(backend "raft" { path = "/x" })hcl"), HasSubstr("unsupported storage type"));
+  EXPECT_THAT(ParseError(R"hcl(storage "rocksdb" {})hcl"), HasSubstr("path is required"));
+  EXPECT_THAT(ParseError(R"hcl(storage "rocksdb" { path = 7 })hcl"), HasSubstr("storage.path"));
+}
+
+TEST(ConfigTest, OnlyTcpListeners) {
+  EXPECT_THAT(ParseError(R"hcl(storage "rocksdb" { path = "/d" }
+listener "unix" { address = "/run/sealbox.sock" })hcl"),
+              HasSubstr("unsupported listener type \"unix\""));
+}
+
+TEST(ConfigTest, TlsDisableIsRefused) {
+  std::string err = ParseError(WithListener("tls_disable = true"));
+  EXPECT_THAT(err, HasSubstr("listener.tls_disable"));
+  EXPECT_THAT(err, HasSubstr("HTTPS only"));
+  // Vault's string form is refused too; false is harmless.
+  EXPECT_THAT(ParseError(WithListener("tls_disable = \"1\"")), HasSubstr("tls_disable"));
+  MustParse(WithListener("tls_disable = false"));
+}
+
+TEST(ConfigTest, OldTlsVersionsAreRefused) {
+  for (const char* v : {"tls10", "tls11", "ssl3", ""}) {
+    EXPECT_THAT(ParseError(WithListener(std::string("tls_min_version = \"") + v + "\"")),
+                HasSubstr("listener.tls_min_version"))
+        << v;
+  }
+}
+
+TEST(ConfigTest, MaxRequestSize) {
+  EXPECT_EQ(MustParse(WithListener("max_request_size = 0")).listener.max_request_size, 33554432u);
+  // Negative means unlimited, stored as 0.
+  EXPECT_EQ(MustParse(WithListener("max_request_size = -1")).listener.max_request_size, 0u);
+  EXPECT_EQ(MustParse(WithListener("max_request_size = \"2048\"")).listener.max_request_size, 2048u);
+  EXPECT_THAT(ParseError(WithListener("max_request_size = \"big\"")), HasSubstr("listener.max_request_size"));
+}
+
+TEST(ConfigTest, Durations) {
+  EXPECT_EQ(MustParse(WithListener("max_request_duration = \"90s\"")).listener.max_request_duration_s, 90);
+  EXPECT_EQ(MustParse(WithListener("max_request_duration = 30")).listener.max_request_duration_s, 30);
+  EXPECT_EQ(MustParse(WithListener("max_request_duration = \"1h\"")).listener.max_request_duration_s, 3600);
+  EXPECT_EQ(MustParse(WithListener("max_request_duration = 0")).listener.max_request_duration_s, 90);
+  EXPECT_THAT(ParseError(WithListener("max_request_duration = \"ninety\"")),
+              HasSubstr("listener.max_request_duration"));
+  EXPECT_THAT(ParseError(WithListener("max_request_duration = \"-5s\"")), HasSubstr("listener.max_request_duration"));
+  EXPECT_THAT(ParseError(WithListener("idle_timeout = \"soon\"")), HasSubstr("listener.idle_timeout"));
+}
+
+TEST(ConfigTest, WrongTypesNameTheKey) {
+  EXPECT_THAT(ParseError(WithListener("address = 8200")), HasSubstr("listener.address"));
+  EXPECT_THAT(ParseError(WithListener("max_connections = 0")), HasSubstr("listener.max_connections"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "api_addr = [1]\n"), HasSubstr("api_addr"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "disable_mlock = \"perhaps\"\n"), HasSubstr("disable_mlock"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "log_level = \"loud\"\n"), HasSubstr("log_level"));
+}
+
+TEST(ConfigTest, UnknownKeysAreIgnored) {
+  ServerConfig c = MustParse(std::string(kMinimal) + "ui = true\ncluster_addr = \"https://x:8201\"\n" +
+                             "telemetry { statsd_address = \"x\" }\n");
+  EXPECT_EQ(c.storage_path, "/var/lib/sealbox");
+  MustParse(WithListener("tls_require_and_verify_client_cert = false"));
+}
+
+TEST(ConfigTest, HclSyntaxErrorsCarryTheLine) {
+  std::string err = ParseError("storage \"rocksdb\" {\n  path = \"/d\"\n}\nlistener \"tcp\" {\n  address = \n}\n");
+  EXPECT_THAT(err, HasSubstr("line "));
+  EXPECT_THAT(err, HasSubstr("config"));
+}
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = ::testing::TempDir() + "sealbox-config-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigFileTest, LoadsAFile) {
+  auto c = LoadConfigFile(Write("ok.hcl", kMinimal));
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  EXPECT_EQ(c->storage_path, "/var/lib/sealbox");
+}
+
+TEST_F(ConfigFileTest, ErrorsNameTheFile) {
+  std::string bad = Write("bad.hcl", "storage \"rocksdb\" {\n  path = \"/d\"\n\n  = oops\n}\n");
+  auto c = LoadConfigFile(bad);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr(bad));
+  EXPECT_THAT(c.status().message(), HasSubstr("line 4"));
+
+  std::string refused = Write("plain.hcl", WithListener("tls_disable = true"));
+  c = LoadConfigFile(refused);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr(refused));
+  EXPECT_THAT(c.status().message(), HasSubstr("tls_disable"));
+
+  c = LoadConfigFile(dir_ + "/missing.hcl");
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("missing.hcl"));
+  EXPECT_THAT(c.status().message(), HasSubstr("No such file"));
+
+  c = LoadConfigFile(dir_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("directory"));
+}
+
+Result<ServerFlags> Flags(std::vector<std::string> args) { return ParseServerFlags(args); }
+
+TEST(FlagsTest, VaultSpellings) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"-config=/etc/s.hcl"}, {"-config", "/etc/s.hcl"}, {"--config=/etc/s.hcl"}, {"--config", "/etc/s.hcl"}}) {
+    auto f = Flags(args);
+    ASSERT_TRUE(f.ok()) << f.status().message();
+    EXPECT_EQ(f->config, "/etc/s.hcl");
+    EXPECT_FALSE(f->dev);
+  }
+  auto f = Flags({"-dev", "-dev-root-token-id=root", "--dev-listen-address", "127.0.0.1:0", "-log-level=debug"});
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_TRUE(f->dev);
+  EXPECT_EQ(f->dev_root_token_id, "root");
+  EXPECT_EQ(f->dev_listen_address, "127.0.0.1:0");
+  EXPECT_EQ(f->log_level, "debug");
+  EXPECT_EQ(Flags({"-dev"})->dev_listen_address, "127.0.0.1:8200");
+}
+
+TEST(FlagsTest, Errors) {
+  EXPECT_THAT(Flags({}).status().message(), HasSubstr("config file is required"));
+  EXPECT_THAT(Flags({"-dev=false"}).status().message(), HasSubstr("config file is required"));
+  EXPECT_THAT(Flags({"-config"}).status().message(), HasSubstr("-config needs a value"));
+  EXPECT_THAT(Flags({"-dev", "-frobnicate"}).status().message(), HasSubstr("unknown flag -frobnicate"));
+  EXPECT_THAT(Flags({"-dev", "stray"}).status().message(), HasSubstr("unexpected argument"));
+}
+
+TEST(FlagsTest, FlagsOverrideTheFile) {
+  ServerConfig c = MustParse(std::string(kMinimal) + "log_level = \"warn\"\n");
+  auto f = Flags({"-config=x.hcl", "-log-level=trace"});
+  ASSERT_TRUE(f.ok());
+  ASSERT_TRUE(ApplyFlags(*f, &c).ok());
+  EXPECT_EQ(c.log_level, "trace");
+  EXPECT_EQ(c.listener.address, "127.0.0.1:8200");  // not dev: the file's address stays
+
+  ServerConfig keep = MustParse(std::string(kMinimal) + "log_level = \"warn\"\n");
+  ASSERT_TRUE(ApplyFlags(*Flags({"-config=x.hcl"}), &keep).ok());
+  EXPECT_EQ(keep.log_level, "warn");
+
+  ServerConfig dev = MustParse(kMinimal);
+  ASSERT_TRUE(ApplyFlags(*Flags({"-dev", "-dev-listen-address=[::1]:0"}), &dev).ok());
+  EXPECT_EQ(dev.listener.address, "[::1]:0");
+
+  Status st = ApplyFlags(*Flags({"-dev", "-log-level=loud"}), &dev);
+  EXPECT_THAT(st.message(), HasSubstr("-log-level"));
+}
+
+}  // namespace
+}  // namespace sealbox::server
