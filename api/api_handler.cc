@@ -23,7 +23,7 @@ HttpResponse JsonResponse(int status, const Json& body) {
 }
 
 Json SealStatusJson(const core::SealStatus& st) {
-  Json j = {{"type", "shamir"},
+  Json j = {{"type", st.seal_type},
             {"initialized", st.initialized},
             {"sealed", st.sealed},
             {"t", st.t},
@@ -33,7 +33,7 @@ Json SealStatusJson(const core::SealStatus& st) {
             {"version", kVaultApiVersion},
             {"build_date", kBuildDate},
             {"migration", false},
-            {"recovery_seal", false},
+            {"recovery_seal", st.recovery_seal},
             {"storage_type", st.storage_type}};
   if (!st.sealed) {
     j["cluster_name"] = st.cluster_name;
@@ -115,20 +115,27 @@ class ApiHandler final : public HttpHandler {
     auto body = ParseBodyObject(http, limits_);
     if (!body.ok()) return ErrorFromStatus(body.status());
     core::InitRequest req;
-    for (const char* k : {"recovery_shares", "recovery_threshold", "recovery_pgp_keys"}) {
-      const Json* v = FindField(*body, k);
-      if (v && !v->is_null() && !(v->is_number() && v->get<double>() == 0))
-        return ErrorResponse(400,
-                             "parameters recovery_shares,recovery_threshold,recovery_pgp_keys not applicable to seal "
-                             "type shamir");
+    const bool static_seal = core_->SealType() == "static";
+    if (!static_seal) {
+      for (const char* k : {"recovery_shares", "recovery_threshold", "recovery_pgp_keys"}) {
+        const Json* v = FindField(*body, k);
+        if (v && !v->is_null() && !(v->is_number() && v->get<double>() == 0))
+          return ErrorResponse(400,
+                               "parameters recovery_shares,recovery_threshold,recovery_pgp_keys not applicable to "
+                               "seal type shamir");
+      }
     }
+    const Json* rpgp = FindField(*body, "recovery_pgp_keys");
+    if (rpgp && rpgp->is_array() && !rpgp->empty()) return ErrorResponse(400, "recovery_pgp_keys are not supported");
     const Json* pgp = FindField(*body, "pgp_keys");
     if (pgp && pgp->is_array() && !pgp->empty()) return ErrorResponse(400, "pgp_keys are not supported");
     const Json* root_pgp = FindField(*body, "root_token_pgp_key");
     if (root_pgp && root_pgp->is_string() && !root_pgp->get<std::string>().empty())
       return ErrorResponse(400, "root_token_pgp_key is not supported");
     for (auto [name, out] : {std::pair{"secret_shares", &req.secret_shares},
-                             std::pair{"secret_threshold", &req.secret_threshold}}) {
+                             std::pair{"secret_threshold", &req.secret_threshold},
+                             std::pair{"recovery_shares", &req.recovery_shares},
+                             std::pair{"recovery_threshold", &req.recovery_threshold}}) {
       const Json* v = FindField(*body, name);
       if (!v) continue;
       auto n = JsonToInt(*v);
@@ -137,12 +144,24 @@ class ApiHandler final : public HttpHandler {
     }
     auto result = core_->Initialize(req);
     if (!result.ok()) return ErrorFromStatus(result.status());
-    Json keys = Json::array(), keys_b64 = Json::array();
-    for (const auto& s : result->shares) {
-      keys.push_back(crypto::HexEncode(s.view()));
-      keys_b64.push_back(crypto::Base64Encode(s.view()));
+    auto encode = [](const std::vector<SecureBytes>& shares, Json* hex, Json* b64) {
+      *hex = Json::array();
+      *b64 = Json::array();
+      for (const auto& s : shares) {
+        hex->push_back(crypto::HexEncode(s.view()));
+        b64->push_back(crypto::Base64Encode(s.view()));
+      }
+    };
+    Json keys, keys_b64;
+    encode(result->shares, &keys, &keys_b64);
+    Json out = {{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", result->root_token}};
+    if (static_seal) {
+      Json rkeys, rkeys_b64;
+      encode(result->recovery_shares, &rkeys, &rkeys_b64);
+      out["recovery_keys"] = rkeys;
+      out["recovery_keys_base64"] = rkeys_b64;
     }
-    return JsonResponse(200, Json{{"keys", keys}, {"keys_base64", keys_b64}, {"root_token", result->root_token}});
+    return JsonResponse(200, out);
   }
 
   HttpResponse SealStatus(const HttpRequest& http) {

@@ -43,7 +43,8 @@ struct Args {
 
 // Flags that take a value as the next argument when not given as -k=v.
 const char* kValueFlags[] = {"address", "ca-cert", "format", "field", "path", "mount", "version", "versions", "cas",
-                             "policy", "ttl", "key-shares", "key-threshold", "description", "display-name",
+                             "policy", "ttl", "key-shares", "key-threshold",
+                             "recovery-shares", "recovery-threshold", "description", "display-name",
                              "explicit-max-ttl", "period", "use-limit", "type", "accessor", "increment",
                              "default-lease-ttl", "max-lease-ttl", "options", "file", "key", "prefix"};
 
@@ -320,9 +321,12 @@ int Status(const Ctx& c, const Args&) {
     std::vector<std::pair<std::string, std::string>> rows = {
         {"Seal Type", s.value("type", "shamir")},
         {"Initialized", s.value("initialized", false) ? "true" : "false"},
-        {"Sealed", s.value("sealed", true) ? "true" : "false"},
-        {"Total Shares", std::to_string(s.value("n", 0))},
-        {"Threshold", std::to_string(s.value("t", 0))}};
+        {"Sealed", s.value("sealed", true) ? "true" : "false"}};
+    // As vault prints it: an auto-unseal vault counts recovery shares.
+    const bool recovery = s.value("recovery_seal", false);
+    if (recovery) rows.insert(rows.begin() + 1, {"Recovery Seal Type", "shamir"});
+    rows.push_back({recovery ? "Total Recovery Shares" : "Total Shares", std::to_string(s.value("n", 0))});
+    rows.push_back({"Threshold", std::to_string(s.value("t", 0))});
     if (s.value("sealed", true)) {
       rows.push_back({"Unseal Progress", std::to_string(s.value("progress", 0)) + "/" + std::to_string(s.value("t", 0))});
       rows.push_back({"Unseal Nonce", s.value("nonce", "").empty() ? "n/a" : s.value("nonce", "")});
@@ -344,13 +348,33 @@ int Operator(const Ctx& c, const Args& a) {
   if (a.pos.empty()) return Fail("usage: sealbox operator <init|unseal|seal|step-down|rotate|key-status>");
   const std::string& sub = a.pos[0];
   if (sub == "init") {
-    Json body = {{"secret_shares", std::stoi(a.Get("key-shares", "5"))},
-                 {"secret_threshold", std::stoi(a.Get("key-threshold", "3"))}};
+    // As vault does: an auto-unseal (static) seal takes recovery shares instead.
+    auto st = Call(c, "GET", "sys/seal-status", Json());
+    if (!st.ok()) return Fail(st.status().message());
+    const bool recovery = st->status == 200 && st->body.value("recovery_seal", false);
+    Json body;
+    if (recovery) {
+      body = {{"recovery_shares", std::stoi(a.Get("recovery-shares", "5"))},
+              {"recovery_threshold", std::stoi(a.Get("recovery-threshold", "3"))}};
+    } else {
+      body = {{"secret_shares", std::stoi(a.Get("key-shares", "5"))},
+              {"secret_threshold", std::stoi(a.Get("key-threshold", "3"))}};
+    }
     auto r = Call(c, "PUT", "sys/init", body);
     if (!r.ok()) return Fail(r.status().message());
     if (r->status != 200) return ApiError("initializing", *r);
     if (c.format == "json") {
       std::cout << r->body.dump(2) << "\n";
+      return 0;
+    }
+    if (recovery) {
+      const Json& rkeys = r->body["recovery_keys_base64"];
+      for (size_t i = 0; i < rkeys.size(); ++i)
+        std::cout << "Recovery Key " << i + 1 << ": " << rkeys[i].get<std::string>() << "\n";
+      std::cout << "\nInitial Root Token: " << r->body["root_token"].get<std::string>() << "\n\n"
+                << "Success! Vault is initialized\n\n"
+                << "Recovery key initialized with " << rkeys.size() << " key shares and a key threshold of "
+                << body["recovery_threshold"] << ". Please\nsecurely distribute the key shares printed above.\n";
       return 0;
     }
     const Json& keys = r->body["keys_base64"];

@@ -79,20 +79,31 @@ Result<SealConfig> CoreImpl::LoadSealConfig() {
   Json j = Json::parse(*raw, nullptr, false);
   if (!j.is_object()) return Corruption("seal config malformed");
   SealConfig c;
+  c.type = j.value("type", "shamir");
   c.secret_shares = j.value("secret_shares", 0);
   c.secret_threshold = j.value("secret_threshold", 0);
+  c.recovery_shares = j.value("recovery_shares", 0);
+  c.recovery_threshold = j.value("recovery_threshold", 0);
   return c;
+}
+
+Status ValidateShareConfig(const char* what, int shares, int threshold) {
+  auto bad = [what](const std::string& why) {
+    return InvalidArgument(std::string("invalid ") + what + " configuration: " + why);
+  };
+  if (shares < 1) return bad("shares must be at least one");
+  if (threshold < 1) return bad("threshold must be at least one");
+  if (shares > 1 && threshold == 1) return bad("threshold must be greater than one for multiple shares");
+  if (shares > 255) return bad("shares must be less than 256");
+  if (threshold > shares) return bad("threshold cannot be larger than shares");
+  return Status::Ok();
 }
 
 Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
   std::unique_lock l(state_mu_);
   if (Initialized()) return InvalidArgument("Vault is already initialized");
-  auto bad = [](const std::string& why) { return InvalidArgument("invalid seal configuration: " + why); };
-  if (req.secret_shares < 1) return bad("shares must be at least one");
-  if (req.secret_threshold < 1) return bad("threshold must be at least one");
-  if (req.secret_shares > 1 && req.secret_threshold == 1) return bad("threshold must be greater than one for multiple shares");
-  if (req.secret_shares > 255) return bad("shares must be less than 256");
-  if (req.secret_threshold > req.secret_shares) return bad("threshold cannot be larger than shares");
+  if (options_.static_seal) return InitializeStatic(req);
+  SB_RETURN_IF_ERROR(ValidateShareConfig("seal", req.secret_shares, req.secret_threshold));
 
   // A crash during an earlier init can leave a keyring without a seal config:
   // nothing was ever handed out, so start over.
@@ -143,9 +154,13 @@ SealStatus CoreImpl::GetSealStatus() {
   st.storage_type = options_.storage_type;
   auto cfg = LoadSealConfig();
   st.initialized = cfg.ok();
+  st.seal_type = SealType();
+  st.recovery_seal = options_.static_seal.has_value();
   if (cfg.ok()) {
-    st.t = cfg->secret_threshold;
-    st.n = cfg->secret_shares;
+    st.seal_type = cfg->type;
+    st.recovery_seal = cfg->type == "static";
+    st.t = st.recovery_seal ? cfg->recovery_threshold : cfg->secret_threshold;
+    st.n = st.recovery_seal ? cfg->recovery_shares : cfg->secret_shares;
   }
   st.sealed = sealed_.load();
   {
@@ -178,6 +193,12 @@ Result<SealStatus> CoreImpl::SubmitUnsealKey(const SecureBytes& share) {
       l.unlock();
       return GetSealStatus();
     }
+    const bool recovery = cfg.type == "static";
+    if (recovery && !options_.static_seal)
+      return InvalidArgument("this vault uses a static seal: configure the seal \"static\" block to unseal it");
+    if (!recovery && options_.static_seal)
+      return InvalidArgument("this vault uses a Shamir seal: remove the seal \"static\" block to unseal it");
+    const int threshold = recovery ? cfg.recovery_threshold : cfg.secret_threshold;
     std::vector<SecureBytes> parts;
     {
       std::lock_guard ul(unseal_mu_);
@@ -190,7 +211,7 @@ Result<SealStatus> CoreImpl::SubmitUnsealKey(const SecureBytes& share) {
       }
       if (unseal_parts_.empty()) unseal_nonce_ = crypto::Uuid();
       unseal_parts_.push_back(share);
-      if (static_cast<int>(unseal_parts_.size()) < cfg.secret_threshold) {
+      if (static_cast<int>(unseal_parts_.size()) < threshold) {
         l.unlock();
         goto status;
       }
@@ -200,6 +221,13 @@ Result<SealStatus> CoreImpl::SubmitUnsealKey(const SecureBytes& share) {
     }
     auto key = shamir::Combine(parts);
     if (!key.ok()) return InvalidArgument("failed to compute combined key: " + key.status().message());
+    if (recovery) {
+      // Recovery shares prove an operator is present; the seal key opens the root key.
+      SB_RETURN_IF_ERROR(VerifyRecoveryKey(*key));
+      SB_RETURN_IF_ERROR(AutoUnsealLocked());
+      l.unlock();
+      goto status;
+    }
     SB_ASSIGN_OR_RETURN(SecureBytes root_key, ReadRootKey(*key));
     Status s = barrier_->Unseal(root_key);
     if (!s.ok()) {

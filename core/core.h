@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,17 @@ class Storage;
 
 namespace sealbox::core {
 
+// The static seal (OpenBao's `seal "static"`): the root key is wrapped by a
+// 32-byte key the operator supplies instead of being split into shares, so
+// the server unseals itself at start. `previous_*` lets the key rotate: a root
+// key wrapped by the previous key is rewrapped with the current one.
+struct StaticSealKeys {
+  std::string current_key_id;
+  SecureBytes current_key;
+  std::string previous_key_id;  // empty: none
+  SecureBytes previous_key;
+};
+
 struct CoreOptions {
   std::unique_ptr<Storage> physical;      // required: RocksDB or in-memory
   std::string storage_type = "rocksdb";   // reported in seal-status
@@ -32,21 +44,28 @@ struct CoreOptions {
   int64_t default_lease_ttl = 768 * 3600;
   int64_t max_lease_ttl = 768 * 3600;
   size_t max_entry_size = 1 << 20;        // largest KV value we store (413 above)
+  std::optional<StaticSealKeys> static_seal;  // absent: Shamir
 };
 
 struct SealConfig {
+  std::string type = "shamir";  // shamir | static
   int secret_shares = 0;
   int secret_threshold = 0;
+  int recovery_shares = 0;      // static seal only
+  int recovery_threshold = 0;
 };
 
 struct InitRequest {
   int secret_shares = 0;
   int secret_threshold = 0;
+  int recovery_shares = 0;      // static seal; 0 = Vault's CLI default 5
+  int recovery_threshold = 0;   // static seal; 0 = 3
 };
 
 struct InitResult {
-  std::vector<SecureBytes> shares;  // 33 bytes each
-  std::string root_token;           // shown once; stored only hashed
+  std::vector<SecureBytes> shares;           // 33 bytes each (Shamir seal)
+  std::vector<SecureBytes> recovery_shares;  // static seal
+  std::string root_token;                    // shown once; stored only hashed
 };
 
 struct SealStatus {
@@ -59,6 +78,8 @@ struct SealStatus {
   std::string cluster_name;  // empty while sealed
   std::string cluster_id;
   std::string storage_type;
+  std::string seal_type = "shamir";  // shamir | static
+  bool recovery_seal = false;        // t/n/progress count recovery shares
 };
 
 struct DevCredentials {
@@ -84,6 +105,13 @@ class Core {
   // Wipes every key from memory; routed requests then get kSealed.
   virtual Status Seal() = 0;
   virtual bool Sealed() = 0;
+  // The configured seal: "shamir" or "static".
+  virtual std::string SealType() const = 0;
+  // Static seal, at start: unwraps the root key with the configured key and
+  // unseals (rewrapping with the current key if the previous one matched).
+  // Errors: InvalidArgument when the stored seal and the configured one
+  // differ, PermissionDenied when neither key opens the root key.
+  virtual Status AutoUnseal() = 0;
 
   // Dev mode: initialise with one share, unseal, optionally with a chosen root
   // token id, and mount secret/ as kv v2.

@@ -39,6 +39,10 @@ class BackendRegistry {
 // The process-wide registry main() fills before creating the Core.
 BackendRegistry& GlobalRegistry();
 
+// Vault's checks and messages for a shares/threshold pair; `what` is "seal"
+// or "recovery".
+Status ValidateShareConfig(const char* what, int shares, int threshold);
+
 class CoreImpl final : public Core {
  public:
   explicit CoreImpl(CoreOptions options);
@@ -51,6 +55,8 @@ class CoreImpl final : public Core {
   Result<SealStatus> ResetUnseal() override;
   Status Seal() override;
   bool Sealed() override { return sealed_.load(); }
+  std::string SealType() const override { return options_.static_seal ? "static" : "shamir"; }
+  Status AutoUnseal() override;
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
   Result<logical::Response> HandleRequest(logical::Request& req) override;
   bool IsLocalRead(const std::string& path) override;
@@ -97,6 +103,12 @@ class CoreImpl final : public Core {
 
  private:
   Result<SecureBytes> ReadRootKey(const SecureBytes& unseal_key);
+  // Static seal: unwraps the root key (rotating the wrap to the current key)
+  // and unseals. REQUIRES: state_mu_ held exclusively, sealed.
+  Status AutoUnsealLocked();
+  // Static seal: checks recovery shares against the stored recovery key.
+  Status VerifyRecoveryKey(const SecureBytes& recovery_key);
+  Result<InitResult> InitializeStatic(const InitRequest& req);
   Status PostUnseal();
   void PreSeal();
   Status SetupMounts();

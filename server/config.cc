@@ -1,11 +1,17 @@
 #include "server/config.h"
 
+#include <openssl/crypto.h>
+
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
+#include <iterator>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "base/crypto.h"
 #include "base/hcl.h"
 #include "base/json_util.h"
 #include "base/log.h"
@@ -116,6 +122,38 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       const Json& body = FirstBlock(l.begin().value());
       if (!body.is_object()) return KeyError(k, "expected listener \"tcp\" { ... }");
       SB_RETURN_IF_ERROR(ParseListener(body, c.listener));
+    } else if (k == "seal") {
+      const Json& sb = FirstBlock(v);
+      if (!sb.is_object() || sb.size() != 1) return KeyError(k, "expected one seal block: seal \"static\" { ... }");
+      if (sb.begin().key() != "static")
+        return KeyError(k, "unsupported seal type \"" + sb.begin().key() + "\" (supported: static)");
+      const Json& body = FirstBlock(sb.begin().value());
+      if (!body.is_object()) return KeyError(k, "expected seal \"static\" { ... }");
+      c.seal.enabled = true;
+      for (auto& [sk, sv] : body.items()) {
+        std::string key = "seal.static." + sk;
+        if (sk == "current_key_id") {
+          SB_ASSIGN_OR_RETURN(c.seal.current_key_id, Str(sv, key));
+        } else if (sk == "current_key") {
+          SB_ASSIGN_OR_RETURN(c.seal.current_key, Str(sv, key));
+        } else if (sk == "previous_key_id") {
+          SB_ASSIGN_OR_RETURN(c.seal.previous_key_id, Str(sv, key));
+        } else if (sk == "previous_key") {
+          SB_ASSIGN_OR_RETURN(c.seal.previous_key, Str(sv, key));
+        } else if (sk == "disabled") {
+          auto b = JsonToBool(sv);
+          if (!b.ok()) return KeyError(key, "expected a boolean");
+          if (*b) return KeyError(key, "seal migration is not supported");
+        } else {
+          log::Warn("config: ignoring unknown seal option " + sk);
+        }
+      }
+      if (c.seal.current_key_id.empty() || c.seal.current_key.empty())
+        return KeyError("seal.static", "current_key_id and current_key are required");
+      if (c.seal.previous_key_id.empty() != c.seal.previous_key.empty())
+        return KeyError("seal.static", "previous_key_id and previous_key go together");
+      if (!c.seal.previous_key_id.empty() && c.seal.previous_key_id == c.seal.current_key_id)
+        return KeyError("seal.static", "previous_key_id must differ from current_key_id");
     } else if (k == "api_addr") {
       SB_ASSIGN_OR_RETURN(c.api_addr, Str(v, k));
     } else if (k == "log_level") {
@@ -154,6 +192,37 @@ Result<ServerConfig> LoadConfigFile(const std::string& path) {
   auto c = ParseConfig(ss.str());
   if (!c.ok()) return InvalidArgument(path + ": " + c.status().message());
   return c;
+}
+
+Result<SecureBytes> LoadSealKey(const std::string& spec) {
+  std::string source = "the key";
+  SecureBytes text;
+  if (spec.rfind("file://", 0) == 0) {
+    std::string path = spec.substr(7);
+    source = "file " + path;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return InvalidArgument("seal key: cannot read " + source + ": " + std::strerror(errno));
+    std::string buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text = SecureBytes(buf);
+    OPENSSL_cleanse(buf.data(), buf.size());
+    if (text.size() == 32) return text;  // raw bytes, as `openssl rand -out k 32` writes
+  } else if (spec.rfind("env://", 0) == 0) {
+    std::string var = spec.substr(6);
+    source = "environment variable " + var;
+    const char* v = std::getenv(var.c_str());
+    if (!v || !*v) return InvalidArgument("seal key: " + source + " is not set");
+    text = SecureBytes(std::string_view(v));
+  } else {
+    text = SecureBytes(std::string_view(spec));
+  }
+  std::string_view t = text.view();
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  if (t.size() == 64) {
+    if (auto k = crypto::HexDecode(t); k.ok() && k->size() == 32) return k;
+  }
+  if (auto k = crypto::Base64Decode(t); k.ok() && k->size() == 32) return k;
+  return InvalidArgument("seal key: " + source + " does not hold a 32-byte key (raw, hex or base64)");
 }
 
 Result<ServerFlags> ParseServerFlags(const std::vector<std::string>& args) {

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/secure_bytes.h"
 #include "base/status.h"
 
 namespace sealbox::server {
@@ -42,6 +43,17 @@ struct ListenerConfig {
   size_t max_connections = 4096;
 };
 
+// seal "static" { current_key_id = "2026-1"  current_key = "file:///k" ... }
+// Keys are specs, resolved at start by LoadSealKey: "file://PATH",
+// "env://VAR", or the key itself in hex or base64.
+struct StaticSealConfig {
+  bool enabled = false;
+  std::string current_key_id;
+  std::string current_key;
+  std::string previous_key_id;
+  std::string previous_key;
+};
+
 struct ServerConfig {
   std::string storage_type = "rocksdb";
   std::string storage_path;
@@ -51,6 +63,7 @@ struct ServerConfig {
   bool disable_mlock = false;
   bool enable_core_dumps = false;
   size_t max_entry_size = 1 << 20;
+  StaticSealConfig seal;
 };
 
 // Parses HCL text. Errors are InvalidArgument("config: <key>: <why>"), or
@@ -58,6 +71,11 @@ struct ServerConfig {
 Result<ServerConfig> ParseConfig(std::string_view hcl_text);
 // Reads and parses a file; errors are prefixed with the path.
 Result<ServerConfig> LoadConfigFile(const std::string& path);
+
+// Resolves a static seal key spec to its 32 bytes. A file holds the raw 32
+// bytes or their hex/base64 text (surrounding whitespace ignored). Errors
+// name the source (file path, variable), never the key.
+Result<SecureBytes> LoadSealKey(const std::string& spec);
 
 // `sealbox server` flags, Vault's spelling: -name=value, -name value, and
 // the same with two dashes; -dev alone is true.

@@ -3,6 +3,7 @@
 // the secrets engines and auth methods with core's registry, and wires the
 // HTTPS listener to the API handler.
 #include <linux/capability.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -142,8 +143,35 @@ int RunServer(int argc, char** argv) {
   co.physical = std::move(storage).value();
   co.storage_type = "rocksdb";
   co.max_entry_size = cfg.max_entry_size;
+  if (flags->dev && cfg.seal.enabled) {
+    log::Warn("server: dev mode ignores the seal \"static\" block (dev vaults are throwaway)");
+    cfg.seal = {};
+  }
+  if (cfg.seal.enabled) {
+    core::StaticSealKeys keys;
+    keys.current_key_id = cfg.seal.current_key_id;
+    auto current = LoadSealKey(cfg.seal.current_key);
+    if (!current.ok()) return Fail("seal \"static\": current_key: " + current.status().message());
+    keys.current_key = std::move(current).value();
+    if (!cfg.seal.previous_key_id.empty()) {
+      keys.previous_key_id = cfg.seal.previous_key_id;
+      auto previous = LoadSealKey(cfg.seal.previous_key);
+      if (!previous.ok()) return Fail("seal \"static\": previous_key: " + previous.status().message());
+      keys.previous_key = std::move(previous).value();
+    }
+    // A key written into the config itself should not outlive this point.
+    for (std::string* spec : {&cfg.seal.current_key, &cfg.seal.previous_key}) OPENSSL_cleanse(spec->data(), spec->size());
+    co.static_seal = std::move(keys);
+  }
   auto core = core::Core::Create(std::move(co));
   if (!core.ok()) return Fail(core.status().message());
+  if (cfg.seal.enabled && (*core)->Initialized()) {
+    Status s = (*core)->AutoUnseal();
+    if (s.code() == StatusCode::kInvalidArgument) return Fail(s.message());
+    // A key that does not open the root key leaves the vault sealed and
+    // serving (seal-status, health) so the operator can see what is wrong.
+    if (!s.ok()) log::Error("server: static seal: auto-unseal failed, the vault stays sealed: " + s.message());
+  }
   api::ApiOptions ao;
   ao.max_request_size = cfg.listener.max_request_size;
   ao.max_json_depth = cfg.listener.max_json_depth;
@@ -160,6 +188,8 @@ int RunServer(int argc, char** argv) {
   std::printf("==> Sealbox server started! Log data will stream in below:\n\n");
   std::printf("    Sealbox version: %s (Vault API %s)\n", kSealboxVersion, kVaultApiVersion);
   std::printf("            Storage: rocksdb (%s)\n", cfg.storage_path.c_str());
+  if (cfg.seal.enabled)
+    std::printf("               Seal: static (key id %s)\n", cfg.seal.current_key_id.c_str());
   std::printf("Listening on %s\n\n", url.c_str());
   if (flags->dev) {
     auto creds = (*core)->DevSetup(flags->dev_root_token_id);

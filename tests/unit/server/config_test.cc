@@ -277,5 +277,62 @@ TEST(FlagsTest, FlagsOverrideTheFile) {
   EXPECT_THAT(st.message(), HasSubstr("-log-level"));
 }
 
+
+TEST(SealConfigTest, StaticBlock) {
+  ServerConfig c = MustParse(std::string(kMinimal) +
+                             "seal \"static\" {\n current_key_id = \"a\"\n current_key = \"env://K\"\n"
+                             " previous_key_id = \"b\"\n previous_key = \"file:///k\"\n}\n");
+  EXPECT_TRUE(c.seal.enabled);
+  EXPECT_EQ(c.seal.current_key_id, "a");
+  EXPECT_EQ(c.seal.current_key, "env://K");
+  EXPECT_EQ(c.seal.previous_key_id, "b");
+  EXPECT_EQ(c.seal.previous_key, "file:///k");
+  EXPECT_FALSE(MustParse(kMinimal).seal.enabled);
+
+  auto err = [](const std::string& block) { return ParseConfig(std::string(kMinimal) + block).status().message(); };
+  EXPECT_THAT(err("seal \"static\" {\n current_key_id = \"a\"\n}\n"), HasSubstr("current_key_id and current_key"));
+  EXPECT_THAT(err("seal \"static\" {\n current_key_id = \"a\"\n current_key = \"x\"\n previous_key_id = \"b\"\n}\n"),
+              HasSubstr("go together"));
+  EXPECT_THAT(err("seal \"static\" {\n current_key_id = \"a\"\n current_key = \"x\"\n previous_key_id = \"a\"\n"
+                  " previous_key = \"y\"\n}\n"),
+              HasSubstr("must differ"));
+  EXPECT_THAT(err("seal \"transit\" {\n}\n"), HasSubstr("unsupported seal type"));
+}
+
+TEST(SealConfigTest, LoadSealKeyForms) {
+  const std::string hex(64, 'a');
+  auto k = LoadSealKey(hex);
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->size(), 32u);
+  EXPECT_EQ(static_cast<unsigned char>(k->view()[0]), 0xaa);
+
+  ::setenv("SEALBOX_UNIT_SEAL_KEY", "  qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqo=\n", 1);
+  auto e = LoadSealKey("env://SEALBOX_UNIT_SEAL_KEY");
+  ASSERT_TRUE(e.ok()) << e.status().message();
+  EXPECT_EQ(e->size(), 32u);
+  ::unsetenv("SEALBOX_UNIT_SEAL_KEY");
+  EXPECT_THAT(LoadSealKey("env://SEALBOX_UNIT_SEAL_KEY").status().message(), HasSubstr("is not set"));
+
+  std::string dir = ::testing::TempDir();
+  std::string raw_path = dir + "/seal-raw.key";
+  {
+    std::ofstream f(raw_path, std::ios::binary);
+    f << std::string(32, '\n');  // raw bytes, even ones that look like whitespace
+  }
+  auto r = LoadSealKey("file://" + raw_path);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->view(), std::string(32, '\n'));
+  {
+    std::ofstream f(raw_path, std::ios::binary);
+    f << "short";
+  }
+  Status bad = LoadSealKey("file://" + raw_path).status();
+  EXPECT_THAT(bad.message(), HasSubstr("does not hold a 32-byte key"));
+  EXPECT_THAT(bad.message(), ::testing::Not(HasSubstr("short")));  // never the key material
+  EXPECT_THAT(LoadSealKey("file://" + dir + "/nope").status().message(), HasSubstr("cannot read file"));
+  EXPECT_FALSE(LoadSealKey("not-a-key").ok());
+  std::filesystem::remove(raw_path);
+}
+
 }  // namespace
 }  // namespace sealbox::server
