@@ -683,6 +683,49 @@ int Token(const Ctx& c, const Args& a) {
   return Fail("unknown token subcommand " + sub);
 }
 
+int Lease(const Ctx& c, const Args& a) {
+  if (a.pos.empty()) return Fail("usage: sealbox lease <lookup|renew|revoke> [flags] LEASE_ID");
+  const std::string& sub = a.pos[0];
+  // `-prefix` is a bool in vault; our flag parser may have taken the id as its value.
+  std::string id = a.pos.size() > 1 ? a.pos[1] : "";
+  const bool prefix = a.Has("prefix") && a.Get("prefix") != "false";
+  if (id.empty() && prefix && a.Get("prefix") != "true") id = a.Get("prefix");
+  if (id.empty()) return Fail("usage: sealbox lease " + sub + " LEASE_ID");
+  if (sub == "lookup") {
+    auto r = Call(c, "PUT", "sys/leases/lookup", Json{{"lease_id", id}});
+    if (!r.ok()) return Fail(r.status().message());
+    if (r->status != 200) return ApiError("looking up lease", *r);
+    return Output(c, r->body, r->body["data"]);
+  }
+  if (sub == "renew") {
+    Json body = {{"lease_id", id}};
+    if (a.Has("increment")) body["increment"] = a.Get("increment");
+    auto r = Call(c, "PUT", "sys/leases/renew", body);
+    if (!r.ok()) return Fail(r.status().message());
+    if (r->status != 200) return ApiError("renewing lease", *r);
+    Json shown = {{"lease_id", r->body.value("lease_id", id)},
+                  {"lease_duration", r->body.value("lease_duration", int64_t{0})},
+                  {"lease_renewable", r->body.value("renewable", false)}};
+    if (!c.field.empty() || c.format != "table") return Output(c, r->body, shown);
+    Table({{"lease_id", shown["lease_id"].get<std::string>()},
+           {"lease_duration", std::to_string(shown["lease_duration"].get<int64_t>()) + "s"},
+           {"lease_renewable", shown["lease_renewable"].get<bool>() ? "true" : "false"}});
+    return 0;
+  }
+  if (sub == "revoke") {
+    Result<Reply> r = Internal();
+    if (a.Has("force")) r = Call(c, "PUT", "sys/leases/revoke-force/" + id, Json::object());
+    else if (prefix) r = Call(c, "PUT", "sys/leases/revoke-prefix/" + id, Json::object());
+    else r = Call(c, "PUT", "sys/leases/revoke", Json{{"lease_id", id}});
+    if (!r.ok()) return Fail(r.status().message());
+    if (r->status >= 300) return ApiError("revoking lease", *r);
+    if (prefix || a.Has("force")) std::cout << "Success! Revoked any leases with prefix: " << id << "\n";
+    else std::cout << "Success! Revoked lease: " << id << "\n";
+    return 0;
+  }
+  return Fail("unknown lease subcommand " + sub);
+}
+
 int Login(const Ctx& c0, const Args& a) {
   Ctx c = c0;
   std::string tok = a.pos.empty() ? "" : a.pos[0];
@@ -824,6 +867,7 @@ void Usage() {
                "    read, write, list, delete, patch   Generic API calls\n"
                "    kv          get | put | patch | list | delete | undelete | destroy | metadata\n"
                "    token       create | lookup | renew | revoke | capabilities\n"
+               "    lease       lookup | renew | revoke\n"
                "    policy      write | read | list | delete\n"
                "    secrets     enable | disable | list | move\n"
                "    auth        enable | disable | list\n"
@@ -850,6 +894,7 @@ int Run(int argc, char** argv) {
   if (cmd == "read" || cmd == "write" || cmd == "list" || cmd == "delete" || cmd == "patch") return Generic(c, cmd, a);
   if (cmd == "kv") return Kv(c, a);
   if (cmd == "token") return Token(c, a);
+  if (cmd == "lease") return Lease(c, a);
   if (cmd == "policy") return Policy(c, a);
   if (cmd == "secrets" || cmd == "auth" || cmd == "audit") return Mounts(c, cmd, a);
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {

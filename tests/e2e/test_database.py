@@ -150,3 +150,37 @@ def test_hvac_database(env):
     assert c.sys.renew_lease(lease, increment=600)["lease_duration"] == 600
     c.sys.revoke_lease(lease)
     assert not role_exists(pg, r["data"]["username"])
+
+
+def test_cli_lease_lookup_renew_revoke(env):
+    s, pg = env
+    import os
+
+    def cli(*args):
+        e = {"PATH": os.environ.get("PATH", ""), "HOME": s.dir, "VAULT_ADDR": s.url, "VAULT_CACERT": s.cacert,
+             "VAULT_TOKEN": s.root_token}
+        return subprocess.run([harness.sealbox_bin()] + list(args), env=e, text=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+
+    b = creds(s, "ro")
+    lease, user = b["lease_id"], b["data"]["username"]
+    p = cli("lease", "lookup", lease)
+    assert p.returncode == 0, p.stderr
+    assert "renewable" in p.stdout and lease in p.stdout
+    p = cli("lease", "renew", "-increment=30m", lease)
+    assert p.returncode == 0, p.stderr
+    assert "lease_duration     1800s" in p.stdout or "1800s" in p.stdout.split("lease_duration")[1].split("\n")[0]
+    p = cli("lease", "lookup", "-format=json", lease)
+    import json
+    assert 1700 < json.loads(p.stdout)["data"]["ttl"] <= 1800
+    p = cli("lease", "revoke", lease)
+    assert p.returncode == 0 and p.stdout.strip() == "Success! Revoked lease: " + lease
+    assert not role_exists(pg, user)
+    p = cli("lease", "lookup", lease)
+    assert p.returncode == 2 and "Code: 400" in p.stderr
+
+    # -prefix revokes every lease under a path.
+    users = [creds(s, "ro")["data"]["username"] for _ in range(2)]
+    p = cli("lease", "revoke", "-prefix", "database/creds/ro")
+    assert p.returncode == 0, p.stderr
+    harness.wait_until(lambda: not any(role_exists(pg, u) for u in users), what="prefix revocation")
