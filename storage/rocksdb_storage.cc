@@ -7,6 +7,13 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <shared_mutex>
+
 #include "base/log.h"
 
 namespace sealbox {
@@ -25,18 +32,52 @@ Status FromRocks(const rocksdb::Status& s) {
   return IOError("storage error");
 }
 
+// RocksDB's own messages go to our log instead of a LOG file in the data
+// directory: that file shares the disk with the data, and once a full disk
+// has failed an append to it, Debian's RocksDB aborts on the next one.
+class ForwardingLogger final : public rocksdb::Logger {
+ public:
+  ForwardingLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override { Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap); }
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof(buf), format, ap);
+    std::string line = std::string("rocksdb: ") + buf;
+    if (level >= rocksdb::InfoLogLevel::ERROR_LEVEL) log::Error(line);
+    else log::Warn(line);
+  }
+};
+
+rocksdb::Options MakeOptions() {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.IncreaseParallelism(2);
+  options.max_open_files = 256;
+  // Keep the process small: a vault's working set is tiny.
+  options.write_buffer_size = 8 << 20;
+  options.max_write_buffer_number = 2;
+  rocksdb::BlockBasedTableOptions table;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  options.info_log = std::make_shared<ForwardingLogger>();
+  return options;
+}
+
+// Room a reopened database needs before it can take writes again: a fresh
+// log file and a memtable flush.
+constexpr uint64_t kReopenReserveBytes = 24ull << 20;
+
 class RocksDbStorage final : public Storage {
  public:
-  explicit RocksDbStorage(rocksdb::DB* db) : db_(db) { sync_.sync = true; }
-  ~RocksDbStorage() override {
-    if (db_) {
-      db_->FlushWAL(true).PermitUncheckedError();
-      db_->Close().PermitUncheckedError();
-      delete db_;
-    }
-  }
+  RocksDbStorage(rocksdb::DB* db, std::string path) : db_(db), path_(std::move(path)) { sync_.sync = true; }
+  ~RocksDbStorage() override { CloseLocked(); }
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
+    std::shared_lock l(db_mu_);
+    if (!db_) return IOError("storage unavailable");
     std::string v;
     auto s = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &v);
     if (s.IsNotFound()) return std::optional<std::string>();
@@ -45,14 +86,18 @@ class RocksDbStorage final : public Storage {
   }
 
   Status Put(std::string_view key, std::string_view value) override {
-    return FromRocks(db_->Put(sync_, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size())));
+    return Write([&] {
+      return db_->Put(sync_, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+    });
   }
 
   Status Delete(std::string_view key) override {
-    return FromRocks(db_->Delete(sync_, rocksdb::Slice(key.data(), key.size())));
+    return Write([&] { return db_->Delete(sync_, rocksdb::Slice(key.data(), key.size())); });
   }
 
   Result<std::vector<std::string>> List(std::string_view prefix) override {
+    std::shared_lock l(db_mu_);
+    if (!db_) return IOError("storage unavailable");
     std::vector<std::string> out;
     rocksdb::ReadOptions ro;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro));
@@ -85,37 +130,78 @@ class RocksDbStorage final : public Storage {
       if (op.kind == WriteOp::Kind::kPut) b.Put(op.key, op.value);
       else b.Delete(op.key);
     }
-    return FromRocks(db_->Write(sync_, &b));
+    return Write([&] { return db_->Write(sync_, &b); });
   }
 
  private:
-  rocksdb::DB* db_;
+  // After a failed log write (a full disk, an I/O error) this RocksDB
+  // handle must not write again: its log writer stays in an error state that
+  // neither Resume() nor the automatic recovery clears in 7.8, and Debian's
+  // build aborts on the next append. So the handle stays read-only (reads
+  // keep working) and every write answers "storage full" until the disk has
+  // room again; then the database is closed and reopened (replaying the log,
+  // whose acknowledged records are all intact) and writes carry on, without
+  // a restart of the server.
+  template <typename Fn>
+  Status Write(Fn&& fn) {
+    {
+      std::shared_lock l(db_mu_);
+      if (db_ && !broken_.load()) return Check(fn());
+    }
+    std::unique_lock l(db_mu_);
+    if (broken_.load() || !db_) SB_RETURN_IF_ERROR(ReopenLocked());
+    return Check(fn());
+  }
+
+  Status Check(const rocksdb::Status& s) {
+    if (!s.ok() && !s.IsBusy() && !s.IsInvalidArgument() && !broken_.exchange(true))
+      log::Error("rocksdb: writes stopped after a storage error until it clears: " + s.ToString());
+    return FromRocks(s);
+  }
+
+  Status ReopenLocked() {
+    std::error_code ec;
+    auto space = std::filesystem::space(path_, ec);
+    if (ec) return IOError("storage error");
+    if (space.available < kReopenReserveBytes) return StorageFull();
+    CloseLocked();
+    rocksdb::DB* db = nullptr;
+    auto s = rocksdb::DB::Open(MakeOptions(), path_, &db);
+    if (!s.ok()) {
+      log::Error("rocksdb: cannot reopen after a storage error: " + s.ToString());
+      return FromRocks(s);
+    }
+    db_ = db;
+    broken_.store(false);
+    log::Info("rocksdb: writes resumed (database reopened after a storage error)");
+    return Status::Ok();
+  }
+
+  void CloseLocked() {
+    if (!db_) return;
+    if (!broken_.load()) db_->FlushWAL(true).PermitUncheckedError();
+    db_->Close().PermitUncheckedError();
+    delete db_;
+    db_ = nullptr;
+  }
+
+  std::shared_mutex db_mu_;  // shared: every operation; exclusive: reopen
+  rocksdb::DB* db_;          // null only if a reopen failed
+  const std::string path_;
   rocksdb::WriteOptions sync_;
+  std::atomic<bool> broken_{false};
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Storage>> OpenRocksDbStorage(const std::string& path) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.IncreaseParallelism(2);
-  options.max_open_files = 256;
-  // Keep the process small: a vault's working set is tiny.
-  options.write_buffer_size = 8 << 20;
-  options.max_write_buffer_number = 2;
-  rocksdb::BlockBasedTableOptions table;
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  // The engine's own info log would otherwise be written into the data dir.
-  options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
-  options.keep_log_file_num = 2;
   rocksdb::DB* db = nullptr;
-  auto s = rocksdb::DB::Open(options, path, &db);
+  auto s = rocksdb::DB::Open(MakeOptions(), path, &db);
   if (!s.ok()) {
     log::Error("cannot open rocksdb at " + path + ": " + s.ToString());
     return IOError("cannot open storage at " + path);
   }
-  return std::unique_ptr<Storage>(new RocksDbStorage(db));
+  return std::unique_ptr<Storage>(new RocksDbStorage(db, path));
 }
 
 }  // namespace sealbox
