@@ -232,9 +232,15 @@ void Table(const std::vector<std::pair<std::string, std::string>>& rows) {
 int Output(const Ctx& c, const Json& env, const Json& data) {
   if (!c.field.empty()) {
     const Json* v = nullptr;
+    // The table's names for auth fields (vault's `-field=token`) map to the wire names.
+    static const std::map<std::string, std::string> kAuthFields = {
+        {"token", "client_token"}, {"token_accessor", "accessor"}, {"token_duration", "lease_duration"},
+        {"token_renewable", "renewable"}, {"token_policies", "token_policies"}};
+    auto alias = kAuthFields.find(c.field);
+    const std::string auth_field = alias == kAuthFields.end() ? c.field : alias->second;
     if (data.is_object() && data.contains(c.field)) v = &data[c.field];
-    else if (env.is_object() && env.contains("auth") && env["auth"].is_object() && env["auth"].contains(c.field))
-      v = &env["auth"][c.field];
+    else if (env.is_object() && env.contains("auth") && env["auth"].is_object() && env["auth"].contains(auth_field))
+      v = &env["auth"][auth_field];
     if (!v) return Fail("field \"" + c.field + "\" not present in secret");
     std::cout << (v->is_string() ? v->get<std::string>() : v->dump()) << "\n";
     return 0;

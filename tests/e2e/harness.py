@@ -209,6 +209,7 @@ class DevServer:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.url = "https://127.0.0.1:%d" % self.port
         self.cacert = None
+        self.unseal_key = None
         deadline = time.time() + 30
         out = []
         while time.time() < deadline:
@@ -221,6 +222,9 @@ class DevServer:
             m = re.search(r"VAULT_CACERT='([^']+)'", line)
             if m:
                 self.cacert = m.group(1)
+            m = re.match(r"Unseal Key: (\S+)", line)
+            if m:
+                self.unseal_key = m.group(1)
             if line.startswith("Root Token:"):
                 break
         if self.cacert is None:
