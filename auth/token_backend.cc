@@ -664,6 +664,7 @@ Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const s
   // Tokens without a lease (root) have nothing to renew, as in Vault.
   if (te.expire_time_nanos == 0) return InvalidArgument("lease not found");
   if (!te.renewable) return InvalidArgument("lease is not renewable");
+  if (renew_check_) SB_RETURN_IF_ERROR(renew_check_(te));
   SB_ASSIGN_OR_RETURN(int64_t increment, fd.GetDuration("increment"));
   if (increment < 0) increment = 0;
   int64_t period = te.period, explicit_max = te.explicit_max_ttl;

@@ -10,6 +10,8 @@
 // PolicyStore, both thread-safe.
 #pragma once
 
+#include <functional>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +44,12 @@ class TokenBackend final : public logical::RoutedBackend {
   // The lookup `data` object of the contract (§4.3) for an entry. `id` is the
   // plaintext token when the caller presented it, "" for lookup-accessor.
   Json LookupData(const TokenEntry& e, const std::string& id) const;
+
+  // Asked before a token made by an auth method is renewed: the method
+  // re-checks what the login checked (role still there, the identity still
+  // bound to it). An error refuses the renewal.
+  using RenewCheck = std::function<Status(const TokenEntry&)>;
+  void SetRenewCheck(RenewCheck check) { renew_check_ = std::move(check); }
 
  private:
   using Req = logical::Request;
@@ -81,6 +89,7 @@ class TokenBackend final : public logical::RoutedBackend {
   PolicyStore* policies_;   // not owned
   const Clock* clock_;      // not owned
   const logical::MountView* mount_;  // not owned; may be null (system defaults)
+  RenewCheck renew_check_;
 };
 
 }  // namespace sealbox::auth

@@ -350,8 +350,10 @@ Result<std::shared_ptr<RouteEntry>> CoreImpl::Instantiate(const MountEntry& m) {
   if (m.type == "system") {
     entry->backend = std::make_unique<SystemBackend>(this);
   } else if (m.type == "token") {
-    entry->backend = std::make_unique<auth::TokenBackend>(tokens_.get(), policies_.get(), options_.clock,
-                                                          entry->mount_view.get());
+    auto tb = std::make_unique<auth::TokenBackend>(tokens_.get(), policies_.get(), options_.clock,
+                                                   entry->mount_view.get());
+    tb->SetRenewCheck([this](const auth::TokenEntry& te) { return CheckAuthRenewal(te); });
+    entry->backend = std::move(tb);
   } else if (m.type == "identity") {
     entry->backend = std::make_unique<IdentityStub>();
   } else {
@@ -640,6 +642,28 @@ Status CoreImpl::RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_
   r.data = e.internal.is_object() ? e.internal : Json::object();
   if (op == logical::Operation::kRenew) r.data["ttl"] = ttl;
   auto resp = route->backend->HandleRequest(r);
+  return resp.ok() ? Status::Ok() : resp.status();
+}
+
+Status CoreImpl::CheckAuthRenewal(const auth::TokenEntry& te) {
+  // Only tokens an auth method issued at login; token-store tokens have no method to ask.
+  if (te.path.rfind("auth/", 0) != 0 || te.path.rfind("auth/token/", 0) == 0) return Status::Ok();
+  auto route = router_.Match(te.path);
+  if (!route) return InvalidArgument("the auth method that issued this token no longer exists, not renewing");
+  logical::Request r;
+  r.id = "auth-renew";
+  r.op = logical::Operation::kRenew;
+  r.original_path = te.path;
+  r.path = te.path.substr(std::min(te.path.size(), route->mount.RoutePath().size()));
+  r.mount_point = route->mount.RoutePath();
+  r.mount_type = route->mount.type;
+  r.mount_accessor = route->mount.accessor;
+  r.mount_class = "auth";
+  r.storage = route->view.get();
+  r.data = {{"metadata", te.meta.is_object() ? te.meta : Json::object()}, {"policies", te.policies}};
+  auto resp = route->backend->HandleRequest(r);
+  // A method without a renew handler has nothing to re-check.
+  if (!resp.ok() && resp.status().code() == StatusCode::kUnsupportedOperation) return Status::Ok();
   return resp.ok() ? Status::Ok() : resp.status();
 }
 

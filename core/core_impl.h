@@ -65,6 +65,8 @@ class CoreImpl final : public Core {
   ExpirationManager& expiration() { return *expiration_; }
   // Routes a revoke or renew for a lease to the backend that issued it.
   Status RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_t ttl);
+  // Asks the auth method that issued `te` whether it may be renewed.
+  Status CheckAuthRenewal(const auth::TokenEntry& te);
   void Shutdown() override;
   const Clock& clock() const override { return *options_.clock; }
 

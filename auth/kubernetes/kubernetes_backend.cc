@@ -135,7 +135,8 @@ class KubernetesBackend final : public logical::RoutedBackend {
                  {Operation::kDelete, [this](Request& r, FieldData& f) { return DeleteRole(r, f); }}}},
         {.pattern = "login",
          .fields = {{"role"}, {"jwt"}},
-         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) { return Login(r, f); }}}},
+         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) { return Login(r, f); }},
+                 {Operation::kRenew, [this](Request& r, FieldData&) { return LoginRenew(r); }}}},
     });
     SetSpecialPaths({.root = {}, .unauthenticated = {"login"}});
   }
@@ -324,6 +325,81 @@ class KubernetesBackend final : public logical::RoutedBackend {
     return client_jwt;  // the client's own JWT: its SA needs system:auth-delegator
   }
 
+  // Whether namespace `ns` has labels matching `selector` (asks the API;
+  // any failure is a no).
+  bool NamespaceSelected(const Json& cfg, const std::string& reviewer, const std::string& ns, const Json& selector) {
+    auto r = CallApi(cfg, "GET", "/api/v1/namespaces/" + ns, reviewer, "");
+    if (!r.ok() || r->status != 200) return false;
+    Json nsobj = Json::parse(r->body, nullptr, false);
+    Json labels = nsobj.is_object() && nsobj.contains("metadata") && nsobj["metadata"].is_object()
+                      ? nsobj["metadata"].value("labels", Json::object())
+                      : Json::object();
+    auto m = SelectorMatches(selector, labels);
+    return m.ok() && *m;
+  }
+
+  // A token renewal (routed here by core with the token's metadata): the
+  // role must still exist with the same policies, still bind the service
+  // account, and the service account must be the same object — deleted and
+  // recreated under the same name (a new UID) is someone else
+  // (CVE-2026-39388 pattern). Without a reviewer token the API check is
+  // skipped, as there is nothing to authenticate the lookup with.
+  Result<Response> LoginRenew(Request& req) {
+    const Json meta = req.data.is_object() ? req.data.value("metadata", Json::object()) : Json::object();
+    const std::string role_name = meta.value("role", ""), name = meta.value("service_account_name", ""),
+                      ns = meta.value("service_account_namespace", ""), uid = meta.value("service_account_uid", "");
+    SB_ASSIGN_OR_RETURN(Json role, LoadRole(req.storage, role_name));
+    if (role.is_null()) return InvalidArgument("role \"" + role_name + "\" no longer exists, not renewing");
+    auto without_default = [](std::vector<std::string> v) {
+      v.erase(std::remove(v.begin(), v.end(), "default"), v.end());
+      std::sort(v.begin(), v.end());
+      v.erase(std::unique(v.begin(), v.end()), v.end());
+      return v;
+    };
+    auto had = req.data.value("policies", std::vector<std::string>{});
+    if (without_default(had) != without_default(role.value("token_policies", std::vector<std::string>{})))
+      return InvalidArgument("policies have changed, not renewing");
+    auto names = role.value("bound_service_account_names", std::vector<std::string>{});
+    bool name_ok = names.size() == 1 && names[0] == "*";
+    for (const auto& n : names) name_ok = name_ok || GlobMatch(n, name);
+    bool ns_ok = false;
+    for (const auto& n : role.value("bound_service_account_namespaces", std::vector<std::string>{}))
+      ns_ok = ns_ok || GlobMatch(n, ns);
+    // A namespace selector is re-evaluated by the UID check's API access below.
+    if (!ns_ok && role["bound_service_account_namespace_selector"].is_object()) ns_ok = true;
+    if (!name_ok || !ns_ok || name.empty() || ns.empty())
+      return PermissionDenied("service account is no longer bound to the role, not renewing");
+
+    SB_ASSIGN_OR_RETURN(Json cfg, LoadConfig(req.storage));
+    if (cfg.is_null()) return Internal("could not load backend configuration");
+    std::string reviewer = ReviewerToken(cfg, "");
+    if (reviewer.empty() || uid.empty()) return Response::Empty();
+    auto r = CallApi(cfg, "GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/" + name, reviewer, "");
+    if (!r.ok()) {
+      log::Warn("kubernetes: renewal: service account lookup failed: " + r.status().message());
+      return PermissionDenied();  // cannot confirm the identity: fail closed
+    }
+    if (r->status == 404) return PermissionDenied("service account no longer exists, not renewing");
+    if (r->status != 200) {
+      log::Warn("kubernetes: renewal: service account lookup returned HTTP " + std::to_string(r->status));
+      return PermissionDenied();
+    }
+    Json sa = Json::parse(r->body, nullptr, false);
+    std::string current_uid = sa.is_object() && sa.contains("metadata") && sa["metadata"].is_object()
+                                  ? sa["metadata"].value("uid", "")
+                                  : "";
+    if (current_uid != uid)
+      return PermissionDenied("service account was recreated (its UID changed), not renewing");
+    if (role["bound_service_account_namespace_selector"].is_object()) {
+      bool listed = false;
+      for (const auto& n : role.value("bound_service_account_namespaces", std::vector<std::string>{}))
+        listed = listed || GlobMatch(n, ns);
+      if (!listed && !NamespaceSelected(cfg, reviewer, ns, role["bound_service_account_namespace_selector"]))
+        return PermissionDenied("namespace no longer matches the role's selector, not renewing");
+    }
+    return Response::Empty();
+  }
+
   Result<Response> Login(Request& req, FieldData& f) {
     SB_ASSIGN_OR_RETURN(std::string role_name, f.GetString("role"));
     SB_ASSIGN_OR_RETURN(std::string token, f.GetString("jwt"));
@@ -375,18 +451,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     for (const auto& n : namespaces) ns_ok = ns_ok || GlobMatch(n, c.ns);
     const Json& selector = role["bound_service_account_namespace_selector"];
     std::string reviewer = ReviewerToken(cfg, token);
-    if (!ns_ok && selector.is_object() && !c.ns.empty()) {
-      auto r = CallApi(cfg, "GET", "/api/v1/namespaces/" + c.ns, reviewer, "");
-      if (!r.ok() || r->status != 200) {
-        return PermissionDenied("namespace not authorized");
-      }
-      Json nsobj = Json::parse(r->body, nullptr, false);
-      Json labels = nsobj.is_object() && nsobj.contains("metadata") && nsobj["metadata"].is_object()
-                        ? nsobj["metadata"].value("labels", Json::object())
-                        : Json::object();
-      auto m = SelectorMatches(selector, labels);
-      ns_ok = m.ok() && *m;
-    }
+    if (!ns_ok && selector.is_object() && !c.ns.empty()) ns_ok = NamespaceSelected(cfg, reviewer, c.ns, selector);
     if (!ns_ok || c.ns.empty()) return PermissionDenied("namespace not authorized");
     if (c.uid.empty()) return Internal("could not parse UID from claims");
 

@@ -143,6 +143,64 @@ def test_sa_recreated_uid_alias_rejects_old_token(env):
     assert login(s, "app", k.token("prod", "web-api", audiences=["vault"]))[0] == 200
 
 
+def renew_self(s, token):
+    return s.raw("POST", "/v1/auth/token/renew-self", token, {"increment": "30m"})
+
+
+def test_renewal_rechecks_the_binding(env):
+    """CVE-2026-39388 pattern: a renewal re-checks what the login checked."""
+    s, k = env
+    t = s.root_token
+    k.sa("prod", "web-renew")
+    st, b = login(s, "app", k.token("prod", "web-renew", audiences=["vault"]))
+    assert st == 200, b
+    token = b["auth"]["client_token"]
+    st, b = renew_self(s, token)
+    assert st == 200 and b["auth"]["lease_duration"] == 1800, b
+
+    # The service account deleted and recreated under the same name: another identity.
+    k.control("DELETE", "/control/serviceaccounts/prod/web-renew")
+    k.sa("prod", "web-renew")
+    st, b = renew_self(s, token)
+    assert st == 403 and "recreated" in b["errors"][0], b
+    # Renewal by accessor (an operator's path) is refused the same way.
+    st, look = s.raw("GET", "/v1/auth/token/lookup-self", token)
+    assert st == 200
+    st, b = s.raw("POST", "/v1/auth/token/renew-accessor", t, {"accessor": look["data"]["accessor"]})
+    assert st == 403, b
+
+    # Deleted outright: refused.
+    k.control("DELETE", "/control/serviceaccounts/prod/web-renew")
+    assert renew_self(s, token)[0] == 403
+
+    # Unbound from the role, the role's policies changed, the role gone.
+    k.sa("prod", "app-sa2")
+    assert s.raw("POST", "/v1/auth/kubernetes/role/renew-role", t, {
+        "bound_service_account_names": ["app-sa2"], "bound_service_account_namespaces": ["prod"],
+        "token_policies": ["app-read"], "token_ttl": "1h"})[0] in (200, 204)
+    tokens = []
+    for _ in range(3):
+        st, b = login(s, "renew-role", k.token("prod", "app-sa2"))
+        assert st == 200, b
+        tokens.append(b["auth"]["client_token"])
+    assert all(renew_self(s, x)[0] == 200 for x in tokens)
+    assert s.raw("POST", "/v1/auth/kubernetes/role/renew-role", t, {
+        "bound_service_account_names": ["someone-else"], "bound_service_account_namespaces": ["prod"],
+        "token_policies": ["app-read"], "token_ttl": "1h"})[0] in (200, 204)
+    st, b = renew_self(s, tokens[0])
+    assert st == 403 and "no longer bound" in b["errors"][0], b
+    assert s.raw("POST", "/v1/auth/kubernetes/role/renew-role", t, {
+        "bound_service_account_names": ["app-sa2"], "bound_service_account_namespaces": ["prod"],
+        "token_policies": ["app-read", "extra"], "token_ttl": "1h"})[0] in (200, 204)
+    st, b = renew_self(s, tokens[1])
+    assert st == 400 and "policies have changed" in b["errors"][0], b
+    assert s.raw("DELETE", "/v1/auth/kubernetes/role/renew-role", t)[0] == 204
+    st, b = renew_self(s, tokens[2])
+    assert st == 400 and "no longer exists" in b["errors"][0], b
+    # A refused renewal does not revoke: the token keeps its remaining TTL.
+    assert s.raw("GET", "/v1/auth/token/lookup-self", tokens[2])[0] == 200
+
+
 def test_namespace_selector(env):
     s, k = env
     t = s.root_token
