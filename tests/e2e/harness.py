@@ -95,6 +95,22 @@ class Server:
 
     # --- process control ---
     def start(self):
+        # free_port() only finds a port that was free a moment ago; another
+        # test process may take it first. Then move to a new port and retry.
+        for attempt in range(5):
+            try:
+                return self._start_once()
+            except RuntimeError as e:
+                if "Address already in use" not in str(e) or attempt == 4:
+                    raise
+                old_port, self.port = self.port, free_port()
+                self.url = "https://127.0.0.1:%d" % self.port
+                with open(self.config) as f:
+                    text = f.read().replace(":%d\"" % old_port, ":%d\"" % self.port)
+                with open(self.config, "w") as f:
+                    f.write(text)
+
+    def _start_once(self):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sealbox_bin(), "server", "-config", self.config],
                                      stdout=log, stderr=subprocess.STDOUT)
