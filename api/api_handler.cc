@@ -72,7 +72,20 @@ class ApiHandler final : public HttpHandler {
 
   HttpResponse Handle(const HttpRequest& http) override {
     try {
-      return HandleInner(http);
+      HttpResponse r = HandleInner(http);
+      // Method, path (query dropped: it may carry values) and status only:
+      // never a header, body or token, whatever the level.
+      if (log::Enabled(log::Level::kTrace)) {
+        std::string path = http.target.substr(0, http.target.find('?'));
+        // auth/token/{renew,lookup,revoke}/<token> carries a token in the path.
+        constexpr std::string_view kTokenPaths = "/v1/auth/token/";
+        if (path.rfind(kTokenPaths, 0) == 0) {
+          size_t end = path.find('/', kTokenPaths.size());
+          if (end != std::string::npos) path = path.substr(0, end) + "/<redacted>";
+        }
+        log::Trace("api: " + http.method + " " + path + " -> " + std::to_string(r.status));
+      }
+      return r;
     } catch (const std::exception& e) {
       log::Error(std::string("api: unexpected exception: ") + e.what());
       return ErrorResponse(500, "internal error");

@@ -501,6 +501,20 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
     }
     Json data = req.data;
     if (!raw) d->HashTree(data, /*numbers=*/true, &mount.non_hmac_request_keys);
+    // auth/token/{lookup,renew,revoke,...}/<token> carries a token in the
+    // path itself (Vault logs it in clear): hash that segment like any token.
+    auto hash_path_token = [&](const std::string& p) {
+      if (raw) return p;
+      for (std::string_view prefix : {"/v1/auth/token/", "auth/token/"}) {
+        if (p.rfind(prefix, 0) != 0) continue;
+        size_t op_end = p.find('/', prefix.size());
+        if (op_end == std::string::npos || op_end + 1 >= p.size()) return p;
+        std::string_view rest = std::string_view(p).substr(op_end + 1);
+        rest = rest.substr(0, rest.find('?'));
+        return p.substr(0, op_end + 1) + h(std::string(rest));
+      }
+      return p;
+    };
     Json request = {{"id", req.id},
                     {"operation", std::string(logical::OperationName(req.op))},
                     {"mount_point", req.mount_point},
@@ -510,10 +524,10 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
                     {"client_token", h(req.client_token)},
                     {"client_token_accessor", req.token ? ha(req.token->accessor) : ""},
                     {"namespace", {{"id", "root"}}},
-                    {"path", req.original_path.empty() ? req.path : req.original_path},
+                    {"path", hash_path_token(req.original_path.empty() ? req.path : req.original_path)},
                     {"data", data},
                     {"remote_address", req.remote_addr},
-                    {"request_uri", req.request_uri}};
+                    {"request_uri", hash_path_token(req.request_uri)}};
     if (req.remote_port) request["remote_port"] = req.remote_port;
     Json entry = {{"time", now}, {"type", type}, {"auth", auth}, {"request", request}};
     if (!error.empty()) entry["error"] = error;

@@ -72,8 +72,79 @@ def make_certs(d):
     return ca
 
 
+# --- secrets never leak -----------------------------------------------------
+# Every secret the tests send or receive through Server.raw() (values written
+# to KV, passwords, JWTs, tokens, unseal and recovery keys) is remembered;
+# when a server is cleaned up, its log (trace level by default) and every
+# file in its directory (audit files included; RocksDB's ciphertext and the
+# test's own key material excepted) must contain none of them.
+SECRETS = set()
+SECRET_FIELDS = {"password", "jwt", "token", "client_token", "root_token", "id", "key", "keys", "keys_base64",
+                 "recovery_keys", "recovery_keys_base64", "secret", "api_key", "db_password", "value", "pw",
+                 "connection_url", "token_reviewer_jwt"}
+MIN_SECRET_LEN = 8
+
+
+def _leaves(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from _leaves(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _leaves(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def _note_fields(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if k in SECRET_FIELDS:
+                SECRETS.update(x for x in _leaves(v) if len(x) >= MIN_SECRET_LEN)
+            elif isinstance(v, (dict, list)):
+                _note_fields(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            _note_fields(v)
+
+
+def note_secrets(path, request_body, response_body):
+    if isinstance(request_body, dict):
+        _note_fields(request_body)
+        if "/data/" in path and isinstance(request_body.get("data"), dict):  # KV v2 values
+            SECRETS.update(x for x in _leaves(request_body["data"]) if len(x) >= MIN_SECRET_LEN)
+    if isinstance(response_body, dict):
+        auth = response_body.get("auth")
+        if isinstance(auth, dict) and isinstance(auth.get("client_token"), str):
+            SECRETS.add(auth["client_token"])
+        _note_fields({k: v for k, v in response_body.items() if k != "auth"})
+
+
+def assert_no_secret_leaked(directory):
+    leaks = []
+    for base, dirs, files in os.walk(directory):
+        if os.path.abspath(base) == os.path.abspath(os.path.join(directory, "data")):
+            dirs[:] = []  # ciphertext only (test_barrier scans it on purpose)
+            continue
+        for name in files:
+            if name.endswith((".pem", ".key", ".crt")) or name.startswith("key"):
+                continue
+            p = os.path.join(base, name)
+            try:
+                if os.path.getsize(p) > 64 << 20:
+                    continue
+                with open(p, "rb") as f:
+                    text = f.read().decode(errors="replace")
+            except OSError:
+                continue
+            for secret in SECRETS:
+                if secret in text:
+                    leaks.append("%s contains %s..." % (os.path.relpath(p, directory), secret[:6]))
+    assert not leaks, "secrets leaked: %s" % leaks[:10]
+
+
 class Server:
-    def __init__(self, extra_config="", listener_extra="", log_level="info"):
+    def __init__(self, extra_config="", listener_extra="", log_level="trace"):
         self.dir = tempfile.mkdtemp(prefix="sealbox-e2e-")
         self.port = free_port()
         self.url = "https://127.0.0.1:%d" % self.port
@@ -151,7 +222,10 @@ class Server:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            assert_no_secret_leaked(self.dir)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def log(self):
         with open(self.log_path, "rb") as f:
@@ -178,11 +252,14 @@ class Server:
         normalisation); returns (status, parsed JSON / text / None)."""
         status, _, data = self.request(method, path, token, body, headers, raw_body, timeout)
         if not data:
+            note_secrets(path, body, None)
             return status, None
         try:
-            return status, json.loads(data)
+            parsed = json.loads(data)
         except ValueError:
             return status, data.decode(errors="replace")
+        note_secrets(path, body, parsed)
+        return status, parsed
 
     def request(self, method, path, token=None, body=None, headers=None, raw_body=None, timeout=30):
         """Like raw() but returns (status, headers dict lowercased, bytes)."""

@@ -15,7 +15,7 @@ from pg_harness import PG_BIN, Postgres
 @pytest.fixture(scope="module")
 def env():
     pg = Postgres()
-    s = harness.Server(log_level="info").start()
+    s = harness.Server().start()
     s.init()
     s.unseal()
     t = s.root_token

@@ -48,7 +48,7 @@ class Kube:
 
 @pytest.fixture(scope="module")
 def env():
-    s = harness.Server(log_level="info").start()
+    s = harness.Server().start()
     s.init()
     s.unseal()
     k = Kube(s.dir)
