@@ -133,7 +133,8 @@ Result<Response> RoutedBackend::HandleRequest(Request& req) {
   std::vector<std::string> unknown;
   if (!spec->any_fields) {
     for (auto& [k, v] : raw.items()) {
-      bool known = std::any_of(spec->fields.begin(), spec->fields.end(), [&](const FieldSpec& f) { return f.name == k; });
+      const std::string& key = k;  // clang 14 cannot capture structured bindings
+      bool known = std::any_of(spec->fields.begin(), spec->fields.end(), [&](const FieldSpec& f) { return f.name == key; });
       if (!known) unknown.push_back(k);
     }
   }

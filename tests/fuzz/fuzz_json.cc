@@ -1,0 +1,34 @@
+// ParseJsonBounded with the server's default limits: never crashes, never
+// builds a document past its limits, and DumpJson of what it accepts never
+// throws and parses back to the same document.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "base/json_util.h"
+
+namespace {
+
+size_t Depth(const sealbox::Json& j) {
+  size_t d = 0;
+  if (j.is_object() || j.is_array())
+    for (const auto& e : j) d = std::max(d, Depth(e));
+  return (j.is_object() || j.is_array()) ? d + 1 : 0;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  sealbox::JsonLimits limits;  // the server's defaults: depth 100, 1,000 strings
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto r = sealbox::ParseJsonBounded(text, limits);
+  if (!r.ok()) return 0;
+  if (Depth(*r) > limits.max_depth) __builtin_trap();
+  std::string dumped = sealbox::DumpJson(*r);
+  auto again = sealbox::ParseJsonBounded(dumped, limits);
+  if (!again.ok() || *again != *r) {
+    // Invalid UTF-8 is replaced on output, so only valid documents must round-trip.
+    if (dumped.find("\xef\xbf\xbd") == std::string::npos) __builtin_trap();
+  }
+  return 0;
+}
