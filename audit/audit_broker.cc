@@ -1,5 +1,7 @@
 #include "audit/audit_broker.h"
 
+#include "audit/audit_filter.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -68,6 +70,11 @@ class Device {
     elide_lists_ = OptBool(cfg_.options, "elide_list_responses", false);
     prefix_ = Opt(cfg_.options, "prefix");
     fsync_ = OptBool(cfg_.options, "fsync", false);
+    std::string filter = Opt(cfg_.options, "filter");
+    if (!filter.empty()) {
+      auto f = AuditFilter::Parse(filter);
+      if (f.ok()) filter_ = *f;  // MakeDevice has already refused a bad one
+    }
   }
   virtual ~Device() = default;
 
@@ -76,6 +83,8 @@ class Device {
   bool hmac_accessor() const { return hmac_accessor_; }
   bool elide_lists() const { return elide_lists_; }
   bool fsync() const { return fsync_; }
+  // Null when the device records everything.
+  const AuditFilter* filter() const { return filter_.get(); }
   const SecureBytes& chain_key() const { return chain_key_; }
 
   std::string Hash(std::string_view v) const {
@@ -138,6 +147,7 @@ class Device {
   SecureBytes chain_key_;
   bool log_raw_ = false, hmac_accessor_ = true, elide_lists_ = false, fsync_ = false;
   std::string prefix_;
+  std::shared_ptr<const AuditFilter> filter_;
   std::mutex mu_;
   bool opened_ = false;        // guarded by mu_
   bool starting_ = true;       // next line is the first of this file
@@ -314,6 +324,8 @@ class SocketDevice final : public Device {
 };
 
 Result<std::shared_ptr<Device>> MakeDevice(DeviceConfig cfg, std::string salt, SecureBytes key) {
+  if (std::string filter = Opt(cfg.options, "filter"); !filter.empty())
+    SB_RETURN_IF_ERROR(AuditFilter::Parse(filter).status());
   if (cfg.type == "file") {
     std::string p = Opt(cfg.options, "file_path", Opt(cfg.options, "path"));
     if (p.empty()) return InvalidArgument("file_path is required");
@@ -481,7 +493,15 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
   if (devices.empty()) return Status::Ok();
   const std::string now = FormatRfc3339Nano(SystemClock::Default()->NowNanos());
   size_t ok = 0;
+  const std::string& full_path = req.original_path.empty() ? req.path : req.original_path;
+  const FilterFields fields{logical::OperationName(req.op), full_path, req.mount_point, req.mount_type,
+                            req.mount_class};
   for (const auto& d : devices) {
+    // A filtered-out entry counts as recorded; failures are never filtered.
+    if (d->filter() && error.empty() && !d->filter()->Matches(fields)) {
+      ++ok;
+      continue;
+    }
     const bool raw = d->log_raw();
     auto h = [&](const std::string& v) { return raw || v.empty() ? v : d->Hash(v); };
     auto ha = [&](const std::string& v) { return raw || v.empty() || !d->hmac_accessor() ? v : d->Hash(v); };

@@ -145,3 +145,32 @@ def test_rotation_and_verify(server):
     swapped[4], swapped[5] = swapped[5], swapped[4]
     r = tampered(swapped)
     assert r.returncode == 1 and "line 5" in r.stdout, r.stdout
+
+
+def test_filter_option(server):
+    s = server
+    t = s.root_token
+    assert s.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})[0] == 204
+    # A bad expression is refused at enable time, naming the position.
+    st, b = s.root("PUT", "/v1/sys/audit/bad", {"type": "file", "options": {
+        "file_path": os.path.join(s.dir, "bad.log"), "filter": "operation = \"read\""}})
+    assert st == 400 and "invalid filter at position" in b["errors"][0], b
+    path = os.path.join(s.dir, "filtered.log")
+    flt = 'not (path == "auth/token/lookup-self") and mount_type != "system"'
+    st, b = s.root("PUT", "/v1/sys/audit/filtered", {"type": "file", "options": {"file_path": path, "filter": flt}})
+    assert st == 204, b
+    assert s.root("POST", "/v1/secret/data/app", {"data": {"v": "x"}})[0] == 200
+    for _ in range(3):
+        assert s.raw("GET", "/v1/auth/token/lookup-self", t)[0] == 200
+    assert s.root("GET", "/v1/secret/data/app")[0] == 200
+    assert s.root("GET", "/v1/sys/mounts")[0] == 200
+    # A failed lookup-self is recorded anyway (failures are never filtered).
+    assert s.raw("GET", "/v1/auth/token/lookup-self", "hvs.not-a-token")[0] == 403
+    entries = [e for e in lines(path) if e["type"] != "audit-device-enabled"]
+    paths = [(e["type"], e["request"]["path"]) for e in entries]
+    assert paths.count(("request", "secret/data/app")) == 2 and paths.count(("response", "secret/data/app")) == 2
+    assert not any(p == "sys/mounts" for _, p in paths)
+    lookups = [e for e in entries if e["request"]["path"] == "auth/token/lookup-self"]
+    assert len(lookups) >= 1 and all(e.get("error") for e in lookups), lookups
+    st, b = s.root("GET", "/v1/sys/audit")
+    assert b["data"]["filtered/"]["options"]["filter"] == flt

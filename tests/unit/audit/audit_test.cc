@@ -1,4 +1,5 @@
 #include "audit/audit_broker.h"
+#include "audit/audit_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -142,6 +143,42 @@ TEST_F(AuditTest, SurvivesSetupAfterSeal) {
   EXPECT_TRUE(again.LogRequest(Req(), {}, "").ok());
   std::string report;
   EXPECT_EQ(VerifyFile(f, *again.ChainKey("p"), "", &report), 0) << report;
+}
+
+}  // namespace
+}  // namespace sealbox::audit
+
+namespace sealbox::audit {
+namespace {
+
+bool Keep(const char* expr, FilterFields f) {
+  auto filter = AuditFilter::Parse(expr);
+  EXPECT_TRUE(filter.ok()) << expr << ": " << filter.status().message();
+  return filter.ok() && (*filter)->Matches(f);
+}
+
+TEST(AuditFilterTest, ComparisonsAndLogic) {
+  FilterFields lookup{"read", "auth/token/lookup-self", "auth/token/", "token", "auth"};
+  FilterFields kv{"update", "secret/data/app", "secret/", "kv", "secret"};
+  const char* skip_lookup = "not (operation == \"read\" and path == \"auth/token/lookup-self\")";
+  EXPECT_FALSE(Keep(skip_lookup, lookup));
+  EXPECT_TRUE(Keep(skip_lookup, kv));
+  EXPECT_TRUE(Keep("mount_type == \"kv\" or mount_class != \"secret\"", lookup));
+  EXPECT_TRUE(Keep("path matches \"^secret/data/\"", kv));
+  EXPECT_FALSE(Keep("path not matches \"data/app$\"", kv));
+  EXPECT_TRUE(Keep("namespace == \"root\" and (operation == \"list\" or operation == \"update\")", kv));
+  EXPECT_TRUE(Keep("path == \"a\\\"b\" or operation != \"x\"", kv));  // escaped quote in a string
+}
+
+TEST(AuditFilterTest, ErrorsNamePosition) {
+  for (const char* bad : {"", "operation", "operation = \"read\"", "user == \"x\"", "path == \"unterminated",
+                          "(operation == \"read\"", "path matches \"([\"", "operation == \"a\" and"}) {
+    auto f = AuditFilter::Parse(bad);
+    EXPECT_FALSE(f.ok()) << bad;
+    EXPECT_NE(f.status().message().find("invalid filter"), std::string::npos) << f.status().message();
+  }
+  std::string deep(200, '(');
+  EXPECT_FALSE(AuditFilter::Parse(deep + "path == \"x\"" + std::string(200, ')')).ok());
 }
 
 }  // namespace
