@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hcl.h"
 #include "base/json_util.h"
 
 namespace sealbox::cli {
@@ -496,7 +497,7 @@ Result<KvMount> Preflight(const Ctx& c, const std::string& path, const std::stri
 }
 
 int Kv(const Ctx& c, const Args& a) {
-  if (a.pos.size() < 2) return Fail("usage: sealbox kv <get|put|patch|list|delete|undelete|destroy|metadata> PATH");
+  if (a.pos.size() < 2) return Fail("usage: sealbox kv <get|put|patch|list|delete|undelete|destroy|rollback|metadata> PATH");
   std::string sub = a.pos[0];
   size_t pi = 1;
   std::string meta_sub;
@@ -585,6 +586,32 @@ int Kv(const Ctx& c, const Args& a) {
     std::cout << "Success! Data " << (sub == "undelete" ? "written to" : "deleted (if it existed) at") << ": " << full
               << "\n";
     return 0;
+  }
+  if (sub == "rollback") {
+    // As vault does: read the current version and the target, refuse a
+    // deleted or destroyed target, then write its data with cas = current.
+    if (!m->v2) return Fail("rollback is only available on KV v2 mounts");
+    if (!a.Has("version")) return Fail("usage: sealbox kv rollback -version=N PATH");
+    std::string p = api_path("data");
+    auto cur = Call(c, "GET", p);
+    if (!cur.ok()) return Fail(cur.status().message());
+    if (cur->status != 200 && cur->status != 404) return ApiError("reading " + p, *cur);
+    if (!cur->body.is_object() || !cur->body.contains("data") || !cur->body["data"].is_object())
+      return Fail("No value found at " + p);
+    int64_t current = cur->body["data"]["metadata"].value("version", int64_t{0});
+    auto target = Call(c, "GET", p + "?version=" + a.Get("version"));
+    if (!target.ok()) return Fail(target.status().message());
+    if (target->status != 200 || !target->body["data"]["data"].is_object())
+      return Fail("Cannot roll back to a version that is deleted or destroyed, or does not exist: " +
+                  a.Get("version"));
+    const Json& tm = target->body["data"]["metadata"];
+    if (tm.value("destroyed", false) || (tm.contains("deletion_time") && tm["deletion_time"].is_string() &&
+                                         !tm["deletion_time"].get<std::string>().empty()))
+      return Fail("Cannot roll back to a version that is deleted or destroyed: " + a.Get("version"));
+    auto r = Call(c, "PUT", p, Json{{"data", target->body["data"]["data"]}, {"options", {{"cas", current}}}});
+    if (!r.ok()) return Fail(r.status().message());
+    if (r->status >= 300) return ApiError("writing data to " + p, *r);
+    return Output(c, r->body, r->body["data"]);
   }
   if (sub == "metadata") {
     if (!m->v2) return Fail("metadata is only available on KV v2 mounts");
@@ -758,6 +785,59 @@ int Login(const Ctx& c0, const Args& a) {
   return 0;
 }
 
+// Canonical HCL for a parsed policy document: one block per path, keys in
+// order, two-space indent; nested maps as `key = { ... }`.
+void WriteHclValue(const Json& v, int indent, std::ostream& out) {
+  if (!v.is_object()) {
+    out << v.dump();
+    return;
+  }
+  out << "{\n";
+  for (auto& [k, x] : v.items()) {
+    out << std::string(indent + 2, ' ') << Json(k).dump() << " = ";
+    WriteHclValue(x, indent + 2, out);
+    out << "\n";
+  }
+  out << std::string(indent, ' ') << "}";
+}
+
+// `policy fmt FILE`: rewrites a policy file in canonical HCL, in place.
+int PolicyFmt(const std::string& file) {
+  std::stringstream ss;
+  {
+    std::ifstream in(file);
+    if (!in) return Fail("cannot read " + file);
+    ss << in.rdbuf();
+  }
+  auto doc = hcl::Parse(ss.str());
+  if (!doc.ok()) return Fail("failed to parse policy: " + doc.status().message());
+  std::ostringstream out;
+  bool first = true;
+  for (auto& [key, val] : doc->items()) {
+    if (key != "path") return Fail("failed to parse policy: invalid key \"" + key + "\"");
+    // HCL may give the blocks as one object or as a list of objects.
+    std::vector<std::pair<std::string, Json>> blocks;
+    for (const Json& group : val.is_array() ? val : Json::array({val}))
+      for (auto& [path, body] : group.items())
+        for (const Json& b : body.is_array() ? body : Json::array({body})) blocks.emplace_back(path, b);
+    for (auto& [path, body] : blocks) {
+      if (!first) out << "\n";
+      first = false;
+      out << "path " << Json(path).dump() << " {\n";
+      for (auto& [k, v] : body.items()) {
+        out << "  " << k << " = ";
+        WriteHclValue(v, 2, out);
+        out << "\n";
+      }
+      out << "}\n";
+    }
+  }
+  std::ofstream o(file, std::ios::trunc);
+  if (!(o << out.str())) return Fail("cannot write " + file);
+  std::cout << "Success! Formatted policy: " << file << "\n";
+  return 0;
+}
+
 int Policy(const Ctx& c, const Args& a) {
   if (a.pos.empty()) return Fail("usage: sealbox policy <write|read|list|delete> ...");
   const std::string& sub = a.pos[0];
@@ -769,6 +849,7 @@ int Policy(const Ctx& c, const Args& a) {
     return 0;
   }
   if (a.pos.size() < 2) return Fail("usage: sealbox policy " + sub + " NAME");
+  if (sub == "fmt") return PolicyFmt(a.pos[1]);
   const std::string& name = a.pos[1];
   if (sub == "read") {
     auto r = Call(c, "GET", "sys/policies/acl/" + name);
@@ -852,6 +933,26 @@ int Mounts(const Ctx& c, const std::string& group, const Args& a) {
               << " (if it existed) at: " << a.pos[1] << "\n";
     return 0;
   }
+  if (sub == "tune" && group != "audit") {
+    if (a.pos.size() < 2) return Fail("usage: sealbox " + group + " tune [flags] PATH");
+    std::string path = a.pos[1];
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    Json body = Json::object();
+    if (a.Has("default-lease-ttl")) body["default_lease_ttl"] = a.Get("default-lease-ttl");
+    if (a.Has("max-lease-ttl")) body["max_lease_ttl"] = a.Get("max-lease-ttl");
+    if (a.Has("description")) body["description"] = a.Get("description");
+    if (a.Has("options")) {
+      auto opts = KvArgs({a.Get("options")});
+      if (!opts.ok()) return Fail(opts.status().message());
+      body["options"] = *opts;
+    }
+    auto r = Call(c, "POST", base + "/" + path + "/tune", body);
+    if (!r.ok()) return Fail(r.status().message());
+    if (r->status >= 300) return ApiError("tuning mount " + path, *r);
+    std::cout << "Success! Tuned the " << (group == "secrets" ? "secrets engine" : "auth method") << " at: " << path
+              << "/\n";
+    return 0;
+  }
   if (sub == "move" && group == "secrets") {
     if (a.pos.size() < 3) return Fail("usage: sealbox secrets move FROM TO");
     auto r = Call(c, "POST", "sys/remount", Json{{"from", a.pos[1]}, {"to", a.pos[2]}});
@@ -871,7 +972,7 @@ void Usage() {
                "    operator    init | unseal | seal | step-down | rotate | key-status\n"
                "    login       Authenticate with a token (stored in ~/.vault-token)\n"
                "    read, write, list, delete, patch   Generic API calls\n"
-               "    kv          get | put | patch | list | delete | undelete | destroy | metadata\n"
+               "    kv          get | put | patch | list | delete | undelete | destroy | rollback | metadata\n"
                "    token       create | lookup | renew | revoke | capabilities\n"
                "    lease       lookup | renew | revoke\n"
                "    policy      write | read | list | delete\n"

@@ -98,3 +98,41 @@ def test_sealed_exit_code(dev):
     assert cli(dev, "operator", "seal").returncode == 0
     r = cli(dev, "status")
     assert r.returncode == 2 and re.search(r"^Sealed\s+true$", r.stdout, re.M)
+
+
+def test_kv_rollback_policy_fmt_secrets_tune(dev):
+    d, home = dev
+    if cli(dev, "status").returncode == 2:  # an earlier test sealed it
+        assert cli(dev, "operator", "unseal", d.unseal_key).returncode == 0
+    assert cli(dev, "kv", "put", "secret/rb", "v=one").returncode == 0
+    assert cli(dev, "kv", "put", "secret/rb", "v=two").returncode == 0
+    r = cli(dev, "kv", "rollback", "-version=1", "secret/rb")
+    assert r.returncode == 0, r.stderr
+    assert cli(dev, "kv", "get", "-field=v", "secret/rb").stdout == "one\n"
+    assert json.loads(cli(dev, "kv", "metadata", "get", "-format=json", "secret/rb").stdout)["data"][
+        "current_version"] == 3
+    assert cli(dev, "kv", "destroy", "-versions=2", "secret/rb").returncode == 0
+    r = cli(dev, "kv", "rollback", "-version=2", "secret/rb")
+    assert r.returncode != 0 and "deleted or destroyed" in r.stderr
+
+    messy = os.path.join(home, "messy.hcl")
+    with open(messy, "w") as f:
+        f.write('path "secret/data/a/*" {capabilities=["read","list"]}\n# comment\n'
+                'path   "secret/data/b" {\n capabilities = ["deny"]\n}\n')
+    r = cli(dev, "policy", "fmt", messy)
+    assert r.returncode == 0, r.stderr
+    with open(messy) as f:
+        assert f.read() == ('path "secret/data/a/*" {\n  capabilities = ["read","list"]\n}\n\n'
+                            'path "secret/data/b" {\n  capabilities = ["deny"]\n}\n')
+    assert cli(dev, "policy", "write", "fmt-ok", messy).returncode == 0  # still a valid policy
+    with open(messy, "w") as f:
+        f.write('path "x" {\n')
+    r = cli(dev, "policy", "fmt", messy)
+    assert r.returncode != 0 and "failed to parse policy" in r.stderr
+
+    assert cli(dev, "secrets", "enable", "-path=tuned", "kv").returncode == 0
+    r = cli(dev, "secrets", "tune", "-default-lease-ttl=1h", "-max-lease-ttl=2h", "tuned")
+    assert r.returncode == 0 and "Success! Tuned the secrets engine at: tuned/" in r.stdout, r.stderr
+    r = cli(dev, "read", "-format=json", "sys/mounts/tuned/tune")
+    tune = json.loads(r.stdout)["data"]
+    assert tune["default_lease_ttl"] == 3600 and tune["max_lease_ttl"] == 7200
