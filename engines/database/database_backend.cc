@@ -1,6 +1,8 @@
 #include "engines/database/database_backend.h"
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <ctime>
 #include <map>
 #include <mutex>
@@ -9,6 +11,7 @@
 #include "base/crypto.h"
 #include "base/log.h"
 #include "core/logical/routed_backend.h"
+#include "engines/database/scram.h"
 #include "storage/storage.h"
 
 namespace sealbox::engines::database {
@@ -125,6 +128,27 @@ class DatabaseBackend final : public logical::RoutedBackend {
            pools_.erase(f.Get("name").get<std::string>());
            return Response::Empty();
          }}}},
+        {.pattern = "rotate-root/{name}",
+         .fields = {{"name"}},
+         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) { return RotateRoot(r, f); }}}},
+        {.pattern = "static-roles/",
+         .ops = {{Operation::kList, [this](Request& r, FieldData&) { return List(r, "static-roles/"); }}}},
+        {.pattern = "static-roles/{name}",
+         .fields = {{"name"}, {"db_name"}, {"username"}, {"rotation_period", FieldType::kDuration},
+                    {"rotation_statements", FieldType::kStringList}, {"credential_type"}},
+         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) { return WriteStaticRole(r, f); }},
+                 {Operation::kRead, [this](Request& r, FieldData& f) { return ReadStaticRole(r, f, false); }},
+                 {Operation::kDelete,
+                  [this](Request& r, FieldData& f) { return DeleteEntry(r, f, "static-roles/"); }}}},
+        {.pattern = "static-creds/{name}",
+         .fields = {{"name"}},
+         .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return ReadStaticRole(r, f, true); }}}},
+        {.pattern = "rotate-role/{name}",
+         .fields = {{"name"}},
+         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) -> Result<Response> {
+           SB_RETURN_IF_ERROR(RotateStatic(r.storage, f.Get("name").get<std::string>()));
+           return Response::Empty();
+         }}}},
         {.pattern = "roles/",
          .ops = {{Operation::kList, [this](Request& r, FieldData&) { return List(r, "roles/"); }}}},
         {.pattern = "roles/{name}",
@@ -142,9 +166,169 @@ class DatabaseBackend final : public logical::RoutedBackend {
                  {Operation::kRenew, [this](Request& r, FieldData&) { return Renew(r); }}},
          .any_fields = true},
     });
+    if (cfg.storage) {
+      storage_ = cfg.storage;
+      rotator_ = std::thread([this] { RotationLoop(); });
+    }
   }
 
+  ~DatabaseBackend() override { StopRotation(); }
+  void Cleanup() override { StopRotation(); }
+
  private:
+  void StopRotation() {
+    {
+      std::lock_guard l(rot_mu_);
+      stopping_ = true;
+    }
+    rot_cv_.notify_all();
+    if (rotator_.joinable()) rotator_.join();
+  }
+
+  // Static roles whose rotation_period has passed are rotated in the
+  // background, checked every second (a rotation is due within ~1 s).
+  void RotationLoop() {
+    std::unique_lock l(rot_mu_);
+    while (!stopping_) {
+      rot_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; });
+      if (stopping_) break;
+      l.unlock();
+      auto names = storage_->List("static-roles/");
+      if (names.ok()) {
+        const int64_t now = clock_->NowSeconds();
+        for (const auto& name : *names) {
+          auto role = Load(storage_, "static-roles/" + name);
+          if (!role.ok() || role->is_null()) continue;
+          int64_t period = role->value("rotation_period", int64_t{0});
+          int64_t last = role->value("last_vault_rotation_unix", int64_t{0});
+          if (period > 0 && now >= last + period) {
+            Status s = RotateStatic(storage_, name);
+            if (!s.ok()) log::Warn("database: rotating static role " + name + " failed: " + s.message());
+          }
+        }
+      }
+      l.lock();
+    }
+  }
+
+  // {{password}} in statements: the SCRAM verifier when the connection is
+  // configured for it, so PostgreSQL never sees the plaintext.
+  static std::string PasswordForStatements(const Json& cfg, const std::string& pass) {
+    if (cfg.value("password_authentication", "password") != "scram-sha-256") return pass;
+    return ScramSha256Verifier(pass, crypto::RandomBytes(16).view());
+  }
+
+  Result<Response> RotateRoot(Request& req, FieldData& f) {
+    std::string name = f.Get("name").get<std::string>();
+    std::lock_guard rl(rotate_mu_);
+    SB_ASSIGN_OR_RETURN(Json cfg, Load(req.storage, "config/" + name));
+    if (cfg.is_null()) return InvalidArgument("database configuration not found");
+    std::string user = cfg.value("username", "");
+    if (user.empty()) return InvalidArgument("unable to rotate root credentials: no username in configuration");
+    std::string pass = Password();
+    std::string secret = PasswordForStatements(cfg, pass);
+    std::vector<std::string> statements;
+    Json custom = cfg.value("root_rotation_statements", Json::array());
+    if (!custom.empty()) statements = Expand(custom, user, secret, "");
+    else statements = {"ALTER ROLE " + QuoteIdent(user) + " WITH PASSWORD '" + secret + "'"};
+    Status s = RunTx(req.storage, name, statements);
+    if (!s.ok()) {
+      log::Error("database: rotate-root of " + name + " failed: " + Replace(s.message(), secret, "<redacted>"));
+      return Internal("failed to rotate root credentials");
+    }
+    cfg["password"] = pass;
+    Status put = req.storage->Put("config/" + name, cfg.dump());
+    {
+      std::lock_guard l(mu_);
+      pools_.erase(name);  // the pooled sessions used the old password
+    }
+    if (!put.ok()) {
+      log::Error("database: rotate-root of " + name + " changed the password but could not store it");
+      return put;
+    }
+    return Response::Empty();
+  }
+
+  Result<Response> WriteStaticRole(Request& req, FieldData& f) {
+    std::string name = f.Get("name").get<std::string>();
+    SB_ASSIGN_OR_RETURN(Json old, Load(req.storage, "static-roles/" + name));
+    SB_ASSIGN_OR_RETURN(std::string db, f.GetString("db_name"));
+    SB_ASSIGN_OR_RETURN(std::string user, f.GetString("username"));
+    if (db.empty() && !old.is_null()) db = old.value("db_name", "");
+    if (user.empty() && !old.is_null()) user = old.value("username", "");
+    if (db.empty()) return InvalidArgument("empty database name attribute");
+    if (user.empty()) return InvalidArgument("username is a required field to create a static role");
+    if (!old.is_null() && old.value("username", "") != user)
+      return InvalidArgument("cannot update static account username");
+    SB_ASSIGN_OR_RETURN(Json cfg, Load(req.storage, "config/" + db));
+    if (cfg.is_null()) return InvalidArgument("database configuration not found");
+    if (!RoleAllowed(cfg.value("allowed_roles", std::vector<std::string>{}), name))
+      return InvalidArgument("\"" + name + "\" is not an allowed role");
+    SB_ASSIGN_OR_RETURN(int64_t period, f.GetDuration("rotation_period"));
+    if (period == 0 && !old.is_null()) period = old.value("rotation_period", int64_t{0});
+    if (period < 5) return InvalidArgument("rotation_period must be 5 seconds or more");
+    SB_ASSIGN_OR_RETURN(auto stmts, f.GetStringList("rotation_statements"));
+    Json role = old.is_null() ? Json::object() : old;
+    role["db_name"] = db;
+    role["username"] = user;
+    role["rotation_period"] = period;
+    if (f.Has("rotation_statements") || old.is_null()) role["rotation_statements"] = stmts;
+    SB_RETURN_IF_ERROR(req.storage->Put("static-roles/" + name, role.dump()));
+    // A new static role takes over the account at once, as in Vault.
+    if (old.is_null()) {
+      Status s = RotateStatic(req.storage, name);
+      if (!s.ok()) {
+        req.storage->Delete("static-roles/" + name).IgnoreError();
+        return s;
+      }
+    }
+    return Response::Empty();
+  }
+
+  Result<Response> ReadStaticRole(Request& req, FieldData& f, bool creds) {
+    SB_ASSIGN_OR_RETURN(Json role, Load(req.storage, "static-roles/" + f.Get("name").get<std::string>()));
+    if (role.is_null()) return creds ? Result<Response>(InvalidArgument("unknown role")) : Response::Empty();
+    const int64_t now = clock_->NowSeconds();
+    int64_t period = role.value("rotation_period", int64_t{0});
+    int64_t last = role.value("last_vault_rotation_unix", int64_t{0});
+    Json d = {{"db_name", role["db_name"]},
+              {"username", role["username"]},
+              {"rotation_period", period},
+              {"last_vault_rotation", FormatRfc3339(last)},
+              {"ttl", std::max<int64_t>(0, last + period - now)},
+              {"credential_type", "password"}};
+    if (creds) {
+      d.erase("db_name");
+      d["password"] = role.value("password", "");
+    } else {
+      d["rotation_statements"] = role.value("rotation_statements", Json::array());
+    }
+    return Response::WithData(d);
+  }
+
+  Status RotateStatic(Storage* storage, const std::string& name) {
+    std::lock_guard rl(rotate_mu_);
+    SB_ASSIGN_OR_RETURN(Json role, Load(storage, "static-roles/" + name));
+    if (role.is_null()) return InvalidArgument("unknown role");
+    std::string db = role.value("db_name", ""), user = role.value("username", "");
+    SB_ASSIGN_OR_RETURN(Json cfg, Load(storage, "config/" + db));
+    if (cfg.is_null()) return InvalidArgument("database configuration not found");
+    std::string pass = Password();
+    std::string secret = PasswordForStatements(cfg, pass);
+    Json custom = role.value("rotation_statements", Json::array());
+    std::vector<std::string> statements =
+        custom.empty() ? std::vector<std::string>{"ALTER ROLE " + QuoteIdent(user) + " WITH PASSWORD '" + secret + "'"}
+                       : Expand(custom, user, secret, "");
+    Status s = RunTx(storage, db, statements);
+    if (!s.ok()) {
+      log::Error("database: rotating static role " + name + " failed: " + Replace(s.message(), secret, "<redacted>"));
+      return Internal("failed to rotate the static role's password");
+    }
+    role["password"] = pass;
+    role["last_vault_rotation_unix"] = clock_->NowSeconds();
+    return storage->Put("static-roles/" + name, role.dump());
+  }
+
   Result<Response> List(Request& req, const std::string& prefix) {
     SB_ASSIGN_OR_RETURN(auto keys, req.storage->List(prefix));
     return Response::WithData(Json{{"keys", keys}});
@@ -189,6 +373,11 @@ class DatabaseBackend final : public logical::RoutedBackend {
     cfg["verify_connection"] = verify;
     cfg["root_rotation_statements"] = rotation;
     cfg["disable_escaping"] = no_escape;
+    SB_ASSIGN_OR_RETURN(std::string auth_mode, f.GetString("password_authentication"));
+    if (auth_mode.empty()) auth_mode = "password";
+    if (auth_mode != "password" && auth_mode != "scram-sha-256")
+      return InvalidArgument("password_authentication must be password or scram-sha-256");
+    cfg["password_authentication"] = auth_mode;
     if (verify) {
       auto c = connect_(Dsn(cfg));
       if (!c.ok()) return InvalidArgument("error creating database object: " + c.status().message());
@@ -218,6 +407,7 @@ class DatabaseBackend final : public logical::RoutedBackend {
         {"allowed_roles", cfg["allowed_roles"]},
         {"verify_connection", cfg["verify_connection"]},
         {"root_credentials_rotate_statements", cfg["root_rotation_statements"]},
+        {"password_authentication", cfg.value("password_authentication", "password")},
         {"password_policy", ""}});
   }
 
@@ -318,7 +508,8 @@ class DatabaseBackend final : public logical::RoutedBackend {
     std::string display = req.token ? req.token->display_name : "token";
     std::string user = MakeUsername(display, role_name, now);
     std::string pass = Password();
-    auto statements = Expand(role["creation_statements"], user, pass, PgTime(now + ttl + 5));
+    std::string secret = PasswordForStatements(cfg, pass);
+    auto statements = Expand(role["creation_statements"], user, secret, PgTime(now + ttl + 5));
     // Concurrent GRANTs on one object collide in PostgreSQL ("tuple
     // concurrently updated"); the whole transaction rolled back, so retry it.
     Status s = RunTx(req.storage, db, statements);
@@ -329,7 +520,7 @@ class DatabaseBackend final : public logical::RoutedBackend {
     if (!s.ok()) {
       // The database may quote the statement back: never let the password out.
       log::Error("database: creating credentials for role " + role_name + " failed: " +
-                 Replace(s.message(), pass, "<redacted>"));
+                 Replace(Replace(s.message(), pass, "<redacted>"), secret, "<redacted>"));
       return Internal("failed to create credentials");
     }
     Response resp = Response::WithData(Json{{"username", user}, {"password", pass}});
@@ -417,6 +608,12 @@ class DatabaseBackend final : public logical::RoutedBackend {
   const logical::MountView* mount_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Pool>> pools_;  // guarded by mu_
+  std::mutex rotate_mu_;  // one password change at a time (root and static roles)
+  Storage* storage_ = nullptr;
+  std::mutex rot_mu_;
+  std::condition_variable rot_cv_;
+  bool stopping_ = false;  // guarded by rot_mu_
+  std::thread rotator_;     // started last, joined in StopRotation
 };
 
 }  // namespace

@@ -79,9 +79,10 @@ def make_certs(d):
 # file in its directory (audit files included; RocksDB's ciphertext and the
 # test's own key material excepted) must contain none of them.
 SECRETS = set()
-SECRET_FIELDS = {"password", "jwt", "token", "client_token", "root_token", "id", "key", "keys", "keys_base64",
-                 "recovery_keys", "recovery_keys_base64", "secret", "api_key", "db_password", "value", "pw",
-                 "connection_url", "token_reviewer_jwt"}
+SECRET_FIELDS = {"password", "jwt", "token", "client_token", "root_token", "id", "key", "secret", "api_key",
+                 "db_password", "value", "pw", "connection_url", "token_reviewer_jwt"}
+# Only in sys/init answers are "keys" secrets (elsewhere they are LIST results).
+INIT_FIELDS = {"keys", "keys_base64", "recovery_keys", "recovery_keys_base64"}
 MIN_SECRET_LEN = 8
 
 
@@ -114,6 +115,9 @@ def note_secrets(path, request_body, response_body):
         if "/data/" in path and isinstance(request_body.get("data"), dict):  # KV v2 values
             SECRETS.update(x for x in _leaves(request_body["data"]) if len(x) >= MIN_SECRET_LEN)
     if isinstance(response_body, dict):
+        if path.rstrip("/").endswith("/sys/init"):
+            for k in INIT_FIELDS:
+                SECRETS.update(x for x in _leaves(response_body.get(k)) if len(x) >= MIN_SECRET_LEN)
         auth = response_body.get("auth")
         if isinstance(auth, dict) and isinstance(auth.get("client_token"), str):
             SECRETS.add(auth["client_token"])

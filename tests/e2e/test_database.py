@@ -184,3 +184,91 @@ def test_cli_lease_lookup_renew_revoke(env):
     p = cli("lease", "revoke", "-prefix", "database/creds/ro")
     assert p.returncode == 0, p.stderr
     harness.wait_until(lambda: not any(role_exists(pg, u) for u in users), what="prefix revocation")
+
+
+def configure(s, name, pg, user, password, allowed, **extra):
+    body = {"plugin_name": "postgresql-database-plugin", "connection_url": pg.url(), "username": user,
+            "password": password, "allowed_roles": allowed}
+    body.update(extra)
+    st, b = s.raw("POST", "/v1/database/config/" + name, s.root_token, body)
+    assert st == 204, b
+
+
+def test_rotate_root(env):
+    s, pg = env
+    assert pg.psql("CREATE ROLE rotator WITH LOGIN SUPERUSER PASSWORD 'rotpw';")[0] == 0
+    configure(s, "pgrot", pg, "rotator", "rotpw", ["rot-*"])
+    assert s.raw("POST", "/v1/database/roles/rot-ro", s.root_token, {
+        "db_name": "pgrot", "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}';"})[0] == 204
+    assert pg.psql("SELECT 1", user="rotator", password="rotpw") == (0, "1")
+    assert s.raw("POST", "/v1/database/rotate-root/pgrot", s.root_token, {})[0] == 204
+    # The old root password stops working; Sealbox keeps working with the new one.
+    assert pg.psql("SELECT 1", user="rotator", password="rotpw")[0] != 0
+    b = creds(s, "rot-ro")
+    assert pg.psql("SELECT 1", user=b["data"]["username"], password=b["data"]["password"]) == (0, "1")
+    st, cfg = s.raw("GET", "/v1/database/config/pgrot", s.root_token)
+    assert st == 200 and "password" not in cfg["data"] and "rotpw" not in str(cfg)
+    assert s.raw("POST", "/v1/database/rotate-root/nope", s.root_token, {})[0] == 400
+
+
+def test_scram_verifier_computed_by_sealbox(env):
+    s, pg = env
+    assert pg.psql("ALTER SYSTEM SET log_statement = 'all';")[0] == 0
+    pg.psql("SELECT pg_reload_conf();")
+    try:
+        configure(s, "pgscram", pg, "sealbox", "rootpw", ["scram"], password_authentication="scram-sha-256")
+        assert s.raw("POST", "/v1/database/roles/scram", s.root_token, {
+            "db_name": "pgscram",
+            "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}';"})[0] == 204
+        b = creds(s, "scram")
+        user, pw = b["data"]["username"], b["data"]["password"]
+        assert pg.psql("SELECT 1", user=user, password=pw) == (0, "1")
+        stored = pg.psql("SELECT rolpassword FROM pg_authid WHERE rolname = '%s'" % user)[1]
+        assert stored.startswith("SCRAM-SHA-256$4096:")
+        with open(pg.dir + "/pg.log") as f:
+            log = f.read()
+        assert "CREATE ROLE \"%s\"" % user in log  # the statement was logged...
+        assert pw not in log                        # ...with the verifier, never the password
+        st, cfg = s.raw("GET", "/v1/database/config/pgscram", s.root_token)
+        assert cfg["data"]["password_authentication"] == "scram-sha-256"
+        st, b = s.raw("POST", "/v1/database/config/bad", s.root_token, {
+            "plugin_name": "postgresql-database-plugin", "connection_url": pg.url(),
+            "password_authentication": "md5", "verify_connection": False})
+        assert st == 400
+    finally:
+        pg.psql("ALTER SYSTEM RESET log_statement;")
+        pg.psql("SELECT pg_reload_conf();")
+
+
+def test_static_roles_rotate_on_create_on_demand_and_on_schedule(env):
+    s, pg = env
+    t = s.root_token
+    assert pg.psql("CREATE ROLE app_static WITH LOGIN PASSWORD 'initial-pw';")[0] == 0
+    configure(s, "pgstatic", pg, "sealbox", "rootpw", ["static-*"])
+    st, b = s.raw("POST", "/v1/database/static-roles/other", t, {"db_name": "pgstatic", "username": "app_static",
+                                                                  "rotation_period": "1h"})
+    assert st == 400 and "not an allowed role" in b["errors"][0]
+    st, b = s.raw("POST", "/v1/database/static-roles/static-app", t, {
+        "db_name": "pgstatic", "username": "app_static", "rotation_period": "6s"})
+    assert st == 204, b
+    # Created: Sealbox took the account over at once.
+    assert pg.psql("SELECT 1", user="app_static", password="initial-pw")[0] != 0
+    st, c1 = s.raw("GET", "/v1/database/static-creds/static-app", t)
+    assert st == 200 and c1["data"]["username"] == "app_static" and 0 < c1["data"]["ttl"] <= 6
+    p1 = c1["data"]["password"]
+    assert pg.psql("SELECT 1", user="app_static", password=p1) == (0, "1")
+    st, role = s.raw("GET", "/v1/database/static-roles/static-app", t)
+    assert st == 200 and "password" not in role["data"] and role["data"]["rotation_period"] == 6
+    assert s.raw("LIST", "/v1/database/static-roles/", t)[1]["data"]["keys"] == ["static-app"]
+    # On demand.
+    assert s.raw("POST", "/v1/database/rotate-role/static-app", t, {})[0] == 204
+    p2 = s.raw("GET", "/v1/database/static-creds/static-app", t)[1]["data"]["password"]
+    assert p2 != p1 and pg.psql("SELECT 1", user="app_static", password=p1)[0] != 0
+    assert pg.psql("SELECT 1", user="app_static", password=p2) == (0, "1")
+    # On schedule, with no request.
+    harness.wait_until(lambda: s.raw("GET", "/v1/database/static-creds/static-app", t)[1]["data"]["password"] != p2,
+                       15, interval=0.2, what="the scheduled rotation")
+    p3 = s.raw("GET", "/v1/database/static-creds/static-app", t)[1]["data"]["password"]
+    assert pg.psql("SELECT 1", user="app_static", password=p3) == (0, "1")
+    assert s.raw("DELETE", "/v1/database/static-roles/static-app", t)[0] == 204
+    assert s.raw("GET", "/v1/database/static-creds/static-app", t)[0] == 400
