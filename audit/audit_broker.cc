@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <thread>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -108,19 +112,21 @@ class Device {
     }
   }
 
-  // Appends the chain field and writes one line. Serialised per device so the
-  // chain order is the file order.
-  Status WriteEntry(Json entry) {
-    std::lock_guard l(mu_);
+  // Appends the chain field and writes one line. The chain is computed under
+  // the device's lock so the chain order is the file order; the JSON text is
+  // built before it, so concurrent requests serialise only on an HMAC.
+  Status WriteEntry(const Json& entry) {
+    std::string body = DumpJson(entry);
+    std::unique_lock l(mu_);
     if (!opened_) {
       Status s = Open();
       if (!s.ok()) return s;
     }
-    if (starting_) entry["chain_start"] = prev_chain_;
-    std::string body = DumpJson(entry);
+    if (starting_) body.insert(1, "\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : ""));
     std::string chain = crypto::HexEncode(crypto::HmacSha256(chain_key_.view(), prev_chain_ + "\n" + body));
     body.pop_back();  // '}' — append the chain as the last field
     std::string line = prefix_ + body + ",\"chain\":\"" + chain + "\"}\n";
+    if (Batched()) return Enqueue(l, std::move(line), chain);
     Status s = Sink(line);
     if (!s.ok()) {
       Close();
@@ -132,7 +138,12 @@ class Device {
   }
 
   void Reopen() {
-    std::lock_guard l(mu_);
+    std::unique_lock l(mu_);
+    // Never close under a write in progress; a stalled one keeps its file.
+    if (!cv_.wait_for(l, std::chrono::seconds(5), [&] { return !writing_ && pending_.empty(); })) {
+      log::Warn("audit: device " + cfg_.path + " is still writing; not reopened");
+      return;
+    }
     Close();
     Open().IgnoreError();
   }
@@ -140,8 +151,75 @@ class Device {
   virtual Status Open() = 0;   // REQUIRES: mu_ held
   virtual void Close() = 0;    // REQUIRES: mu_ held
   virtual Status Sink(const std::string& line) = 0;  // REQUIRES: mu_ held
+  // True when lines go through the group writer (a real file).
+  virtual bool Batched() const { return false; }  // REQUIRES: mu_ held
 
  protected:
+  // Group write: lines queue here and one writer thread writes whatever has
+  // queued in one write(2) (and one fdatasync with `fsync`), then wakes the
+  // requests of that batch. A request waits at most write_timeout_: a file on
+  // a stalled filesystem fails requests (fail closed) instead of hanging them.
+  struct Batch {
+    bool done = false;
+    Status status;
+  };
+  static constexpr size_t kMaxPendingBytes = 64u << 20;
+
+  Status Enqueue(std::unique_lock<std::mutex>& l, std::string line, const std::string& chain) {
+    if (pending_.size() + line.size() > kMaxPendingBytes) return IOError("audit device is not keeping up");
+    prev_chain_ = chain;
+    starting_ = false;
+    pending_ += line;
+    if (!open_batch_) open_batch_ = std::make_shared<Batch>();
+    std::shared_ptr<Batch> batch = open_batch_;
+    cv_.notify_all();
+    if (!cv_.wait_for(l, write_timeout_, [&] { return batch->done; })) return IOError("audit write timed out");
+    return batch->status;
+  }
+
+  // The writer thread's loop. `write_all` writes a buffer to the current
+  // file (called without the lock, with the fd taken under it).
+  void WriterLoop(const std::function<Status(int fd, const std::string&)>& write_all, const int* fd) {
+    std::unique_lock l(mu_);
+    while (true) {
+      cv_.wait(l, [&] { return stop_writer_ || !pending_.empty(); });
+      if (pending_.empty()) break;  // stopping, nothing left
+      std::string data = std::move(pending_);
+      pending_.clear();
+      std::shared_ptr<Batch> batch = std::move(open_batch_);
+      open_batch_.reset();
+      const int target = *fd;
+      writing_ = true;
+      l.unlock();
+      Status s = target < 0 ? IOError("audit file is closed") : write_all(target, data);
+      l.lock();
+      writing_ = false;
+      if (batch) {
+        batch->status = s;
+        batch->done = true;
+      }
+      if (!s.ok()) {
+        // Lines queued meanwhile were chained onto the lost ones: fail them
+        // too, and reopen (re-reading the chain from the file) next time.
+        if (open_batch_) {
+          open_batch_->status = s;
+          open_batch_->done = true;
+          open_batch_.reset();
+        }
+        pending_.clear();
+        Close();
+      }
+      cv_.notify_all();
+    }
+  }
+
+  std::condition_variable cv_;             // with mu_: batches and the writer
+  std::string pending_;                    // guarded by mu_
+  std::shared_ptr<Batch> open_batch_;      // the batch pending_ belongs to
+  bool writing_ = false;                   // guarded by mu_
+  bool stop_writer_ = false;               // guarded by mu_
+  std::chrono::milliseconds write_timeout_{5000};
+
   DeviceConfig cfg_;
   std::string salt_;
   SecureBytes chain_key_;
@@ -158,11 +236,24 @@ namespace {
 
 class FileDevice final : public Device {
  public:
-  using Device::Device;
+  FileDevice(DeviceConfig cfg, std::string salt, SecureBytes chain_key)
+      : Device(std::move(cfg), std::move(salt), std::move(chain_key)) {
+    auto timeout = ParseDurationSeconds(Opt(cfg_.options, "write_timeout", "5s"));
+    if (timeout.ok() && *timeout > 0) write_timeout_ = std::chrono::milliseconds(*timeout * 1000);
+    writer_ = std::thread([this] { WriterLoop(WriteAll, &fd_); });
+  }
   ~FileDevice() override {
+    {
+      std::lock_guard l(mu_);
+      stop_writer_ = true;
+    }
+    cv_.notify_all();
+    writer_.join();
     std::lock_guard l(mu_);
     Close();
   }
+
+  bool Batched() const override { return fd_ > STDOUT_FILENO; }
 
   static Result<mode_t> ParseMode(const std::string& s) {
     if (s.empty()) return mode_t{0600};
@@ -220,23 +311,34 @@ class FileDevice final : public Device {
     opened_ = false;
   }
 
+  // discard and stdout only; files go through the group writer.
   Status Sink(const std::string& line) override {
     if (fd_ < 0) return Status::Ok();  // discard
+    return Write(fd_, line, false);
+  }
+
+ private:
+  static Status Write(int fd, const std::string& data, bool sync) {
     size_t off = 0;
-    while (off < line.size()) {
-      ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
+    while (off < data.size()) {
+      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
       if (n < 0) {
         if (errno == EINTR) continue;
         return errno == ENOSPC ? StorageFull() : IOError("audit write failed");
       }
       off += static_cast<size_t>(n);
     }
-    if (fsync_ && ::fdatasync(fd_) != 0 && fd_ != STDOUT_FILENO) return IOError("audit fsync failed");
+    if (sync && ::fdatasync(fd) != 0) return IOError("audit fsync failed");
     return Status::Ok();
   }
 
- private:
+  Status WriteAllImpl(int fd, const std::string& data) const { return Write(fd, data, fsync_); }
+  std::function<Status(int, const std::string&)> WriteAll = [this](int fd, const std::string& data) {
+    return WriteAllImpl(fd, data);
+  };
+
   int fd_ = -1;  // guarded by mu_
+  std::thread writer_;
 };
 
 class SocketDevice final : public Device {

@@ -174,3 +174,53 @@ def test_filter_option(server):
     assert len(lookups) >= 1 and all(e.get("error") for e in lookups), lookups
     st, b = s.root("GET", "/v1/sys/audit")
     assert b["data"]["filtered/"]["options"]["filter"] == flt
+
+
+def test_stalled_device_fails_requests_in_bounded_time(server):
+    """A FIFO whose reader stops reading stands in for a stalled filesystem:
+    once the pipe is full the device's writer blocks; requests then fail
+    closed after write_timeout instead of hanging, unaudited endpoints keep
+    answering, and everything flows again once the reader drains it."""
+    import threading
+    import time
+    s = server
+    fifo = os.path.join(s.dir, "stalled.fifo")
+    os.mkfifo(fifo)
+    holder = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader that never reads
+    try:
+        st, b = s.root("PUT", "/v1/sys/audit/stall", {"type": "file", "options": {
+            "file_path": fifo, "write_timeout": "2s"}})
+        assert st == 204, b
+        assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv"})[0] == 204
+        big = "x" * 4000
+        failed_at = None
+        for i in range(100):  # ~8 KB of audit per write: the 64 KiB pipe fills quickly
+            t0 = time.time()
+            st, _ = s.root("POST", "/v1/kv/k%d" % i, {"v": big})
+            if st != 204:
+                assert st == 500 and time.time() - t0 < 6, (st, time.time() - t0)
+                failed_at = i
+                break
+        assert failed_at is not None, "the pipe never filled"
+        t0 = time.time()
+        assert s.raw("GET", "/v1/sys/health")[0] == 200 and time.time() - t0 < 1  # not audited, not blocked
+        assert "audit write timed out" in s.log()
+
+        # The reader drains the pipe: writes go through again.
+        stop = threading.Event()
+
+        def drain():
+            while not stop.is_set():
+                try:
+                    os.read(holder, 1 << 16)
+                except BlockingIOError:
+                    stop.wait(0.01)
+
+        t = threading.Thread(target=drain, daemon=True)
+        t.start()
+        harness_ok = lambda: s.root("POST", "/v1/kv/after", {"v": "ok"})[0] == 204  # noqa: E731
+        wait_until(harness_ok, 20, interval=0.2, what="audit writes to flow again")
+        stop.set()
+        t.join(5)
+    finally:
+        os.close(holder)
