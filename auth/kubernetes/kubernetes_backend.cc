@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "auth/kubernetes/jwt.h"
+#include "auth/kubernetes/selector_yaml.h"
 #include "base/log.h"
 #include "core/logical/routed_backend.h"
 #include "storage/storage.h"
@@ -201,8 +202,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     Json selector = nullptr;
     const Json& sel_raw = f.Get("bound_service_account_namespace_selector");
     if (sel_raw.is_string() && !sel_raw.get<std::string>().empty()) {
-      selector = Json::parse(sel_raw.get<std::string>(), nullptr, false);
-      if (!selector.is_object()) return InvalidArgument("invalid \"bound_service_account_namespace_selector\"");
+      SB_ASSIGN_OR_RETURN(selector, ParseLabelSelector(sel_raw.get<std::string>()));
     } else if (sel_raw.is_object()) {
       selector = sel_raw;
     }

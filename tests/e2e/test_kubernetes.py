@@ -217,6 +217,18 @@ def test_namespace_selector(env):
     assert login(s, "selector", k.token("team-a", "worker", audiences=["vault"]))[0] == 200
     assert login(s, "selector", k.token("team-b", "worker", audiences=["vault"])) == (
         403, {"errors": ["namespace not authorized"]})
+    # The same selector in YAML, as Vault also accepts it.
+    yaml_selector = ("matchLabels:\n  team: b\nmatchExpressions:\n  - key: env\n    operator: DoesNotExist\n")
+    st, b = s.raw("POST", "/v1/auth/kubernetes/role/selector-yaml", t, {
+        "bound_service_account_names": ["worker"], "audience": "vault",
+        "bound_service_account_namespace_selector": yaml_selector})
+    assert st == 204, b
+    assert login(s, "selector-yaml", k.token("team-b", "worker", audiences=["vault"]))[0] == 200
+    assert login(s, "selector-yaml", k.token("team-a", "worker", audiences=["vault"]))[0] == 403
+    st, b = s.raw("POST", "/v1/auth/kubernetes/role/selector-bad", t, {
+        "bound_service_account_names": ["worker"], "audience": "vault",
+        "bound_service_account_namespace_selector": "matchLabels: [unclosed"})
+    assert st == 400 and "bound_service_account_namespace_selector" in b["errors"][0]
 
 
 def test_reviewer_rejected_and_unreachable(env):

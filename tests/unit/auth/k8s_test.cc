@@ -5,6 +5,7 @@
 #include <openssl/rsa.h>
 
 #include "auth/kubernetes/jwt.h"
+#include "auth/kubernetes/selector_yaml.h"
 #include "auth/kubernetes/kubernetes_backend.h"
 #include "base/crypto.h"
 
@@ -120,3 +121,22 @@ TEST(K8sTest, GlobsCidrsSelectors) {
 
 }  // namespace
 }  // namespace sealbox::auth::k8s
+
+TEST(LabelSelectorParseTest, JsonAndYaml) {
+  auto j = sealbox::auth::k8s::ParseLabelSelector(R"({"matchLabels":{"team":"a"}})");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["matchLabels"]["team"], "a");
+  auto y = sealbox::auth::k8s::ParseLabelSelector(
+      "matchLabels:\n  team: a\nmatchExpressions:\n  - key: env\n    operator: In\n    values: [prod, \"1\"]\n");
+  ASSERT_TRUE(y.ok());
+  EXPECT_EQ((*y)["matchExpressions"][0]["values"], sealbox::Json::array({"prod", "1"}));
+  auto m = sealbox::auth::k8s::SelectorMatches(*y, sealbox::Json{{"team", "a"}, {"env", "prod"}});
+  ASSERT_TRUE(m.ok());
+  EXPECT_TRUE(*m);
+  for (const char* bad : {"[1, 2]", "just a string", "matchLabels: [unclosed", "\"json string\""}) {
+    auto r = sealbox::auth::k8s::ParseLabelSelector(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().message().find(bad), std::string::npos);  // never echoes the input
+  }
+  EXPECT_FALSE(sealbox::auth::k8s::ParseLabelSelector(std::string(70000, 'a')).ok());
+}
