@@ -14,8 +14,6 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <functional>
-#include <thread>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -140,10 +138,11 @@ class Device {
   void Reopen() {
     std::unique_lock l(mu_);
     // Never close under a write in progress; a stalled one keeps its file.
-    if (!cv_.wait_for(l, std::chrono::seconds(5), [&] { return !writing_ && pending_.empty(); })) {
+    if (!cv_.wait_for(l, std::chrono::seconds(5), [&] { return !writing_; })) {
       log::Warn("audit: device " + cfg_.path + " is still writing; not reopened");
       return;
     }
+    if (!pending_.empty()) WriteBatch(l);  // lines of timed-out requests belong to the old file
     Close();
     Open().IgnoreError();
   }
@@ -155,10 +154,13 @@ class Device {
   virtual bool Batched() const { return false; }  // REQUIRES: mu_ held
 
  protected:
-  // Group write: lines queue here and one writer thread writes whatever has
-  // queued in one write(2) (and one fdatasync with `fsync`), then wakes the
-  // requests of that batch. A request waits at most write_timeout_: a file on
-  // a stalled filesystem fails requests (fail closed) instead of hanging them.
+  // Group write (leader/follower): a request whose line finds no write in
+  // progress writes everything queued so far in one write(2) (and one
+  // fdatasync with `fsync`) on its own thread; lines that arrive meanwhile
+  // queue, and one of their requests writes them next. A follower waits at
+  // most write_timeout_: a file on a stalled filesystem fails requests
+  // (fail closed) instead of hanging them all; only the writing one waits
+  // for the filesystem.
   struct Batch {
     bool done = false;
     Status status;
@@ -171,53 +173,55 @@ class Device {
     starting_ = false;
     pending_ += line;
     if (!open_batch_) open_batch_ = std::make_shared<Batch>();
-    std::shared_ptr<Batch> batch = open_batch_;
-    cv_.notify_all();
-    if (!cv_.wait_for(l, write_timeout_, [&] { return batch->done; })) return IOError("audit write timed out");
-    return batch->status;
-  }
-
-  // The writer thread's loop. `write_all` writes a buffer to the current
-  // file (called without the lock, with the fd taken under it).
-  void WriterLoop(const std::function<Status(int fd, const std::string&)>& write_all, const int* fd) {
-    std::unique_lock l(mu_);
-    while (true) {
-      cv_.wait(l, [&] { return stop_writer_ || !pending_.empty(); });
-      if (pending_.empty()) break;  // stopping, nothing left
-      std::string data = std::move(pending_);
-      pending_.clear();
-      std::shared_ptr<Batch> batch = std::move(open_batch_);
-      open_batch_.reset();
-      const int target = *fd;
-      writing_ = true;
-      l.unlock();
-      Status s = target < 0 ? IOError("audit file is closed") : write_all(target, data);
-      l.lock();
-      writing_ = false;
-      if (batch) {
-        batch->status = s;
-        batch->done = true;
+    std::shared_ptr<Batch> mine = open_batch_;
+    const auto deadline = std::chrono::steady_clock::now() + write_timeout_;
+    while (!mine->done) {
+      if (!writing_) {
+        WriteBatch(l);  // lead: our line is in pending_ (or was written by the last leader)
+        continue;
       }
-      if (!s.ok()) {
-        // Lines queued meanwhile were chained onto the lost ones: fail them
-        // too, and reopen (re-reading the chain from the file) next time.
-        if (open_batch_) {
-          open_batch_->status = s;
-          open_batch_->done = true;
-          open_batch_.reset();
-        }
-        pending_.clear();
-        Close();
-      }
-      cv_.notify_all();
+      if (cv_.wait_until(l, deadline, [&] { return mine->done || !writing_; })) continue;
+      return IOError("audit write timed out");
     }
+    return mine->status;
   }
 
-  std::condition_variable cv_;             // with mu_: batches and the writer
+  // Writes what is queued, without the lock held during the write itself.
+  void WriteBatch(std::unique_lock<std::mutex>& l) {
+    std::string data = std::move(pending_);
+    pending_.clear();
+    std::shared_ptr<Batch> batch = std::move(open_batch_);
+    open_batch_.reset();
+    const int target = WriteFd();
+    writing_ = true;
+    l.unlock();
+    Status s = target < 0 ? IOError("audit file is closed") : WriteAll(target, data);
+    l.lock();
+    writing_ = false;
+    if (batch) {
+      batch->status = s;
+      batch->done = true;
+    }
+    if (!s.ok()) {
+      // Lines queued meanwhile were chained onto the lost ones: fail them
+      // too, and reopen (re-reading the chain from the file) next time.
+      if (open_batch_) {
+        open_batch_->status = s;
+        open_batch_->done = true;
+        open_batch_.reset();
+      }
+      pending_.clear();
+      Close();
+    }
+    cv_.notify_all();
+  }
+  virtual int WriteFd() const { return -1; }                                 // REQUIRES: mu_ held
+  virtual Status WriteAll(int fd, const std::string& data) { return Status::Ok(); }  // no lock held
+
+  std::condition_variable cv_;             // with mu_: batches and their writer
   std::string pending_;                    // guarded by mu_
   std::shared_ptr<Batch> open_batch_;      // the batch pending_ belongs to
   bool writing_ = false;                   // guarded by mu_
-  bool stop_writer_ = false;               // guarded by mu_
   std::chrono::milliseconds write_timeout_{5000};
 
   DeviceConfig cfg_;
@@ -240,16 +244,10 @@ class FileDevice final : public Device {
       : Device(std::move(cfg), std::move(salt), std::move(chain_key)) {
     auto timeout = ParseDurationSeconds(Opt(cfg_.options, "write_timeout", "5s"));
     if (timeout.ok() && *timeout > 0) write_timeout_ = std::chrono::milliseconds(*timeout * 1000);
-    writer_ = std::thread([this] { WriterLoop(WriteAll, &fd_); });
   }
   ~FileDevice() override {
-    {
-      std::lock_guard l(mu_);
-      stop_writer_ = true;
-    }
-    cv_.notify_all();
-    writer_.join();
-    std::lock_guard l(mu_);
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return !writing_; });
     Close();
   }
 
@@ -332,13 +330,10 @@ class FileDevice final : public Device {
     return Status::Ok();
   }
 
-  Status WriteAllImpl(int fd, const std::string& data) const { return Write(fd, data, fsync_); }
-  std::function<Status(int, const std::string&)> WriteAll = [this](int fd, const std::string& data) {
-    return WriteAllImpl(fd, data);
-  };
+  int WriteFd() const override { return fd_; }
+  Status WriteAll(int fd, const std::string& data) override { return Write(fd, data, fsync_); }
 
   int fd_ = -1;  // guarded by mu_
-  std::thread writer_;
 };
 
 class SocketDevice final : public Device {
@@ -551,7 +546,7 @@ bool AuditBroker::Empty() const {
 bool AuditBroker::AnyBlocking() const {
   std::shared_lock l(mu_);
   for (const auto& [p, d] : devices_)
-    if (d->fsync() || d->config().type == "socket") return true;
+    if (d->fsync() || d->config().type == "socket" || d->config().type == "file") return true;
   return false;
 }
 

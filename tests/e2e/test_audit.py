@@ -178,9 +178,11 @@ def test_filter_option(server):
 
 def test_stalled_device_fails_requests_in_bounded_time(server):
     """A FIFO whose reader stops reading stands in for a stalled filesystem:
-    once the pipe is full the device's writer blocks; requests then fail
-    closed after write_timeout instead of hanging, unaudited endpoints keep
-    answering, and everything flows again once the reader drains it."""
+    once the pipe is full, the request writing the batch waits for the
+    filesystem, and every other request fails closed after write_timeout
+    instead of hanging; unaudited endpoints keep answering; everything flows
+    again once the reader drains it."""
+    import socket
     import threading
     import time
     s = server
@@ -193,15 +195,19 @@ def test_stalled_device_fails_requests_in_bounded_time(server):
         assert st == 204, b
         assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv"})[0] == 204
         big = "x" * 4000
-        failed_at = None
+        stuck = None
         for i in range(100):  # ~8 KB of audit per write: the 64 KiB pipe fills quickly
-            t0 = time.time()
-            st, _ = s.root("POST", "/v1/kv/k%d" % i, {"v": big})
-            if st != 204:
-                assert st == 500 and time.time() - t0 < 6, (st, time.time() - t0)
-                failed_at = i
+            try:
+                st, _ = s.raw("POST", "/v1/kv/k%d" % i, s.root_token, {"v": big}, timeout=4)
+            except (socket.timeout, TimeoutError):
+                stuck = i  # this request's write met the full pipe
                 break
-        assert failed_at is not None, "the pipe never filled"
+            assert st in (204, 500), st
+        assert stuck is not None, "the pipe never filled"
+        for i in range(2):
+            t0 = time.time()
+            st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
+            assert st == 500 and 1.5 < time.time() - t0 < 6, (st, time.time() - t0)
         t0 = time.time()
         assert s.raw("GET", "/v1/sys/health")[0] == 200 and time.time() - t0 < 1  # not audited, not blocked
         assert "audit write timed out" in s.log()
@@ -218,8 +224,8 @@ def test_stalled_device_fails_requests_in_bounded_time(server):
 
         t = threading.Thread(target=drain, daemon=True)
         t.start()
-        harness_ok = lambda: s.root("POST", "/v1/kv/after", {"v": "ok"})[0] == 204  # noqa: E731
-        wait_until(harness_ok, 20, interval=0.2, what="audit writes to flow again")
+        wait_until(lambda: s.root("POST", "/v1/kv/after", {"v": "ok"})[0] == 204, 20, interval=0.2,
+                   what="audit writes to flow again")
         stop.set()
         t.join(5)
     finally:
