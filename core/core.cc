@@ -11,9 +11,7 @@
 namespace sealbox::core {
 namespace {
 
-constexpr const char* kSealConfigPath = "core/seal-config";
 constexpr const char* kRootKeyPath = "core/root-key";
-constexpr const char* kClusterPath = "core/cluster";
 constexpr const char* kMountsPath = "core/mounts";
 constexpr const char* kAuthPath = "core/auth";
 // How often expired tokens are swept (they are already refused on use).
@@ -117,9 +115,7 @@ Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
   Status s = [&]() -> Status {
     SB_ASSIGN_OR_RETURN(std::string sealed_root, Barrier::EncryptWith(0, unseal_key, kRootKeyPath, root_key.view()));
     SB_RETURN_IF_ERROR(options_.physical->Put(kRootKeyPath, sealed_root));
-    std::string cluster_id = crypto::Uuid();
-    SB_RETURN_IF_ERROR(barrier_->Put(kClusterPath, Json{{"id", cluster_id},
-                                                        {"name", "vault-cluster-" + cluster_id.substr(0, 8)}}.dump()));
+    SB_RETURN_IF_ERROR(WriteClusterIdentity());
     SB_RETURN_IF_ERROR(PostUnseal());
     SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
     SB_ASSIGN_OR_RETURN(result.shares, shamir::Split(unseal_key, req.secret_shares, req.secret_threshold));
@@ -134,6 +130,12 @@ Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
   log::Info("core: vault initialized with " + std::to_string(req.secret_shares) + " shares and threshold " +
             std::to_string(req.secret_threshold));
   return result;
+}
+
+Status CoreImpl::WriteClusterIdentity() {
+  std::string cluster_id = crypto::Uuid();
+  return barrier_->Put(kClusterPath,
+                       Json{{"id", cluster_id}, {"name", "vault-cluster-" + cluster_id.substr(0, 8)}}.dump());
 }
 
 Result<std::string> CoreImpl::CreateRootToken(const std::string& custom_id) {

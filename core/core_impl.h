@@ -39,6 +39,10 @@ class BackendRegistry {
 // The process-wide registry main() fills before creating the Core.
 BackendRegistry& GlobalRegistry();
 
+// Storage paths outside the mount tables that both seal kinds use.
+inline constexpr const char* kSealConfigPath = "core/seal-config";  // physical; its presence = initialised
+inline constexpr const char* kClusterPath = "core/cluster";         // under the barrier
+
 // Vault's checks and messages for a shares/threshold pair; `what` is "seal"
 // or "recovery".
 Status ValidateShareConfig(const char* what, int shares, int threshold);
@@ -111,6 +115,8 @@ class CoreImpl final : public Core {
   // Static seal: checks recovery shares against the stored recovery key.
   Status VerifyRecoveryKey(const SecureBytes& recovery_key);
   Result<InitResult> InitializeStatic(const InitRequest& req);
+  // At init: the cluster's id and name, under the barrier.
+  Status WriteClusterIdentity();
   Status PostUnseal();
   void PreSeal();
   Status SetupMounts();

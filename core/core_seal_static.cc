@@ -20,8 +20,6 @@ namespace {
 
 constexpr const char* kStaticRootKeyPath = "core/static-seal/root-key";
 constexpr const char* kRecoveryKeyPath = "core/static-seal/recovery-key";
-constexpr const char* kSealConfigPath = "core/seal-config";
-constexpr const char* kClusterPath = "core/cluster";
 
 std::string Aad(std::string_view path, std::string_view key_id) {
   return std::string(path) + "|" + std::string(key_id);
@@ -93,9 +91,7 @@ Result<InitResult> CoreImpl::InitializeStatic(const InitRequest& req) {
                         Wrap(seal.current_key, seal.current_key_id, kRecoveryKeyPath, recovery_key));
     SB_RETURN_IF_ERROR(options_.physical->Batch({WriteOp::Put(kStaticRootKeyPath, wrapped_root),
                                                  WriteOp::Put(kRecoveryKeyPath, wrapped_recovery)}));
-    std::string cluster_id = crypto::Uuid();
-    SB_RETURN_IF_ERROR(barrier_->Put(kClusterPath, Json{{"id", cluster_id},
-                                                        {"name", "vault-cluster-" + cluster_id.substr(0, 8)}}.dump()));
+    SB_RETURN_IF_ERROR(WriteClusterIdentity());
     SB_RETURN_IF_ERROR(PostUnseal());
     SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
     SB_ASSIGN_OR_RETURN(result.recovery_shares, shamir::Split(recovery_key, shares, threshold));
