@@ -66,7 +66,11 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
 class Device {
  public:
   Device(DeviceConfig cfg, std::string salt, SecureBytes chain_key)
-      : cfg_(std::move(cfg)), salt_(std::move(salt)), chain_key_(std::move(chain_key)) {
+      : cfg_(std::move(cfg)),
+        salt_(std::move(salt)),
+        chain_key_(std::move(chain_key)),
+        salt_key_(salt_),
+        chain_hmac_(chain_key_.view()) {
     log_raw_ = OptBool(cfg_.options, "log_raw", false);
     hmac_accessor_ = OptBool(cfg_.options, "hmac_accessor", true);
     elide_lists_ = OptBool(cfg_.options, "elide_list_responses", false);
@@ -90,7 +94,7 @@ class Device {
   const SecureBytes& chain_key() const { return chain_key_; }
 
   std::string Hash(std::string_view v) const {
-    return kHashPrefix + crypto::HexEncode(crypto::HmacSha256(salt_, v));
+    return kHashPrefix + crypto::HexEncode(salt_key_.Sign(v));
   }
 
   // Hashes every string leaf, and numbers when `numbers` (their JSON text).
@@ -121,7 +125,7 @@ class Device {
       if (!s.ok()) return s;
     }
     if (starting_) body.insert(1, "\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : ""));
-    std::string chain = crypto::HexEncode(crypto::HmacSha256(chain_key_.view(), prev_chain_ + "\n" + body));
+    std::string chain = crypto::HexEncode(chain_hmac_.Sign(prev_chain_ + "\n" + body));
     body.pop_back();  // '}' — append the chain as the last field
     std::string line = prefix_ + body + ",\"chain\":\"" + chain + "\"}\n";
     if (Batched()) return Enqueue(l, std::move(line), chain);
@@ -227,6 +231,8 @@ class Device {
   DeviceConfig cfg_;
   std::string salt_;
   SecureBytes chain_key_;
+  crypto::HmacSha256Key salt_key_;    // salt_ and chain_key_ absorbed once
+  crypto::HmacSha256Key chain_hmac_;
   bool log_raw_ = false, hmac_accessor_ = true, elide_lists_ = false, fsync_ = false;
   std::string prefix_;
   std::shared_ptr<const AuditFilter> filter_;

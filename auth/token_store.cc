@@ -162,6 +162,7 @@ Status TokenStore::Setup() {
     return Status::Ok();
   };
   SB_RETURN_IF_ERROR(load_or_create("salt", &salt_));
+  salt_key_ = std::make_unique<crypto::HmacSha256Key>(salt_.view());
   return load_or_create("batch-key", &batch_key_);
 }
 
@@ -169,11 +170,13 @@ void TokenStore::Reset() {
   StopBackgroundTidy();
   ClearCache();
   salt_.Wipe();
+  salt_key_.reset();
   batch_key_.Wipe();
 }
 
 std::string TokenStore::HashToken(std::string_view token) const {
-  return crypto::HexEncode(crypto::HmacSha256(salt_.view(), token));
+  if (!salt_key_) return crypto::HexEncode(crypto::HmacSha256({}, token));  // sealed: matches nothing stored
+  return crypto::HexEncode(salt_key_->Sign(token));
 }
 
 bool TokenStore::IsBatchToken(std::string_view token) { return token.rfind(kBatchTokenPrefix, 0) == 0; }

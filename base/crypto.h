@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/types.h>
+
 #include "base/secure_bytes.h"
 #include "base/status.h"
 
@@ -35,6 +37,21 @@ Result<SecureBytes> AeadOpen(const SecureBytes& key, std::string_view sealed, st
 
 // HMAC-SHA256 raw 32 bytes.
 std::string HmacSha256(std::string_view key, std::string_view msg);
+
+// HMAC-SHA256 under one key used many times (a salt, a chain key): the key is
+// absorbed once. Sign is thread-safe; the states are wiped on destruction.
+class HmacSha256Key {
+ public:
+  explicit HmacSha256Key(std::string_view key);
+  ~HmacSha256Key();
+  HmacSha256Key(const HmacSha256Key&) = delete;
+  HmacSha256Key& operator=(const HmacSha256Key&) = delete;
+  std::string Sign(std::string_view msg) const;
+
+ private:
+  EVP_MD_CTX* inner_;
+  EVP_MD_CTX* outer_;
+};
 std::string Sha256(std::string_view msg);
 
 // Constant-time equality of two byte strings (length is not treated as secret).

@@ -206,5 +206,89 @@ Result<std::string> JsonToString(const Json& v) {
 }  // namespace sealbox
 
 namespace sealbox {
-std::string DumpJson(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+namespace {
+
+std::string NlohmannDump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// nlohmann's serializer runs every byte of every string through a UTF-8
+// decoder; response bodies are mostly ASCII strings (a 1 KiB secret was 5% of
+// a KV read's CPU). ASCII strings take a run-copying path with nlohmann's
+// exact escapes; any byte >= 0x80 hands the string to nlohmann, so UTF-8
+// validation and replacement stay its own. Byte-identical output is checked
+// by unit tests and the JSON fuzz target.
+void DumpString(const std::string& s, std::string& out) {
+  for (unsigned char c : s) {
+    if (c >= 0x80) {
+      out += NlohmannDump(Json(s));
+      return;
+    }
+  }
+  out += '"';
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s, run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default: {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        out.append(esc, sizeof esc);
+      }
+    }
+  }
+  out.append(s, run, std::string::npos);
+  out += '"';
+}
+
+void DumpTo(const Json& j, std::string& out) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : j.get_ref<const Json::object_t&>()) {
+        if (!first) out += ',';
+        first = false;
+        DumpString(k, out);
+        out += ':';
+        DumpTo(v, out);
+      }
+      out += '}';
+      return;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const Json& v : j.get_ref<const Json::array_t&>()) {
+        if (!first) out += ',';
+        first = false;
+        DumpTo(v, out);
+      }
+      out += ']';
+      return;
+    }
+    case Json::value_t::string:
+      DumpString(j.get_ref<const std::string&>(), out);
+      return;
+    default:
+      out += NlohmannDump(j);  // numbers, booleans, null, binary
+  }
+}
+
+}  // namespace
+
+std::string DumpJson(const Json& j) {
+  std::string out;
+  out.reserve(256);
+  DumpTo(j, out);
+  return out;
+}
 }  // namespace sealbox

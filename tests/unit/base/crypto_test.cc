@@ -1,6 +1,7 @@
 #include "base/crypto.h"
 
 #include <gtest/gtest.h>
+#include <openssl/hmac.h>
 
 #include <set>
 
@@ -48,6 +49,37 @@ TEST(CryptoTest, HmacKnownAnswer) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(CryptoTest, HmacLongKeyKnownAnswer) {
+  // RFC 4231 test case 6: a 131-byte key is hashed first.
+  EXPECT_EQ(crypto::HexEncode(crypto::HmacSha256(std::string(131, '\xaa'),
+                                                 "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+// The precomputed-state HMAC against OpenSSL's own HMAC() for key lengths
+// around the block size and messages of many lengths, reusing one key.
+TEST(CryptoTest, HmacKeyMatchesOpenSsl) {
+  for (size_t klen : {0, 1, 32, 63, 64, 65, 200}) {
+    std::string key(klen, '\0');
+    for (size_t i = 0; i < klen; ++i) key[i] = static_cast<char>(i * 7 + 3);
+    crypto::HmacSha256Key hk(key);
+    for (size_t mlen : {0, 1, 55, 56, 64, 1000}) {
+      std::string msg(mlen, 'm');
+      unsigned char want[32];
+      unsigned int len = 0;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(msg.data()),
+           msg.size(), want, &len);
+      EXPECT_EQ(hk.Sign(msg), std::string(reinterpret_cast<char*>(want), len)) << klen << " " << mlen;
+      EXPECT_EQ(crypto::HmacSha256(key, msg), hk.Sign(msg));
+    }
+  }
+}
+
+TEST(CryptoTest, Sha256KnownAnswer) {
+  EXPECT_EQ(crypto::HexEncode(crypto::Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(CryptoTest, ConstantTimeEquals) {
   EXPECT_TRUE(crypto::ConstantTimeEquals("abc", "abc"));
   EXPECT_FALSE(crypto::ConstantTimeEquals("abc", "abd"));
@@ -59,11 +91,17 @@ TEST(CryptoTest, RandomBase62AndUuid) {
   EXPECT_EQ(s.size(), 100u);
   for (char c : s) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)));
   std::set<std::string> seen;
-  for (int i = 0; i < 100; ++i) seen.insert(crypto::Uuid());
-  EXPECT_EQ(seen.size(), 100u);
+  // More than one thread-local pool's worth, so refills are crossed.
+  for (int i = 0; i < 1000; ++i) seen.insert(crypto::Uuid());
+  EXPECT_EQ(seen.size(), 1000u);
   std::string u = crypto::Uuid();
   EXPECT_EQ(u.size(), 36u);
+  EXPECT_EQ(u[8], '-');
+  EXPECT_EQ(u[13], '-');
+  EXPECT_EQ(u[18], '-');
+  EXPECT_EQ(u[23], '-');
   EXPECT_EQ(u[14], '4');
+  EXPECT_NE(std::string("89ab").find(u[19]), std::string::npos);
 }
 
 TEST(SecureBytesTest, WipeAndCompare) {
@@ -87,6 +125,26 @@ TEST(JsonUtilTest, BoundedParse) {
   for (int i = 0; i < 1001; ++i) many += std::string(i ? "," : "") + "\"x\"";
   many += "]";
   EXPECT_EQ(ParseJsonBounded(many, {}).status().code(), StatusCode::kTooLarge);
+}
+
+// DumpJson's ASCII fast path must write exactly what nlohmann writes:
+// every escape, control characters, DEL, non-ASCII and invalid UTF-8
+// (replaced), numbers, nesting.
+TEST(JsonUtilTest, DumpMatchesNlohmann) {
+  std::string ascii, all;
+  for (int c = 0; c < 128; ++c) ascii += static_cast<char>(c);
+  for (int c = 0; c < 256; ++c) all += static_cast<char>(c);
+  std::vector<Json> cases = {
+      Json(""), Json("plain"), Json(ascii), Json("q\"b\\s/\b\f\n\r\t\x01\x1f\x7f end"), Json(all),
+      Json("caf\xc3\xa9 \xe2\x82\xac"), Json("bad \xff\xfe utf8"), Json(std::string("nul\0in", 6)),
+      Json(nullptr), Json(true), Json(-12), Json(18446744073709551615ull), Json(0.1), Json(1e300),
+      Json::parse(R"({"a":[1,2.5,{"b":"c\n","\u00e9":null}],"k\"ey":{},"z":[]})"),
+  };
+  Json obj = Json::object();
+  for (size_t i = 0; i < cases.size(); ++i) obj[std::string(1, static_cast<char>('a' + i)) + "\x02"] = cases[i];
+  cases.push_back(obj);
+  cases.push_back(Json::array({obj, cases}));
+  for (const Json& j : cases) EXPECT_EQ(DumpJson(j), j.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 TEST(JsonUtilTest, WeakTypes) {
