@@ -511,7 +511,8 @@ Result<Token> Lexer::ScanNumber(Token t) {
 
 class Parser {
  public:
-  Parser(std::string_view src, size_t max_depth) : src_(src), lex_(src), max_depth_(max_depth) {}
+  Parser(std::string_view src, size_t max_depth, Blocks blocks)
+      : src_(src), lex_(src), max_depth_(max_depth), blocks_(blocks) {}
 
   Result<Json> ParseDocument() {
     Json root = Json::object();
@@ -542,6 +543,7 @@ class Parser {
   std::string_view src_;
   Lexer lex_;
   size_t max_depth_;
+  Blocks blocks_;
 };
 
 Status Parser::ParseBody(Json& obj, size_t depth, const Token* open) {
@@ -580,6 +582,18 @@ Status Parser::ParseItem(Json& obj, Token first, size_t depth) {
 
   if (tok.kind == Tok::kLBrace) {  // key [labels...] { body }
     if (depth + keys.size() > max_depth_) return TooDeep(tok.begin);
+    if (blocks_ == Blocks::kList) {  // append {l1: {l2: body}} to obj[key]
+      auto it = obj.find(keys[0].text);
+      if (it != obj.end() && !it->is_array()) return DuplicateKey(keys[0]);
+      Json block = Json::object();
+      Json* target = &block;
+      for (size_t k = 1; k < keys.size(); ++k) {
+        SB_ASSIGN_OR_RETURN(target, Descend(*target, keys[k]));
+      }
+      SB_RETURN_IF_ERROR(ParseBody(*target, depth + keys.size(), &tok));
+      obj[keys[0].text].push_back(std::move(block));
+      return Status::Ok();
+    }
     Json* target = &obj;
     for (const Token& key : keys) {
       SB_ASSIGN_OR_RETURN(target, Descend(*target, key));
@@ -666,7 +680,7 @@ Result<Json*> Parser::Descend(Json& obj, const Token& key) const {
 
 }  // namespace
 
-Result<nlohmann::json> Parse(std::string_view text, const Limits& limits) {
+Result<nlohmann::json> Parse(std::string_view text, const Limits& limits, Blocks blocks) {
   if (text.size() > limits.max_size) {
     return InvalidArgument("line 1, column 1: input too large (limit " +
                            std::to_string(limits.max_size) + " bytes)");
@@ -674,7 +688,7 @@ Result<nlohmann::json> Parse(std::string_view text, const Limits& limits) {
   if (const size_t bad = FindInvalidByte(text); bad != kNpos) {
     return ErrorAt(text, bad, text[bad] == '\0' ? "unexpected NUL character" : "invalid UTF-8");
   }
-  Parser parser(text, std::min(limits.max_depth, kHardMaxDepth));
+  Parser parser(text, std::min(limits.max_depth, kHardMaxDepth), blocks);
   return parser.ParseDocument();
 }
 

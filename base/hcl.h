@@ -48,8 +48,15 @@ struct Limits {
   size_t max_size = 1 << 20;
 };
 
+// How repeated blocks combine. kMerge (the default, for configs and ACL
+// policies) merges them as described above. kList appends each
+// `key [labels...] { body }` block to a list under `key`, as hcl v1 decodes
+// repeated blocks into a map: two `rule "charset" { ... }` blocks give
+// {"rule": [{"charset": {...}}, {"charset": {...}}]} (password policies).
+enum class Blocks { kMerge, kList };
+
 // Parses a whole HCL document into a JSON object. Never crashes or hangs on
 // malformed input; work is linear in the input size.
-Result<nlohmann::json> Parse(std::string_view text, const Limits& limits = {});
+Result<nlohmann::json> Parse(std::string_view text, const Limits& limits = {}, Blocks blocks = Blocks::kMerge);
 
 }  // namespace sealbox::hcl

@@ -42,6 +42,8 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   audit_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/audit-devices/");
   tokens_ = std::make_unique<auth::TokenStore>(token_view_.get(), options_.clock);
   policies_ = std::make_unique<auth::PolicyStore>(policy_view_.get());
+  password_policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/password_policy/");
+  password_policies_ = std::make_unique<PasswordPolicyStore>(password_policy_view_.get());
   // A token's cubbyhole dies with it. Cubbyhole keys are "<storage id>/<path>"
   // inside the cubbyhole mount's view (the convention shared with engines/kv).
   expire_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/expire/");
@@ -349,6 +351,7 @@ Result<std::shared_ptr<RouteEntry>> CoreImpl::Instantiate(const MountEntry& m) {
   cfg.options = m.options;
   cfg.clock = options_.clock;
   cfg.mount = entry->mount_view.get();
+  cfg.generate_password = [this](const std::string& policy) { return password_policies_->Generate(policy); };
   if (m.type == "system") {
     entry->backend = std::make_unique<SystemBackend>(this);
   } else if (m.type == "token") {

@@ -17,6 +17,7 @@
 #include "core/core.h"
 #include "core/expiration_manager.h"
 #include "core/logical/backend.h"
+#include "core/password_policy.h"
 #include "core/router.h"
 #include "storage/barrier.h"
 
@@ -78,6 +79,7 @@ class CoreImpl final : public Core {
   Router& router() { return router_; }
   auth::TokenStore& tokens() { return *tokens_; }
   auth::PolicyStore& policies() { return *policies_; }
+  PasswordPolicyStore& password_policies() { return *password_policies_; }
   Barrier& barrier() { return *barrier_; }
   const CoreOptions& options() const { return options_; }
   // Mounts a new secrets engine or auth method and persists the table.
@@ -136,6 +138,8 @@ class CoreImpl final : public Core {
   audit::AuditBroker audit_;
   std::unique_ptr<auth::TokenStore> tokens_;
   std::unique_ptr<auth::PolicyStore> policies_;
+  std::unique_ptr<PrefixView> password_policy_view_;
+  std::unique_ptr<PasswordPolicyStore> password_policies_;
   Router router_;
 
   // state_mu_ guards the seal state: requests hold it shared; init, unseal

@@ -16,6 +16,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : MountRoutes()) routes.push_back(std::move(r));
   for (auto& r : AuthRoutes()) routes.push_back(std::move(r));
   for (auto& r : PolicyRoutes()) routes.push_back(std::move(r));
+  for (auto& r : PasswordPolicyRoutes()) routes.push_back(std::move(r));
   for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
   for (auto& r : LeaseRoutes()) routes.push_back(std::move(r));
   SetRoutes(std::move(routes));

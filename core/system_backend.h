@@ -19,6 +19,7 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> MountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> AuthRoutes();    // system_backend_mounts.cc
   std::vector<logical::PathSpec> PolicyRoutes();  // system_backend_policy.cc
+  std::vector<logical::PathSpec> PasswordPolicyRoutes();  // system_backend_password_policy.cc
   std::vector<logical::PathSpec> AuditRoutes();   // system_backend_audit.cc
   std::vector<logical::PathSpec> LeaseRoutes();   // system_backend_leases.cc
   CoreImpl* core_;

@@ -37,6 +37,11 @@ class MountView {
   virtual size_t MaxEntrySize() const = 0;
 };
 
+// A password from the named password policy (sys/policies/password), as
+// Vault's SystemView.GeneratePasswordFromPolicy; NotFound if the policy does
+// not exist. Thread-safe.
+using PasswordGenerator = std::function<Result<std::string>(const std::string& policy_name)>;
+
 struct BackendConfig {
   Storage* storage = nullptr;  // the mount's view; outlives the backend
   std::string type;            // "kv", "database", "kubernetes"...
@@ -46,6 +51,7 @@ struct BackendConfig {
   Json options = nullptr;      // mount options (strings), e.g. {"version":"2"}
   const Clock* clock = nullptr;
   const MountView* mount = nullptr;
+  PasswordGenerator generate_password;  // empty when no core is present (tests)
 };
 
 class Backend {

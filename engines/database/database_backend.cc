@@ -8,10 +8,13 @@
 #include <mutex>
 #include <thread>
 
+#include <openssl/crypto.h>
+
 #include "base/crypto.h"
 #include "base/log.h"
 #include "core/logical/routed_backend.h"
 #include "engines/database/scram.h"
+#include "engines/database/username_template.h"
 #include "storage/storage.h"
 
 namespace sealbox::engines::database {
@@ -47,18 +50,52 @@ std::string UrlEscape(const std::string& s) {
   return out;
 }
 
-std::string Sanitize(const std::string& s, size_t max) {
-  std::string out;
-  for (char c : s)
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') out += c;
-  return out.substr(0, max);
-}
-
-std::string Password() {
+std::string DefaultPassword() {
   // 20 characters with at least one upper, one lower, one digit and a '-'.
   std::string p = crypto::RandomBase62(16);
   return "A1a-" + p;
 }
+
+void Wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+  s.clear();
+}
+
+// A database error message with every form a secret may take in SQL
+// (as given, quote-doubled, backslash-doubled) replaced.
+std::string Redact(std::string msg, std::initializer_list<const std::string*> secrets) {
+  for (const std::string* v : secrets) {
+    if (v->empty()) continue;
+    std::string q, qb;
+    for (char c : *v) {
+      if (c == '\'') q += c;
+      q += c;
+      if (c == '\'' || c == '\\') qb += c;
+      qb += c;
+    }
+    for (const std::string& form : {qb, q, *v}) msg = Replace(msg, form, "<redacted>");
+  }
+  return msg;
+}
+
+// Wipes the listed strings when the scope ends (passwords, verifiers).
+class WipeOnExit {
+ public:
+  explicit WipeOnExit(std::initializer_list<std::string*> secrets) : secrets_(secrets) {}
+  ~WipeOnExit() {
+    for (auto* s : secrets_) Wipe(*s);
+  }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
+
+ private:
+  std::vector<std::string*> secrets_;
+};
+
+// The login role that keeps a static account's previous password valid
+// during rotation_overlap, and the comment that marks it as ours.
+std::string TwinName(const std::string& user) { return user + "_prev"; }
+std::string TwinMarker(const std::string& user) { return "sealbox rotation_overlap twin of " + user; }
 
 std::string PgTime(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
@@ -107,7 +144,10 @@ class Pool {
 class DatabaseBackend final : public logical::RoutedBackend {
  public:
   DatabaseBackend(const logical::BackendConfig& cfg, ConnectFn connect)
-      : connect_(std::move(connect)), clock_(cfg.clock ? cfg.clock : SystemClock::Default()), mount_(cfg.mount) {
+      : connect_(std::move(connect)),
+        clock_(cfg.clock ? cfg.clock : SystemClock::Default()),
+        mount_(cfg.mount),
+        generate_password_(cfg.generate_password) {
     SetRoutes({
         {.pattern = "config/",
          .ops = {{Operation::kList, [this](Request& r, FieldData&) { return List(r, "config/"); }}}},
@@ -135,11 +175,11 @@ class DatabaseBackend final : public logical::RoutedBackend {
          .ops = {{Operation::kList, [this](Request& r, FieldData&) { return List(r, "static-roles/"); }}}},
         {.pattern = "static-roles/{name}",
          .fields = {{"name"}, {"db_name"}, {"username"}, {"rotation_period", FieldType::kDuration},
-                    {"rotation_statements", FieldType::kStringList}, {"credential_type"}},
+                    {"rotation_overlap", FieldType::kDuration}, {"rotation_statements", FieldType::kStringList},
+                    {"credential_type"}},
          .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) { return WriteStaticRole(r, f); }},
                  {Operation::kRead, [this](Request& r, FieldData& f) { return ReadStaticRole(r, f, false); }},
-                 {Operation::kDelete,
-                  [this](Request& r, FieldData& f) { return DeleteEntry(r, f, "static-roles/"); }}}},
+                 {Operation::kDelete, [this](Request& r, FieldData& f) { return DeleteStaticRole(r, f); }}}},
         {.pattern = "static-creds/{name}",
          .fields = {{"name"}},
          .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return ReadStaticRole(r, f, true); }}}},
@@ -205,6 +245,11 @@ class DatabaseBackend final : public logical::RoutedBackend {
             Status s = RotateStatic(storage_, name);
             if (!s.ok()) log::Warn("database: rotating static role " + name + " failed: " + s.message());
           }
+          // The previous password's overlap has ended: drop its login role.
+          if (role->contains("twin_username") && now >= role->value("previous_valid_until_unix", int64_t{0})) {
+            Status s = ExpireTwin(storage_, name);
+            if (!s.ok()) log::Warn("database: dropping the previous-password role of " + name + " failed: " + s.message());
+          }
         }
       }
       l.lock();
@@ -225,15 +270,21 @@ class DatabaseBackend final : public logical::RoutedBackend {
     if (cfg.is_null()) return InvalidArgument("database configuration not found");
     std::string user = cfg.value("username", "");
     if (user.empty()) return InvalidArgument("unable to rotate root credentials: no username in configuration");
-    std::string pass = Password();
-    std::string secret = PasswordForStatements(cfg, pass);
+    std::string pass, secret;
+    WipeOnExit wipe{&pass, &secret};
+    SB_ASSIGN_OR_RETURN(pass, NewPassword(cfg));
+    secret = PasswordForStatements(cfg, pass);
     std::vector<std::string> statements;
     Json custom = cfg.value("root_rotation_statements", Json::array());
-    if (!custom.empty()) statements = Expand(custom, user, secret, "");
-    else statements = {"ALTER ROLE " + QuoteIdent(user) + " WITH PASSWORD '" + secret + "'"};
+    if (!custom.empty()) {
+      SB_ASSIGN_OR_RETURN(statements, Expand(custom, {user, secret, ""}));
+    } else {
+      statements = {"ALTER ROLE " + QuoteIdent(user) + " WITH PASSWORD " + QuoteLiteral(secret)};
+    }
     Status s = RunTx(req.storage, name, statements);
+    for (auto& st : statements) Wipe(st);
     if (!s.ok()) {
-      log::Error("database: rotate-root of " + name + " failed: " + Replace(s.message(), secret, "<redacted>"));
+      log::Error("database: rotate-root of " + name + " failed: " + Redact(s.message(), {&pass, &secret}));
       return Internal("failed to rotate root credentials");
     }
     cfg["password"] = pass;
@@ -267,11 +318,23 @@ class DatabaseBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(int64_t period, f.GetDuration("rotation_period"));
     if (period == 0 && !old.is_null()) period = old.value("rotation_period", int64_t{0});
     if (period < 5) return InvalidArgument("rotation_period must be 5 seconds or more");
+    SB_ASSIGN_OR_RETURN(int64_t overlap, f.GetDuration("rotation_overlap"));
+    if (!f.Has("rotation_overlap") && !old.is_null()) overlap = old.value("rotation_overlap", int64_t{0});
+    if (overlap < 0) return InvalidArgument("rotation_overlap must not be negative");
+    if (overlap > 0) {
+      if (overlap >= period) return InvalidArgument("rotation_overlap must be shorter than rotation_period");
+      if (TwinName(user).size() > 63)
+        return InvalidArgument("rotation_overlap needs a login role named after the username plus \"_prev\", which "
+                               "would be longer than PostgreSQL's 63-byte limit");
+      // A role of that name that Sealbox did not create is never replaced.
+      SB_RETURN_IF_ERROR(CheckTwinFree(req.storage, db, user));
+    }
     SB_ASSIGN_OR_RETURN(auto stmts, f.GetStringList("rotation_statements"));
     Json role = old.is_null() ? Json::object() : old;
     role["db_name"] = db;
     role["username"] = user;
     role["rotation_period"] = period;
+    role["rotation_overlap"] = overlap;
     if (f.Has("rotation_statements") || old.is_null()) role["rotation_statements"] = stmts;
     SB_RETURN_IF_ERROR(req.storage->Put("static-roles/" + name, role.dump()));
     // A new static role takes over the account at once, as in Vault.
@@ -300,8 +363,16 @@ class DatabaseBackend final : public logical::RoutedBackend {
     if (creds) {
       d.erase("db_name");
       d["password"] = role.value("password", "");
+      // During an overlap: who still logs in with the previous password, and
+      // until when. The previous password itself is not returned.
+      int64_t until = role.value("previous_valid_until_unix", int64_t{0});
+      if (role.contains("twin_username") && now < until) {
+        d["previous_username"] = role["twin_username"];
+        d["previous_password_valid_until"] = FormatRfc3339(until);
+      }
     } else {
       d["rotation_statements"] = role.value("rotation_statements", Json::array());
+      d["rotation_overlap"] = role.value("rotation_overlap", int64_t{0});
     }
     return Response::WithData(d);
   }
@@ -313,20 +384,126 @@ class DatabaseBackend final : public logical::RoutedBackend {
     std::string db = role.value("db_name", ""), user = role.value("username", "");
     SB_ASSIGN_OR_RETURN(Json cfg, Load(storage, "config/" + db));
     if (cfg.is_null()) return InvalidArgument("database configuration not found");
-    std::string pass = Password();
-    std::string secret = PasswordForStatements(cfg, pass);
+    std::string pass, secret, old_pass = role.value("password", ""), old_secret;
+    WipeOnExit wipe{&pass, &secret, &old_pass, &old_secret};
+    SB_ASSIGN_OR_RETURN(pass, NewPassword(cfg));
+    secret = PasswordForStatements(cfg, pass);
     Json custom = role.value("rotation_statements", Json::array());
-    std::vector<std::string> statements =
-        custom.empty() ? std::vector<std::string>{"ALTER ROLE " + QuoteIdent(user) + " WITH PASSWORD '" + secret + "'"}
-                       : Expand(custom, user, secret, "");
+    std::vector<std::string> statements;
+    if (!custom.empty()) {
+      SB_ASSIGN_OR_RETURN(statements, Expand(custom, {user, secret, ""}));
+    } else {
+      statements = {"ALTER ROLE " + QuoteIdent(user) + " WITH PASSWORD " + QuoteLiteral(secret)};
+    }
+    // rotation_overlap: the previous password moves to the twin login role,
+    // in the same transaction as the change, valid until now + overlap. The
+    // first rotation has no previous password Sealbox knows.
+    const int64_t now = clock_->NowSeconds();
+    const int64_t overlap = role.value("rotation_overlap", int64_t{0});
+    const bool make_twin = overlap > 0 && !old_pass.empty();
+    const std::string twin = TwinName(user);
+    if (make_twin || role.contains("twin_username")) {
+      SB_RETURN_IF_ERROR(DropTwin(storage, db, user));
+      role.erase("twin_username");
+      role.erase("previous_valid_until_unix");
+    }
+    if (make_twin) {
+      old_secret = PasswordForStatements(cfg, old_pass);
+      statements.push_back("CREATE ROLE " + QuoteIdent(twin) + " WITH LOGIN PASSWORD " + QuoteLiteral(old_secret) +
+                           " VALID UNTIL " + QuoteLiteral(PgTime(now + overlap)) + " IN ROLE " + QuoteIdent(user));
+      statements.push_back("COMMENT ON ROLE " + QuoteIdent(twin) + " IS " + QuoteLiteral(TwinMarker(user)));
+    }
     Status s = RunTx(storage, db, statements);
+    for (auto& st : statements) Wipe(st);
     if (!s.ok()) {
-      log::Error("database: rotating static role " + name + " failed: " + Replace(s.message(), secret, "<redacted>"));
+      log::Error("database: rotating static role " + name +
+                 " failed: " + Redact(s.message(), {&pass, &secret, &old_pass, &old_secret}));
+      // The dropped twin is gone either way: record that.
+      storage->Put("static-roles/" + name, role.dump()).IgnoreError();
       return Internal("failed to rotate the static role's password");
     }
     role["password"] = pass;
-    role["last_vault_rotation_unix"] = clock_->NowSeconds();
+    role["last_vault_rotation_unix"] = now;
+    if (make_twin) {
+      role["twin_username"] = twin;
+      role["previous_valid_until_unix"] = now + overlap;
+    }
     return storage->Put("static-roles/" + name, role.dump());
+  }
+
+  // Refuses a twin name held by a role Sealbox did not create.
+  Status CheckTwinFree(Storage* storage, const std::string& db, const std::string& user) {
+    SB_ASSIGN_OR_RETURN(auto pool, PoolFor(storage, db));
+    SB_ASSIGN_OR_RETURN(auto conn, pool->Get());
+    auto rows = conn->Query("SELECT coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = $1",
+                            {TwinName(user)});
+    pool->Put(std::move(conn));
+    if (!rows.ok()) return Unavailable("cannot check for an existing role: " + rows.status().message());
+    if (!rows->empty() && (*rows)[0][0] != TwinMarker(user))
+      return InvalidArgument("a role named \"" + TwinName(user) +
+                             "\" already exists and was not created by Sealbox: rotation_overlap needs that name");
+    return Status::Ok();
+  }
+
+  // Drops the twin of `user` if it exists and carries Sealbox's marker: its
+  // sessions are terminated and anything it created is handed to `user`.
+  Status DropTwin(Storage* storage, const std::string& db, const std::string& user) {
+    const std::string twin = TwinName(user);
+    SB_ASSIGN_OR_RETURN(auto pool, PoolFor(storage, db));
+    SB_ASSIGN_OR_RETURN(auto conn, pool->Get());
+    auto rows = conn->Query("SELECT coalesce(shobj_description(oid, 'pg_authid'), '') FROM pg_roles WHERE rolname = $1",
+                            {twin});
+    if (!rows.ok()) {
+      pool->Put(std::move(conn));
+      return Unavailable("cannot look up the previous-password role: " + rows.status().message());
+    }
+    if (rows->empty()) {
+      pool->Put(std::move(conn));
+      return Status::Ok();
+    }
+    if ((*rows)[0][0] != TwinMarker(user)) {
+      pool->Put(std::move(conn));
+      return InvalidArgument("a role named \"" + twin + "\" exists and was not created by Sealbox; not dropping it");
+    }
+    auto term = conn->Query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", {twin});
+    if (!term.ok()) log::Warn("database: cannot terminate sessions: " + term.status().message());
+    Status reassign = conn->Exec("REASSIGN OWNED BY " + QuoteIdent(twin) + " TO " + QuoteIdent(user));
+    if (!reassign.ok()) log::Warn("database: REASSIGN OWNED BY " + QuoteIdent(twin) + " failed: " + reassign.message());
+    Status d = conn->Exec("DROP ROLE IF EXISTS " + QuoteIdent(twin));
+    pool->Put(std::move(conn));
+    return d;
+  }
+
+  // The overlap of a static role ended: drop the twin, forget it.
+  Status ExpireTwin(Storage* storage, const std::string& name) {
+    std::lock_guard rl(rotate_mu_);
+    SB_ASSIGN_OR_RETURN(Json role, Load(storage, "static-roles/" + name));
+    if (role.is_null() || !role.contains("twin_username")) return Status::Ok();
+    if (clock_->NowSeconds() < role.value("previous_valid_until_unix", int64_t{0})) return Status::Ok();
+    SB_RETURN_IF_ERROR(DropTwin(storage, role.value("db_name", ""), role.value("username", "")));
+    role.erase("twin_username");
+    role.erase("previous_valid_until_unix");
+    return storage->Put("static-roles/" + name, role.dump());
+  }
+
+  // Deleting a static role leaves the account alone but drops its twin (the
+  // twin cannot log in after its VALID UNTIL anyway, so a database that
+  // cannot be reached only earns a warning).
+  Result<Response> DeleteStaticRole(Request& req, FieldData& f) {
+    std::string name = f.Get("name").get<std::string>();
+    std::lock_guard rl(rotate_mu_);
+    SB_ASSIGN_OR_RETURN(Json role, Load(req.storage, "static-roles/" + name));
+    Response resp;
+    if (!role.is_null() && role.contains("twin_username")) {
+      Status s = DropTwin(req.storage, role.value("db_name", ""), role.value("username", ""));
+      if (!s.ok()) {
+        log::Warn("database: dropping the previous-password role of " + name + " failed: " + s.message());
+        resp.warnings.push_back("could not drop the previous-password role " + role.value("twin_username", "") +
+                                "; its password expires at its VALID UNTIL");
+      }
+    }
+    SB_RETURN_IF_ERROR(req.storage->Delete("static-roles/" + name));
+    return resp;
   }
 
   Result<Response> List(Request& req, const std::string& prefix) {
@@ -378,6 +555,25 @@ class DatabaseBackend final : public logical::RoutedBackend {
     if (auth_mode != "password" && auth_mode != "scram-sha-256")
       return InvalidArgument("password_authentication must be password or scram-sha-256");
     cfg["password_authentication"] = auth_mode;
+    // The username template is parsed and tried once now, as Vault does, so a
+    // bad one is a 400 here rather than a failure at every creds request.
+    SB_ASSIGN_OR_RETURN(std::string tmpl, f.GetString("username_template"));
+    if (!tmpl.empty()) {
+      auto parsed = UsernameTemplate::Parse(tmpl);
+      if (!parsed.ok())
+        return InvalidArgument("error creating database object: unable to initialize username template: " +
+                               parsed.status().message());
+      auto trial = parsed->Render(UsernameMetadata{});
+      if (!trial.ok())
+        return InvalidArgument("error creating database object: invalid username template: " +
+                               trial.status().message());
+      Status name_ok = CheckRoleName(*trial);
+      if (!name_ok.ok() && !trial->empty())  // empty metadata may legitimately render ""
+        return InvalidArgument("error creating database object: invalid username template: " + name_ok.message());
+    }
+    cfg["username_template"] = tmpl;
+    SB_ASSIGN_OR_RETURN(std::string policy, f.GetString("password_policy"));
+    cfg["password_policy"] = policy;
     if (verify) {
       auto c = connect_(Dsn(cfg));
       if (!c.ok()) return InvalidArgument("error creating database object: " + c.status().message());
@@ -400,15 +596,17 @@ class DatabaseBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(Json cfg, Load(req.storage, "config/" + f.Get("name").get<std::string>()));
     if (cfg.is_null()) return Response::Empty();
     // The root password is never returned.
+    Json details = {{"connection_url", cfg["connection_url"]}, {"username", cfg["username"]}};
+    if (!cfg.value("username_template", "").empty()) details["username_template"] = cfg["username_template"];
     return Response::WithData(Json{
         {"plugin_name", cfg["plugin_name"]},
         {"plugin_version", ""},
-        {"connection_details", {{"connection_url", cfg["connection_url"]}, {"username", cfg["username"]}}},
+        {"connection_details", details},
         {"allowed_roles", cfg["allowed_roles"]},
         {"verify_connection", cfg["verify_connection"]},
         {"root_credentials_rotate_statements", cfg["root_rotation_statements"]},
         {"password_authentication", cfg.value("password_authentication", "password")},
-        {"password_policy", ""}});
+        {"password_policy", cfg.value("password_policy", "")}});
   }
 
   Result<Response> WriteRole(Request& req, FieldData& f) {
@@ -468,25 +666,38 @@ class DatabaseBackend final : public logical::RoutedBackend {
     for (const auto& st : statements) sql += st + ";\n";
     sql += "COMMIT;";
     Status e = conn->Exec(sql);
+    Wipe(sql);  // it may hold a password
     if (!e.ok()) conn->Exec("ROLLBACK").IgnoreError();  // the failed transaction is still open
     pool->Put(std::move(conn));
     return e;
   }
 
-  static std::vector<std::string> Expand(const Json& items, const std::string& user, const std::string& pass,
-                                         const std::string& expiration) {
+  // Splits each item into statements and fills in the placeholders.
+  static Result<std::vector<std::string>> Expand(const Json& items, const StatementValues& values) {
     std::vector<std::string> out;
     for (const auto& it : items) {
       if (!it.is_string()) continue;
-      for (auto& st : SplitStatements(it.get<std::string>())) {
-        st = Replace(st, "{{name}}", user);
-        st = Replace(st, "{{username}}", user);
-        st = Replace(st, "{{password}}", pass);
-        st = Replace(st, "{{expiration}}", expiration);
-        out.push_back(st);
+      for (const auto& st : SplitStatements(it.get<std::string>())) {
+        SB_ASSIGN_OR_RETURN(std::string expanded, ExpandStatement(st, values));
+        out.push_back(std::move(expanded));
       }
     }
     return out;
+  }
+
+  // A new password: from the config's password policy when it names one,
+  // else the built-in generator.
+  Result<std::string> NewPassword(const Json& cfg) {
+    std::string policy = cfg.value("password_policy", "");
+    if (policy.empty()) return DefaultPassword();
+    if (!generate_password_) return Internal("unable to generate password: password policies are not available");
+    auto p = generate_password_(policy);
+    if (!p.ok()) {
+      if (p.status().code() == StatusCode::kNotFound)
+        return InvalidArgument("unable to generate password: password policy \"" + policy + "\" does not exist");
+      return p.status();
+    }
+    return p;
   }
 
   Result<Response> Creds(Request& req, FieldData& f) {
@@ -504,12 +715,17 @@ class DatabaseBackend final : public logical::RoutedBackend {
     int64_t ttl = role.value("default_ttl", int64_t{0});
     if (ttl <= 0) ttl = mount_ ? mount_->DefaultLeaseTtl() : 768 * 3600;
     ttl = std::min(ttl, max_ttl);
-    const int64_t now = clock_->NowSeconds();
+    const int64_t now_nanos = clock_->NowNanos();
+    const int64_t now = now_nanos / 1'000'000'000;
     std::string display = req.token ? req.token->display_name : "token";
-    std::string user = MakeUsername(display, role_name, now);
-    std::string pass = Password();
-    std::string secret = PasswordForStatements(cfg, pass);
-    auto statements = Expand(role["creation_statements"], user, secret, PgTime(now + ttl + 5));
+    SB_ASSIGN_OR_RETURN(std::string user, MakeUsername(cfg, UsernameMetadata{display, role_name}, now_nanos));
+    std::string pass, secret;
+    WipeOnExit wipe{&pass, &secret};
+    SB_ASSIGN_OR_RETURN(pass, NewPassword(cfg));
+    secret = PasswordForStatements(cfg, pass);
+    auto expanded = Expand(role["creation_statements"], {user, secret, PgTime(now + ttl + 5)});
+    if (!expanded.ok()) return InvalidArgument("cannot build the creation statements: " + expanded.status().message());
+    std::vector<std::string> statements = std::move(*expanded);
     // Concurrent GRANTs on one object collide in PostgreSQL ("tuple
     // concurrently updated"); the whole transaction rolled back, so retry it.
     Status s = RunTx(req.storage, db, statements);
@@ -517,10 +733,11 @@ class DatabaseBackend final : public logical::RoutedBackend {
       std::this_thread::sleep_for(std::chrono::milliseconds(attempt * 5));
       s = RunTx(req.storage, db, statements);
     }
+    for (auto& st : statements) Wipe(st);
     if (!s.ok()) {
       // The database may quote the statement back: never let the password out.
       log::Error("database: creating credentials for role " + role_name + " failed: " +
-                 Replace(Replace(s.message(), pass, "<redacted>"), secret, "<redacted>"));
+                 Redact(s.message(), {&pass, &secret}));
       return Internal("failed to create credentials");
     }
     Response resp = Response::WithData(Json{{"username", user}, {"password", pass}});
@@ -543,9 +760,12 @@ class DatabaseBackend final : public logical::RoutedBackend {
     int64_t ttl = in.value("ttl", int64_t{0});
     std::string expiration = PgTime(clock_->NowSeconds() + ttl + 5);
     Json renew = in.value("renew_statements", Json::array());
-    std::vector<std::string> statements =
-        renew.empty() ? std::vector<std::string>{"ALTER ROLE " + QuoteIdent(user) + " VALID UNTIL '" + expiration + "'"}
-                      : Expand(renew, user, "", expiration);
+    std::vector<std::string> statements;
+    if (renew.empty()) {
+      statements = {"ALTER ROLE " + QuoteIdent(user) + " VALID UNTIL " + QuoteLiteral(expiration)};
+    } else {
+      SB_ASSIGN_OR_RETURN(statements, Expand(renew, {user, "", expiration}));
+    }
     SB_RETURN_IF_ERROR(RunTx(req.storage, db, statements));
     return Response::Empty();
   }
@@ -563,7 +783,8 @@ class DatabaseBackend final : public logical::RoutedBackend {
     Status result = Status::Ok();
     if (!custom.empty()) {
       pool->Put(std::move(conn));
-      SB_RETURN_IF_ERROR(RunTx(req.storage, db, Expand(custom, user, "", "")));
+      SB_ASSIGN_OR_RETURN(auto statements, Expand(custom, {user, "", ""}));
+      SB_RETURN_IF_ERROR(RunTx(req.storage, db, statements));
       return Response::Empty();
     }
     // The plugin's default sequence (contract §3.5), every statement tried.
@@ -603,9 +824,25 @@ class DatabaseBackend final : public logical::RoutedBackend {
     return Response::Empty();
   }
 
+  // The username for a new credential, from the config's template (or
+  // Vault's default); an unusable name is an error, never truncated.
+  static Result<std::string> MakeUsername(const Json& cfg, const UsernameMetadata& md, int64_t now_nanos) {
+    std::string text = cfg.value("username_template", "");
+    auto tmpl = UsernameTemplate::Parse(text.empty() ? kDefaultUsernameTemplate : text);
+    if (!tmpl.ok()) return InvalidArgument("unable to initialize username template: " + tmpl.status().message());
+    TemplateEnv env;
+    env.unix_nanos = now_nanos;
+    auto user = tmpl->Render(md, env);
+    if (!user.ok()) return InvalidArgument("unable to generate username: " + user.status().message());
+    Status ok = CheckRoleName(*user);
+    if (!ok.ok()) return InvalidArgument("unable to generate username: " + ok.message());
+    return user;
+  }
+
   ConnectFn connect_;
   const Clock* clock_;
   const logical::MountView* mount_;
+  logical::PasswordGenerator generate_password_;  // empty without a core (tests)
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Pool>> pools_;  // guarded by mu_
   std::mutex rotate_mu_;  // one password change at a time (root and static roles)
@@ -642,10 +879,212 @@ std::vector<std::string> SplitStatements(const std::string& text) {
   return out;
 }
 
-std::string MakeUsername(const std::string& display_name, const std::string& role, int64_t unix_now) {
-  std::string u = "v-" + Sanitize(display_name, 8) + "-" + Sanitize(role, 8) + "-" + crypto::RandomBase62(20) + "-" +
-                  std::to_string(unix_now);
-  return u.substr(0, 63);
+std::string QuoteLiteral(const std::string& s) {
+  const bool backslash = s.find('\\') != std::string::npos;
+  std::string out = backslash ? "E'" : "'";
+  for (char c : s) {
+    if (c == '\'' || (backslash && c == '\\')) out += c;
+    out += c;
+  }
+  return out + "'";
+}
+
+Status CheckRoleName(const std::string& name) {
+  if (name.empty()) return InvalidArgument("the username is empty");
+  if (name.size() > 63)
+    return InvalidArgument("the username is " + std::to_string(name.size()) +
+                           " bytes, longer than PostgreSQL's 63-byte identifier limit (end the template with | truncate 63)");
+  for (size_t i = 0; i < name.size();) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7F) return InvalidArgument("the username contains a control character");
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (n == 0 || i + n > name.size()) return InvalidArgument("the username is not valid UTF-8");
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(name[i + k]) & 0xC0) != 0x80)
+        return InvalidArgument("the username is not valid UTF-8");
+    i += n;
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+bool IsIdentChar(char ch) {
+  const auto c = static_cast<unsigned char>(ch);
+  return std::isalnum(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+// The dollar-quote tag ("$$" or "$tag$") starting at s[i], or "".
+std::string DollarTag(const std::string& s, size_t i) {
+  if (s[i] != '$' || (i > 0 && IsIdentChar(s[i - 1]))) return "";
+  size_t j = i + 1;
+  if (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j]))) return "";  // $1: a parameter
+  while (j < s.size() && s[j] != '$' && (IsIdentChar(s[j]))) ++j;
+  if (j >= s.size() || s[j] != '$') return "";
+  return s.substr(i, j - i + 1);
+}
+
+enum class SqlCtx { kCode, kLiteral, kEscLiteral, kIdent, kLineComment, kBlockComment };
+
+Result<std::string> Escape(SqlCtx ctx, const std::string& v, bool ident, const std::vector<std::string>& dollars,
+                           const std::string& key) {
+  auto refuse = [&](const std::string& why) {
+    return InvalidArgument("the value of {{" + key + "}} cannot be placed safely in this statement: " + why);
+  };
+  if (v.find('\0') != std::string::npos) return refuse("it contains a NUL byte");
+  for (const auto& tag : dollars)
+    if (v.find(tag) != std::string::npos) return refuse("it contains the enclosing dollar-quote tag");
+  auto doubled = [&](char q, bool backslash) {
+    std::string out;
+    for (char c : v) {
+      if (c == q || (backslash && c == '\\')) out += c;
+      out += c;
+    }
+    return out;
+  };
+  switch (ctx) {
+    case SqlCtx::kCode: return ident ? QuoteIdent(v) : QuoteLiteral(v);
+    case SqlCtx::kLiteral: return doubled('\'', false);
+    case SqlCtx::kEscLiteral: return doubled('\'', true);
+    case SqlCtx::kIdent: return doubled('"', false);
+    case SqlCtx::kLineComment:
+      if (v.find_first_of("\r\n") != std::string::npos) return refuse("it would end the comment");
+      return v;
+    case SqlCtx::kBlockComment:
+      if (v.find("*/") != std::string::npos || v.find("/*") != std::string::npos || v.back() == '*' ||
+          v.back() == '/' || v.front() == '/' || v.front() == '*')
+        return refuse("it would end the comment");
+      return v;
+  }
+  return refuse("unknown context");
+}
+
+}  // namespace
+
+Result<std::string> ExpandStatement(const std::string& s, const StatementValues& values) {
+  std::string out;
+  out.reserve(s.size() + 64);
+  SqlCtx ctx = SqlCtx::kCode;
+  int comment_depth = 0;
+  std::vector<std::string> dollars;  // open dollar quotes, outermost first
+  size_t i = 0;
+  while (i < s.size()) {
+    if (s.compare(i, 2, "{{") == 0) {
+      size_t end = s.find("}}", i + 2);
+      if (end != std::string::npos) {
+        std::string key = s.substr(i + 2, end - i - 2);
+        const std::string* v = nullptr;
+        if (key == "name" || key == "username") v = &values.name;
+        else if (key == "password") v = &values.password;
+        else if (key == "expiration") v = &values.expiration;
+        if (v != nullptr) {
+          if (!v->empty() || ctx == SqlCtx::kCode) {
+            SB_ASSIGN_OR_RETURN(std::string q, Escape(ctx, *v, v == &values.name, dollars, key));
+            out += q;
+          }
+          i = end + 2;
+          continue;
+        }
+      }
+    }
+    // The closing tag of an open dollar quote ends it (and every quote opened
+    // inside it), whatever the body's own state: that is how the server's
+    // lexer reads it.
+    bool closed = false;
+    for (size_t k = 0; k < dollars.size(); ++k) {
+      if (s.compare(i, dollars[k].size(), dollars[k]) == 0) {
+        out += dollars[k];
+        i += dollars[k].size();
+        dollars.resize(k);
+        ctx = SqlCtx::kCode;
+        comment_depth = 0;
+        closed = true;
+        break;
+      }
+    }
+    if (closed) continue;
+    const char c = s[i];
+    const char next = i + 1 < s.size() ? s[i + 1] : '\0';
+    switch (ctx) {
+      case SqlCtx::kCode:
+        if (c == '\'') {
+          bool esc = i > 0 && (s[i - 1] == 'E' || s[i - 1] == 'e') && (i < 2 || !IsIdentChar(s[i - 2]));
+          ctx = esc ? SqlCtx::kEscLiteral : SqlCtx::kLiteral;
+        } else if (c == '"') {
+          ctx = SqlCtx::kIdent;
+        } else if (c == '-' && next == '-') {
+          ctx = SqlCtx::kLineComment;
+          out += "--";
+          i += 2;
+          continue;
+        } else if (c == '/' && next == '*') {
+          ctx = SqlCtx::kBlockComment;
+          comment_depth = 1;
+          out += "/*";
+          i += 2;
+          continue;
+        } else if (c == '$') {
+          std::string tag = DollarTag(s, i);
+          if (!tag.empty()) {
+            dollars.push_back(tag);
+            out += tag;
+            i += tag.size();
+            continue;
+          }
+        }
+        break;
+      case SqlCtx::kLiteral:
+      case SqlCtx::kIdent: {
+        const char q = ctx == SqlCtx::kIdent ? '"' : '\'';
+        if (c == q) {
+          if (next == q) {
+            out += c;
+            out += next;
+            i += 2;
+            continue;
+          }
+          ctx = SqlCtx::kCode;
+        }
+        break;
+      }
+      case SqlCtx::kEscLiteral:
+        if (c == '\\' && i + 1 < s.size()) {
+          out += c;
+          out += next;
+          i += 2;
+          continue;
+        }
+        if (c == '\'') {
+          if (next == '\'') {
+            out += "''";
+            i += 2;
+            continue;
+          }
+          ctx = SqlCtx::kCode;
+        }
+        break;
+      case SqlCtx::kLineComment:
+        if (c == '\n' || c == '\r') ctx = SqlCtx::kCode;
+        break;
+      case SqlCtx::kBlockComment:
+        if (c == '/' && next == '*') {
+          ++comment_depth;
+          out += "/*";
+          i += 2;
+          continue;
+        }
+        if (c == '*' && next == '/') {
+          if (--comment_depth == 0) ctx = SqlCtx::kCode;
+          out += "*/";
+          i += 2;
+          continue;
+        }
+        break;
+    }
+    out += c;
+    ++i;
+  }
+  return out;
 }
 
 logical::BackendFactory Factory(ConnectFn connect) {

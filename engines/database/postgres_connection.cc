@@ -71,6 +71,16 @@ ConnectFn PostgresConnector() {
       PQfinish(c);
       return Unavailable("cannot connect to the database: " + err);
     }
+    // Statements are built assuming backslashes in '...' are plain
+    // characters (ExpandStatement, QuoteLiteral): make sure they are.
+    PGresult* r = PQexec(c, "SET standard_conforming_strings = on");
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok) {
+      std::string err = FirstLine(PQerrorMessage(c));
+      PQfinish(c);
+      return Unavailable("cannot set standard_conforming_strings: " + err);
+    }
     return std::unique_ptr<Connection>(new PgConnection(c));
   };
 }

@@ -272,3 +272,262 @@ def test_static_roles_rotate_on_create_on_demand_and_on_schedule(env):
     assert pg.psql("SELECT 1", user="app_static", password=p3) == (0, "1")
     assert s.raw("DELETE", "/v1/database/static-roles/static-app", t)[0] == 204
     assert s.raw("GET", "/v1/database/static-creds/static-app", t)[0] == 400
+
+
+# ---- username_template, password policies, rotation_overlap ----
+
+import re
+
+
+def lit(s):
+    """A SQL string literal for the test's own psql queries."""
+    return "'" + s.replace("'", "''") + "'"
+
+
+def role_exists_lit(pg, name):
+    return pg.psql("SELECT count(*) FROM pg_roles WHERE rolname = " + lit(name))[1] == "1"
+
+
+def test_username_template_custom_and_refused(env):
+    s, pg = env
+    t = s.root_token
+    configure(s, "pgtmpl", pg, "sealbox", "rootpw", ["tmpl-*"],
+              username_template='{{ printf "app_%s_%s" (.RoleName | replace "-" "_") (random 6) | lowercase }}')
+    st, cfg = s.raw("GET", "/v1/database/config/pgtmpl", t)
+    assert st == 200 and "replace" in cfg["data"]["connection_details"]["username_template"]
+    assert s.raw("POST", "/v1/database/roles/tmpl-ro", t, {
+        "db_name": "pgtmpl", "default_ttl": "1h",
+        "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL "
+                               "'{{expiration}}'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{{name}}\";"})[0] == 204
+    b = creds(s, "tmpl-ro")
+    user, pw = b["data"]["username"], b["data"]["password"]
+    assert re.fullmatch(r"app_tmpl_ro_[a-z0-9]{6}", user), user
+    assert pg.psql("SELECT id FROM things", user=user, password=pw) == (0, "1")
+    assert s.raw("PUT", "/v1/sys/leases/revoke", t, {"lease_id": b["lease_id"]})[0] == 204
+    assert not role_exists(pg, user)
+
+    def refused(template):
+        st, b = s.raw("POST", "/v1/database/config/pgbadtmpl", t, {
+            "plugin_name": "postgresql-database-plugin", "connection_url": pg.url(), "username": "sealbox",
+            "password": "rootpw", "username_template": template})
+        assert st == 400, (template, b)
+        return b["errors"][0]
+    assert 'function "nope" not defined' in refused("{{ nope 3 }}")
+    assert "unable to initialize username template" in refused("{{ .RoleName | truncate }}")
+    assert "can't evaluate field Secret" in refused("{{ .Secret }}")
+    assert "unclosed action" in refused("v-{{ .RoleName ")
+    assert "63-byte" in refused("{{ random 64 }}")
+    assert "invalid username template" in refused("{{ truncate 0 .RoleName }}")
+    assert s.raw("GET", "/v1/database/config/pgbadtmpl", t)[0] == 404
+
+
+def test_username_template_cannot_inject_sql(env):
+    """CVE-2026-39946 pattern: a template that renders quotes and semicolons
+    gives a role with that literal name; the SQL in it never runs."""
+    s, pg = env
+    t = s.root_token
+    assert pg.psql("CREATE TABLE canary (id int); INSERT INTO canary VALUES (7);")[0] == 0
+    evil = "x'\\\"; DROP TABLE canary; CREATE ROLE evil SUPERUSER; --"
+    configure(s, "pginj", pg, "sealbox", "rootpw", ["inj", "inj-do"],
+              username_template='{{ printf "%s%s" "' + evil.replace("\\", "\\\\").replace('"', '\\"') + '" (random 3) }}')
+    assert s.raw("POST", "/v1/database/roles/inj", t, {
+        "db_name": "pginj",
+        "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';",
+                                "GRANT SELECT ON canary TO {{name}};"]})[0] == 204
+    b = creds(s, "inj")
+    user, pw = b["data"]["username"], b["data"]["password"]
+    assert user.startswith("x'\\\"; DROP TABLE canary;") and len(user.encode()) <= 63, user
+    assert role_exists_lit(pg, user)          # created with exactly that name
+    assert not role_exists(pg, "evil")        # ...and nothing else ran
+    assert pg.psql("SELECT id FROM canary") == (0, "7")
+    assert pg.psql("SELECT id FROM canary", user=user, password=pw) == (0, "7")
+    # The name inside a string literal and a DO $$ block is escaped for there too.
+    assert s.raw("POST", "/v1/database/roles/inj-do", t, {
+        "db_name": "pginj",
+        "creation_statements": "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{{name}}') THEN "
+                               "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}'; END IF; END $$;"})[0] == 204
+    b2 = creds(s, "inj-do")
+    assert role_exists_lit(pg, b2["data"]["username"])
+    assert pg.psql("SELECT 1", user=b2["data"]["username"], password=b2["data"]["password"]) == (0, "1")
+    assert not role_exists(pg, "evil") and pg.psql("SELECT id FROM canary") == (0, "7")
+    # Revocation (the default sequence, quoted identifiers) drops them.
+    for lease, u in ((b["lease_id"], user), (b2["lease_id"], b2["data"]["username"])):
+        assert s.raw("PUT", "/v1/sys/leases/revoke", t, {"lease_id": lease})[0] == 204
+        assert not role_exists_lit(pg, u)
+    assert pg.psql("SELECT id FROM canary") == (0, "7")
+
+
+STRICT_POLICY = '''
+length = 24
+rule "charset" {
+  charset   = "abcdefghijklmnopqrstuvwxyz"
+  min-chars = 2
+}
+rule "charset" {
+  charset   = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+  min-chars = 2
+}
+rule "charset" {
+  charset   = "0123456789"
+  min-chars = 2
+}
+rule "charset" {
+  charset   = "!#%^*-_.~"
+  min-chars = 2
+}
+'''
+
+
+def follows_strict(pw):
+    return (len(pw) == 24 and all(c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#%^*-_.~" for c in pw)
+            and sum(c.islower() for c in pw) >= 2 and sum(c.isupper() for c in pw) >= 2
+            and sum(c.isdigit() for c in pw) >= 2 and sum(c in "!#%^*-_.~" for c in pw) >= 2)
+
+
+def test_password_policies_api(env):
+    s, pg = env
+    t = s.root_token
+    assert s.raw("PUT", "/v1/sys/policies/password/strict", t, {"policy": STRICT_POLICY})[0] == 204
+    st, b = s.raw("GET", "/v1/sys/policies/password/strict", t)
+    assert st == 200 and b["data"] == {"policy": STRICT_POLICY}
+    st, b = s.raw("LIST", "/v1/sys/policies/password", t)
+    assert st == 200 and "strict" in b["data"]["keys"]
+    seen = set()
+    for _ in range(20):
+        st, b = s.raw("GET", "/v1/sys/policies/password/strict/generate", t)
+        assert st == 200 and follows_strict(b["data"]["password"]), b
+        seen.add(b["data"]["password"])
+    assert len(seen) == 20
+    # Base64 is accepted, as Vault does; JSON too.
+    import base64
+    pol = 'length = 8\nrule "charset" { charset = "ab" }'
+    assert s.raw("PUT", "/v1/sys/policies/password/b64", t, {"policy": base64.b64encode(pol.encode()).decode()})[0] == 204
+    assert s.raw("GET", "/v1/sys/policies/password/b64", t)[1]["data"]["policy"] == pol
+    assert s.raw("PUT", "/v1/sys/policies/password/json", t,
+                 {"policy": '{"length": 6, "rule": [{"charset": {"charset": "xyz", "min-chars": 1}}]}'})[0] == 204
+    st, b = s.raw("GET", "/v1/sys/policies/password/json/generate", t)
+    assert st == 200 and len(b["data"]["password"]) == 6 and set(b["data"]["password"]) <= set("xyz")
+
+    def refused(policy):
+        st, b = s.raw("PUT", "/v1/sys/policies/password/bad", t, {"policy": policy})
+        assert st == 400, (policy, b)
+        return b["errors"][0]
+    assert refused('length = 3\nrule "charset" { charset = "ab" }') == \
+        "invalid password policy: passwords must be between 4 and 100 characters"
+    assert "between 4 and 100" in refused('length = 101\nrule "charset" { charset = "ab" }')
+    assert "charset must not be empty" in refused('length = 8\nrule "charset" { charset = "" }')
+    assert "no charset specified" in refused("length = 8")
+    assert "specified rules require at least 9 characters but 8 is specified" in refused(
+        'length = 8\nrule "charset" { charset = "ab" min-chars = 5 }\nrule "charset" { charset = "cd" min-chars = 4 }')
+    assert "unable to parse policy: line 1" in refused('length = = 8')
+    assert refused("") == "missing policy"
+    assert s.raw("GET", "/v1/sys/policies/password/bad", t)[0] == 404
+    st, b = s.raw("GET", "/v1/sys/policies/password/nope/generate", t)
+    assert st == 404 and b["errors"] == ["policy does not exist"]
+    # hvac speaks to the same endpoints (generic read).
+    assert follows_strict(s.hvac().read("sys/policies/password/strict/generate")["data"]["password"])
+    for name in ("b64", "json"):
+        assert s.raw("DELETE", "/v1/sys/policies/password/" + name, t)[0] == 204
+    assert s.raw("GET", "/v1/sys/policies/password/b64", t)[0] == 404
+    # Policies are stored under the barrier: they survive a restart (seal/unseal).
+    s.kill9()
+    s.start()
+    s.unseal()
+    st, b = s.raw("GET", "/v1/sys/policies/password/strict", t)
+    assert st == 200 and b["data"]["policy"] == STRICT_POLICY
+
+
+def test_password_policy_used_by_database(env):
+    s, pg = env
+    t = s.root_token
+    # Quotes and backslashes in a policy's charset: the SQL escaping has to hold.
+    quoty = STRICT_POLICY.replace('"!#%^*-_.~"', '"\'\\\\\\"$!"')
+    assert s.raw("PUT", "/v1/sys/policies/password/quoty", t, {"policy": quoty})[0] == 204
+    assert s.raw("PUT", "/v1/sys/policies/password/strict", t, {"policy": STRICT_POLICY})[0] == 204
+    configure(s, "pgpol", pg, "sealbox", "rootpw", ["pol-*"], password_policy="quoty")
+    assert s.raw("GET", "/v1/database/config/pgpol", t)[1]["data"]["password_policy"] == "quoty"
+    assert s.raw("POST", "/v1/database/roles/pol-ro", t, {
+        "db_name": "pgpol",
+        "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}';"})[0] == 204
+    for _ in range(3):
+        b = creds(s, "pol-ro")
+        pw = b["data"]["password"]
+        assert len(pw) == 24 and sum(c in "'\\\"$!" for c in pw) >= 2, pw
+        assert pg.psql("SELECT 1", user=b["data"]["username"], password=pw) == (0, "1")
+    # Static roles use it.
+    assert pg.psql("CREATE ROLE app_pol WITH LOGIN PASSWORD 'initial-pw';")[0] == 0
+    assert s.raw("POST", "/v1/database/static-roles/pol-static", t, {
+        "db_name": "pgpol", "username": "app_pol", "rotation_period": "1h"})[0] == 204
+    pw = s.raw("GET", "/v1/database/static-creds/pol-static", t)[1]["data"]["password"]
+    assert len(pw) == 24 and sum(c in "'\\\"$!" for c in pw) >= 2
+    assert pg.psql("SELECT 1", user="app_pol", password=pw) == (0, "1")
+    # rotate-root uses it, and Sealbox keeps connecting with the new password.
+    assert pg.psql("CREATE ROLE polroot WITH LOGIN SUPERUSER PASSWORD 'polrootpw';")[0] == 0
+    configure(s, "pgpolroot", pg, "polroot", "polrootpw", ["polroot-*"], password_policy="strict")
+    assert s.raw("POST", "/v1/database/roles/polroot-ro", t, {
+        "db_name": "pgpolroot", "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}';"})[0] == 204
+    assert s.raw("POST", "/v1/database/rotate-root/pgpolroot", t, {})[0] == 204
+    assert pg.psql("SELECT 1", user="polroot", password="polrootpw")[0] != 0
+    b = creds(s, "polroot-ro")
+    assert follows_strict(b["data"]["password"])
+    assert pg.psql("SELECT 1", user=b["data"]["username"], password=b["data"]["password"]) == (0, "1")
+    # A policy that does not exist: creds fail with a clear message (Vault says
+    # 500; Sealbox hides 500 messages, so this configuration error is a 400).
+    configure(s, "pgnopol", pg, "sealbox", "rootpw", ["nopol"], password_policy="does-not-exist")
+    assert s.raw("POST", "/v1/database/roles/nopol", t, {
+        "db_name": "pgnopol", "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}';"})[0] == 204
+    st, b = s.raw("GET", "/v1/database/creds/nopol", t)
+    assert st == 400 and b["errors"] == ['unable to generate password: password policy "does-not-exist" does not exist'], b
+    # Without a policy the built-in generator stays as it was.
+    b = creds(s, "ro")
+    assert len(b["data"]["password"]) == 20 and b["data"]["password"].startswith("A1a-")
+
+
+def test_static_role_rotation_overlap(env):
+    s, pg = env
+    t = s.root_token
+    assert pg.psql("CREATE ROLE app_ovl WITH LOGIN PASSWORD 'initial-pw'; GRANT SELECT ON things TO app_ovl;")[0] == 0
+    configure(s, "pgovl", pg, "sealbox", "rootpw", ["ovl-*"])
+    st, b = s.raw("POST", "/v1/database/static-roles/ovl-app", t, {
+        "db_name": "pgovl", "username": "app_ovl", "rotation_period": "1h", "rotation_overlap": "1h"})
+    assert st == 400 and "rotation_overlap must be shorter than rotation_period" in b["errors"][0]
+    st, b = s.raw("POST", "/v1/database/static-roles/ovl-app", t, {
+        "db_name": "pgovl", "username": "app_ovl", "rotation_period": "1h", "rotation_overlap": "6s"})
+    assert st == 204, b
+    st, role = s.raw("GET", "/v1/database/static-roles/ovl-app", t)
+    assert role["data"]["rotation_overlap"] == 6
+    c1 = s.raw("GET", "/v1/database/static-creds/ovl-app", t)[1]["data"]
+    assert "previous_username" not in c1  # the password Sealbox took over from is not kept
+    p1 = c1["password"]
+    assert pg.psql("SELECT 1", user="app_ovl", password=p1) == (0, "1")
+
+    assert s.raw("POST", "/v1/database/rotate-role/ovl-app", t, {})[0] == 204
+    c2 = s.raw("GET", "/v1/database/static-creds/ovl-app", t)[1]["data"]
+    p2 = c2["password"]
+    assert p2 != p1 and c2["previous_username"] == "app_ovl_prev" and "previous_password" not in c2
+    assert c2["previous_password_valid_until"].endswith("Z")
+    # New password: the main user. Old password: the twin, with the same privileges.
+    assert pg.psql("SELECT id FROM things", user="app_ovl", password=p2) == (0, "1")
+    assert pg.psql("SELECT 1", user="app_ovl", password=p1)[0] != 0
+    assert pg.psql("SELECT id FROM things", user="app_ovl_prev", password=p1) == (0, "1")
+    assert pg.psql("SELECT 1", user="app_ovl_prev", password=p2)[0] != 0
+    # After the overlap the twin is dropped by the background check.
+    harness.wait_until(lambda: not role_exists(pg, "app_ovl_prev"), timeout=20, interval=0.2,
+                       what="the previous-password role to be dropped")
+    assert pg.psql("SELECT 1", user="app_ovl_prev", password=p1)[0] != 0
+    assert pg.psql("SELECT 1", user="app_ovl", password=p2) == (0, "1")
+    c3 = s.raw("GET", "/v1/database/static-creds/ovl-app", t)[1]["data"]
+    assert "previous_username" not in c3 and c3["password"] == p2
+
+    # Deleting the static role during an overlap drops the twin too.
+    assert s.raw("POST", "/v1/database/rotate-role/ovl-app", t, {})[0] == 204
+    assert role_exists(pg, "app_ovl_prev")
+    assert s.raw("DELETE", "/v1/database/static-roles/ovl-app", t)[0] == 204
+    assert not role_exists(pg, "app_ovl_prev") and role_exists(pg, "app_ovl")
+
+    # A role already holding the twin's name, not made by Sealbox, is refused, never dropped.
+    assert pg.psql("CREATE ROLE app_ovl2 LOGIN PASSWORD 'x'; CREATE ROLE app_ovl2_prev;")[0] == 0
+    st, b = s.raw("POST", "/v1/database/static-roles/ovl-app2", t, {
+        "db_name": "pgovl", "username": "app_ovl2", "rotation_period": "1h", "rotation_overlap": "5s"})
+    assert st == 400 and "not created by Sealbox" in b["errors"][0]
+    assert role_exists(pg, "app_ovl2_prev")
