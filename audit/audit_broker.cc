@@ -648,11 +648,12 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
                     {"client_token_accessor", req.token ? ha(req.token->accessor) : ""},
                     {"namespace", {{"id", "root"}}},
                     {"path", hash_path_token(req.original_path.empty() ? req.path : req.original_path)},
-                    {"data", data},
+                    {"data", std::move(data)},
                     {"remote_address", req.remote_addr},
                     {"request_uri", hash_path_token(req.request_uri)}};
     if (req.remote_port) request["remote_port"] = req.remote_port;
-    Json entry = {{"time", now}, {"type", type}, {"auth", auth}, {"request", request}};
+    // Moved, not copied, into the entry: request and response data can be large.
+    Json entry = {{"time", now}, {"type", type}, {"auth", std::move(auth)}, {"request", std::move(request)}};
     if (!error.empty()) entry["error"] = error;
     if (resp) {
       Json r = {{"mount_point", req.mount_point},
@@ -667,7 +668,7 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
         }
         // Stricter than Vault: numbers are hashed too (a PIN is a secret).
         if (!raw) d->HashTree(rd, /*numbers=*/true, &mount.non_hmac_response_keys);
-        r["data"] = rd;
+        r["data"] = std::move(rd);
       }
       if (resp->secret) r["secret"] = Json{{"lease_id", resp->secret->lease_id}};
       if (resp->auth) {
@@ -683,7 +684,7 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
                          {"token_ttl", a.ttl}};
       }
       if (!resp->warnings.empty()) r["warnings"] = resp->warnings;
-      entry["response"] = r;
+      entry["response"] = std::move(r);
     }
     Prune(entry);
     Status s = d->WriteEntry(std::move(entry));
