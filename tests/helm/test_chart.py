@@ -1,16 +1,19 @@
-"""The Helm chart, rendered without helm: tests/helm/render is built from
-Go's text/template + sprig (the engine Helm uses, from Debian's packages),
-renders helm/sealbox with the default values and with values-all-on.yaml,
-every document is parsed as YAML and the fields that matter are asserted.
-Then the rendered configuration and generated certificate start the real
-sealbox binary (static seal included), so the chart cannot drift from what
-the server accepts."""
+"""The Helm chart helm/sealbox, rendered without helm.
+
+tests/helm/render is a small Go program on the engine Helm is built on
+(text/template + sprig, Debian's packages, built offline here). It renders the
+chart with the default values, with values-all-on.yaml and with targeted
+variants; every document is parsed as YAML and the fields that matter are
+asserted: probes, security contexts, RBAC, volumes and mounts, claim
+templates, the Services, the generated certificate and the HCL configuration
+(parsed by a small reader of the subset the chart writes). Nothing here is
+skipped: without Go or sprig the renderer does not build and the tests fail.
+"""
 import base64
-import json
 import os
+import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import pytest
@@ -20,36 +23,62 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 CHART = os.path.join(ROOT, "helm", "sealbox")
 HEALTH = "/v1/sys/health?standbyok=true&sealedcode=204&uninitcode=204"
-sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+ARGS = ["server", "-config", "/sealbox/config/sealbox.hcl"]
 
+
+# --- the renderer ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def renderer():
+    go = shutil.which("go") or "/usr/lib/go/bin/go"
+    assert os.path.exists(go), "go is missing: apt-get install golang-go (see scripts/deps)"
     out = tempfile.mkdtemp(prefix="sealbox-helm-")
-    env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="",
-               GOCACHE=os.path.join(out, "gocache"))
+    # GOPATH mode against Debian's /usr/share/gocode: no module proxy, no
+    # network, no writes outside the temp dir.
+    env = dict(os.environ, GO111MODULE="off", GOPATH="/usr/share/gocode", GOFLAGS="", GOPROXY="off",
+               GOENV="off", GOTOOLCHAIN="local", CGO_ENABLED="0", GOCACHE=os.path.join(out, "gocache"))
     binary = os.path.join(out, "render")
-    p = subprocess.run(["go", "build", "-o", binary, "."], cwd=os.path.join(HERE, "render"), env=env,
-                       capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
+    p = subprocess.run([go, "build", "-o", binary, "."], cwd=os.path.join(HERE, "render"), env=env,
+                       capture_output=True, text=True, timeout=420)
+    assert p.returncode == 0, "go build failed (golang-github-masterminds-sprig-dev and " \
+        "golang-gopkg-yaml.v3-dev installed?):\n" + p.stderr
     yield binary
     shutil.rmtree(out, ignore_errors=True)
 
 
-def render(binary, values=None, name="sealbox", namespace="vault"):
+def _run(binary, values, name, namespace, notes=False):
     args = [binary, "-chart", CHART, "-name", name, "-namespace", namespace]
-    if values:
-        args += ["-values", os.path.join(HERE, values)]
-    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    for v in values:
+        args += ["-values", v if os.path.isabs(v) else os.path.join(HERE, v)]
+    if notes:
+        args.append("-notes")
+    return subprocess.run(args, capture_output=True, text=True, timeout=120)
+
+
+def render(binary, *values, name="sealbox", namespace="vault"):
+    """The manifests as parsed documents, and the rendered NOTES.txt."""
+    p = _run(binary, values, name, namespace)
     assert p.returncode == 0, p.stderr
-    files = json.loads(p.stdout)
-    docs, notes = [], None
-    for f in files:
-        if f["template"].endswith("NOTES.txt"):
-            notes = f["text"]
-            continue
-        docs += [d for d in yaml.safe_load_all(f["text"]) if d]
-    return docs, notes
+    assert "<no value>" not in p.stdout
+    docs = list(yaml.safe_load_all(p.stdout))
+    assert docs and all(isinstance(d, dict) for d in docs), p.stdout
+    n = _run(binary, values, name, namespace, notes=True)
+    assert n.returncode == 0, n.stderr
+    return docs, n.stdout
+
+
+def render_error(binary, values_text, tmp_path):
+    f = tmp_path / "values.yaml"
+    f.write_text(values_text)
+    p = _run(binary, [str(f)], "sealbox", "vault")
+    assert p.returncode != 0, "rendered although it should not:\n" + p.stdout
+    return p.stderr
+
+
+def values_file(tmp_path, text, name="values.yaml"):
+    f = tmp_path / name
+    f.write_text(text)
+    return str(f)
 
 
 def find(docs, kind, name=None):
@@ -58,122 +87,529 @@ def find(docs, kind, name=None):
     return hits[0] if name else hits
 
 
-def container(docs):
-    sts = find(docs, "StatefulSet")[0]
-    return sts, sts["spec"]["template"]["spec"], sts["spec"]["template"]["spec"]["containers"][0]
+def statefulset(docs):
+    sts = find(docs, "StatefulSet")
+    assert len(sts) == 1
+    pod = sts[0]["spec"]["template"]["spec"]
+    assert len(pod["containers"]) == 1
+    return sts[0], pod, pod["containers"][0]
 
+
+def env_of(c):
+    return {e["name"]: e.get("value") for e in c.get("env", [])}
+
+
+# --- a reader for the HCL subset the chart writes --------------------------
+
+_TOKEN = re.compile(r'\s*(?:(#[^\n]*)|("(?:[^"\\]|\\.)*")|([A-Za-z_][A-Za-z0-9_.-]*)|(-?\d+)|([{}=]))')
+
+
+def parse_hcl(text):
+    """Blocks `name "label"... { ... }` and `key = "string" | number | bool`.
+    Returns {"key": value, "name": [{"labels": [...], "body": {...}}, ...]};
+    raises ValueError on anything else (unbalanced braces, stray tokens,
+    a repeated attribute)."""
+    toks, pos = [], 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError("cannot read HCL at %r" % text[pos:pos + 40])
+        pos = m.end()
+        comment, string, ident, number, punct = m.groups()
+        if comment:
+            continue
+        if string is not None:
+            toks.append(("str", string[1:-1].replace('\\"', '"').replace("\\\\", "\\")))
+        elif ident is not None:
+            toks.append(("ident", ident))
+        elif number is not None:
+            toks.append(("num", int(number)))
+        else:
+            toks.append((punct, punct))
+    i = 0
+
+    def body(closing):
+        nonlocal i
+        out = {}
+        while i < len(toks):
+            kind, val = toks[i]
+            if kind == "}":
+                if not closing:
+                    raise ValueError("unbalanced }")
+                i += 1
+                return out
+            if kind != "ident":
+                raise ValueError("expected a key, got %r" % (val,))
+            i += 1
+            if i < len(toks) and toks[i][0] == "=":
+                i += 1
+                if i >= len(toks):
+                    raise ValueError("%s = nothing" % val)
+                vk, vv = toks[i]
+                if vk == "ident" and vv in ("true", "false"):
+                    vv = vv == "true"
+                elif vk not in ("str", "num"):
+                    raise ValueError("%s = %r" % (val, vv))
+                if val in out:
+                    raise ValueError("%s set twice" % val)
+                out[val] = vv
+                i += 1
+                continue
+            labels = []
+            while i < len(toks) and toks[i][0] == "str":
+                labels.append(toks[i][1])
+                i += 1
+            if i >= len(toks) or toks[i][0] != "{":
+                raise ValueError("block %s: expected {" % val)
+            i += 1
+            out.setdefault(val, []).append({"labels": labels, "body": body(True)})
+        if closing:
+            raise ValueError("missing }")
+        return out
+
+    return body(False)
+
+
+def test_hcl_reader_rejects_what_the_server_would():
+    assert parse_hcl('a = 1\nb "x" {\n c = "d" # note\n}\n') == {
+        "a": 1, "b": [{"labels": ["x"], "body": {"c": "d"}}]}
+    for bad in ('a = 1\nb "x" {\n c = "d"\n', 'a = 1\n}\n', "a = \n", "a = 1\na = 2\n", 'b "x" c = 1'):
+        with pytest.raises(ValueError):
+            parse_hcl(bad)
+
+
+def config_of(docs, name):
+    cm = find(docs, "ConfigMap", name)
+    assert list(cm["data"]) == ["sealbox.hcl"]
+    text = cm["data"]["sealbox.hcl"]
+    return text, parse_hcl(text)
+
+
+# --- checks every rendering must pass --------------------------------------
+
+def check_consistent(docs, release):
+    """Cross-object invariants: labels, names, selectors, volumes, ports."""
+    for d in docs:
+        assert d["apiVersion"] and d["kind"], d
+        name = d["metadata"]["name"]
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9.:]*[a-z0-9])?", name) and len(name) <= 253, name
+        # Service names are DNS labels; a StatefulSet's pods carry the label
+        # controller-revision-hash=<name>-<10 characters>.
+        assert len(name) <= {"Service": 63, "StatefulSet": 52}.get(d["kind"], 253), name
+        labels = d["metadata"]["labels"]
+        assert all(len(str(v)) <= 63 for v in labels.values()), labels
+        assert labels["app.kubernetes.io/instance"] == release
+        assert labels["app.kubernetes.io/managed-by"] == "Helm"
+        assert labels["app.kubernetes.io/name"] == "sealbox"
+        assert "namespace" not in d["metadata"]  # helm sets it from --namespace
+    sts, pod, c = statefulset(docs)
+    tmpl_labels = sts["spec"]["template"]["metadata"]["labels"]
+    selector = sts["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= tmpl_labels.items()
+    for svc in find(docs, "Service"):
+        assert svc["spec"]["selector"] == selector
+        assert [p["targetPort"] for p in svc["spec"]["ports"]] == ["https"]
+    assert c["ports"] == [{"name": "https", "containerPort": 8200, "protocol": "TCP"}]
+    headless = find(docs, "Service", sts["spec"]["serviceName"])
+    assert headless["spec"]["clusterIP"] == "None" and headless["spec"]["publishNotReadyAddresses"] is True
+    volumes = {v["name"] for v in pod["volumes"]}
+    claims = {t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]}
+    assert not volumes & claims
+    for m in c["volumeMounts"]:
+        assert m["name"] in volumes | claims, m
+    assert len({m["mountPath"] for m in c["volumeMounts"]}) == len(c["volumeMounts"])
+    cm_vol = next(v for v in pod["volumes"] if v["name"] == "config")
+    find(docs, "ConfigMap", cm_vol["configMap"]["name"])
+    if any(d["kind"] == "ServiceAccount" for d in docs):
+        find(docs, "ServiceAccount", pod["serviceAccountName"])
+    for crb in [d for d in docs if d["kind"] == "ClusterRoleBinding"]:
+        assert crb["subjects"][0]["name"] == pod["serviceAccountName"]
+    # The configuration the server reads is the one the ConfigMap holds.
+    _, cfg = config_of(docs, cm_vol["configMap"]["name"])
+    assert cfg["storage"][0]["body"]["path"] == next(
+        m["mountPath"] for m in c["volumeMounts"] if m["name"] == "data")
+
+
+def check_hardened(pod, c):
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
+        "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"}}
+    assert c["securityContext"] == {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
+                                    "capabilities": {"drop": ["ALL"]}}
+    assert "privileged" not in c["securityContext"] and "hostNetwork" not in pod
+    # The only writable places: the volumes, and an in-memory /tmp.
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+    assert tmp["emptyDir"]["medium"] == "Memory"
+    assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"]
+
+
+def test_dockerfile_user_is_the_pods():
+    """runAsUser/fsGroup 10001 is the image's user: a mismatch would leave the
+    data volume unwritable or the Secrets unreadable."""
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        dockerfile = f.read()
+    assert re.search(r"^USER 10001:10001$", dockerfile, re.M)
+    assert "--uid 10001" in dockerfile and "--gid 10001" in dockerfile
+    assert re.search(r'^ENTRYPOINT \["sealbox"\]$', dockerfile, re.M)
+    assert 'CMD ["server", "-config", "/sealbox/config/sealbox.hcl"]' in dockerfile
+
+
+def test_chart_metadata():
+    with open(os.path.join(CHART, "Chart.yaml")) as f:
+        chart = yaml.safe_load(f)
+    assert chart["apiVersion"] == "v2" and chart["name"] == "sealbox" and chart["type"] == "application"
+    assert chart["version"] and chart["appVersion"]
+    with open(os.path.join(CHART, "README.md")) as f:
+        readme = f.read()
+    with open(os.path.join(CHART, "values.yaml")) as f:
+        values = yaml.safe_load(f)
+
+    def leaves(d, prefix=""):
+        for k, v in d.items():
+            if isinstance(v, dict) and v and k not in ("resources",):
+                yield from leaves(v, prefix + k + ".")
+            else:
+                yield prefix + k
+    # The README's values table documents every value.
+    missing = [k for k in leaves(values) if "`%s`" % k not in readme]
+    assert not missing, "values missing from helm/sealbox/README.md: %s" % missing
+
+
+# --- default values --------------------------------------------------------
 
 def test_defaults(renderer):
     docs, notes = render(renderer)
-    for d in docs:
-        assert d["apiVersion"] and d["kind"] and d["metadata"]["name"]
-    sts, pod, c = container(docs)
+    check_consistent(docs, "sealbox")
+    kinds = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
+    assert kinds == [
+        ("ClusterRole", "sealbox-reader"),
+        ("ClusterRoleBinding", "sealbox-auth-delegator"),
+        ("ClusterRoleBinding", "sealbox-reader"),
+        ("ConfigMap", "sealbox-config"),
+        ("Secret", "sealbox-tls"),
+        ("Service", "sealbox"),
+        ("Service", "sealbox-internal"),
+        ("ServiceAccount", "sealbox"),
+        ("StatefulSet", "sealbox"),
+    ]
+    sts, pod, c = statefulset(docs)
     assert sts["spec"]["replicas"] == 1 and sts["spec"]["serviceName"] == "sealbox-internal"
-    assert c["image"] == "sealbox:0.1.0"
-    assert c["args"] == ["server", "-config", "/sealbox/config/sealbox.hcl"]
-    assert c["ports"] == [{"name": "https", "containerPort": 8200}]
+    assert c["image"] == "sealbox:0.1.0" and c["imagePullPolicy"] == "IfNotPresent"
+    assert c["args"] == ARGS and "command" not in c  # the image's ENTRYPOINT is sealbox
     for probe in ("readinessProbe", "livenessProbe"):
-        get = c[probe]["httpGet"]
-        assert get == {"scheme": "HTTPS", "path": HEALTH, "port": "https"}, probe
+        assert c[probe]["httpGet"] == {"scheme": "HTTPS", "path": HEALTH, "port": 8200}, probe
     assert c["livenessProbe"]["initialDelaySeconds"] > c["readinessProbe"]["initialDelaySeconds"]
-    assert pod["securityContext"] == {"runAsNonRoot": True, "runAsUser": 10001, "runAsGroup": 10001,
-                                      "fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}}
-    assert c["securityContext"] == {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-                                    "capabilities": {"drop": ["ALL"]}}
-    assert c["resources"]["requests"] and c["resources"]["limits"]["memory"]
+    check_hardened(pod, c)
+    assert c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"]
+    assert c["resources"]["limits"]["memory"]
+    assert env_of(c) == {"VAULT_ADDR": "https://127.0.0.1:8200", "VAULT_CACERT": "/sealbox/tls/ca.crt",
+                         "HOME": "/tmp"}
+    assert pod["automountServiceAccountToken"] is True and pod["enableServiceLinks"] is False
+
     mounts = {m["name"]: m for m in c["volumeMounts"]}
     assert set(mounts) == {"data", "config", "tls", "tmp"}
-    assert mounts["data"]["mountPath"] == "/sealbox/data" and "readOnly" not in mounts["data"]
-    assert mounts["config"]["readOnly"] and mounts["tls"]["readOnly"]
+    assert mounts["data"] == {"name": "data", "mountPath": "/sealbox/data"}
+    assert mounts["config"] == {"name": "config", "mountPath": "/sealbox/config", "readOnly": True}
+    assert mounts["tls"] == {"name": "tls", "mountPath": "/sealbox/tls", "readOnly": True}
     vols = {v["name"]: v for v in pod["volumes"]}
-    assert vols["tls"]["secret"]["secretName"] == "sealbox-tls"
-    assert vols["config"]["configMap"]["name"] == "sealbox-config"
+    assert set(vols) == {"config", "tls", "tmp"}
+    assert vols["tls"]["secret"] == {"secretName": "sealbox-tls", "defaultMode": 0o440}
+    assert vols["config"]["configMap"] == {"name": "sealbox-config"}
     pvcs = sts["spec"]["volumeClaimTemplates"]
     assert [p["metadata"]["name"] for p in pvcs] == ["data"]
-    assert pvcs[0]["spec"]["resources"]["requests"]["storage"] == "10Gi"
-    assert pod["serviceAccountName"] == "sealbox"
-    assert sts["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    assert pvcs[0]["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10Gi"}}}
+    assert re.fullmatch(r"[0-9a-f]{64}", sts["spec"]["template"]["metadata"]["annotations"]["checksum/config"])
+    for k in ("nodeSelector", "tolerations", "affinity", "priorityClassName", "imagePullSecrets"):
+        assert k not in pod, k
 
     svc = find(docs, "Service", "sealbox")
-    assert svc["spec"]["ports"] == [{"name": "https", "port": 8200, "targetPort": "https"}]
-    assert find(docs, "Service", "sealbox-internal")["spec"]["clusterIP"] == "None"
+    assert svc["spec"]["type"] == "ClusterIP"
+    assert svc["spec"]["ports"] == [{"name": "https", "port": 8200, "targetPort": "https", "protocol": "TCP"}]
+    assert find(docs, "Service", "sealbox-internal")["spec"]["ports"][0]["port"] == 8200
 
-    crbs = {d["metadata"]["name"]: d for d in find(docs, "ClusterRoleBinding")}
-    delegator = crbs["sealbox-auth-delegator"]
+    assert pod["serviceAccountName"] == "sealbox"
+    delegator = find(docs, "ClusterRoleBinding", "sealbox-auth-delegator")
     assert delegator["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                     "name": "system:auth-delegator"}
     assert delegator["subjects"] == [{"kind": "ServiceAccount", "name": "sealbox", "namespace": "vault"}]
     reader = find(docs, "ClusterRole", "sealbox-reader")
-    assert reader["rules"] == [{"apiGroups": [""], "resources": ["namespaces", "serviceaccounts"], "verbs": ["get"]}]
-    assert crbs["sealbox-reader"]["subjects"][0]["name"] == "sealbox"
-    assert find(docs, "ServiceAccount", "sealbox")
+    assert reader["rules"] == [{"apiGroups": [""], "resources": ["namespaces", "serviceaccounts"],
+                                "verbs": ["get"]}]
+    reader_binding = find(docs, "ClusterRoleBinding", "sealbox-reader")
+    assert reader_binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                         "name": "sealbox-reader"}
+    assert reader_binding["subjects"] == delegator["subjects"]
 
-    hcl = find(docs, "ConfigMap", "sealbox-config")["data"]["sealbox.hcl"]
-    assert 'path = "/sealbox/data"' in hcl and 'api_addr      = "https://sealbox.vault.svc:8200"' in hcl
-    assert "seal" not in hcl.replace("sealbox", "")
+    text, cfg = config_of(docs, "sealbox-config")
+    assert cfg == {
+        "storage": [{"labels": ["rocksdb"], "body": {"path": "/sealbox/data"}}],
+        "listener": [{"labels": ["tcp"], "body": {
+            "address": "0.0.0.0:8200", "tls_cert_file": "/sealbox/tls/tls.crt",
+            "tls_key_file": "/sealbox/tls/tls.key"}}],
+        "api_addr": "https://sealbox.vault.svc:8200",
+        "log_level": "info",
+        "disable_mlock": True,
+    }
+    assert "seal" not in text.replace("sealbox", "") and "audit" not in text
 
     tls = find(docs, "Secret", "sealbox-tls")
     assert tls["type"] == "kubernetes.io/tls" and set(tls["data"]) == {"tls.crt", "tls.key", "ca.crt"}
-    assert "operator unseal" in notes and "auth enable kubernetes" in notes
+    assert tls["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
 
+    assert "kubectl -n vault exec -ti sealbox-0 -- sealbox operator init" in notes
+    assert "kubectl -n vault exec -ti sealbox-0 -- sealbox operator unseal" in notes
+    assert "VAULT_ADDR=https://127.0.0.1:8200" in notes and "VAULT_CACERT=/sealbox/tls/ca.crt" in notes
+    assert "sealbox auth enable kubernetes" in notes
+    assert "sealbox write auth/kubernetes/config kubernetes_host=https://kubernetes.default.svc" in notes
+    assert "recovery" not in notes.lower() and "/sealbox/audit" not in notes
+    assert "VAULT_SKIP_VERIFY" not in notes
+
+
+def test_generated_certificate(renderer, tmp_path):
+    """The self-signed Secret holds a CA and a server certificate it signed,
+    for every name clients use, and the matching key."""
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl is missing"
+    docs, _ = render(renderer, name="sb", namespace="secrets")
+    data = find(docs, "Secret", "sb-sealbox-tls")["data"]
+    for k, v in data.items():
+        (tmp_path / k).write_bytes(base64.b64decode(v))
+
+    def ossl(*args):
+        p = subprocess.run([openssl, *args], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, p.stderr
+        return p.stdout
+
+    ossl("verify", "-CAfile", str(tmp_path / "ca.crt"), "-purpose", "sslserver", str(tmp_path / "tls.crt"))
+    sans = ossl("x509", "-in", str(tmp_path / "tls.crt"), "-noout", "-ext", "subjectAltName")
+    names = {s.strip() for s in sans.splitlines()[1].split(",")}
+    for dns in ("sb-sealbox", "sb-sealbox.secrets", "sb-sealbox.secrets.svc",
+                "sb-sealbox.secrets.svc.cluster.local", "localhost"):
+        assert "DNS:" + dns in names, (dns, names)
+    assert "IP Address:127.0.0.1" in names
+    subject = ossl("x509", "-in", str(tmp_path / "tls.crt"), "-noout", "-subject")
+    assert "sb-sealbox" in subject
+    cert_pub = ossl("x509", "-in", str(tmp_path / "tls.crt"), "-noout", "-pubkey")
+    key_pub = ossl("pkey", "-in", str(tmp_path / "tls.key"), "-pubout")
+    assert cert_pub == key_pub
+    # extraSANs reach the certificate.
+    docs, _ = render(renderer, values_file(tmp_path, "tls:\n  extraSANs: [sealbox.example.com]\n"))
+    (tmp_path / "x.crt").write_bytes(base64.b64decode(find(docs, "Secret", "sealbox-tls")["data"]["tls.crt"]))
+    assert "DNS:sealbox.example.com" in ossl("x509", "-in", str(tmp_path / "x.crt"), "-noout", "-ext",
+                                             "subjectAltName")
+
+
+# --- every option on -------------------------------------------------------
 
 def test_every_option_on(renderer):
     docs, notes = render(renderer, "values-all-on.yaml", name="prod", namespace="secrets")
-    sts, pod, c = container(docs)
-    assert sts["metadata"]["name"] == "prod-sealbox"
+    check_consistent(docs, "prod")
+    sts, pod, c = statefulset(docs)
+    assert sts["metadata"]["name"] == "prod-sealbox" and sts["spec"]["serviceName"] == "prod-sealbox-internal"
     assert c["image"] == "registry.example/sealbox:9.9.9" and c["imagePullPolicy"] == "Always"
+    assert c["args"] == ARGS
     assert pod["imagePullSecrets"] == [{"name": "regcred"}]
-    assert {"name": "SEALBOX_EXTRA", "value": "1"} in c["env"]
+    assert env_of(c) == {"VAULT_ADDR": "https://127.0.0.1:8200", "VAULT_CACERT": "/sealbox/tls/ca.crt",
+                         "HOME": "/tmp", "SEALBOX_EXTRA": "1"}
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert c[probe]["httpGet"] == {"scheme": "HTTPS", "path": HEALTH, "port": 8200}, probe
+    assert {k: c["readinessProbe"][k] for k in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds",
+                                                  "failureThreshold")} == {
+        "initialDelaySeconds": 1, "periodSeconds": 2, "timeoutSeconds": 1, "failureThreshold": 2}
+    assert c["livenessProbe"]["initialDelaySeconds"] == 90 and c["livenessProbe"]["failureThreshold"] == 9
+    check_hardened(pod, c)
+    assert c["resources"] == {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "2", "memory": "1Gi"}}
+
     mounts = {m["name"]: m for m in c["volumeMounts"]}
     assert set(mounts) == {"data", "config", "tls", "tmp", "seal", "audit"}
     assert mounts["seal"] == {"name": "seal", "mountPath": "/sealbox/seal", "readOnly": True}
-    assert mounts["audit"]["mountPath"] == "/sealbox/audit"
+    assert mounts["audit"] == {"name": "audit", "mountPath": "/sealbox/audit"}
     vols = {v["name"]: v for v in pod["volumes"]}
-    assert vols["seal"]["secret"] == {"secretName": "sealbox-seal", "defaultMode": 0o400}
-    assert vols["tls"]["secret"]["secretName"] == "corp-tls"
-    assert not [d for d in docs if d["kind"] == "Secret"]  # existing TLS secret: none generated
+    assert vols["seal"]["secret"] == {
+        "secretName": "sealbox-seal", "defaultMode": 0o400,
+        "items": [{"key": "unseal-2026-11.key", "path": "unseal-2026-11.key"},
+                  {"key": "unseal-2026-05.key", "path": "unseal-2026-05.key"}]}
+    assert vols["tls"]["secret"] == {"secretName": "corp-tls", "defaultMode": 0o440}
+    assert not [d for d in docs if d["kind"] == "Secret"]  # existing TLS Secret: none generated
     pvcs = {p["metadata"]["name"]: p["spec"] for p in sts["spec"]["volumeClaimTemplates"]}
-    assert pvcs["data"]["storageClassName"] == "fast-ssd" and pvcs["data"]["resources"]["requests"]["storage"] == "20Gi"
-    assert pvcs["audit"]["storageClassName"] == "standard" and pvcs["audit"]["resources"]["requests"]["storage"] == "5Gi"
+    assert pvcs == {
+        "data": {"accessModes": ["ReadWriteOnce"], "storageClassName": "fast-ssd",
+                 "resources": {"requests": {"storage": "20Gi"}}},
+        "audit": {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+                  "resources": {"requests": {"storage": "5Gi"}}},
+    }
+
     assert pod["serviceAccountName"] == "vault-sa"
     assert find(docs, "ServiceAccount", "vault-sa")["metadata"]["annotations"] == {"example.com/owner": "platform"}
     for crb in find(docs, "ClusterRoleBinding"):
         assert crb["subjects"] == [{"kind": "ServiceAccount", "name": "vault-sa", "namespace": "secrets"}]
-    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"} and pod["tolerations"][0]["key"] == "dedicated"
+    assert find(docs, "ClusterRoleBinding", "prod-sealbox-auth-delegator")["roleRef"]["name"] == \
+        "system:auth-delegator"
+
+    svc = find(docs, "Service", "prod-sealbox")
+    assert svc["spec"]["type"] == "LoadBalancer" and svc["metadata"]["annotations"] == {"example.com/lb": "internal"}
+    assert svc["spec"]["ports"] == [{"name": "https", "port": 8443, "targetPort": "https", "protocol": "TCP"}]
+
+    assert pod["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert pod["tolerations"] == [{"key": "dedicated", "operator": "Equal", "value": "secrets",
+                                   "effect": "NoSchedule"}]
+    assert pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]["weight"] == 100
     assert pod["priorityClassName"] == "system-cluster-critical"
-    assert sts["spec"]["template"]["metadata"]["annotations"]["example.com/scrape"] == "true"
-    hcl = find(docs, "ConfigMap", "prod-sealbox-config")["data"]["sealbox.hcl"]
-    assert 'current_key_id = "2026-11"' in hcl and 'current_key    = "file:///sealbox/seal/unseal-2026-11.key"' in hcl
-    assert 'previous_key_id = "2026-05"' in hcl and "file:///sealbox/seal/unseal-2026-05.key" in hcl
-    assert "max_entry_size = 2097152" in hcl and 'log_level     = "debug"' in hcl
-    assert "recovery keys" in notes and "/sealbox/audit/audit.log" in notes
+    assert pod["terminationGracePeriodSeconds"] == 45
+    meta = sts["spec"]["template"]["metadata"]
+    assert meta["annotations"]["example.com/scrape"] == "true" and meta["labels"]["team"] == "platform"
+
+    text, cfg = config_of(docs, "prod-sealbox-config")
+    assert cfg["seal"] == [{"labels": ["static"], "body": {
+        "current_key_id": "2026-11", "current_key": "file:///sealbox/seal/unseal-2026-11.key",
+        "previous_key_id": "2026-05", "previous_key": "file:///sealbox/seal/unseal-2026-05.key"}}]
+    # Every seal key file the config names is projected into /sealbox/seal.
+    projected = {"/sealbox/seal/" + i["path"] for i in vols["seal"]["secret"]["items"]}
+    assert {cfg["seal"][0]["body"][k][len("file://"):] for k in ("current_key", "previous_key")} == projected
+    assert cfg["api_addr"] == "https://prod-sealbox.secrets.svc:8443"
+    assert cfg["log_level"] == "debug"
+    assert cfg["max_entry_size"] == 2097152 and cfg["enable_core_dumps"] is False
+    assert text.index("max_entry_size") > text.index("seal \"static\"")  # appended
+    assert "audit" not in text  # audit devices are enabled through the API
+
+    assert "kubectl -n secrets exec -ti prod-sealbox-0 -- sealbox operator init" in notes
+    assert "RECOVERY keys" in notes and "unseals itself" in notes
+    assert "operator unseal\n" not in notes  # no manual unseal step with a static seal
+    assert "sealbox audit enable file file_path=/sealbox/audit/audit.log" in notes
+    assert "sealbox auth enable kubernetes" in notes and "VAULT_SKIP_VERIFY" not in notes
 
 
-def test_missing_required_values_fail_clearly(renderer, tmp_path):
-    bad = tmp_path / "bad.yaml"
-    bad.write_text("staticSeal:\n  enabled: true\n  currentKeyId: k1\n")
-    p = subprocess.run([renderer, "-chart", CHART, "-values", str(bad)], capture_output=True, text=True)
-    assert p.returncode != 0 and "staticSeal.secretName is required" in p.stderr
-    bad.write_text("tls:\n  selfSigned: false\n")
-    p = subprocess.run([renderer, "-chart", CHART, "-values", str(bad)], capture_output=True, text=True)
-    assert p.returncode != 0 and "tls.secretName is required" in p.stderr
+def test_static_seal_without_previous_key(renderer, tmp_path):
+    docs, notes = render(renderer, values_file(
+        tmp_path, "staticSeal:\n  enabled: true\n  secretName: sealbox-seal\n  currentKeyId: k1\n"))
+    check_consistent(docs, "sealbox")
+    _, cfg = config_of(docs, "sealbox-config")
+    assert cfg["seal"] == [{"labels": ["static"], "body": {
+        "current_key_id": "k1", "current_key": "file:///sealbox/seal/unseal.key"}}]
+    _, pod, c = statefulset(docs)
+    seal = next(v for v in pod["volumes"] if v["name"] == "seal")["secret"]
+    assert seal == {"secretName": "sealbox-seal", "defaultMode": 0o400,
+                    "items": [{"key": "unseal.key", "path": "unseal.key"}]}
+    assert "audit" not in {m["name"] for m in c["volumeMounts"]}
+    assert "RECOVERY keys" in notes
+
+
+def test_numeric_key_id_is_a_string(renderer, tmp_path):
+    """currentKeyId: 202611 (unquoted in YAML) still renders as an HCL string."""
+    docs, _ = render(renderer, values_file(
+        tmp_path, "staticSeal:\n  enabled: true\n  secretName: s\n  currentKeyId: 202611\n"))
+    _, cfg = config_of(docs, "sealbox-config")
+    assert cfg["seal"][0]["body"]["current_key_id"] == "202611"
+
+
+def test_existing_tls_secret_without_ca(renderer, tmp_path):
+    """An existing Secret not known to hold a CA for 127.0.0.1: no VAULT_CACERT
+    pointing at a missing file, and NOTES.txt says how the CLI connects."""
+    docs, notes = render(renderer, values_file(tmp_path, "tls:\n  selfSigned: false\n  secretName: my-tls\n"))
+    check_consistent(docs, "sealbox")
+    _, pod, c = statefulset(docs)
+    assert env_of(c) == {"VAULT_ADDR": "https://127.0.0.1:8200", "HOME": "/tmp"}
+    assert next(v for v in pod["volumes"] if v["name"] == "tls")["secret"]["secretName"] == "my-tls"
+    assert not [d for d in docs if d["kind"] == "Secret"]
+    assert "kubectl -n vault exec -ti sealbox-0 -- env VAULT_SKIP_VERIFY=true sealbox operator init" in notes
+    assert "export VAULT_SKIP_VERIFY=true" in notes and "sealbox-ca.crt" not in notes
+
+
+def test_rbac_and_service_account_off(renderer, tmp_path):
+    docs, notes = render(renderer, values_file(
+        tmp_path, "rbac:\n  create: false\nserviceAccount:\n  create: false\n  name: existing-sa\n"))
+    check_consistent(docs, "sealbox")
+    assert not [d for d in docs if d["kind"] in ("ClusterRole", "ClusterRoleBinding", "ServiceAccount")]
+    _, pod, _ = statefulset(docs)
+    assert pod["serviceAccountName"] == "existing-sa"
+    assert "rbac.create is false" in notes and "existing-sa" in notes
+    docs, _ = render(renderer, values_file(tmp_path, "serviceAccount:\n  create: false\n"))
+    _, pod, _ = statefulset(docs)
+    assert pod["serviceAccountName"] == "default"
+    assert find(docs, "ClusterRoleBinding", "sealbox-auth-delegator")["subjects"][0]["name"] == "default"
+
+
+def test_config_checksum_follows_the_config(renderer, tmp_path):
+    """A configuration change must roll the pod (the server reads it once)."""
+    def checksum(*values):
+        docs, _ = render(renderer, *values)
+        return statefulset(docs)[0]["spec"]["template"]["metadata"]["annotations"]["checksum/config"]
+    base = checksum()
+    assert checksum() == base
+    assert checksum(values_file(tmp_path, "server:\n  logLevel: debug\n")) != base
+    assert checksum(values_file(tmp_path, "server:\n  extraConfig: 'max_entry_size = 10'\n")) != base
+
+
+def test_release_names(renderer, tmp_path):
+    """Names stay valid DNS labels (63 characters at most), a
+    release already named like the chart is not doubled, overrides win."""
+    long = "r" * 53  # the longest release name helm accepts
+    docs, _ = render(renderer, name=long)
+    check_consistent(docs, long)
+    sts, _, _ = statefulset(docs)
+    assert sts["metadata"]["name"] == long[:52] and sts["spec"]["serviceName"] == long[:52] + "-internal"
+    docs, _ = render(renderer, name="r" * 51)
+    assert statefulset(docs)[0]["metadata"]["name"] == "r" * 51  # cut at 52, then the trailing "-"
+    docs, _ = render(renderer, name="team-sealbox")
+    assert statefulset(docs)[0]["metadata"]["name"] == "team-sealbox"
+    docs, _ = render(renderer, values_file(tmp_path, "fullnameOverride: vault\n"), name="r1")
+    sts, _, _ = statefulset(docs)
+    assert sts["metadata"]["name"] == "vault" and sts["spec"]["serviceName"] == "vault-internal"
+    _, cfg = config_of(docs, "vault-config")
+    assert cfg["api_addr"] == "https://vault.vault.svc:8200"
+
+
+@pytest.mark.parametrize("values, message", [
+    ("replicas: 2\n", "replicas must be 1"),
+    ("staticSeal:\n  enabled: true\n  currentKeyId: k1\n", "staticSeal.secretName is required"),
+    ("staticSeal:\n  enabled: true\n  secretName: s\n", "staticSeal.currentKeyId is required"),
+    ("staticSeal:\n  enabled: true\n  secretName: s\n  currentKeyId: k1\n  previousKeyId: k0\n",
+     "staticSeal.previousKeyId and staticSeal.previousKeyFile go together"),
+    ("staticSeal:\n  enabled: true\n  secretName: s\n  currentKeyId: k1\n  previousKeyFile: old.key\n",
+     "staticSeal.previousKeyId and staticSeal.previousKeyFile go together"),
+    ("staticSeal:\n  enabled: true\n  secretName: s\n  currentKeyId: k1\n  previousKeyId: k0\n"
+     "  previousKeyFile: unseal.key\n", "must differ from staticSeal.currentKeyFile"),
+    ("tls:\n  selfSigned: false\n", "tls.secretName is required when tls.selfSigned is false"),
+    ("tls:\n  secretName: corp-tls\n", "set tls.selfSigned=false to use the existing Secret"),
+])
+def test_invalid_values_fail_clearly(renderer, tmp_path, values, message):
+    assert message in render_error(renderer, values, tmp_path)
+
+
+def test_renderer_merges_values_as_helm(renderer, tmp_path):
+    """Later files win, maps merge key by key, null removes a default."""
+    a = values_file(tmp_path, "image:\n  tag: '1.0'\nnodeSelector:\n  a: b\n", "a.yaml")
+    b = values_file(tmp_path, "image:\n  pullPolicy: Never\nnodeSelector: null\n", "b.yaml")
+    docs, _ = render(renderer, a, b)
+    _, pod, c = statefulset(docs)
+    assert c["image"] == "sealbox:1.0" and c["imagePullPolicy"] == "Never"
+    assert "nodeSelector" not in pod
 
 
 def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_path):
-    """The ConfigMap's HCL and the generated certificate, with the static
-    seal on, as the pod would see them (paths moved under a temp dir)."""
+    """The ConfigMap's HCL and the generated certificate, with the static seal
+    on, as the pod would see them (paths moved under a temp dir): the real
+    server must accept them and answer over TLS with the chart's CA."""
+    import http.client
+    import json
+    import ssl
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
     import harness
-    values = tmp_path / "v.yaml"
-    values.write_text("staticSeal:\n  enabled: true\n  secretName: s\n  currentKeyId: k1\n")
-    docs, _ = render(renderer, str(values))
-    hcl = find(docs, "ConfigMap", "sealbox-config")["data"]["sealbox.hcl"]
-    tls = find(docs, "Secret", "sealbox-tls")["data"]
+    docs, _ = render(renderer, values_file(tmp_path, "staticSeal:\n  enabled: true\n  secretName: s\n"
+                                                     "  currentKeyId: k1\n"))
+    hcl, cfg = config_of(docs, "sealbox-config")
+    tls = next(d for d in find(docs, "Secret") if "tls.crt" in d["data"])["data"]
     base = tmp_path / "sealbox"
     for sub in ("tls", "seal", "data"):
         (base / sub).mkdir(parents=True)
     for k, v in tls.items():
         (base / "tls" / k).write_bytes(base64.b64decode(v))
-    (base / "seal" / "unseal.key").write_bytes(os.urandom(32))
+    key_url = cfg["seal"][0]["body"]["current_key"]
+    assert key_url.startswith("file:///sealbox/seal/")
+    (base / "seal" / key_url.rsplit("/", 1)[1]).write_bytes(os.urandom(32))
     port = harness.free_port()
     hcl = hcl.replace("/sealbox/", str(base) + "/").replace("0.0.0.0:8200", "127.0.0.1:%d" % port)
     (base / "sealbox.hcl").write_text(hcl)
@@ -181,10 +617,8 @@ def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_pat
     proc = subprocess.Popen([harness.sealbox_bin(), "server", "-config", str(base / "sealbox.hcl")],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        import http.client
-        import ssl
         ctx = ssl.create_default_context(cafile=str(base / "tls" / "ca.crt"))
-        ctx.check_hostname = False  # the certificate names the service, the test dials 127.0.0.1 by IP
+        ctx.check_hostname = False  # the certificate names the service; the test dials 127.0.0.1
 
         def status():
             if proc.poll() is not None:
@@ -192,8 +626,7 @@ def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_pat
             try:
                 conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
                 conn.request("GET", "/v1/sys/seal-status")
-                r = conn.getresponse()
-                return json.loads(r.read())
+                return json.loads(conn.getresponse().read())
             except OSError:
                 return None
 

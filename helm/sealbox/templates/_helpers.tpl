@@ -1,23 +1,39 @@
+{{/* The chart's name, overridable; 63 characters is the DNS label limit. */}}
 {{- define "sealbox.name" -}}
-{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
 {{- end -}}
 
+{{/* The name of every object: the release's, suffixed with the chart's
+     unless the release name already contains it (release "sealbox" gives
+     "sealbox", release "prod" gives "prod-sealbox"). 52 characters, not 63:
+     the StatefulSet controller labels pods with "<name>-<10-char hash>",
+     which must stay a 63-character label value; it also leaves room for
+     "-internal" on the headless Service. */}}
 {{- define "sealbox.fullname" -}}
-{{- if contains .Chart.Name .Release.Name -}}
-{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- $name := include "sealbox.name" . -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 52 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "sealbox.headlessName" -}}
+{{- printf "%s-internal" (include "sealbox.fullname" .) -}}
 {{- end -}}
 
 {{- define "sealbox.labels" -}}
-app.kubernetes.io/name: {{ include "sealbox.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "sealbox.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
+{{/* Selector labels must never change: a StatefulSet's selector is immutable. */}}
 {{- define "sealbox.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "sealbox.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
@@ -31,14 +47,46 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
+{{/* The Secret mounted at /sealbox/tls. Generating one and naming an
+     existing one are exclusive, so a forgotten selfSigned: false does not
+     silently serve a generated certificate. */}}
 {{- define "sealbox.tlsSecretName" -}}
 {{- if .Values.tls.selfSigned -}}
+{{- if .Values.tls.secretName -}}
+{{- fail "tls.secretName is set but tls.selfSigned is true: set tls.selfSigned=false to use the existing Secret" -}}
+{{- end -}}
 {{- printf "%s-tls" (include "sealbox.fullname" .) -}}
 {{- else -}}
 {{- required "tls.secretName is required when tls.selfSigned is false" .Values.tls.secretName -}}
 {{- end -}}
 {{- end -}}
 
-{{- define "sealbox.address" -}}
+{{/* Whether /sealbox/tls/ca.crt exists and verifies the certificate for
+     127.0.0.1, where the CLI inside the pod connects. */}}
+{{- define "sealbox.localCA" -}}
+{{- if or .Values.tls.selfSigned .Values.tls.caCert -}}true{{- end -}}
+{{- end -}}
+
+{{- define "sealbox.apiAddr" -}}
 {{- printf "https://%s.%s.svc:%v" (include "sealbox.fullname" .) .Release.Namespace .Values.service.port -}}
+{{- end -}}
+
+{{/* Checks that no single template owns; included by the StatefulSet. */}}
+{{- define "sealbox.validate" -}}
+{{- if ne (int .Values.replicas) 1 -}}
+{{- fail "replicas must be 1: each pod has its own RocksDB, so more replicas would be unrelated vaults (Sealbox has no HA storage yet)" -}}
+{{- end -}}
+{{- if .Values.staticSeal.enabled -}}
+{{- $_ := required "staticSeal.secretName is required when staticSeal.enabled is true" .Values.staticSeal.secretName -}}
+{{- $_ = required "staticSeal.currentKeyId is required when staticSeal.enabled is true" .Values.staticSeal.currentKeyId -}}
+{{- $_ = required "staticSeal.currentKeyFile is required when staticSeal.enabled is true" .Values.staticSeal.currentKeyFile -}}
+{{- if or .Values.staticSeal.previousKeyId .Values.staticSeal.previousKeyFile -}}
+{{- if not (and .Values.staticSeal.previousKeyId .Values.staticSeal.previousKeyFile) -}}
+{{- fail "staticSeal.previousKeyId and staticSeal.previousKeyFile go together: set both or neither" -}}
+{{- end -}}
+{{- if eq .Values.staticSeal.previousKeyFile .Values.staticSeal.currentKeyFile -}}
+{{- fail "staticSeal.previousKeyFile must differ from staticSeal.currentKeyFile" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
