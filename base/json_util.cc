@@ -1,5 +1,6 @@
 #include "base/json_util.h"
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -210,6 +211,15 @@ namespace {
 
 std::string NlohmannDump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+// 0: copied as is; 1: escaped; 2: not ASCII (the whole string goes to nlohmann).
+constexpr std::array<uint8_t, 256> kCharClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 1;
+  t['"'] = t['\\'] = 1;
+  for (int c = 0x80; c < 0x100; ++c) t[c] = 2;
+  return t;
+}();
+
 // nlohmann's serializer runs every byte of every string through a UTF-8
 // decoder; response bodies are mostly ASCII strings (a 1 KiB secret was 5% of
 // a KV read's CPU). ASCII strings take a run-copying path with nlohmann's
@@ -217,17 +227,18 @@ std::string NlohmannDump(const Json& j) { return j.dump(-1, ' ', false, Json::er
 // validation and replacement stay its own. Byte-identical output is checked
 // by unit tests and the JSON fuzz target.
 void DumpString(const std::string& s, std::string& out) {
-  for (unsigned char c : s) {
-    if (c >= 0x80) {
-      out += NlohmannDump(Json(s));
-      return;
-    }
-  }
+  const size_t start = out.size();
   out += '"';
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    const uint8_t cls = kCharClass[c];
+    if (cls == 0) continue;
+    if (cls == 2) {
+      out.resize(start);
+      out += NlohmannDump(Json(s));
+      return;
+    }
     out.append(s, run, i - run);
     run = i + 1;
     switch (c) {
