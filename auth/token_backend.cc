@@ -169,16 +169,6 @@ std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in, bo
   return out;
 }
 
-std::string GoDurationString(int64_t seconds) {
-  if (seconds == 0) return "0s";
-  std::string sign = seconds < 0 ? "-" : "";
-  int64_t s = seconds < 0 ? -seconds : seconds;
-  int64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-  if (h > 0) return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + std::to_string(sec) + "s";
-  if (m > 0) return sign + std::to_string(m) + "m" + std::to_string(sec) + "s";
-  return sign + std::to_string(sec) + "s";
-}
-
 Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t increment, int64_t backend_ttl,
                              int64_t period, int64_t backend_max, int64_t explicit_max, int64_t start_nanos,
                              int64_t now_nanos, std::vector<std::string>* warnings) {

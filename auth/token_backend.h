@@ -18,6 +18,7 @@
 
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
+#include "base/clock.h"
 #include "core/logical/routed_backend.h"
 
 namespace sealbox::auth {
@@ -33,9 +34,6 @@ std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in, bo
 Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t increment, int64_t backend_ttl,
                              int64_t period, int64_t backend_max, int64_t explicit_max, int64_t start_nanos,
                              int64_t now_nanos, std::vector<std::string>* warnings);
-
-// Go's time.Duration String() for whole seconds ("768h0m0s", "1m30s", "0s").
-std::string GoDurationString(int64_t seconds);
 
 class TokenBackend final : public logical::RoutedBackend {
  public:

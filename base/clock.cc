@@ -17,6 +17,23 @@ SystemClock* SystemClock::Default() {
   return &clock;
 }
 
+std::string GoDurationString(int64_t seconds) {
+  if (seconds == 0) return "0s";
+  std::string out;
+  uint64_t s;
+  if (seconds < 0) {
+    out = "-";
+    s = static_cast<uint64_t>(-(seconds + 1)) + 1;
+  } else {
+    s = static_cast<uint64_t>(seconds);
+  }
+  uint64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
+  if (h) out += std::to_string(h) + "h";
+  if (h || m) out += std::to_string(m) + "m";
+  out += std::to_string(sec) + "s";
+  return out;
+}
+
 std::string FormatRfc3339(int64_t unix_seconds) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};

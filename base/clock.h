@@ -37,5 +37,8 @@ class FakeClock final : public Clock {
 std::string FormatRfc3339Nano(int64_t unix_nanos);
 // RFC 3339 seconds precision, UTC.
 std::string FormatRfc3339(int64_t unix_seconds);
+// A duration in seconds as Go's time.Duration.String prints it ("1h2m3s",
+// "45s", "0s"), which Vault uses in its responses.
+std::string GoDurationString(int64_t seconds);
 
 }  // namespace sealbox

@@ -31,7 +31,9 @@ def main():
         s.raw("POST", "/v1/sys/mounts/database", t, {"type": "database"})
         s.raw("POST", "/v1/database/config/pg", t, {"plugin_name": "postgresql-database-plugin",
                                                      "connection_url": pg.url(), "username": "sealbox",
-                                                     "password": "rootpw", "allowed_roles": ["ro"]})
+                                                     "password": "rootpw", "allowed_roles": ["ro"],
+                                                     # as many sessions as pgbench's clients
+                                                     "max_open_connections": 16})
         s.raw("POST", "/v1/database/roles/ro", t, {"db_name": "pg", "default_ttl": "1h",
                                                     "creation_statements": [CREATE]})
         script = os.path.join(pg.dir, "create.sql")

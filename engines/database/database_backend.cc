@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <ctime>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "core/logical/routed_backend.h"
@@ -114,31 +116,121 @@ bool RoleAllowed(const std::vector<std::string>& allowed, const std::string& rol
   return false;
 }
 
-class Pool {
- public:
-  Pool(ConnectFn connect, std::string dsn) : connect_(std::move(connect)), dsn_(std::move(dsn)) {}
-  Result<std::unique_ptr<Connection>> Get() {
-    {
-      std::lock_guard l(mu_);
-      while (!idle_.empty()) {
-        auto c = std::move(idle_.back());
-        idle_.pop_back();
-        if (c->Healthy()) return c;
-      }
-    }
-    return connect_(dsn_);
+// The config's pool settings, as Vault's database plugins read them.
+struct PoolLimits {
+  int64_t max_open = 4;      // sessions open at once (idle + in use); <= 0: no limit
+  int64_t max_idle = 0;      // idle sessions kept; 0: max_open (Vault's rule)
+  int64_t max_lifetime = 0;  // seconds a session is reused; 0: forever
+
+  static PoolLimits FromConfig(const Json& cfg) {
+    PoolLimits l;
+    l.max_open = cfg.value("max_open_connections", int64_t{4});
+    l.max_idle = cfg.value("max_idle_connections", int64_t{0});
+    l.max_lifetime = cfg.value("max_connection_lifetime", int64_t{0});
+    return l;
   }
-  void Put(std::unique_ptr<Connection> c) {
+  size_t IdleCap() const {
+    int64_t cap = max_idle > 0 ? max_idle : max_open;
+    if (max_open > 0) cap = std::min(cap, max_open);
+    return cap > 0 ? static_cast<size_t>(cap) : 32;
+  }
+};
+
+// Sessions to one database, bounded by max_open_connections: a request that
+// finds every session busy waits (bounded) for one instead of opening more
+// than the database allows. Sessions come out as Handles; one dropped
+// without Put (an early error return) is closed and its slot freed.
+class Pool : public std::enable_shared_from_this<Pool> {
+ public:
+  struct Release {
+    std::weak_ptr<Pool> pool;
+    void operator()(Connection* c) const {
+      if (auto p = pool.lock()) p->Forget(c);
+      delete c;
+    }
+  };
+  using Handle = std::unique_ptr<Connection, Release>;
+
+  Pool(ConnectFn connect, std::string dsn, PoolLimits limits, const Clock* clock)
+      : connect_(std::move(connect)), dsn_(std::move(dsn)), limits_(limits), clock_(clock) {}
+
+  Result<Handle> Get(std::chrono::milliseconds wait = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    std::unique_lock l(mu_);
+    while (true) {
+      while (!idle_.empty()) {
+        Idle i = std::move(idle_.back());
+        idle_.pop_back();
+        if (Expired(i.born) || !i.conn->Healthy()) {
+          --open_;
+          continue;  // closed as i goes
+        }
+        born_[i.conn.get()] = i.born;
+        return Handle(i.conn.release(), Release{weak_from_this()});
+      }
+      if (limits_.max_open <= 0 || open_ < limits_.max_open) break;
+      if (cv_.wait_until(l, deadline) == std::cv_status::timeout && idle_.empty() && open_ >= limits_.max_open)
+        return Unavailable("timed out waiting for a free database connection (max_open_connections is " +
+                           std::to_string(limits_.max_open) + ")");
+    }
+    ++open_;
+    l.unlock();
+    auto c = connect_(dsn_);
+    l.lock();
+    if (!c.ok()) {
+      --open_;
+      cv_.notify_one();
+      return c.status();
+    }
+    born_[c->get()] = clock_->NowSeconds();
+    return Handle(c->release(), Release{weak_from_this()});
+  }
+
+  void Put(Handle h) {
+    std::unique_ptr<Connection> c(h.release());
+    std::unique_lock l(mu_);
+    auto it = born_.find(c.get());
+    const int64_t born = it == born_.end() ? 0 : it->second;
+    if (it != born_.end()) born_.erase(it);
+    if (c->Healthy() && !Expired(born) && idle_.size() < limits_.IdleCap()) {
+      idle_.push_back({std::move(c), born});
+    } else {
+      --open_;
+    }
+    cv_.notify_one();
+    l.unlock();  // c, if still held, closes outside the lock
+  }
+
+  int64_t open() {
     std::lock_guard l(mu_);
-    // Keep as many idle sessions as were needed: a new one costs a SCRAM handshake.
-    if (idle_.size() < 32 && c->Healthy()) idle_.push_back(std::move(c));
+    return open_;
   }
 
  private:
+  struct Idle {
+    std::unique_ptr<Connection> conn;
+    int64_t born;
+  };
+
+  bool Expired(int64_t born) const {
+    return limits_.max_lifetime > 0 && clock_->NowSeconds() - born >= limits_.max_lifetime;
+  }
+
+  void Forget(Connection* c) {
+    std::lock_guard l(mu_);
+    if (born_.erase(c)) --open_;
+    cv_.notify_one();
+  }
+
   ConnectFn connect_;
   std::string dsn_;
+  PoolLimits limits_;
+  const Clock* clock_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+  std::condition_variable cv_;
+  std::vector<Idle> idle_;                       // guarded by mu_
+  std::map<const Connection*, int64_t> born_;    // sessions in use and when opened; guarded by mu_
+  int64_t open_ = 0;                             // idle + in use; guarded by mu_
 };
 
 class DatabaseBackend final : public logical::RoutedBackend {
@@ -574,6 +666,14 @@ class DatabaseBackend final : public logical::RoutedBackend {
     cfg["username_template"] = tmpl;
     SB_ASSIGN_OR_RETURN(std::string policy, f.GetString("password_policy"));
     cfg["password_policy"] = policy;
+    // Pool settings; Vault's defaults (4 open, idle = open, no lifetime).
+    SB_ASSIGN_OR_RETURN(int64_t max_open, f.GetInt("max_open_connections"));
+    SB_ASSIGN_OR_RETURN(int64_t max_idle, f.GetInt("max_idle_connections"));
+    SB_ASSIGN_OR_RETURN(int64_t lifetime, f.GetDuration("max_connection_lifetime"));
+    if (max_idle < 0 || lifetime < 0) return InvalidArgument("max_idle_connections and max_connection_lifetime must not be negative");
+    cfg["max_open_connections"] = f.Has("max_open_connections") ? max_open : 4;
+    cfg["max_idle_connections"] = max_idle;
+    cfg["max_connection_lifetime"] = lifetime;
     if (verify) {
       auto c = connect_(Dsn(cfg));
       if (!c.ok()) return InvalidArgument("error creating database object: " + c.status().message());
@@ -596,7 +696,12 @@ class DatabaseBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(Json cfg, Load(req.storage, "config/" + f.Get("name").get<std::string>()));
     if (cfg.is_null()) return Response::Empty();
     // The root password is never returned.
-    Json details = {{"connection_url", cfg["connection_url"]}, {"username", cfg["username"]}};
+    const PoolLimits limits = PoolLimits::FromConfig(cfg);
+    Json details = {{"connection_url", cfg["connection_url"]},
+                    {"username", cfg["username"]},
+                    {"max_open_connections", limits.max_open},
+                    {"max_idle_connections", limits.max_idle},
+                    {"max_connection_lifetime", GoDurationString(limits.max_lifetime)}};
     if (!cfg.value("username_template", "").empty()) details["username_template"] = cfg["username_template"];
     return Response::WithData(Json{
         {"plugin_name", cfg["plugin_name"]},
@@ -651,10 +756,11 @@ class DatabaseBackend final : public logical::RoutedBackend {
     }
     SB_ASSIGN_OR_RETURN(Json cfg, Load(s, "config/" + db));
     if (cfg.is_null()) return InvalidArgument("database configuration not found");
-    auto pool = std::make_shared<Pool>(connect_, Dsn(cfg));
+    auto pool = std::make_shared<Pool>(connect_, Dsn(cfg), PoolLimits::FromConfig(cfg), clock_);
     std::lock_guard l(mu_);
-    pools_[db] = pool;
-    return pool;
+    // Concurrent first requests each built one: keep the first, or the
+    // sessions would be bounded per pool rather than per database.
+    return pools_.emplace(db, std::move(pool)).first->second;
   }
 
   // Runs statements in one transaction on a pooled connection, sent as one

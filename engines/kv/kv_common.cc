@@ -36,23 +36,6 @@ Result<Json> DecodeObject(std::string_view raw, std::string_view what) {
   return j;
 }
 
-std::string GoDurationString(int64_t seconds) {
-  if (seconds == 0) return "0s";
-  std::string out;
-  uint64_t s;
-  if (seconds < 0) {
-    out = "-";
-    s = static_cast<uint64_t>(-(seconds + 1)) + 1;
-  } else {
-    s = static_cast<uint64_t>(seconds);
-  }
-  uint64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-  if (h) out += std::to_string(h) + "h";
-  if (h || m) out += std::to_string(m) + "m";
-  out += std::to_string(sec) + "s";
-  return out;
-}
-
 Status ValidateKeyPath(std::string_view key, std::string_view field) {
   auto bad = [&](std::string_view why) {
     return InvalidArgument("invalid \"" + std::string(field) + "\": " + std::string(why));

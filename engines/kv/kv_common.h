@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/json_util.h"
 #include "base/status.h"
 #include "core/logical/backend.h"
@@ -55,10 +56,6 @@ std::string EncodeObject(const Json& obj);
 // Decodes EncodeObject's output, or JSON text (a leading '{': entries written
 // as text, e.g. KV v1 values being upgraded). Corruption unless an object.
 Result<Json> DecodeObject(std::string_view raw, std::string_view what);
-
-// Go's time.Duration.String() for whole seconds: 0 -> "0s", 90 -> "1m30s",
-// 3600 -> "1h0m0s", -1 -> "-1s".
-std::string GoDurationString(int64_t seconds);
 
 // A key given in a request body (move's from/to): non-empty, no leading or
 // trailing '/', no empty, "." or ".." segments, no control characters.

@@ -3,7 +3,9 @@
 // password policies through the engine, rotation_overlap's statements.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -103,6 +105,10 @@ struct FakeDb {
   std::vector<std::string> execs;                  // every Exec, in order
   std::map<std::string, std::string> role_comment;  // existing roles -> comment
   bool fail_exec = false;
+  // Sessions open now and at most; transactions wait while `hold` is set.
+  int open = 0, max_open_seen = 0, opened = 0;
+  bool hold = false;
+  std::condition_variable cv;
 
   std::string All() {
     std::lock_guard l(mu);
@@ -114,9 +120,18 @@ struct FakeDb {
 
 class FakeConn final : public Connection {
  public:
-  explicit FakeConn(FakeDb* db) : db_(db) {}
-  Status Exec(const std::string& sql) override {
+  explicit FakeConn(FakeDb* db) : db_(db) {
     std::lock_guard l(db_->mu);
+    ++db_->opened;
+    db_->max_open_seen = std::max(db_->max_open_seen, ++db_->open);
+  }
+  ~FakeConn() override {
+    std::lock_guard l(db_->mu);
+    --db_->open;
+  }
+  Status Exec(const std::string& sql) override {
+    std::unique_lock l(db_->mu);
+    if (sql.rfind("BEGIN", 0) == 0) db_->cv.wait(l, [&] { return !db_->hold; });
     db_->execs.push_back(sql);
     if (db_->fail_exec && sql.rfind("BEGIN", 0) == 0) return Unavailable("ERROR: boom near " + sql.substr(0, 200));
     return Status::Ok();
@@ -355,6 +370,65 @@ TEST_F(DatabaseBackendTest, DeleteStaticRoleDropsTwin) {
   auto raw = storage_->Get("static-roles/app");
   ASSERT_TRUE(raw.ok());
   EXPECT_FALSE(raw->has_value());
+}
+
+// max_open_connections bounds the sessions: with 2 allowed and 5 concurrent
+// creds requests, never more than 2 are open, the others wait for one and all
+// succeed; idle sessions are reused, not reopened.
+TEST_F(DatabaseBackendTest, PoolHonoursMaxOpenConnections) {
+  Config({{"max_open_connections", 2}, {"max_connection_lifetime", "1h"}});
+  auto cfg = Do(Operation::kRead, "config/pg");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ((*cfg->data)["connection_details"]["max_open_connections"], 2);
+  EXPECT_EQ((*cfg->data)["connection_details"]["max_idle_connections"], 0);
+  EXPECT_EQ((*cfg->data)["connection_details"]["max_connection_lifetime"], "1h0m0s");
+  ASSERT_TRUE(Do(Operation::kUpdate, "roles/ro",
+                 {{"db_name", "pg"}, {"creation_statements", "CREATE ROLE \"{{name}}\" PASSWORD '{{password}}';"}})
+                  .ok());
+  int opened_before = 0;  // config/pg's verify_connection opened one
+  {
+    std::lock_guard l(db_.mu);
+    db_.hold = true;
+    opened_before = db_.opened;
+  }
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 5; ++i)
+    clients.emplace_back([&] {
+      if (Do(Operation::kRead, "creds/ro").ok()) ++ok;
+    });
+  // Bounded wait until both allowed sessions are busy in a transaction.
+  auto busy = [&] {
+    std::lock_guard l(db_.mu);
+    return db_.open == 2;
+  };
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+       !busy() && std::chrono::steady_clock::now() < deadline;)
+    std::this_thread::yield();
+  {
+    std::lock_guard l(db_.mu);
+    EXPECT_EQ(db_.open, 2);
+    db_.hold = false;
+  }
+  db_.cv.notify_all();
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 5);
+  std::lock_guard l(db_.mu);
+  EXPECT_LE(db_.max_open_seen, 2);
+  EXPECT_LE(db_.opened - opened_before, 2);  // the waiters reused the sessions
+}
+
+TEST_F(DatabaseBackendTest, PoolDefaultsAreVaults) {
+  Config();
+  auto cfg = Do(Operation::kRead, "config/pg");
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_EQ((*cfg->data)["connection_details"]["max_open_connections"], 4);
+  EXPECT_EQ((*cfg->data)["connection_details"]["max_idle_connections"], 0);
+  EXPECT_EQ((*cfg->data)["connection_details"]["max_connection_lifetime"], "0s");
+  EXPECT_FALSE(Do(Operation::kUpdate, "config/pg",
+                  {{"plugin_name", "postgresql-database-plugin"}, {"connection_url", "postgresql://x"},
+                   {"max_idle_connections", -1}})
+                   .ok());
 }
 
 }  // namespace
