@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <mutex>
 #include <sstream>
+#include <unordered_map>
 
 #include "auth/kubernetes/jwt.h"
 #include "auth/kubernetes/selector_yaml.h"
@@ -164,12 +167,47 @@ class KubernetesBackend final : public logical::RoutedBackend {
     return Response::Empty();
   }
 
-  Result<Json> LoadConfig(Storage* s) {
-    SB_ASSIGN_OR_RETURN(auto raw, s->Get("config"));
-    if (!raw) return Json(nullptr);
-    Json j = Json::parse(*raw, nullptr, false);
-    if (!j.is_object()) return Corruption("kubernetes config malformed");
+  // The config or a role as stored, parsed. Every call reads storage (so a
+  // write through sys/raw or a restore is seen at once); only the JSON parse
+  // is skipped while the stored bytes are those parsed last time — a login
+  // reads both, and the config carries the CA and reviewer JWT. Null when
+  // absent. Dropped on seal and unmount (Cleanup).
+  Result<std::shared_ptr<const Json>> LoadParsed(Storage* s, const std::string& key, const char* what) {
+    SB_ASSIGN_OR_RETURN(auto raw, s->Get(key));
+    if (!raw) return std::shared_ptr<const Json>();
+    {
+      std::lock_guard l(parsed_mu_);
+      auto it = parsed_.find(key);
+      if (it != parsed_.end() && it->second.raw == *raw) return it->second.json;
+    }
+    auto j = std::make_shared<const Json>(Json::parse(*raw, nullptr, false));
+    if (!j->is_object()) return Corruption(std::string("kubernetes ") + what + " malformed");
+    std::lock_guard l(parsed_mu_);
+    if (parsed_.size() >= kParsedCacheMax && !parsed_.count(key)) ClearParsedLocked();
+    ParsedEntry& e = parsed_[key];
+    std::fill(e.raw.begin(), e.raw.end(), '\0');  // the config holds credentials
+    e = ParsedEntry{std::move(*raw), j};
     return j;
+  }
+
+  void ClearParsedLocked() {
+    for (auto& [k, e] : parsed_) std::fill(e.raw.begin(), e.raw.end(), '\0');
+    parsed_.clear();
+  }
+
+  void Cleanup() override {
+    std::lock_guard l(parsed_mu_);
+    ClearParsedLocked();
+  }
+
+  Result<std::shared_ptr<const Json>> ConfigShared(Storage* s) { return LoadParsed(s, "config", "config"); }
+  Result<std::shared_ptr<const Json>> RoleShared(Storage* s, const std::string& name) {
+    return LoadParsed(s, "role/" + Lower(name), "role");
+  }
+
+  Result<Json> LoadConfig(Storage* s) {
+    SB_ASSIGN_OR_RETURN(auto j, ConfigShared(s));
+    return j ? *j : Json(nullptr);
   }
 
   Result<Response> ReadConfig(Request& req, FieldData&) {
@@ -269,11 +307,8 @@ class KubernetesBackend final : public logical::RoutedBackend {
   }
 
   Result<Json> LoadRole(Storage* s, const std::string& name) {
-    SB_ASSIGN_OR_RETURN(auto raw, s->Get("role/" + Lower(name)));
-    if (!raw) return Json(nullptr);
-    Json j = Json::parse(*raw, nullptr, false);
-    if (!j.is_object()) return Corruption("kubernetes role malformed");
-    return j;
+    SB_ASSIGN_OR_RETURN(auto j, RoleShared(s, name));
+    return j ? *j : Json(nullptr);
   }
 
   Result<Response> ReadRole(Request& req, FieldData& f) {
@@ -405,12 +440,14 @@ class KubernetesBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(std::string token, f.GetString("jwt"));
     if (role_name.empty()) return InvalidArgument("missing role");
     if (token.empty()) return InvalidArgument("missing jwt");
-    SB_ASSIGN_OR_RETURN(Json role, LoadRole(req.storage, role_name));
-    if (role.is_null()) return InvalidArgument("invalid role name \"" + Lower(role_name) + "\"");
+    SB_ASSIGN_OR_RETURN(auto role_ptr, RoleShared(req.storage, role_name));
+    if (!role_ptr) return InvalidArgument("invalid role name \"" + Lower(role_name) + "\"");
+    const Json& role = *role_ptr;
     auto cidrs = role.value("token_bound_cidrs", std::vector<std::string>{});
     if (!cidrs.empty() && !IpInCidrs(req.remote_addr, cidrs)) return PermissionDenied();
-    SB_ASSIGN_OR_RETURN(Json cfg, LoadConfig(req.storage));
-    if (cfg.is_null()) return Internal("could not load backend configuration");
+    SB_ASSIGN_OR_RETURN(auto cfg_ptr, ConfigShared(req.storage));
+    if (!cfg_ptr) return Internal("could not load backend configuration");
+    const Json& cfg = *cfg_ptr;
 
     // Local checks first: cheap, and they keep garbage away from the API server.
     auto jwt = ParseJwt(token);
@@ -449,7 +486,9 @@ class KubernetesBackend final : public logical::RoutedBackend {
     auto namespaces = role.value("bound_service_account_namespaces", std::vector<std::string>{});
     bool ns_ok = false;
     for (const auto& n : namespaces) ns_ok = ns_ok || GlobMatch(n, c.ns);
-    const Json& selector = role["bound_service_account_namespace_selector"];
+    static const Json kNoSelector;
+    auto sel_it = role.find("bound_service_account_namespace_selector");
+    const Json& selector = sel_it != role.end() ? *sel_it : kNoSelector;
     std::string reviewer = ReviewerToken(cfg, token);
     if (!ns_ok && selector.is_object() && !c.ns.empty()) ns_ok = NamespaceSelected(cfg, reviewer, c.ns, selector);
     if (!ns_ok || c.ns.empty()) return PermissionDenied("namespace not authorized");
@@ -470,7 +509,14 @@ class KubernetesBackend final : public logical::RoutedBackend {
                                  : "kubernetes: TokenReview returned HTTP " + std::to_string(r->status));
       return PermissionDenied();
     }
-    Json tr = Json::parse(r->body, nullptr, false);
+    // The answer echoes the spec (the JWT): only status and kind are needed,
+    // so the spec is not built into the tree.
+    Json tr = Json::parse(
+        r->body,
+        [](int depth, Json::parse_event_t ev, Json& parsed) {
+          return !(depth == 1 && ev == Json::parse_event_t::key && parsed == "spec");
+        },
+        false);
     if (!tr.is_object() || !tr.contains("status") || !tr["status"].is_object()) {
       log::Warn("kubernetes: TokenReview answer malformed");
       return PermissionDenied();
@@ -490,7 +536,9 @@ class KubernetesBackend final : public logical::RoutedBackend {
       for (const auto& a : want_aud) meet = meet || std::find(got.begin(), got.end(), a) != got.end();
       if (!meet) return PermissionDenied();
     }
-    const Json& user = st.value("user", Json::object());
+    static const Json kNoUser = Json::object();
+    auto user_it = st.find("user");
+    const Json& user = user_it != st.end() && user_it->is_object() ? *user_it : kNoUser;
     std::string username = user.value("username", "");
     std::string expect = "system:serviceaccount:" + c.ns + ":" + c.name;
     if (username != expect || user.value("uid", "") != c.uid) {
@@ -523,8 +571,16 @@ class KubernetesBackend final : public logical::RoutedBackend {
     return resp;
   }
 
+  struct ParsedEntry {
+    std::string raw;
+    std::shared_ptr<const Json> json;
+  };
+  static constexpr size_t kParsedCacheMax = 4096;
+
   const Clock* clock_;
   std::shared_ptr<HttpClient> client_;
+  std::mutex parsed_mu_;
+  std::unordered_map<std::string, ParsedEntry> parsed_;  // guarded by parsed_mu_
 };
 
 }  // namespace

@@ -1,12 +1,11 @@
 """Kubernetes auth end to end (issue 7): the real sealbox binary against the
-TokenReview stand-in (tests/k8s/tokenreview_server.py), its own process over
-HTTPS with its own CA."""
+Kubernetes API stand-in (tests/k8s/standin, a Go program built by CMake into
+<build>/tests/k8s/k8s-standin), its own process over HTTPS with its own CA."""
 
 import json
 import os
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 
@@ -14,14 +13,38 @@ import pytest
 
 import harness
 
-STANDIN = os.path.join(harness.ROOT, "tests", "k8s", "tokenreview_server.py")
+
+def standin_path():
+    """The stand-in binary: SEALBOX_K8S_STANDIN (set by ctest), else
+    <build>/tests/k8s/k8s-standin next to the sealbox binary the harness uses
+    (SEALBOX_BINARY / SEALBOX_BIN = <build>/server/sealbox), else under
+    SEALBOX_BUILD_DIR or build/."""
+    path = os.environ.get("SEALBOX_K8S_STANDIN")
+    if not path:
+        binary = os.environ.get("SEALBOX_BINARY") or os.environ.get("SEALBOX_BIN")
+        build = (os.path.dirname(os.path.dirname(os.path.abspath(binary))) if binary else
+                 os.environ.get("SEALBOX_BUILD_DIR", os.path.join(harness.ROOT, "build")))
+        path = os.path.join(build, "tests", "k8s", "k8s-standin")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("no Kubernetes API stand-in at %s: build it (ninja builds tests/k8s/k8s-standin) "
+                           "or set SEALBOX_K8S_STANDIN" % path)
+    return path
 
 
 class Kube:
+    """The stand-in kube-apiserver (see tests/k8s/standin/main.go), started in
+    directory d, where it writes its CA and certificate."""
+
     def __init__(self, d):
-        self.proc = subprocess.Popen([sys.executable if "hvac" in sys.modules else "/usr/bin/python3", STANDIN, d],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        info = json.loads(self.proc.stdout.readline())
+        log = os.path.join(d, "k8s-standin.log")
+        with open(log, "w") as err:
+            self.proc = subprocess.Popen([standin_path(), d], stdout=subprocess.PIPE, stderr=err, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait()
+            with open(log) as f:
+                raise RuntimeError("the Kubernetes API stand-in did not start: " + f.read())
+        info = json.loads(line)
         self.__dict__.update(info)
         self.url = "https://127.0.0.1:%d" % self.port
         self.ctx = ssl.create_default_context(cafile=self.ca)

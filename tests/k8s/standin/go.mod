@@ -1,0 +1,3 @@
+module sealbox/k8s-standin
+
+go 1.19
