@@ -84,6 +84,10 @@ Status ParseListener(const Json& block, ListenerConfig& l) {
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0) return KeyError(key, "expected a positive integer");
       l.max_connections = static_cast<size_t>(*n);
+    } else if (k == "worker_threads") {
+      auto n = JsonToInt(v);
+      if (!n.ok() || *n <= 0 || *n > 1024) return KeyError(key, "expected an integer from 1 to 1024");
+      l.worker_threads = static_cast<int>(*n);
     } else {
       log::Warn("config: ignoring unknown listener option " + k);
     }

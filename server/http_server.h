@@ -24,7 +24,7 @@ class HttpServer {
   struct Options {
     ListenerConfig listener;
     int io_threads = 2;
-    int worker_threads = 8;
+    int worker_threads = 32;
   };
 
   // Loads the certificate and binds the address. Errors are clear messages.

@@ -64,6 +64,7 @@ TEST(ConfigTest, MinimalFileAndDefaults) {
   EXPECT_EQ(c.listener.idle_timeout_s, 60);
   EXPECT_EQ(c.listener.header_timeout_s, 10);
   EXPECT_EQ(c.listener.max_connections, 4096u);
+  EXPECT_EQ(c.listener.worker_threads, 32);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_FALSE(c.disable_mlock);
   EXPECT_FALSE(c.enable_core_dumps);
@@ -88,6 +89,7 @@ listener "tcp" {
   http_read_header_timeout = 3
   max_header_size = 8192
   max_connections = 16
+  worker_threads = 64
 }
 api_addr = "https://sealbox.example:8200"
 log_level = "debug"
@@ -103,6 +105,7 @@ disable_mlock = true
   EXPECT_EQ(c.listener.header_timeout_s, 3);
   EXPECT_EQ(c.listener.max_header_size, 8192u);
   EXPECT_EQ(c.listener.max_connections, 16u);
+  EXPECT_EQ(c.listener.worker_threads, 64);
   EXPECT_EQ(c.api_addr, "https://sealbox.example:8200");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_TRUE(c.disable_mlock);
@@ -167,6 +170,8 @@ TEST(ConfigTest, Durations) {
 TEST(ConfigTest, WrongTypesNameTheKey) {
   EXPECT_THAT(ParseError(WithListener("address = 8200")), HasSubstr("listener.address"));
   EXPECT_THAT(ParseError(WithListener("max_connections = 0")), HasSubstr("listener.max_connections"));
+  EXPECT_THAT(ParseError(WithListener("worker_threads = 0")), HasSubstr("listener.worker_threads"));
+  EXPECT_THAT(ParseError(WithListener("worker_threads = 5000")), HasSubstr("listener.worker_threads"));
   EXPECT_THAT(ParseError(std::string(kMinimal) + "api_addr = [1]\n"), HasSubstr("api_addr"));
   EXPECT_THAT(ParseError(std::string(kMinimal) + "disable_mlock = \"perhaps\"\n"), HasSubstr("disable_mlock"));
   EXPECT_THAT(ParseError(std::string(kMinimal) + "log_level = \"loud\"\n"), HasSubstr("log_level"));
