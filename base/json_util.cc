@@ -8,24 +8,32 @@
 namespace sealbox {
 namespace {
 
-// SAX pass that enforces depth and string-count limits before any DOM is built,
-// so a hostile body cannot make us allocate a huge tree first.
-class LimitChecker : public nlohmann::json_sax<Json> {
+// Builds the DOM in the same pass that enforces the depth and string-count
+// limits (one parse, not a checking pass and then a building one): the first
+// event past a limit stops the parse, so a hostile body never grows the tree
+// beyond the limits.
+class BoundedDomBuilder {
  public:
-  explicit LimitChecker(const JsonLimits& l) : limits_(l) {}
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return CountString(); }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return Push(); }
-  bool key(string_t&) override { return CountString(); }
-  bool end_object() override { --depth_; return true; }
-  bool start_array(std::size_t) override { return Push(); }
-  bool end_array() override { --depth_; return true; }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+  BoundedDomBuilder(Json& root, const JsonLimits& l) : dom_(root, /*allow_exceptions=*/false), limits_(l) {}
+  bool null() { return dom_.null(); }
+  bool boolean(bool v) { return dom_.boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& s) { return dom_.number_float(v, s); }
+  bool string(Json::string_t& v) { return CountString() && dom_.string(v); }
+  bool binary(Json::binary_t& v) { return dom_.binary(v); }
+  bool start_object(std::size_t n) { return Push() && dom_.start_object(n); }
+  bool key(Json::string_t& v) { return CountString() && dom_.key(v); }
+  bool end_object() {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) { return Push() && dom_.start_array(n); }
+  bool end_array() {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
     error_ = InvalidArgument("error parsing JSON");
     return false;
   }
@@ -46,6 +54,7 @@ class LimitChecker : public nlohmann::json_sax<Json> {
     }
     return true;
   }
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
   JsonLimits limits_;
   size_t depth_ = 0;
   size_t strings_ = 0;
@@ -61,13 +70,13 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 Result<Json> ParseJsonBounded(std::string_view text, const JsonLimits& limits) {
-  LimitChecker checker(limits);
-  bool ok = Json::sax_parse(text.begin(), text.end(), &checker, nlohmann::detail::input_format_t::json, true);
+  Json j;
+  BoundedDomBuilder builder(j, limits);
+  bool ok = Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json, true);
   if (!ok) {
-    Status s = checker.error();
+    Status s = builder.error();
     return s.ok() ? InvalidArgument("error parsing JSON") : s;
   }
-  Json j = Json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) return InvalidArgument("error parsing JSON");
   return j;
 }
