@@ -70,6 +70,13 @@ class ApiHandler final : public HttpHandler {
     return core_->IsLocalRead(std::string(path.substr(4)));
   }
 
+  bool MostlyWaits(const HttpRequest& http) const override {
+    if (http.method != "GET" && http.method != "LIST" && http.method != "HEAD") return true;
+    std::string_view path = std::string_view(http.target).substr(0, http.target.find('?'));
+    if (path.substr(0, 4) != "/v1/") return false;
+    return core_->WaitsOnNetwork(std::string(path.substr(4)));
+  }
+
   HttpResponse Handle(const HttpRequest& http) override {
     try {
       HttpResponse r = HandleInner(http);

@@ -49,6 +49,12 @@ class HttpHandler {
   // the local store): the server then runs it on the I/O thread instead of
   // paying two thread hops through the worker pool.
   virtual bool NonBlocking(const HttpRequest& req) const { return false; }
+  // True when Handle(req) will mostly wait rather than compute: a synced
+  // write (group commit wants many at once), or a backend that calls a remote
+  // service (PostgreSQL, TokenReview). The server runs these on a larger pool
+  // sized for waiting, so they neither queue behind nor crowd out CPU-bound
+  // requests.
+  virtual bool MostlyWaits(const HttpRequest& req) const { return false; }
 };
 
 }  // namespace sealbox::api

@@ -492,6 +492,12 @@ bool CoreImpl::IsLocalRead(const std::string& path) {
          (t == "system" && path.rfind("sys/leases", 0) != 0 && path.rfind("sys/revoke", 0) != 0);
 }
 
+bool CoreImpl::WaitsOnNetwork(const std::string& path) {
+  if (sealed_.load()) return false;
+  auto route = router_.Match(path);
+  return route && (route->mount.type == "database" || route->mount.type == "kubernetes");
+}
+
 Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
   return policies_->AclFor(entry.policies);
 }

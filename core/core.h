@@ -122,6 +122,9 @@ class Core {
   // True if a read of `path` only touches local storage (kv, cubbyhole,
   // token, sys) and so never blocks on the network or an fsync.
   virtual bool IsLocalRead(const std::string& path) = 0;
+  // True if `path` routes to a backend that calls a remote service (database
+  // credentials, Kubernetes login): such requests mostly wait.
+  virtual bool WaitsOnNetwork(const std::string& path) = 0;
   // SIGHUP: reopen audit files (logrotate moves them away first).
   virtual void OnSighup() = 0;
 

@@ -65,6 +65,7 @@ class CoreImpl final : public Core {
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
   Result<logical::Response> HandleRequest(logical::Request& req) override;
   bool IsLocalRead(const std::string& path) override;
+  bool WaitsOnNetwork(const std::string& path) override;
   void OnSighup() override;
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }

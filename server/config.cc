@@ -88,6 +88,10 @@ Status ParseListener(const Json& block, ListenerConfig& l) {
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0 || *n > 1024) return KeyError(key, "expected an integer from 1 to 1024");
       l.worker_threads = static_cast<int>(*n);
+    } else if (k == "wait_worker_threads") {
+      auto n = JsonToInt(v);
+      if (!n.ok() || *n <= 0 || *n > 1024) return KeyError(key, "expected an integer from 1 to 1024");
+      l.wait_worker_threads = static_cast<int>(*n);
     } else {
       log::Warn("config: ignoring unknown listener option " + k);
     }

@@ -41,10 +41,12 @@ struct ListenerConfig {
   int header_timeout_s = 10;               // TLS handshake and request headers (slowloris)
   size_t max_header_size = 16384;
   size_t max_connections = 4096;
-  // Threads that run requests which may block (storage writes, PostgreSQL,
-  // TokenReview, audit): a request waiting on the network holds one, so this
-  // bounds how many such requests proceed at once.
-  int worker_threads = 32;
+  // Threads for requests that may block: `worker_threads` for those that
+  // mostly compute (reads while an audit device is on; few, on few cores),
+  // `wait_worker_threads` for those that mostly wait (synced writes, database
+  // credentials, Kubernetes logins), each holding a thread while it waits.
+  int worker_threads = 8;
+  int wait_worker_threads = 32;
 };
 
 // seal "static" { current_key_id = "2026-1"  current_key = "file:///k" ... }

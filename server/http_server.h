@@ -24,7 +24,8 @@ class HttpServer {
   struct Options {
     ListenerConfig listener;
     int io_threads = 2;
-    int worker_threads = 32;
+    int worker_threads = 8;        // blocking requests that mostly compute
+    int wait_worker_threads = 32;  // requests that mostly wait (synced writes, remote services)
   };
 
   // Loads the certificate and binds the address. Errors are clear messages.

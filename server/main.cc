@@ -181,6 +181,7 @@ int RunServer(int argc, char** argv) {
   HttpServer::Options so;
   so.listener = cfg.listener;
   so.worker_threads = cfg.listener.worker_threads;
+  so.wait_worker_threads = cfg.listener.wait_worker_threads;
   auto server = HttpServer::Create(so, handler.get());
   if (!server.ok()) return Fail(server.status().message());
   std::string host = cfg.listener.address.substr(0, cfg.listener.address.rfind(':'));

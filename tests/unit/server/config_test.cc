@@ -64,7 +64,8 @@ TEST(ConfigTest, MinimalFileAndDefaults) {
   EXPECT_EQ(c.listener.idle_timeout_s, 60);
   EXPECT_EQ(c.listener.header_timeout_s, 10);
   EXPECT_EQ(c.listener.max_connections, 4096u);
-  EXPECT_EQ(c.listener.worker_threads, 32);
+  EXPECT_EQ(c.listener.worker_threads, 8);
+  EXPECT_EQ(c.listener.wait_worker_threads, 32);
   EXPECT_EQ(c.log_level, "info");
   EXPECT_FALSE(c.disable_mlock);
   EXPECT_FALSE(c.enable_core_dumps);
@@ -90,6 +91,7 @@ listener "tcp" {
   max_header_size = 8192
   max_connections = 16
   worker_threads = 64
+  wait_worker_threads = 100
 }
 api_addr = "https://sealbox.example:8200"
 log_level = "debug"
@@ -106,6 +108,7 @@ disable_mlock = true
   EXPECT_EQ(c.listener.max_header_size, 8192u);
   EXPECT_EQ(c.listener.max_connections, 16u);
   EXPECT_EQ(c.listener.worker_threads, 64);
+  EXPECT_EQ(c.listener.wait_worker_threads, 100);
   EXPECT_EQ(c.api_addr, "https://sealbox.example:8200");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_TRUE(c.disable_mlock);
@@ -172,6 +175,7 @@ TEST(ConfigTest, WrongTypesNameTheKey) {
   EXPECT_THAT(ParseError(WithListener("max_connections = 0")), HasSubstr("listener.max_connections"));
   EXPECT_THAT(ParseError(WithListener("worker_threads = 0")), HasSubstr("listener.worker_threads"));
   EXPECT_THAT(ParseError(WithListener("worker_threads = 5000")), HasSubstr("listener.worker_threads"));
+  EXPECT_THAT(ParseError(WithListener("wait_worker_threads = -1")), HasSubstr("listener.wait_worker_threads"));
   EXPECT_THAT(ParseError(std::string(kMinimal) + "api_addr = [1]\n"), HasSubstr("api_addr"));
   EXPECT_THAT(ParseError(std::string(kMinimal) + "disable_mlock = \"perhaps\"\n"), HasSubstr("disable_mlock"));
   EXPECT_THAT(ParseError(std::string(kMinimal) + "log_level = \"loud\"\n"), HasSubstr("log_level"));
