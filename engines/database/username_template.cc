@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/crypto.h"
+#include "base/utf8.h"
 
 namespace sealbox::engines::database {
 namespace {
@@ -375,21 +376,7 @@ class ActionParser {
           unsigned long cp = std::strtoul(hex.c_str(), &end, 16);
           if (*end != '\0' || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return Error("bad \\u escape");
           pos_ += n;
-          if (cp < 0x80) {
-            out += static_cast<char>(cp);
-          } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-          }
+          AppendUtf8(out, static_cast<uint32_t>(cp));
           break;
         }
         default:
