@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -39,18 +41,21 @@ Result<SecureBytes> AeadOpen(const SecureBytes& key, std::string_view sealed, st
 std::string HmacSha256(std::string_view key, std::string_view msg);
 
 // HMAC-SHA256 under one key used many times (a salt, a chain key): the key is
-// absorbed once. Sign is thread-safe; the states are wiped on destruction.
+// absorbed once. Signing is thread-safe; the states are wiped on destruction.
 class HmacSha256Key {
  public:
+  static constexpr size_t kSize = 32;
   explicit HmacSha256Key(std::string_view key);
   ~HmacSha256Key();
   HmacSha256Key(const HmacSha256Key&) = delete;
   HmacSha256Key& operator=(const HmacSha256Key&) = delete;
   std::string Sign(std::string_view msg) const;
+  // The MAC of the concatenation of `parts`, without building it.
+  void SignParts(std::initializer_list<std::string_view> parts, uint8_t (&out)[kSize]) const;
 
  private:
-  EVP_MD_CTX* inner_;
-  EVP_MD_CTX* outer_;
+  struct States;
+  std::unique_ptr<States> s_;
 };
 std::string Sha256(std::string_view msg);
 
@@ -58,6 +63,7 @@ std::string Sha256(std::string_view msg);
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 std::string HexEncode(std::string_view bytes);
+void AppendHex(std::string& out, const uint8_t* bytes, size_t n);
 // Returns nullopt-like error for odd length or non-hex characters.
 Result<SecureBytes> HexDecode(std::string_view hex);
 std::string Base64Encode(std::string_view bytes);

@@ -235,7 +235,7 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
 // exact escapes; any byte >= 0x80 hands the string to nlohmann, so UTF-8
 // validation and replacement stay its own. Byte-identical output is checked
 // by unit tests and the JSON fuzz target.
-void DumpString(const std::string& s, std::string& out) {
+void DumpString(std::string_view s, std::string& out) {
   const size_t start = out.size();
   out += '"';
   size_t run = 0;
@@ -245,7 +245,7 @@ void DumpString(const std::string& s, std::string& out) {
     if (cls == 0) continue;
     if (cls == 2) {
       out.resize(start);
-      out += NlohmannDump(Json(s));
+      out += NlohmannDump(Json(std::string(s)));
       return;
     }
     out.append(s, run, i - run);
@@ -311,4 +311,7 @@ std::string DumpJson(const Json& j) {
   DumpTo(j, out);
   return out;
 }
+
+void AppendJson(std::string& out, const Json& j) { DumpTo(j, out); }
+void AppendJsonString(std::string& out, std::string_view s) { DumpString(s, out); }
 }  // namespace sealbox

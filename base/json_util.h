@@ -48,4 +48,8 @@ std::optional<bool> ParseBoolString(std::string_view s);
 namespace sealbox {
 // Serialises without throwing: invalid UTF-8 in strings is replaced (U+FFFD).
 std::string DumpJson(const Json& j);
+// The same text appended to `out`; AppendJsonString writes one string value
+// (quoted, escaped) exactly as DumpJson would.
+void AppendJson(std::string& out, const Json& j);
+void AppendJsonString(std::string& out, std::string_view s);
 }  // namespace sealbox

@@ -71,6 +71,12 @@ TEST(CryptoTest, HmacKeyMatchesOpenSsl) {
            msg.size(), want, &len);
       EXPECT_EQ(hk.Sign(msg), std::string(reinterpret_cast<char*>(want), len)) << klen << " " << mlen;
       EXPECT_EQ(crypto::HmacSha256(key, msg), hk.Sign(msg));
+      // Split anywhere, the parts sign as their concatenation.
+      for (size_t cut : {size_t{0}, mlen / 3, mlen}) {
+        uint8_t parts[32];
+        hk.SignParts({std::string_view(msg).substr(0, cut), "", std::string_view(msg).substr(cut)}, parts);
+        EXPECT_EQ(std::string(reinterpret_cast<char*>(parts), 32), hk.Sign(msg)) << klen << " " << mlen << " " << cut;
+      }
     }
   }
 }
