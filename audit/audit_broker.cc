@@ -11,10 +11,12 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <thread>
 #include <fstream>
 #include <set>
 
@@ -25,8 +27,6 @@
 
 namespace sealbox::audit {
 namespace {
-
-constexpr const char* kHashPrefix = "hmac-sha256:";
 
 std::string Opt(const Json& options, const char* key, const std::string& def = "") {
   if (!options.is_object() || !options.contains(key)) return def;
@@ -41,25 +41,6 @@ bool OptBool(const Json& options, const char* key, bool def) {
   return b.value_or(def);
 }
 
-// Go's omitempty: drop nulls, empty strings, empty maps and lists.
-void Prune(Json& j) {
-  if (!j.is_object()) return;
-  for (auto it = j.begin(); it != j.end();) {
-    Json& v = it.value();
-    if (v.is_object()) Prune(v);
-    bool empty = v.is_null() || (v.is_string() && v.get_ref<const std::string&>().empty()) ||
-                 (v.is_object() && v.empty()) || (v.is_array() && v.empty());
-    if (empty) it = j.erase(it);
-    else ++it;
-  }
-}
-
-bool Contains(const std::vector<std::string>& v, const std::string& s) {
-  for (const auto& x : v)
-    if (x == s) return true;
-  return false;
-}
-
 }  // namespace
 
 // One audit device: its salt, chain key and sink.
@@ -71,9 +52,9 @@ class Device {
         chain_key_(std::move(chain_key)),
         salt_key_(salt_),
         chain_hmac_(chain_key_.view()) {
-    log_raw_ = OptBool(cfg_.options, "log_raw", false);
-    hmac_accessor_ = OptBool(cfg_.options, "hmac_accessor", true);
-    elide_lists_ = OptBool(cfg_.options, "elide_list_responses", false);
+    entry_options_.log_raw = OptBool(cfg_.options, "log_raw", false);
+    entry_options_.hmac_accessor = OptBool(cfg_.options, "hmac_accessor", true);
+    entry_options_.elide_lists = OptBool(cfg_.options, "elide_list_responses", false);
     prefix_ = Opt(cfg_.options, "prefix");
     fsync_ = OptBool(cfg_.options, "fsync", false);
     std::string filter = Opt(cfg_.options, "filter");
@@ -85,49 +66,35 @@ class Device {
   virtual ~Device() = default;
 
   const DeviceConfig& config() const { return cfg_; }
-  bool log_raw() const { return log_raw_; }
-  bool hmac_accessor() const { return hmac_accessor_; }
-  bool elide_lists() const { return elide_lists_; }
+  const EntryOptions& entry_options() const { return entry_options_; }
   bool fsync() const { return fsync_; }
   // Null when the device records everything.
   const AuditFilter* filter() const { return filter_.get(); }
   const SecureBytes& chain_key() const { return chain_key_; }
+  const crypto::HmacSha256Key& salt_key() const { return salt_key_; }
 
-  std::string Hash(std::string_view v) const {
-    return kHashPrefix + crypto::HexEncode(salt_key_.Sign(v));
-  }
+  std::string Hash(std::string_view v) const { return HashValue(salt_key_, v); }
 
-  // Hashes every string leaf, and numbers when `numbers` (their JSON text).
-  // Keys and booleans are never hashed.
-  void HashTree(Json& j, bool numbers, const std::vector<std::string>* skip_top) const {
-    if (j.is_object()) {
-      for (auto it = j.begin(); it != j.end(); ++it) {
-        if (skip_top && Contains(*skip_top, it.key())) continue;
-        HashTree(it.value(), numbers, nullptr);
-      }
-    } else if (j.is_array()) {
-      for (auto& e : j) HashTree(e, numbers, nullptr);
-    } else if (j.is_string()) {
-      j = Hash(j.get_ref<const std::string&>());
-    } else if (numbers && j.is_number()) {
-      j = Hash(j.dump());
-    }
-  }
-
-  // Appends the chain field and writes one line. The chain is computed under
-  // the device's lock so the chain order is the file order; the JSON text is
-  // built before it, so concurrent requests serialise only on an HMAC.
-  Status WriteEntry(const Json& entry) {
-    std::string body = DumpJson(entry);
+  // Appends the chain field to an entry's text ("{...}") and writes it as one
+  // line. The chain is computed under the device's lock so the chain order
+  // is the file order; the text is built before it, so concurrent requests
+  // serialise only on one HMAC.
+  Status WriteEntry(std::string body) {
     std::unique_lock l(mu_);
     if (!opened_) {
       Status s = Open();
       if (!s.ok()) return s;
     }
     if (starting_) body.insert(1, "\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : ""));
-    std::string chain = crypto::HexEncode(chain_hmac_.Sign(prev_chain_ + "\n" + body));
-    body.pop_back();  // '}' — append the chain as the last field
-    std::string line = prefix_ + body + ",\"chain\":\"" + chain + "\"}\n";
+    uint8_t mac[crypto::HmacSha256Key::kSize];
+    chain_hmac_.SignParts({prev_chain_, "\n", body}, mac);
+    std::string chain;
+    crypto::AppendHex(chain, mac, sizeof mac);
+    body.pop_back();  // '}': the chain is the last field
+    body += ",\"chain\":\"";
+    body += chain;
+    body += "\"}\n";
+    std::string line = prefix_.empty() ? std::move(body) : prefix_ + body;
     if (Batched()) return Enqueue(l, std::move(line), chain);
     Status s = Sink(line);
     if (!s.ok()) {
@@ -142,7 +109,7 @@ class Device {
   void Reopen() {
     std::unique_lock l(mu_);
     // Never close under a write in progress; a stalled one keeps its file.
-    if (!cv_.wait_for(l, std::chrono::seconds(5), [&] { return !writing_; })) {
+    if (!Wait(l, std::chrono::steady_clock::now() + std::chrono::seconds(5), [&] { return !writing_; })) {
       log::Warn("audit: device " + cfg_.path + " is still writing; not reopened");
       return;
     }
@@ -160,16 +127,22 @@ class Device {
  protected:
   // Group write (leader/follower): a request whose line finds no write in
   // progress writes everything queued so far in one write(2) (and one
-  // fdatasync with `fsync`) on its own thread; lines that arrive meanwhile
-  // queue, and one of their requests writes them next. A follower waits at
-  // most write_timeout_: a file on a stalled filesystem fails requests
-  // (fail closed) instead of hanging them all; only the writing one waits
-  // for the filesystem.
+  // fdatasync with `fsync`) on its own thread, then, for a few rounds, what
+  // queued meanwhile. A request whose line finds a write in progress is a
+  // follower: its line goes out in the writer's next round. Followers first
+  // yield the CPU a few times, since a round takes microseconds, and only
+  // then sleep on the condition variable, which is notified only when
+  // someone sleeps: sleeping and waking every follower was most of the cost
+  // of an audited read. A follower waits at most write_timeout_: a file on a
+  // stalled filesystem fails requests (fail closed) instead of hanging them
+  // all; only the writing one waits for the filesystem.
   struct Batch {
-    bool done = false;
-    Status status;
+    std::atomic<bool> done{false};
+    Status status;  // set before done
   };
   static constexpr size_t kMaxPendingBytes = 64u << 20;
+  static constexpr int kLeaderRounds = 3;   // bounds how long a leader writes for others
+  static constexpr int kFollowerYields = 64;
 
   Status Enqueue(std::unique_lock<std::mutex>& l, std::string line, const std::string& chain) {
     if (pending_.size() + line.size() > kMaxPendingBytes) return IOError("audit device is not keeping up");
@@ -179,15 +152,30 @@ class Device {
     if (!open_batch_) open_batch_ = std::make_shared<Batch>();
     std::shared_ptr<Batch> mine = open_batch_;
     const auto deadline = std::chrono::steady_clock::now() + write_timeout_;
-    while (!mine->done) {
+    if (writing_) {
+      l.unlock();
+      for (int i = 0; i < kFollowerYields && !mine->done.load(std::memory_order_acquire); ++i)
+        std::this_thread::yield();
+      l.lock();
+    }
+    while (!mine->done.load(std::memory_order_acquire)) {
       if (!writing_) {
-        WriteBatch(l);  // lead: our line is in pending_ (or was written by the last leader)
+        for (int round = 0; round < kLeaderRounds && !pending_.empty(); ++round) WriteBatch(l);
         continue;
       }
-      if (cv_.wait_until(l, deadline, [&] { return mine->done || !writing_; })) continue;
-      return IOError("audit write timed out");
+      if (!Wait(l, deadline, [&] { return mine->done.load(std::memory_order_acquire) || !writing_; }))
+        return IOError("audit write timed out");
     }
     return mine->status;
+  }
+
+  // cv_.wait_until, counted so that writers notify only when someone sleeps.
+  template <typename Pred>
+  bool Wait(std::unique_lock<std::mutex>& l, std::chrono::steady_clock::time_point deadline, Pred pred) {
+    ++sleepers_;
+    bool ok = cv_.wait_until(l, deadline, pred);
+    --sleepers_;
+    return ok;
   }
 
   // Writes what is queued, without the lock held during the write itself.
@@ -202,27 +190,26 @@ class Device {
     Status s = target < 0 ? IOError("audit file is closed") : WriteAll(target, data);
     l.lock();
     writing_ = false;
-    if (batch) {
-      batch->status = s;
-      batch->done = true;
-    }
+    auto finish = [&s](Batch& b) {
+      b.status = s;
+      b.done.store(true, std::memory_order_release);
+    };
+    if (batch) finish(*batch);
     if (!s.ok()) {
       // Lines queued meanwhile were chained onto the lost ones: fail them
       // too, and reopen (re-reading the chain from the file) next time.
-      if (open_batch_) {
-        open_batch_->status = s;
-        open_batch_->done = true;
-        open_batch_.reset();
-      }
+      if (open_batch_) finish(*open_batch_);
+      open_batch_.reset();
       pending_.clear();
       Close();
     }
-    cv_.notify_all();
+    if (sleepers_ > 0) cv_.notify_all();
   }
   virtual int WriteFd() const { return -1; }                                 // REQUIRES: mu_ held
   virtual Status WriteAll(int fd, const std::string& data) { return Status::Ok(); }  // no lock held
 
   std::condition_variable cv_;             // with mu_: batches and their writer
+  int sleepers_ = 0;                       // waiting on cv_; guarded by mu_
   std::string pending_;                    // guarded by mu_
   std::shared_ptr<Batch> open_batch_;      // the batch pending_ belongs to
   bool writing_ = false;                   // guarded by mu_
@@ -233,7 +220,8 @@ class Device {
   SecureBytes chain_key_;
   crypto::HmacSha256Key salt_key_;    // salt_ and chain_key_ absorbed once
   crypto::HmacSha256Key chain_hmac_;
-  bool log_raw_ = false, hmac_accessor_ = true, elide_lists_ = false, fsync_ = false;
+  EntryOptions entry_options_;
+  bool fsync_ = false;
   std::string prefix_;
   std::shared_ptr<const AuditFilter> filter_;
   std::mutex mu_;
@@ -253,7 +241,8 @@ class FileDevice final : public Device {
   }
   ~FileDevice() override {
     std::unique_lock l(mu_);
-    cv_.wait(l, [&] { return !writing_; });
+    auto idle = [&] { return !writing_; };  // a stalled write keeps its file until it returns
+    while (!Wait(l, std::chrono::steady_clock::now() + std::chrono::seconds(5), idle)) continue;
     Close();
   }
 
@@ -509,7 +498,7 @@ Status AuditBroker::Enable(DeviceConfig cfg) {
   {
     // Sanity check: the sink must accept a write before we rely on it.
     Json probe = {{"time", FormatRfc3339Nano(SystemClock::Default()->NowNanos())}, {"type", "audit-device-enabled"}};
-    Status s = dev->WriteEntry(probe);
+    Status s = dev->WriteEntry(DumpJson(probe));
     if (!s.ok()) {
       std::string p = Opt(cfg.options, "file_path", Opt(cfg.options, "path", Opt(cfg.options, "address")));
       return InvalidArgument("sanity check failed; unable to open \"" + p + "\" for writing");
@@ -605,88 +594,9 @@ Status AuditBroker::Log(const char* type, const logical::Request& req, const Mou
       ++ok;
       continue;
     }
-    const bool raw = d->log_raw();
-    auto h = [&](const std::string& v) { return raw || v.empty() ? v : d->Hash(v); };
-    auto ha = [&](const std::string& v) { return raw || v.empty() || !d->hmac_accessor() ? v : d->Hash(v); };
-    Json auth = Json::object();
-    if (req.token) {
-      const auto& t = *req.token;
-      auth = Json{{"client_token", h(req.client_token)},
-                  {"accessor", ha(t.accessor)},
-                  {"display_name", t.display_name},
-                  {"policies", t.policies},
-                  {"token_policies", t.policies},
-                  {"metadata", t.metadata},
-                  {"entity_id", t.entity_id},
-                  {"token_type", t.token_type},
-                  {"token_ttl", t.ttl}};
-      if (t.issue_time_nanos) auth["token_issue_time"] = FormatRfc3339(t.issue_time_nanos / 1'000'000'000);
-    }
-    Json data = req.data;
-    if (!raw) d->HashTree(data, /*numbers=*/true, &mount.non_hmac_request_keys);
-    // auth/token/{lookup,renew,revoke,...}/<token> carries a token in the
-    // path itself (Vault logs it in clear): hash that segment like any token.
-    auto hash_path_token = [&](const std::string& p) {
-      if (raw) return p;
-      for (std::string_view prefix : {"/v1/auth/token/", "auth/token/"}) {
-        if (p.rfind(prefix, 0) != 0) continue;
-        size_t op_end = p.find('/', prefix.size());
-        if (op_end == std::string::npos || op_end + 1 >= p.size()) return p;
-        std::string_view rest = std::string_view(p).substr(op_end + 1);
-        rest = rest.substr(0, rest.find('?'));
-        return p.substr(0, op_end + 1) + h(std::string(rest));
-      }
-      return p;
-    };
-    Json request = {{"id", req.id},
-                    {"operation", std::string(logical::OperationName(req.op))},
-                    {"mount_point", req.mount_point},
-                    {"mount_type", req.mount_type},
-                    {"mount_accessor", req.mount_accessor},
-                    {"mount_class", req.mount_class},
-                    {"client_token", h(req.client_token)},
-                    {"client_token_accessor", req.token ? ha(req.token->accessor) : ""},
-                    {"namespace", {{"id", "root"}}},
-                    {"path", hash_path_token(req.original_path.empty() ? req.path : req.original_path)},
-                    {"data", std::move(data)},
-                    {"remote_address", req.remote_addr},
-                    {"request_uri", hash_path_token(req.request_uri)}};
-    if (req.remote_port) request["remote_port"] = req.remote_port;
-    // Moved, not copied, into the entry: request and response data can be large.
-    Json entry = {{"time", now}, {"type", type}, {"auth", std::move(auth)}, {"request", std::move(request)}};
-    if (!error.empty()) entry["error"] = error;
-    if (resp) {
-      Json r = {{"mount_point", req.mount_point},
-                {"mount_type", req.mount_type},
-                {"mount_accessor", req.mount_accessor},
-                {"mount_class", req.mount_class}};
-      if (resp->data) {
-        Json rd = *resp->data;
-        if (d->elide_lists() && req.op == logical::Operation::kList && rd.is_object()) {
-          if (rd.contains("keys") && rd["keys"].is_array()) rd["keys"] = rd["keys"].size();
-          if (rd.contains("key_info") && rd["key_info"].is_object()) rd["key_info"] = rd["key_info"].size();
-        }
-        // Stricter than Vault: numbers are hashed too (a PIN is a secret).
-        if (!raw) d->HashTree(rd, /*numbers=*/true, &mount.non_hmac_response_keys);
-        r["data"] = std::move(rd);
-      }
-      if (resp->secret) r["secret"] = Json{{"lease_id", resp->secret->lease_id}};
-      if (resp->auth) {
-        const auto& a = *resp->auth;
-        r["auth"] = Json{{"client_token", h(a.client_token)},
-                         {"accessor", ha(a.accessor)},
-                         {"display_name", a.display_name},
-                         {"policies", a.policies},
-                         {"token_policies", a.token_policies},
-                         {"metadata", a.metadata},
-                         {"entity_id", a.entity_id},
-                         {"token_type", a.token_type},
-                         {"token_ttl", a.ttl}};
-      }
-      if (!resp->warnings.empty()) r["warnings"] = resp->warnings;
-      entry["response"] = std::move(r);
-    }
-    Prune(entry);
+    std::string entry;
+    entry.reserve(1024);
+    AppendEntry(entry, type, now, req, mount, resp, error, d->entry_options(), d->salt_key());
     Status s = d->WriteEntry(std::move(entry));
     if (s.ok()) {
       ++ok;

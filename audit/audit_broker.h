@@ -12,9 +12,9 @@
 // reopened after rotation starts from the last chain value, so verifying the
 // rotated files in order still links them.
 //
-// Thread-safety: all methods may be called concurrently. Entries are built
-// and hashed outside any broker-wide lock; each device serialises its own
-// writes.
+// Thread-safety: all methods may be called concurrently. Entries are
+// written as text and hashed outside any lock (audit/entry_format.h); each
+// device serialises only the chain step and its file writes.
 #pragma once
 
 #include <map>
@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/entry_format.h"
 #include "base/json_util.h"
 #include "base/status.h"
 #include "core/logical/request.h"
@@ -42,12 +43,6 @@ struct DeviceConfig {
   std::string description;
   Json options = Json::object();  // string values
   bool local = false;
-};
-
-// What the core knows about the mount a request went to, for the entry.
-struct MountInfo {
-  std::vector<std::string> non_hmac_request_keys;
-  std::vector<std::string> non_hmac_response_keys;
 };
 
 class AuditBroker {

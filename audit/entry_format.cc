@@ -1,0 +1,287 @@
+#include "audit/entry_format.h"
+
+#include <algorithm>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "base/json_util.h"
+
+namespace sealbox::audit {
+namespace {
+
+constexpr std::string_view kHashPrefix = "hmac-sha256:";
+
+void AppendHash(std::string& out, const crypto::HmacSha256Key& salt, std::string_view v) {
+  uint8_t mac[crypto::HmacSha256Key::kSize];
+  salt.SignParts({v}, mac);
+  out += kHashPrefix;
+  crypto::AppendHex(out, mac, sizeof mac);
+}
+
+// One JSON object being appended to `out`. Fields must be added in sorted key
+// order. A field whose value turns out empty is taken back with Drop.
+class Object {
+ public:
+  explicit Object(std::string& out) : out_(out) { out_ += '{'; }
+
+  // Writes `"k":` and returns the mark Drop needs.
+  size_t Key(std::string_view k) {
+    const size_t mark = out_.size();
+    if (fields_++ > 0) out_ += ',';
+    AppendJsonString(out_, k);
+    out_ += ':';
+    return mark;
+  }
+  void Drop(size_t mark) {
+    out_.resize(mark);
+    --fields_;
+  }
+  // Closes the object; false (and nothing written) when it has no field, so
+  // the parent drops the key: Go's omitempty on a map.
+  bool End() {
+    if (fields_ == 0) return false;
+    out_ += '}';
+    return true;
+  }
+
+ private:
+  std::string& out_;
+  int fields_ = 0;
+};
+
+class EntryWriter {
+ public:
+  EntryWriter(std::string& out, const EntryOptions& opt, const crypto::HmacSha256Key& salt)
+      : out_(out), opt_(opt), salt_(salt) {}
+
+  void Str(Object& o, std::string_view k, std::string_view v) {
+    if (v.empty()) return;
+    o.Key(k);
+    AppendJsonString(out_, v);
+  }
+  // A token or accessor: hashed unless the device logs raw.
+  void Secret(Object& o, std::string_view k, std::string_view v, bool hash = true) {
+    if (v.empty()) return;
+    o.Key(k);
+    if (!hash || opt_.log_raw) return AppendJsonString(out_, v);
+    out_ += '"';
+    AppendHash(out_, salt_, v);
+    out_ += '"';
+  }
+  void Accessor(Object& o, std::string_view k, std::string_view v) { Secret(o, k, v, opt_.hmac_accessor); }
+  void Int(Object& o, std::string_view k, int64_t v) {
+    o.Key(k);
+    out_ += std::to_string(v);
+  }
+  void List(Object& o, std::string_view k, const std::vector<std::string>& v) {
+    if (v.empty()) return;
+    o.Key(k);
+    out_ += '[';
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i > 0) out_ += ',';
+      AppendJsonString(out_, v[i]);
+    }
+    out_ += ']';
+  }
+
+  // A field holding a JSON value. `hash`: string and number leaves are
+  // hashed (numbers by their JSON text). `skip`: top-level keys of an object
+  // value left unhashed (audit_non_hmac_*_keys). Empty values are left out,
+  // through nested objects.
+  void Value(Object& o, std::string_view k, const Json& v, bool hash, const std::vector<std::string>* skip = nullptr,
+             bool elide = false) {
+    switch (v.type()) {
+      case Json::value_t::null:
+      case Json::value_t::discarded:
+        return;
+      case Json::value_t::string:
+        if (!hash && v.get_ref<const std::string&>().empty()) return;
+        o.Key(k);
+        return Element(v, hash);
+      case Json::value_t::array:
+        if (v.empty()) return;
+        o.Key(k);
+        return Element(v, hash);
+      case Json::value_t::object: {
+        const size_t mark = o.Key(k);
+        Object child(out_);
+        for (const auto& [ck, cv] : v.get_ref<const Json::object_t&>()) {
+          if (elide && ck == "keys" && cv.is_array()) {
+            Int(child, ck, static_cast<int64_t>(cv.size()));
+          } else if (elide && ck == "key_info" && cv.is_object()) {
+            Int(child, ck, static_cast<int64_t>(cv.size()));
+          } else {
+            Value(child, ck, cv, hash && !(skip && std::count(skip->begin(), skip->end(), ck) > 0));
+          }
+        }
+        if (!child.End()) o.Drop(mark);
+        return;
+      }
+      default:  // numbers, booleans
+        o.Key(k);
+        return Element(v, hash);
+    }
+  }
+
+  // A value inside a list: written whole, nothing left out.
+  void Element(const Json& v, bool hash) {
+    switch (v.type()) {
+      case Json::value_t::string:
+        if (!hash || opt_.log_raw) return AppendJsonString(out_, v.get_ref<const std::string&>());
+        out_ += '"';
+        AppendHash(out_, salt_, v.get_ref<const std::string&>());
+        out_ += '"';
+        return;
+      case Json::value_t::number_integer:
+      case Json::value_t::number_unsigned:
+      case Json::value_t::number_float:
+        if (!hash || opt_.log_raw) return AppendJson(out_, v);
+        out_ += '"';
+        AppendHash(out_, salt_, DumpJson(v));
+        out_ += '"';
+        return;
+      case Json::value_t::array: {
+        out_ += '[';
+        bool first = true;
+        for (const Json& e : v.get_ref<const Json::array_t&>()) {
+          if (!first) out_ += ',';
+          first = false;
+          Element(e, hash);
+        }
+        out_ += ']';
+        return;
+      }
+      case Json::value_t::object: {
+        out_ += '{';
+        bool first = true;
+        for (const auto& [ck, cv] : v.get_ref<const Json::object_t&>()) {
+          if (!first) out_ += ',';
+          first = false;
+          AppendJsonString(out_, ck);
+          out_ += ':';
+          Element(cv, hash);
+        }
+        out_ += '}';
+        return;
+      }
+      default:  // booleans, null
+        return AppendJson(out_, v);
+    }
+  }
+
+  // auth/token/{lookup,renew,revoke,...}/<token> carries a token in the
+  // path itself (Vault logs it in clear): that segment is hashed like any
+  // token.
+  void Path(Object& o, std::string_view k, std::string_view p) {
+    if (p.empty()) return;
+    if (!opt_.log_raw) {
+      for (std::string_view prefix : {"/v1/auth/token/", "auth/token/"}) {
+        if (p.substr(0, prefix.size()) != prefix) continue;
+        const size_t op_end = p.find('/', prefix.size());
+        if (op_end == std::string_view::npos || op_end + 1 >= p.size()) break;
+        std::string_view rest = p.substr(op_end + 1);
+        rest = rest.substr(0, rest.find('?'));
+        std::string hashed(p.substr(0, op_end + 1));
+        if (!rest.empty()) AppendHash(hashed, salt_, rest);
+        return Str(o, k, hashed);
+      }
+    }
+    Str(o, k, p);
+  }
+
+  // The token block of a request (the caller's token) or of a response (the
+  // token a login or create issued).
+  template <typename T>
+  void TokenBlock(Object& o, const std::string& client_token, const T& t, const std::vector<std::string>& policies,
+                  const std::vector<std::string>& token_policies, int64_t issue_time_nanos) {
+    const size_t mark = o.Key("auth");
+    Object a(out_);
+    Accessor(a, "accessor", t.accessor);
+    Secret(a, "client_token", client_token);
+    Str(a, "display_name", t.display_name);
+    Str(a, "entity_id", t.entity_id);
+    Value(a, "metadata", t.metadata, /*hash=*/false);
+    List(a, "policies", policies);
+    if (issue_time_nanos != 0) Str(a, "token_issue_time", FormatRfc3339(issue_time_nanos / 1'000'000'000));
+    List(a, "token_policies", token_policies);
+    Int(a, "token_ttl", t.ttl);
+    Str(a, "token_type", t.token_type);
+    if (!a.End()) o.Drop(mark);
+  }
+
+  void MountFields(Object& o, const logical::Request& req) {
+    Str(o, "mount_accessor", req.mount_accessor);
+    Str(o, "mount_class", req.mount_class);
+    Str(o, "mount_point", req.mount_point);
+    Str(o, "mount_type", req.mount_type);
+  }
+
+ private:
+  std::string& out_;
+  const EntryOptions& opt_;
+  const crypto::HmacSha256Key& salt_;
+};
+
+}  // namespace
+
+std::string HashValue(const crypto::HmacSha256Key& salt, std::string_view v) {
+  std::string out;
+  AppendHash(out, salt, v);
+  return out;
+}
+
+void AppendEntry(std::string& out, std::string_view type, std::string_view time, const logical::Request& req,
+                 const MountInfo& mount, const logical::Response* resp, std::string_view error,
+                 const EntryOptions& opt, const crypto::HmacSha256Key& salt) {
+  EntryWriter w(out, opt, salt);
+  const bool hash = !opt.log_raw;
+  Object e(out);
+  if (req.token) {
+    const auto& t = *req.token;
+    w.TokenBlock(e, req.client_token, t, t.policies, t.policies, t.issue_time_nanos);
+  }
+  w.Str(e, "error", error);
+  {
+    const size_t mark = e.Key("request");
+    Object r(out);
+    w.Secret(r, "client_token", req.client_token);
+    if (req.token) w.Accessor(r, "client_token_accessor", req.token->accessor);
+    w.Value(r, "data", req.data, hash, &mount.non_hmac_request_keys);
+    w.Str(r, "id", req.id);
+    w.MountFields(r, req);
+    r.Key("namespace");
+    out += R"({"id":"root"})";
+    w.Str(r, "operation", logical::OperationName(req.op));
+    w.Path(r, "path", req.original_path.empty() ? req.path : req.original_path);
+    w.Str(r, "remote_address", req.remote_addr);
+    if (req.remote_port != 0) w.Int(r, "remote_port", req.remote_port);
+    w.Path(r, "request_uri", req.request_uri);
+    if (!r.End()) e.Drop(mark);
+  }
+  if (resp) {
+    const size_t mark = e.Key("response");
+    Object r(out);
+    if (resp->auth) {
+      const auto& a = *resp->auth;
+      w.TokenBlock(r, a.client_token, a, a.policies, a.token_policies, 0);
+    }
+    if (resp->data) {
+      const bool elide = opt.elide_lists && req.op == logical::Operation::kList;
+      w.Value(r, "data", *resp->data, hash, &mount.non_hmac_response_keys, elide);
+    }
+    w.MountFields(r, req);
+    if (resp->secret && !resp->secret->lease_id.empty()) {
+      r.Key("secret");
+      Object s(out);
+      w.Str(s, "lease_id", resp->secret->lease_id);
+      s.End();
+    }
+    w.List(r, "warnings", resp->warnings);
+    if (!r.End()) e.Drop(mark);
+  }
+  w.Str(e, "time", time);
+  w.Str(e, "type", type);
+  e.End();
+}
+
+}  // namespace sealbox::audit
