@@ -127,6 +127,9 @@ std::shared_ptr<const Acl> Acl::Compile(const std::vector<std::shared_ptr<const 
       const std::string& path = pr.path;
       // ParsePolicy rejects "+*"; guard against hand-built policies anyway.
       if (path.find("+*") != std::string::npos) continue;
+      // A template is never a pattern: it is rendered per token first
+      // (RenderPolicy); one left unrendered grants nothing.
+      if (pr.templated) continue;
 
       Rule in;
       std::string key;

@@ -45,7 +45,8 @@ struct AclResult {
 class Acl {
  public:
   // Builds the ACL. Null entries in `policies` are skipped. With is_root the
-  // policies are ignored and everything is allowed.
+  // policies are ignored and everything is allowed. Templated paths
+  // (PathRules::templated) are skipped: render them first (RenderPolicy).
   static std::shared_ptr<const Acl> Compile(const std::vector<std::shared_ptr<const Policy>>& policies,
                                             bool is_root);
 

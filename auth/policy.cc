@@ -123,6 +123,7 @@ Result<PathRules> ParsePathBody(std::string_view raw_path, const Json& body) {
   if (path.find("+*") != std::string::npos) {
     return PathError(path, "invalid use of wildcards ('+*' is forbidden)");
   }
+  rules.templated = path.find("{{") != std::string::npos;
   if (body.is_null()) return rules;  // `path "x" {}`: matches, grants nothing
   if (!body.is_object()) return PathError(path, "expected a block");
 
@@ -219,10 +220,12 @@ Result<Policy> ParsePolicy(std::string_view name, std::string_view text) {
           // ACL merges them, as Vault does.
           for (const auto& b : body) {
             SB_ASSIGN_OR_RETURN(PathRules r, ParsePathBody(p, b));
+            policy.templated = policy.templated || r.templated;
             policy.paths.push_back(std::move(r));
           }
         } else {
           SB_ASSIGN_OR_RETURN(PathRules r, ParsePathBody(p, body));
+          policy.templated = policy.templated || r.templated;
           policy.paths.push_back(std::move(r));
         }
       }
@@ -235,6 +238,106 @@ Result<Policy> ParsePolicy(std::string_view name, std::string_view text) {
     }
   }
   return policy;
+}
+
+namespace {
+
+constexpr size_t kMaxTemplateValue = 512;
+
+// A value that, inserted in a path, stays one literal piece of one segment.
+bool SafeTemplateValue(std::string_view v) {
+  if (v.empty() || v.size() > kMaxTemplateValue || v == "." || v.find("..") != std::string_view::npos) return false;
+  for (char ch : v) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) return false;
+    if (ch == '*' || ch == '+' || ch == '/' || ch == '\\' || ch == '{' || ch == '}') return false;
+  }
+  return true;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// The value of one selector ("identity.entity.aliases.<acc>.name"), or nullopt.
+std::optional<std::string_view> Resolve(std::string_view sel, const IdentityContext& id) {
+  constexpr std::string_view kEntity = "identity.entity.";
+  if (!sel.starts_with(kEntity)) return std::nullopt;
+  sel.remove_prefix(kEntity.size());
+  if (sel == "id") {
+    if (id.entity_id.empty()) return std::nullopt;
+    return id.entity_id;
+  }
+  // Sealbox has no entities with names: identity.entity.name never resolves.
+  constexpr std::string_view kAliases = "aliases.";
+  if (!sel.starts_with(kAliases) || id.alias == nullptr) return std::nullopt;
+  sel.remove_prefix(kAliases.size());
+  // Vault: SplitN(rest, ".", 2): the accessor never contains a dot.
+  size_t dot = sel.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string_view accessor = sel.substr(0, dot), field = sel.substr(dot + 1);
+  if (accessor.empty() || accessor != id.alias->mount_accessor) return std::nullopt;
+  if (field == "name") return std::string_view(id.alias->name);
+  constexpr std::string_view kMeta = "metadata.";
+  if (field.starts_with(kMeta)) {
+    auto it = id.alias->metadata.find(std::string(field.substr(kMeta.size())));
+    if (it == id.alias->metadata.end()) return std::nullopt;
+    return std::string_view(it->second);
+  }
+  return std::nullopt;  // "id" (Sealbox aliases have none) or unknown
+}
+
+}  // namespace
+
+std::optional<std::string> RenderPolicyPath(std::string_view path, const IdentityContext& identity) {
+  std::string out;
+  out.reserve(path.size());
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t open = path.find("{{", pos);
+    if (open == std::string_view::npos) {
+      // A stray "}}" outside a template is a parse error in Vault too.
+      if (path.find("}}", pos) != std::string_view::npos) return std::nullopt;
+      out.append(path.substr(pos));
+      break;
+    }
+    std::string_view literal = path.substr(pos, open - pos);
+    if (literal.find("}}") != std::string_view::npos) return std::nullopt;
+    out.append(literal);
+    size_t close = path.find("}}", open + 2);
+    if (close == std::string_view::npos) return std::nullopt;
+    std::string_view sel = path.substr(open + 2, close - open - 2);
+    if (sel.find("{{") != std::string_view::npos) return std::nullopt;
+    auto value = Resolve(TrimSpace(sel), identity);
+    if (!value || !SafeTemplateValue(*value)) return std::nullopt;
+    out.append(*value);
+    pos = close + 2;
+  }
+  return out;
+}
+
+std::shared_ptr<const Policy> RenderPolicy(const std::shared_ptr<const Policy>& policy,
+                                           const IdentityContext* identity) {
+  if (!policy || !policy->templated) return policy;
+  auto out = std::make_shared<Policy>();
+  out->name = policy->name;
+  out->paths.reserve(policy->paths.size());
+  for (const auto& pr : policy->paths) {
+    if (!pr.templated) {
+      out->paths.push_back(pr);
+      continue;
+    }
+    if (identity == nullptr) continue;
+    auto rendered = RenderPolicyPath(pr.path, *identity);
+    if (!rendered) continue;  // Vault: a path whose template cannot be resolved is skipped
+    PathRules r = pr;
+    r.path = std::move(*rendered);
+    r.templated = false;
+    out->paths.push_back(std::move(r));
+  }
+  return out;
 }
 
 std::string NormalizePolicyName(std::string_view name) {

@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,13 +53,56 @@ struct PathRules {
   // Seconds; 0 = unset.
   int64_t min_wrapping_ttl = 0;
   int64_t max_wrapping_ttl = 0;
+  // The path contains "{{": an identity template, rendered per token by
+  // RenderPolicyPath (see below) and never compiled as written.
+  bool templated = false;
 };
 
 struct Policy {
   std::string name;
   std::string raw;  // the policy text as submitted
   std::vector<PathRules> paths;
+  bool templated = false;  // some path is templated
 };
+
+// The identity a token carries, for templated policy paths. Sealbox has no
+// identity store: a token has at most one alias, the one its login created
+// (auth method mount accessor, alias name, alias metadata), and an entity ID
+// only if one was ever set (never, today). Plain values.
+struct IdentityAlias {
+  std::string mount_accessor;
+  std::string name;
+  std::map<std::string, std::string> metadata;
+};
+
+struct IdentityContext {
+  std::string_view entity_id;            // "" = no entity
+  const IdentityAlias* alias = nullptr;  // not owned; null = no alias
+};
+
+// Renders one templated policy path (Vault's ACL templating, a subset):
+//   {{identity.entity.id}}, {{identity.entity.name}},
+//   {{identity.entity.aliases.<mount accessor>.name}},
+//   {{identity.entity.aliases.<mount accessor>.metadata.<key>}}
+// (whitespace inside the braces is ignored). nullopt when the path cannot be
+// rendered for this identity: an unknown or unsupported selector (groups,
+// entity metadata, alias id), no such alias or key, an unterminated "{{",
+// or a value that is not a safe literal. The caller skips such a path, as
+// Vault does; the rest of the policy still applies.
+//
+// Values are inserted literally, and only values that cannot change how the
+// path matches are accepted: non-empty, at most 512 bytes, no ASCII control
+// character, none of '*', '+', '/', '\', '{', '}', and not containing "..".
+// Vault inserts any value as is (a value "*" in "secret/{{..}}" would grant
+// "secret/*"); Sealbox refuses to render instead, so a value can only ever
+// narrow the grant to one literal path segment.
+std::optional<std::string> RenderPolicyPath(std::string_view path, const IdentityContext& identity);
+
+// A copy of `policy` with every templated path rendered for `identity`
+// (null: no identity) and the paths that cannot be rendered dropped.
+// Returns `policy` itself when it has no templates.
+std::shared_ptr<const Policy> RenderPolicy(const std::shared_ptr<const Policy>& policy,
+                                           const IdentityContext* identity);
 
 // Parses a policy in HCL or JSON. JSON is used when the text starts with '{'
 // (after whitespace) and parses as JSON; anything else goes to the HCL parser.

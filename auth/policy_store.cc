@@ -78,30 +78,47 @@ Result<std::vector<std::string>> PolicyStore::List() {
   return names;
 }
 
-Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names) {
+Result<std::shared_ptr<const Acl>> PolicyStore::AclFor(const std::vector<std::string>& names,
+                                                      const IdentityContext* identity) {
   std::vector<std::string> sorted = names;
   std::sort(sorted.begin(), sorted.end());
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   std::string key;
   for (const auto& n : sorted) key += n + '\n';
+  auto render = [identity](const CachedAcl& c) {
+    std::vector<std::shared_ptr<const Policy>> rendered;
+    rendered.reserve(c.policies.size());
+    for (const auto& p : c.policies) rendered.push_back(RenderPolicy(p, identity));
+    return Acl::Compile(rendered, false);
+  };
   uint64_t gen;
   {
     std::shared_lock l(mu_);
     auto it = acl_cache_.find(key);
-    if (it != acl_cache_.end()) return it->second;
+    if (it != acl_cache_.end()) {
+      if (!it->second.templated || identity == nullptr) return it->second.acl;
+      CachedAcl c = it->second;  // compile outside the lock
+      l.unlock();
+      return render(c);
+    }
     gen = generation_;
   }
   bool is_root = std::find(sorted.begin(), sorted.end(), "root") != sorted.end();
-  std::vector<std::shared_ptr<const Policy>> ps;
+  CachedAcl entry;
   for (const auto& n : sorted) {
     if (n == "root") continue;
     SB_ASSIGN_OR_RETURN(auto p, Get(n));
-    if (p) ps.push_back(std::move(p));
+    if (!p) continue;
+    entry.templated = entry.templated || p->templated;
+    entry.policies.push_back(std::move(p));
   }
-  auto acl = Acl::Compile(ps, is_root);
+  entry.templated = entry.templated && !is_root;
+  entry.acl = Acl::Compile(entry.policies, is_root);  // templated paths skipped
+  std::shared_ptr<const Acl> acl = entry.templated && identity != nullptr ? render(entry) : entry.acl;
+  if (!entry.templated) entry.policies.clear();
   std::unique_lock l(mu_);
   // A policy changed while we compiled: serve this ACL once but do not cache it.
-  if (gen == generation_) acl_cache_[key] = acl;
+  if (gen == generation_) acl_cache_[key] = std::move(entry);
   return acl;
 }
 

@@ -40,13 +40,27 @@ class PolicyStore {
 
   // The compiled ACL for a set of (normalised) policy names. Unknown names
   // are skipped. "root" in the set yields the root ACL.
-  Result<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& names);
+  //
+  // Templated paths ("{{identity...}}", see RenderPolicyPath) are rendered
+  // for `identity`; without one (or when one cannot be rendered) they are
+  // skipped. A set without templates is compiled once and cached, whatever
+  // the identity; a set with templates is compiled for each call that brings
+  // an identity (from the cached parsed policies), so only templated policy
+  // sets pay for it.
+  Result<std::shared_ptr<const Acl>> AclFor(const std::vector<std::string>& names,
+                                            const IdentityContext* identity = nullptr);
 
  private:
+  struct CachedAcl {
+    std::shared_ptr<const Acl> acl;  // templated paths skipped
+    std::vector<std::shared_ptr<const Policy>> policies;  // kept only when templated
+    bool templated = false;
+  };
+
   Storage* view_;  // not owned
   std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<const Policy>> policies_;     // guarded by mu_
-  std::map<std::string, std::shared_ptr<const Acl>> acl_cache_;       // guarded by mu_
+  std::map<std::string, CachedAcl> acl_cache_;                        // guarded by mu_
   uint64_t generation_ = 0;  // bumped on every change; guarded by mu_
 };
 

@@ -296,7 +296,8 @@ Result<TokenEntry> TokenBackend::Caller(const Req& req) {
 
 Result<bool> TokenBackend::HasSudo(const Req& req, const TokenEntry& caller) {
   if (caller.IsRoot()) return true;
-  SB_ASSIGN_OR_RETURN(auto acl, policies_->AclFor(caller.policies));
+  const IdentityContext identity = caller.Identity();
+  SB_ASSIGN_OR_RETURN(auto acl, policies_->AclFor(caller.policies, &identity));
   const std::string path = req.original_path.empty() ? req.mount_point + req.path : req.original_path;
   auto caps = acl->Capabilities(path);
   return Contains(caps, "sudo") || Contains(caps, "root");
@@ -529,7 +530,10 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
     te.parent_hash.clear();
   }
   if (!te.parent_hash.empty()) {
+    // A child shares its parent's identity (Vault: the entity), and with it
+    // what templated policies resolve to.
     te.entity_id = parent.entity_id;
+    te.alias = parent.alias;
     if (!role) te.bound_cidrs = parent.bound_cidrs;
   }
   te.orphan = te.parent_hash.empty();

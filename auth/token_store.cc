@@ -53,6 +53,9 @@ Json TokenEntry::ToJson() const {
             {"role", role},
             {"bound_cidrs", bound_cidrs},
             {"internal", internal}};
+  if (alias) {
+    j["alias"] = {{"mount_accessor", alias->mount_accessor}, {"name", alias->name}, {"metadata", alias->metadata}};
+  }
   return j;
 }
 
@@ -85,6 +88,14 @@ Result<TokenEntry> TokenEntry::FromJson(const Json& j) {
     e.role = j.value("role", "");
     e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
     e.internal = j.value("internal", Json(nullptr));
+    if (auto it = j.find("alias"); it != j.end() && !it->is_null()) {
+      if (!it->is_object()) return Corruption("token entry malformed");
+      IdentityAlias a;
+      a.mount_accessor = it->value("mount_accessor", "");
+      a.name = it->value("name", "");
+      a.metadata = it->value("metadata", std::map<std::string, std::string>{});
+      e.alias = std::move(a);
+    }
   } catch (const std::exception&) {
     return Corruption("token entry malformed");
   }
@@ -228,6 +239,7 @@ Result<std::string> TokenStore::CreateBatch(TokenEntry& entry) {
             {"m", entry.meta},         {"dn", entry.display_name},    {"ct", entry.creation_time_nanos},
             {"ttl", entry.creation_ttl}, {"ex", entry.expire_time_nanos}, {"it", entry.issue_time_nanos},
             {"r", entry.role},         {"e", entry.entity_id},        {"nd", entry.no_default_policy}};
+  if (entry.alias) j["al"] = Json::array({entry.alias->mount_accessor, entry.alias->name, entry.alias->metadata});
   SB_ASSIGN_OR_RETURN(std::string sealed, crypto::AeadSeal(batch_key_, j.dump(), kBatchAad));
   return std::string(kBatchTokenPrefix) + crypto::Base64UrlEncode(sealed);
 }
@@ -304,6 +316,10 @@ Result<std::optional<TokenEntry>> TokenStore::LookupBatch(std::string_view token
     e.role = j.value("r", "");
     e.entity_id = j.value("e", "");
     e.no_default_policy = j.value("nd", false);
+    if (auto it = j.find("al"); it != j.end() && it->is_array() && it->size() == 3) {
+      e.alias = IdentityAlias{(*it)[0].get<std::string>(), (*it)[1].get<std::string>(),
+                              (*it)[2].get<std::map<std::string, std::string>>()};
+    }
   } catch (const std::exception&) {
     return std::optional<TokenEntry>();
   }

@@ -34,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "auth/policy.h"
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/json_util.h"
@@ -79,8 +80,14 @@ struct TokenEntry {
   std::string role;
   std::vector<std::string> bound_cidrs;
   Json internal = nullptr;  // auth-method data for renewal re-checks
+  // The alias of the login that created the token (or of its parent), for
+  // templated policies. Stored as "alias" only when set: an entry without
+  // it (every entry written before aliases were kept) has no alias.
+  std::optional<IdentityAlias> alias;
 
   bool IsBatch() const { return type == "batch"; }
+  // What templated policy paths may use (points into this entry).
+  IdentityContext Identity() const { return {entity_id, alias ? &*alias : nullptr}; }
   bool IsRoot() const;
   Json ToJson() const;
   static Result<TokenEntry> FromJson(const Json& j);

@@ -499,7 +499,8 @@ bool CoreImpl::WaitsOnNetwork(const std::string& path) {
 }
 
 Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
-  return policies_->AclFor(entry.policies);
+  const auth::IdentityContext identity = entry.Identity();
+  return policies_->AclFor(entry.policies, &identity);
 }
 
 Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {

@@ -70,6 +70,19 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
                     {"alias_name", a.alias_name},
                     {"max_ttl", max_ttl},
                     {"data", a.internal_data}};
+  // The alias the login established, for templated policies (Sealbox keeps
+  // it on the token: there is no identity store).
+  if (!a.alias_name.empty()) {
+    auth::IdentityAlias alias;
+    alias.mount_accessor = route.mount.accessor;
+    alias.name = a.alias_name;
+    if (a.alias_metadata.is_object()) {
+      for (const auto& [k, v] : a.alias_metadata.items()) {
+        if (v.is_string()) alias.metadata.emplace(k, v.get<std::string>());
+      }
+    }
+    e.alias = std::move(alias);
+  }
   SB_ASSIGN_OR_RETURN(std::string token, tokens_->Create(e));
 
   a.client_token = token;
@@ -81,6 +94,7 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
   a.token_type = "service";
   a.entity_id = "";
   a.internal_data = nullptr;
+  a.alias_metadata = nullptr;
   return Status::Ok();
 }
 

@@ -88,6 +88,7 @@ struct Auth {
   bool orphan = false;
   bool no_default_policy = false;
   std::string alias_name;                   // auth methods: stable identity (e.g. SA uid)
+  Json alias_metadata = nullptr;            // string map or null: the alias's metadata (never returned)
   std::vector<std::string> bound_cidrs;
   Json internal_data = nullptr;             // for renew re-checks; never returned
 };
