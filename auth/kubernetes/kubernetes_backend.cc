@@ -373,6 +373,60 @@ class KubernetesBackend final : public logical::RoutedBackend {
     return m.ok() && *m;
   }
 
+  // The ServiceAccount's annotations named "vault.hashicorp.com/alias-metadata-<key>",
+  // as {key: value}, fetched with the reviewer token (Vault's
+  // serviceAccountGetter). As in vault-plugin-auth-kubernetes, a failed GET
+  // (unreachable, 403, 404, or any other non-200 Status) fails the login
+  // with an internal error (500; the cause is logged), and a key that names a
+  // default alias-metadata key fails it with 400. Values longer than Vault's
+  // alias-metadata value limit (512 bytes) fail it with 400 too.
+  Result<Json> AliasMetadataAnnotations(const Json& cfg, const std::string& reviewer, const std::string& ns,
+                                        const std::string& name) {
+    static constexpr std::string_view kPrefix = "vault.hashicorp.com/alias-metadata-";
+    static constexpr size_t kMaxValue = 512;
+    auto r = CallApi(cfg, "GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/" + name, reviewer, "");
+    if (!r.ok()) return Internal("kubernetes: service account lookup failed: " + r.status().message());
+    Json body = Json::parse(r->body, nullptr, false);
+    if (r->status != 200) {
+      if (!body.is_object())
+        return Internal("kubernetes: failed to parse error status on service account retrieval failure (HTTP " +
+                        std::to_string(r->status) + ")");
+      if (body.value("status", "") != "Success")
+        return Internal("kubernetes: failed to get service account (code " + std::to_string(r->status) +
+                        " status " + body.value("message", "") + ")");
+    }
+    if (!body.is_object()) return Internal("kubernetes: service account answer malformed");
+    static const Json kNone = Json::object();
+    auto meta_it = body.find("metadata");
+    const Json& meta = meta_it != body.end() && meta_it->is_object() ? *meta_it : kNone;
+    auto ann_it = meta.find("annotations");
+    const Json& annotations = ann_it != meta.end() && ann_it->is_object() ? *ann_it : kNone;
+    Json out = Json::object();
+    std::vector<std::string> reserved;
+    std::string too_long;
+    for (const auto& [k, v] : annotations.items()) {
+      if (!std::string_view(k).starts_with(kPrefix) || !v.is_string()) continue;
+      std::string key = k.substr(kPrefix.size());
+      if (key == "service_account_uid" || key == "service_account_name" || key == "service_account_namespace" ||
+          key == "service_account_secret_name") {
+        reserved.push_back(key);
+        continue;
+      }
+      if (v.get_ref<const std::string&>().size() > kMaxValue && too_long.empty()) too_long = key;
+      out[key] = v;
+    }
+    if (!reserved.empty()) {
+      std::string keys;
+      for (const auto& k : reserved) keys += (keys.empty() ? "\"" : " \"") + k + "\"";
+      return InvalidArgument(
+          "entity alias metadata keys for only internal use found from the client token's associated service "
+          "account annotations: keys=[" + keys + "]");
+    }
+    if (!too_long.empty())
+      return InvalidArgument("alias metadata value for key \"" + too_long + "\" exceeds 512 characters");
+    return out;
+  }
+
   // A token renewal (routed here by core with the token's metadata): the
   // role must still exist with the same policies, still bind the service
   // account, and the service account must be the same object — deleted and
@@ -546,7 +600,19 @@ class KubernetesBackend final : public logical::RoutedBackend {
       return PermissionDenied();
     }
 
+    // Alias metadata: the ServiceAccount's alias-metadata annotations when
+    // configured, then the four default keys (vault-plugin-auth-kubernetes).
+    Json alias_metadata = Json::object();
+    if (cfg.value("use_annotations_as_alias_metadata", false)) {
+      SB_ASSIGN_OR_RETURN(alias_metadata, AliasMetadataAnnotations(cfg, reviewer, c.ns, c.name));
+    }
+    alias_metadata["service_account_uid"] = c.uid;
+    alias_metadata["service_account_name"] = c.name;
+    alias_metadata["service_account_namespace"] = c.ns;
+    alias_metadata["service_account_secret_name"] = c.secret_name;
+
     logical::Auth a;
+    a.alias_metadata = std::move(alias_metadata);
     a.policies = role.value("token_policies", std::vector<std::string>{});
     a.metadata = {{"role", Lower(role_name)},
                   {"service_account_name", c.name},

@@ -315,3 +315,138 @@ def test_hvac_kubernetes(env):
     assert anon.token == resp["auth"]["client_token"]
     st, d = s.raw("GET", "/v1/secret/data/app/db", anon.token)
     assert st == 200
+
+
+ALIAS_PREFIX = "vault.hashicorp.com/alias-metadata-"
+
+
+def k8s_mount(s, k, path, annotations_flag, reviewer=None):
+    """A Kubernetes auth mount at auth/<path> with use_annotations_as_alias_metadata
+    set as given; returns its accessor."""
+    t = s.root_token
+    assert s.raw("POST", "/v1/sys/auth/" + path, t, {"type": "kubernetes"})[0] == 204
+    st, b = s.raw("POST", "/v1/auth/%s/config" % path, t, {
+        "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem,
+        "token_reviewer_jwt": reviewer or k.reviewer_token, "disable_local_ca_jwt": True,
+        "use_annotations_as_alias_metadata": annotations_flag})
+    assert st == 204, b
+    st, b = s.raw("GET", "/v1/sys/auth", t)
+    assert st == 200, b
+    return b["data"][path + "/"]["accessor"]
+
+
+def test_annotations_as_alias_metadata_in_templated_policies(env):
+    """use_annotations_as_alias_metadata: the ServiceAccount's
+    vault.hashicorp.com/alias-metadata-* annotations become alias metadata,
+    which {{identity.entity.aliases.<accessor>.metadata.<key>}} policy paths
+    resolve against."""
+    s, k = env
+    t = s.root_token
+    k.control("POST", "/control/serviceaccounts", {"namespace": "prod", "name": "blue-app", "annotations": {
+        ALIAS_PREFIX + "team": "blue", "example.com/unrelated": "x"}})
+    for team in ("blue", "red"):
+        assert s.raw("POST", "/v1/secret/data/%s/x" % team, t, {"data": {"team": team}})[0] == 200
+    role = {"bound_service_account_names": ["blue-app"], "bound_service_account_namespaces": ["prod"],
+            "audience": "vault", "token_ttl": "1h"}
+
+    for mount, flag in (("k8s-meta", True), ("k8s-nometa", False)):
+        acc = k8s_mount(s, k, mount, flag)
+        policy = ('path "secret/data/{{identity.entity.aliases.%s.metadata.team}}/*" { capabilities = ["read"] }\n'
+                  'path "secret/data/sa/{{ identity.entity.aliases.%s.metadata.service_account_name }}" '
+                  '{ capabilities = ["read"] }\n'
+                  'path "secret/data/shared/*" { capabilities = ["read"] }\n'
+                  'path "auth/token/create" { capabilities = ["update"] }\n' % (acc, acc))
+        assert s.raw("PUT", "/v1/sys/policies/acl/team-" + mount, t, {"policy": policy})[0] == 204
+        assert s.raw("POST", "/v1/auth/%s/role/team" % mount, t, dict(role, token_policies=["team-" + mount]))[0] == 204
+
+    assert s.raw("POST", "/v1/secret/data/sa/blue-app", t, {"data": {"v": 1}})[0] == 200
+    assert s.raw("POST", "/v1/secret/data/shared/y", t, {"data": {"v": 1}})[0] == 200
+    jwt = k.token("prod", "blue-app", audiences=["vault"])
+
+    # Flag on: the templated path resolves to secret/data/blue/*.
+    st, b = s.raw("POST", "/v1/auth/k8s-meta/login", body={"role": "team", "jwt": jwt})
+    assert st == 200, b
+    tok = b["auth"]["client_token"]
+    # Token metadata is unchanged: alias metadata is not token metadata.
+    assert "team" not in b["auth"]["metadata"]
+    st, d = s.raw("GET", "/v1/secret/data/blue/x", tok)
+    assert st == 200 and d["data"]["data"]["team"] == "blue", d
+    assert s.raw("GET", "/v1/secret/data/red/x", tok)[0] == 403
+    assert s.raw("GET", "/v1/secret/data/sa/blue-app", tok)[0] == 200  # a default alias-metadata key
+    assert s.raw("GET", "/v1/secret/data/shared/y", tok)[0] == 200
+    # sys/capabilities-self sees the same rendered ACL.
+    st, c = s.raw("POST", "/v1/sys/capabilities-self", tok, {"paths": ["secret/data/blue/x", "secret/data/red/x"]})
+    assert st == 200 and c["secret/data/blue/x"] == ["read"] and c["secret/data/red/x"] == ["deny"], c
+    # lookup-self keeps Vault's shape: no alias data.
+    st, me = s.raw("GET", "/v1/auth/token/lookup-self", tok)
+    assert st == 200 and "alias" not in json.dumps(me["data"]) and me["data"]["entity_id"] == ""
+    # A child token shares its parent's identity (Vault: the entity).
+    st, child = s.raw("POST", "/v1/auth/token/create", tok, {"policies": ["team-k8s-meta"]})
+    assert st == 200, child
+    assert s.raw("GET", "/v1/secret/data/blue/x", child["auth"]["client_token"])[0] == 200
+    assert s.raw("GET", "/v1/secret/data/red/x", child["auth"]["client_token"])[0] == 403
+
+    # Flag off: no annotations, so the team path does not resolve and is
+    # skipped; the rest of the policy still applies.
+    st, b = s.raw("POST", "/v1/auth/k8s-nometa/login", body={"role": "team", "jwt": jwt})
+    assert st == 200, b
+    tok = b["auth"]["client_token"]
+    assert s.raw("GET", "/v1/secret/data/blue/x", tok)[0] == 403
+    assert s.raw("GET", "/v1/secret/data/red/x", tok)[0] == 403
+    assert s.raw("GET", "/v1/secret/data/sa/blue-app", tok)[0] == 200
+    assert s.raw("GET", "/v1/secret/data/shared/y", tok)[0] == 200
+
+    # A value that would widen the path ("*") never renders: the path is skipped.
+    k.control("POST", "/control/serviceaccounts", {"namespace": "prod", "name": "blue-app", "annotations": {
+        ALIAS_PREFIX + "team": "*"}})
+    st, b = s.raw("POST", "/v1/auth/k8s-meta/login", body={"role": "team", "jwt": k.token(
+        "prod", "blue-app", audiences=["vault"])})
+    assert st == 200, b
+    tok = b["auth"]["client_token"]
+    assert s.raw("GET", "/v1/secret/data/blue/x", tok)[0] == 403
+    assert s.raw("GET", "/v1/secret/data/red/x", tok)[0] == 403
+    assert s.raw("GET", "/v1/secret/data/shared/y", tok)[0] == 200
+
+
+def test_annotations_as_alias_metadata_failures(env):
+    """Vault's (vault-plugin-auth-kubernetes) answers: a reserved key is 400
+    with its message; a ServiceAccount GET refused by RBAC is a 500 whose
+    cause is only logged; a value over 512 characters is refused. None
+    returns a token."""
+    s, k = env
+    t = s.root_token
+    k8s_mount(s, k, "k8s-ann", True)
+    assert s.raw("POST", "/v1/auth/k8s-ann/role/r", t, {
+        "bound_service_account_names": ["ann-*"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault"})[0] == 204
+
+    def login_as(name, annotations, mount="k8s-ann"):
+        k.control("POST", "/control/serviceaccounts", {"namespace": "prod", "name": name,
+                                                       "annotations": annotations})
+        return s.raw("POST", "/v1/auth/%s/login" % mount, body={"role": "r", "jwt": k.token(
+            "prod", name, audiences=["vault"])})
+
+    st, b = login_as("ann-reserved", {ALIAS_PREFIX + "service_account_name": "evil", ALIAS_PREFIX + "ok": "1"})
+    assert (st, b) == (400, {"errors": [
+        "entity alias metadata keys for only internal use found from the client token's associated service "
+        "account annotations: keys=[\"service_account_name\"]"]}), b
+    st, b = login_as("ann-long", {ALIAS_PREFIX + "big": "v" * 513})
+    assert st == 400 and "512" in b["errors"][0] and "auth" not in b, b
+    st, b = login_as("ann-fine", {ALIAS_PREFIX + "big": "v" * 512})
+    assert st == 200, b
+
+    # A reviewer bound to system:auth-delegator only: TokenReview works, the
+    # ServiceAccount GET is 403 (RBAC), and the login fails as in Vault (500).
+    k.control("POST", "/control/reviewers", {"token": "delegator-only-reviewer", "resources": ["tokenreviews"]})
+    k8s_mount(s, k, "k8s-ann-rbac", True, reviewer="delegator-only-reviewer")
+    assert s.raw("POST", "/v1/auth/k8s-ann-rbac/role/r", t, {
+        "bound_service_account_names": ["ann-*"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault"})[0] == 204
+    st, b = login_as("ann-fine", {}, mount="k8s-ann-rbac")
+    assert st == 500 and "auth" not in b and "client_token" not in json.dumps(b), b
+    assert "failed to get service account (code 403" in s.log()
+    # The same reviewer with the flag off logs in: only the GET needed the grant.
+    assert s.raw("POST", "/v1/auth/k8s-ann-rbac/config", t, {
+        "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": "delegator-only-reviewer",
+        "disable_local_ca_jwt": True})[0] == 204
+    assert login_as("ann-fine", {}, mount="k8s-ann-rbac")[0] == 200

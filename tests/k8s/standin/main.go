@@ -27,7 +27,9 @@
 //	DELETE /control/serviceaccounts/<ns>/<name>
 //	POST   /control/namespaces {name, labels}
 //	POST   /control/token {namespace, name, alg: RS256|PS256|ES256, audiences, ttl, legacy, not_before_offset} -> {"token":..}
-//	POST   /control/reviewers {token, allowed}
+//	POST   /control/reviewers {token, allowed[, resources]}  resources: the only resources an allowed
+//	       reviewer may use ("tokenreviews", "namespaces", "serviceaccounts"); absent = all. A reviewer
+//	       bound to system:auth-delegator alone is {"resources": ["tokenreviews"]}: its GETs are 403.
 //	GET    /control/stats -> {"reviews": n}
 //
 // Usage: k8s-standin DIR  -> writes k8s-ca.pem, k8s-ca.key, k8s.key, k8s.csr,
@@ -161,8 +163,9 @@ type cluster struct {
 	mu           sync.RWMutex
 	namespaces   map[string]*namespace
 	accounts     map[saKey]*serviceAccount
-	reviewers    map[string]bool // token -> allowed (system:auth-delegator)
-	reviews      int64           // atomic
+	reviewers    map[string]bool            // token -> allowed (system:auth-delegator)
+	grants       map[string]map[string]bool // token -> the only resources it may use; absent = all
+	reviews      int64                      // atomic
 	controlToken string
 }
 
@@ -206,7 +209,8 @@ func newCluster() *cluster {
 		panic(err)
 	}
 	c := &cluster{rsa: rk, ec: ek, rsaKid: kid(&rk.PublicKey), ecKid: kid(&ek.PublicKey),
-		namespaces: map[string]*namespace{}, accounts: map[saKey]*serviceAccount{}, reviewers: map[string]bool{}}
+		namespaces: map[string]*namespace{}, accounts: map[saKey]*serviceAccount{}, reviewers: map[string]bool{},
+		grants: map[string]map[string]bool{}}
 	c.setNamespaceLocked("default", nil)
 	c.setNamespaceLocked("kube-system", nil)
 	return c
@@ -613,6 +617,9 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, verb string, 
 	}
 	s.c.mu.RLock()
 	allowed, registered := s.c.reviewers[tok]
+	if grant, limited := s.c.grants[tok]; allowed && limited && !grant[resourceOf(parts)] {
+		allowed = false // RBAC: bound to roles that do not cover this resource
+	}
 	s.c.mu.RUnlock()
 	if registered && allowed {
 		return true
@@ -635,6 +642,19 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, verb string, 
 	}
 	writeJSON(w, 401, newStatus(401, "Unauthorized", "Unauthorized", nil))
 	return false
+}
+
+// resourceOf names the resource an API path addresses, as RBAC sees it.
+func resourceOf(parts []string) string {
+	switch {
+	case len(parts) >= 5 && parts[0] == "api" && parts[2] == "namespaces":
+		return parts[4]
+	case len(parts) >= 4 && parts[0] == "api" && parts[2] == "namespaces":
+		return "namespaces"
+	case len(parts) >= 4 && parts[0] == "apis" && parts[1] == "authentication.k8s.io":
+		return parts[3]
+	}
+	return ""
 }
 
 func splitPath(p string) []string {
@@ -812,8 +832,9 @@ func (s *server) post(w http.ResponseWriter, r *http.Request, raw []byte) {
 			writeJSON(w, 200, map[string]string{"token": tok})
 		case "/control/reviewers":
 			var b struct {
-				Token   *string `json:"token"`
-				Allowed *bool   `json:"allowed"`
+				Token     *string   `json:"token"`
+				Allowed   *bool     `json:"allowed"`
+				Resources *[]string `json:"resources"`
 			}
 			if json.Unmarshal(raw, &b) != nil || b.Token == nil {
 				badRequest(w, "token is required")
@@ -822,6 +843,14 @@ func (s *server) post(w http.ResponseWriter, r *http.Request, raw []byte) {
 			allowed := b.Allowed == nil || *b.Allowed
 			c.mu.Lock()
 			c.reviewers[*b.Token] = allowed
+			delete(c.grants, *b.Token)
+			if b.Resources != nil {
+				g := map[string]bool{}
+				for _, res := range *b.Resources {
+					g[res] = true
+				}
+				c.grants[*b.Token] = g
+			}
 			c.mu.Unlock()
 			writeJSON(w, 200, struct{}{})
 		default:
