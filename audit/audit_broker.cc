@@ -81,6 +81,11 @@ class Device {
   // serialise only on one HMAC.
   Status WriteEntry(std::string body) {
     std::unique_lock l(mu_);
+    // A write stuck for longer than the timeout: the device is stalled. Fail
+    // at once, unchained, so that requests move on to the other devices
+    // instead of each waiting out the timeout here.
+    if (writing_ && std::chrono::steady_clock::now() - write_started_ > write_timeout_)
+      return IOError("audit device is stalled");
     if (!opened_) {
       Status s = Open();
       if (!s.ok()) return s;
@@ -186,6 +191,7 @@ class Device {
     open_batch_.reset();
     const int target = WriteFd();
     writing_ = true;
+    write_started_ = std::chrono::steady_clock::now();
     l.unlock();
     Status s = target < 0 ? IOError("audit file is closed") : WriteAll(target, data);
     l.lock();
@@ -213,6 +219,7 @@ class Device {
   std::string pending_;                    // guarded by mu_
   std::shared_ptr<Batch> open_batch_;      // the batch pending_ belongs to
   bool writing_ = false;                   // guarded by mu_
+  std::chrono::steady_clock::time_point write_started_;  // of the write in progress; guarded by mu_
   std::chrono::milliseconds write_timeout_{5000};
 
   DeviceConfig cfg_;

@@ -176,57 +176,100 @@ def test_filter_option(server):
     assert b["data"]["filtered/"]["options"]["filter"] == flt
 
 
+def stall_device(s, name, timeout="2s"):
+    """Enables a file device on a FIFO whose reader never reads (a stalled
+    filesystem) and fills the pipe with audited writes until one hangs.
+    Returns the reader's fd, to drain later."""
+    import socket
+    fifo = os.path.join(s.dir, name + ".fifo")
+    os.mkfifo(fifo)
+    holder = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
+    st, b = s.root("PUT", "/v1/sys/audit/" + name, {"type": "file", "options": {
+        "file_path": fifo, "write_timeout": timeout}})
+    assert st == 204, b
+    if s.root("GET", "/v1/sys/mounts")[1]["data"].get("kv/") is None:
+        assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv"})[0] == 204
+    big = "x" * 4000
+    for i in range(100):  # ~8 KB of audit per write: the 64 KiB pipe fills quickly
+        try:
+            st, _ = s.raw("POST", "/v1/kv/k%d" % i, s.root_token, {"v": big}, timeout=1)
+        except (socket.timeout, TimeoutError):
+            return holder  # this request's write met the full pipe
+        assert st in (204, 500), st
+    raise AssertionError("the pipe never filled")
+
+
+def drain_until_flowing(s, holder):
+    import threading
+    stop = threading.Event()
+
+    def drain():
+        while not stop.is_set():
+            try:
+                os.read(holder, 1 << 16)
+            except BlockingIOError:
+                stop.wait(0.01)
+
+    t = threading.Thread(target=drain, daemon=True)
+    t.start()
+    try:
+        wait_until(lambda: s.root("POST", "/v1/kv/after", {"v": "ok"})[0] == 204, 20, interval=0.2,
+                   what="audit writes to flow again")
+    finally:
+        stop.set()
+        t.join(5)
+
+
 def test_stalled_device_fails_requests_in_bounded_time(server):
     """A FIFO whose reader stops reading stands in for a stalled filesystem:
     once the pipe is full, the request writing the batch waits for the
-    filesystem, and every other request fails closed after write_timeout
-    instead of hanging; unaudited endpoints keep answering; everything flows
-    again once the reader drains it."""
-    import socket
-    import threading
+    filesystem; a request queued behind it fails closed after write_timeout
+    instead of hanging, and once the write has been stuck for longer than
+    that, the device counts as stalled and requests fail at once;
+    unaudited endpoints keep answering; everything flows again once the
+    reader drains it."""
     import time
     s = server
-    fifo = os.path.join(s.dir, "stalled.fifo")
-    os.mkfifo(fifo)
-    holder = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # a reader that never reads
+    holder = stall_device(s, "stall")
     try:
-        st, b = s.root("PUT", "/v1/sys/audit/stall", {"type": "file", "options": {
-            "file_path": fifo, "write_timeout": "2s"}})
-        assert st == 204, b
-        assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv"})[0] == 204
-        big = "x" * 4000
-        stuck = None
-        for i in range(100):  # ~8 KB of audit per write: the 64 KiB pipe fills quickly
-            try:
-                st, _ = s.raw("POST", "/v1/kv/k%d" % i, s.root_token, {"v": big}, timeout=4)
-            except (socket.timeout, TimeoutError):
-                stuck = i  # this request's write met the full pipe
-                break
-            assert st in (204, 500), st
-        assert stuck is not None, "the pipe never filled"
-        for i in range(2):
-            t0 = time.time()
-            st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
-            assert st == 500 and 1.5 < time.time() - t0 < 6, (st, time.time() - t0)
+        t0 = time.time()
+        st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
+        assert st == 500 and 1.0 < time.time() - t0 < 6, (st, time.time() - t0)
+        assert "audit write timed out" in s.log()
+        wait_until(lambda: "audit device is stalled" in s.log() or
+                   s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)[0] != 500, 10, interval=0.2,
+                   what="the device to count as stalled")
+        t0 = time.time()
+        st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
+        assert st == 500 and time.time() - t0 < 1, (st, time.time() - t0)
         t0 = time.time()
         assert s.raw("GET", "/v1/sys/health")[0] == 200 and time.time() - t0 < 1  # not audited, not blocked
-        assert "audit write timed out" in s.log()
-
-        # The reader drains the pipe: writes go through again.
-        stop = threading.Event()
-
-        def drain():
-            while not stop.is_set():
-                try:
-                    os.read(holder, 1 << 16)
-                except BlockingIOError:
-                    stop.wait(0.01)
-
-        t = threading.Thread(target=drain, daemon=True)
-        t.start()
-        wait_until(lambda: s.root("POST", "/v1/kv/after", {"v": "ok"})[0] == 204, 20, interval=0.2,
-                   what="audit writes to flow again")
-        stop.set()
-        t.join(5)
+        drain_until_flowing(s, holder)
     finally:
         os.close(holder)
+
+
+def test_stalled_device_does_not_hold_up_a_healthy_one(server):
+    """With a second, healthy device, requests succeed through a stall: the
+    first ones after waiting out the stalled device's write_timeout, the
+    rest at once, since the stalled device then fails fast."""
+    import time
+    s = server
+    healthy = os.path.join(s.dir, "healthy.log")
+    enable_file(s, "healthy", healthy)
+    holder = stall_device(s, "stall")
+    try:
+        wait_until(lambda: "audit device is stalled" in s.log() or
+                   s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)[0] != 200, 10, interval=0.2,
+                   what="the device to count as stalled")
+        assert "audit device is stalled" in s.log()
+        for _ in range(3):
+            t0 = time.time()
+            st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
+            assert st == 200 and time.time() - t0 < 1, (st, time.time() - t0)
+        assert sum(1 for e in lines(healthy) if e["type"] == "response" and
+                   e["request"]["path"] == "kv/k0") >= 3
+        drain_until_flowing(s, holder)
+    finally:
+        os.close(holder)
+
