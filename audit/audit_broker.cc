@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -16,9 +17,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <thread>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <set>
+#include <system_error>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -40,6 +44,64 @@ bool OptBool(const Json& options, const char* key, bool def) {
   auto b = ParseBoolString(v);
   return b.value_or(def);
 }
+
+// Writes all of `data` to `fd` (and fdatasync with `sync`).
+Status WriteFully(int fd, std::string_view data, bool sync) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno == ENOSPC ? StorageFull() : IOError("audit write failed");
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (sync && ::fdatasync(fd) != 0) return IOError("audit fsync failed");
+  return Status::Ok();
+}
+
+// A write on a thread of its own, for files that can stall for good (a FIFO,
+// a network filesystem): the writing request waits for it at most the
+// device's write_timeout. The thread owns a duplicate of the descriptor and
+// this state, so it may outlive the request and the device.
+struct DetachedWrite {
+  std::mutex m;
+  std::condition_variable cv;
+  std::atomic<bool> done{false};
+  Status status;  // set before done
+
+  static std::shared_ptr<DetachedWrite> Start(int fd, std::string data, bool sync) {
+    auto w = std::make_shared<DetachedWrite>();
+    int dup_fd = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (dup_fd < 0) {
+      w->Finish(IOError("audit write failed"));
+      return w;
+    }
+    try {
+      std::thread([w, dup_fd, data = std::move(data), sync] {
+        Status s = WriteFully(dup_fd, data, sync);
+        ::close(dup_fd);
+        w->Finish(s);
+      }).detach();
+    } catch (const std::system_error&) {
+      ::close(dup_fd);
+      w->Finish(IOError("audit write failed"));
+    }
+    return w;
+  }
+  void Finish(Status s) {
+    std::lock_guard g(m);
+    status = std::move(s);
+    done.store(true, std::memory_order_release);
+    cv.notify_all();
+  }
+  // The write's status, or nullopt if it is still running at the deadline.
+  std::optional<Status> Await(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock g(m);
+    if (!cv.wait_until(g, deadline, [&] { return done.load(std::memory_order_acquire); })) return std::nullopt;
+    return status;
+  }
+};
 
 }  // namespace
 
@@ -81,6 +143,7 @@ class Device {
   // serialise only on one HMAC.
   Status WriteEntry(std::string body) {
     std::unique_lock l(mu_);
+    Settle();
     // A write stuck for longer than the timeout: the device is stalled. Fail
     // at once, unchained, so that requests move on to the other devices
     // instead of each waiting out the timeout here.
@@ -113,6 +176,7 @@ class Device {
 
   void Reopen() {
     std::unique_lock l(mu_);
+    Settle();
     // Never close under a write in progress; a stalled one keeps its file.
     if (!Wait(l, std::chrono::steady_clock::now() + std::chrono::seconds(5), [&] { return !writing_; })) {
       log::Warn("audit: device " + cfg_.path + " is still writing; not reopened");
@@ -165,7 +229,7 @@ class Device {
     }
     while (!mine->done.load(std::memory_order_acquire)) {
       if (!writing_) {
-        for (int round = 0; round < kLeaderRounds && !pending_.empty(); ++round) WriteBatch(l);
+        for (int round = 0; round < kLeaderRounds && !writing_ && !pending_.empty(); ++round) WriteBatch(l);
         continue;
       }
       if (!Wait(l, deadline, [&] { return mine->done.load(std::memory_order_acquire) || !writing_; }))
@@ -190,16 +254,36 @@ class Device {
     std::shared_ptr<Batch> batch = std::move(open_batch_);
     open_batch_.reset();
     const int target = WriteFd();
+    const bool detach = target >= 0 && MayStall();
     writing_ = true;
     write_started_ = std::chrono::steady_clock::now();
     l.unlock();
-    Status s = target < 0 ? IOError("audit file is closed") : WriteAll(target, data);
+    Status s;
+    std::shared_ptr<DetachedWrite> detached;
+    if (target < 0) {
+      s = IOError("audit file is closed");
+    } else if (detach) {
+      detached = DetachedWrite::Start(target, std::move(data), fsync_);
+      auto r = detached->Await(write_started_ + write_timeout_);
+      s = r ? *r : IOError("audit write timed out");
+    } else {
+      s = WriteAll(target, data);
+    }
     l.lock();
-    writing_ = false;
     auto finish = [&s](Batch& b) {
       b.status = s;
       b.done.store(true, std::memory_order_release);
     };
+    if (detached && !detached->done.load(std::memory_order_acquire)) {
+      // Still stuck in the filesystem: this batch fails (closed), and the
+      // device stays "writing" (so it counts as stalled) until Settle sees
+      // the write return. Lines queued meanwhile wait for that, or time out.
+      stuck_ = std::move(detached);
+      if (batch) finish(*batch);
+      if (sleepers_ > 0) cv_.notify_all();
+      return;
+    }
+    writing_ = false;
     if (batch) finish(*batch);
     if (!s.ok()) {
       // Lines queued meanwhile were chained onto the lost ones: fail them
@@ -211,6 +295,26 @@ class Device {
     }
     if (sleepers_ > 0) cv_.notify_all();
   }
+  // A detached write that outlived its request: once it has returned, the
+  // device takes up where it left off (or reopens, if it failed).
+  void Settle() {  // REQUIRES: mu_ held
+    if (!stuck_ || !stuck_->done.load(std::memory_order_acquire)) return;
+    const bool ok = stuck_->status.ok();
+    stuck_.reset();
+    writing_ = false;
+    if (!ok) {
+      if (open_batch_) {
+        open_batch_->status = IOError("audit write failed");
+        open_batch_->done.store(true, std::memory_order_release);
+        open_batch_.reset();
+      }
+      pending_.clear();
+      Close();
+    }
+  }
+  // True when a write may block for good (a FIFO, a network filesystem): it
+  // then runs on a thread of its own, bounded by write_timeout_.
+  virtual bool MayStall() const { return false; }                            // REQUIRES: mu_ held
   virtual int WriteFd() const { return -1; }                                 // REQUIRES: mu_ held
   virtual Status WriteAll(int fd, const std::string& data) { return Status::Ok(); }  // no lock held
 
@@ -220,6 +324,7 @@ class Device {
   std::shared_ptr<Batch> open_batch_;      // the batch pending_ belongs to
   bool writing_ = false;                   // guarded by mu_
   std::chrono::steady_clock::time_point write_started_;  // of the write in progress; guarded by mu_
+  std::shared_ptr<DetachedWrite> stuck_;   // a timed-out detached write still running; guarded by mu_
   std::chrono::milliseconds write_timeout_{5000};
 
   DeviceConfig cfg_;
@@ -246,12 +351,14 @@ class FileDevice final : public Device {
     auto timeout = ParseDurationSeconds(Opt(cfg_.options, "write_timeout", "5s"));
     if (timeout.ok() && *timeout > 0) write_timeout_ = std::chrono::milliseconds(*timeout * 1000);
   }
+  // No request is writing here: each holds a reference while it writes. A
+  // detached write still stuck owns a descriptor of its own.
   ~FileDevice() override {
-    std::unique_lock l(mu_);
-    auto idle = [&] { return !writing_; };  // a stalled write keeps its file until it returns
-    while (!Wait(l, std::chrono::steady_clock::now() + std::chrono::seconds(5), idle)) continue;
+    std::lock_guard l(mu_);
     Close();
   }
+
+  bool MayStall() const override { return may_stall_; }
 
   bool Batched() const override { return fd_ > STDOUT_FILENO; }
 
@@ -287,13 +394,11 @@ class FileDevice final : public Device {
     if (fd < 0) return IOError("cannot open audit file");
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     if (mode != 0) ::fchmod(fd, mode);
+    may_stall_ = FileMayStall(fd);
     // Continue the chain of a file we append to.
     struct stat st;
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      std::ifstream in(path);
-      std::string line, last;
-      while (std::getline(in, line))
-        if (!line.empty()) last = line;
+      std::string last = LastLine(path, st.st_size);
       size_t pos = last.rfind("\"chain\":\"");
       if (pos != std::string::npos && last.size() >= pos + 9 + 64) prev_chain_ = last.substr(pos + 9, 64);
       starting_ = false;
@@ -314,28 +419,55 @@ class FileDevice final : public Device {
   // discard and stdout only; files go through the group writer.
   Status Sink(const std::string& line) override {
     if (fd_ < 0) return Status::Ok();  // discard
-    return Write(fd_, line, false);
+    return WriteFully(fd_, line, false);
   }
 
  private:
-  static Status Write(int fd, const std::string& data, bool sync) {
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return errno == ENOSPC ? StorageFull() : IOError("audit write failed");
-      }
-      off += static_cast<size_t>(n);
+  // The last non-empty line of a file, reading from the end (audit files
+  // grow to gigabytes; each open continues the chain from the last line).
+  static std::string LastLine(const std::string& path, off_t size) {
+    std::ifstream in(path, std::ios::binary);
+    for (off_t window = 64 << 10;; window *= 4) {
+      const off_t start = std::max<off_t>(0, size - window);
+      std::string tail(static_cast<size_t>(size - start), '\0');
+      in.clear();
+      in.seekg(start);
+      if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) return "";
+      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+      const size_t nl = tail.rfind('\n');
+      if (nl != std::string::npos) return tail.substr(nl + 1);
+      if (start == 0) return tail;
     }
-    if (sync && ::fdatasync(fd) != 0) return IOError("audit fsync failed");
-    return Status::Ok();
+  }
+
+  // FIFOs and network filesystems (NFS, SMB, FUSE, Ceph, 9p...) can block a
+  // write for as long as their peer or server is away; local files cannot
+  // (beyond writeback throttling), and keep the cheaper in-thread write.
+  static bool FileMayStall(int fd) {
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))) return true;
+    struct statfs fs;
+    if (::fstatfs(fd, &fs) != 0) return false;
+    switch (static_cast<uint32_t>(fs.f_type)) {
+      case 0x6969:      // NFS
+      case 0x517B:      // SMB
+      case 0xFF534D42:  // CIFS
+      case 0xFE534D42:  // SMB2
+      case 0x65735546:  // FUSE
+      case 0x00C36400:  // Ceph
+      case 0x01021997:  // 9p
+      case 0x5346414F:  // AFS
+        return true;
+      default:
+        return false;
+    }
   }
 
   int WriteFd() const override { return fd_; }
-  Status WriteAll(int fd, const std::string& data) override { return Write(fd, data, fsync_); }
+  Status WriteAll(int fd, const std::string& data) override { return WriteFully(fd, data, fsync_); }
 
   int fd_ = -1;  // guarded by mu_
+  bool may_stall_ = false;  // guarded by mu_
 };
 
 class SocketDevice final : public Device {

@@ -176,26 +176,42 @@ def test_filter_option(server):
     assert b["data"]["filtered/"]["options"]["filter"] == flt
 
 
-def stall_device(s, name, timeout="2s"):
-    """Enables a file device on a FIFO whose reader never reads (a stalled
-    filesystem) and fills the pipe with audited writes until one hangs.
-    Returns the reader's fd, to drain later."""
-    import socket
+def stall_device(s, name, on_stuck=None):
+    """Enables a file device (write_timeout 2s) on a FIFO whose reader never
+    reads (a stalled filesystem) and fills the pipe with audited writes until
+    one meets the full pipe. That request must still answer, once its write
+    has waited out write_timeout. `on_stuck` runs while it waits. Returns the
+    reader's fd (to drain later) and the stuck request's status."""
+    import threading
+    import time
     fifo = os.path.join(s.dir, name + ".fifo")
     os.mkfifo(fifo)
     holder = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)
     st, b = s.root("PUT", "/v1/sys/audit/" + name, {"type": "file", "options": {
-        "file_path": fifo, "write_timeout": timeout}})
+        "file_path": fifo, "write_timeout": "2s"}})
     assert st == 204, b
     if s.root("GET", "/v1/sys/mounts")[1]["data"].get("kv/") is None:
         assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv"})[0] == 204
     big = "x" * 4000
     for i in range(100):  # ~8 KB of audit per write: the 64 KiB pipe fills quickly
-        try:
-            st, _ = s.raw("POST", "/v1/kv/k%d" % i, s.root_token, {"v": big}, timeout=1)
-        except (socket.timeout, TimeoutError):
-            return holder  # this request's write met the full pipe
-        assert st in (204, 500), st
+        result = {}
+
+        def send():
+            t0 = time.time()
+            result["status"] = s.raw("POST", "/v1/kv/k%d" % i, s.root_token, {"v": big}, timeout=15)[0]
+            result["seconds"] = time.time() - t0
+
+        t = threading.Thread(target=send)
+        t.start()
+        t.join(0.5)
+        if t.is_alive():  # this request's write met the full pipe
+            if on_stuck:
+                on_stuck()
+            t.join(15)
+            assert not t.is_alive(), "the request writing into the stalled file never answered"
+            assert 1.5 < result["seconds"] < 6, result
+            return holder, result["status"]
+        assert result["status"] in (204, 500), result
     raise AssertionError("the pipe never filled")
 
 
@@ -221,27 +237,32 @@ def drain_until_flowing(s, holder):
 
 
 def test_stalled_device_fails_requests_in_bounded_time(server):
-    """A FIFO whose reader stops reading stands in for a stalled filesystem:
-    once the pipe is full, the request writing the batch waits for the
-    filesystem; a request queued behind it fails closed after write_timeout
-    instead of hanging, and once the write has been stuck for longer than
-    that, the device counts as stalled and requests fail at once;
-    unaudited endpoints keep answering; everything flows again once the
-    reader drains it."""
+    """A FIFO whose reader stops reading stands in for a stalled filesystem.
+    The request whose write meets the full pipe fails closed after
+    write_timeout (the write runs on a thread of its own for FIFOs and
+    network filesystems), and so does a request queued behind it; once the
+    write has been stuck for longer than write_timeout, the device counts as
+    stalled and requests fail at once; unaudited endpoints keep answering;
+    everything flows again once the reader drains it."""
     import time
     s = server
-    holder = stall_device(s, "stall")
+    queued = {}
+
+    def behind_the_stuck_write():
+        t0 = time.time()
+        queued["status"] = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)[0]
+        queued["seconds"] = time.time() - t0
+
+    holder, stuck_status = stall_device(s, "stall", on_stuck=behind_the_stuck_write)
     try:
-        t0 = time.time()
-        st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
-        assert st == 500 and 1.0 < time.time() - t0 < 6, (st, time.time() - t0)
+        assert stuck_status == 500
+        assert queued["status"] == 500 and 1.0 < queued["seconds"] < 6, queued
         assert "audit write timed out" in s.log()
-        wait_until(lambda: "audit device is stalled" in s.log() or
-                   s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)[0] != 500, 10, interval=0.2,
-                   what="the device to count as stalled")
-        t0 = time.time()
-        st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
-        assert st == 500 and time.time() - t0 < 1, (st, time.time() - t0)
+        for _ in range(3):
+            t0 = time.time()
+            st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
+            assert st == 500 and time.time() - t0 < 1, (st, time.time() - t0)
+        assert "audit device is stalled" in s.log()
         t0 = time.time()
         assert s.raw("GET", "/v1/sys/health")[0] == 200 and time.time() - t0 < 1  # not audited, not blocked
         drain_until_flowing(s, holder)
@@ -251,22 +272,20 @@ def test_stalled_device_fails_requests_in_bounded_time(server):
 
 def test_stalled_device_does_not_hold_up_a_healthy_one(server):
     """With a second, healthy device, requests succeed through a stall: the
-    first ones after waiting out the stalled device's write_timeout, the
-    rest at once, since the stalled device then fails fast."""
+    one writing into the stalled file after waiting out its write_timeout,
+    the rest at once, since the stalled device then fails fast."""
     import time
     s = server
     healthy = os.path.join(s.dir, "healthy.log")
     enable_file(s, "healthy", healthy)
-    holder = stall_device(s, "stall")
+    holder, stuck_status = stall_device(s, "stall")
     try:
-        wait_until(lambda: "audit device is stalled" in s.log() or
-                   s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)[0] != 200, 10, interval=0.2,
-                   what="the device to count as stalled")
-        assert "audit device is stalled" in s.log()
+        assert stuck_status == 204
         for _ in range(3):
             t0 = time.time()
             st, b = s.raw("GET", "/v1/kv/k0", s.root_token, timeout=10)
             assert st == 200 and time.time() - t0 < 1, (st, time.time() - t0)
+        assert "audit device is stalled" in s.log()
         assert sum(1 for e in lines(healthy) if e["type"] == "response" and
                    e["request"]["path"] == "kv/k0") >= 3
         drain_until_flowing(s, holder)

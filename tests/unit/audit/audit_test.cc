@@ -145,6 +145,25 @@ TEST_F(AuditTest, SurvivesSetupAfterSeal) {
   EXPECT_EQ(VerifyFile(f, *again.ChainKey("p"), "", &report), 0) << report;
 }
 
+// Reopening continues the chain from the file's last line, read from the end:
+// also when that line is longer than the first window read.
+TEST_F(AuditTest, ReopenContinuesChainAfterLongLines) {
+  std::string f = dir_ + "/long.log";
+  ASSERT_TRUE(EnableFile("long", f, {{"log_raw", "true"}}).ok());
+  logical::Request big = Req();
+  big.data = Json{{"blob", std::string(300 << 10, 'b')}};
+  ASSERT_TRUE(broker_.LogRequest(Req(), {}, "").ok());
+  ASSERT_TRUE(broker_.LogRequest(big, {}, "").ok());
+  for (int round = 0; round < 2; ++round) {
+    broker_.Teardown();
+    ASSERT_TRUE(broker_.Setup(view_.get()).ok());
+    ASSERT_TRUE(broker_.LogRequest(Req(), {}, "").ok());
+  }
+  std::string report;
+  EXPECT_EQ(VerifyFile(f, *broker_.ChainKey("long"), "", &report), 0) << report;
+  EXPECT_NE(report.find("5 lines"), std::string::npos) << report;  // with the enable probe
+}
+
 }  // namespace
 }  // namespace sealbox::audit
 
