@@ -204,7 +204,8 @@ class Device {
   // someone sleeps: sleeping and waking every follower was most of the cost
   // of an audited read. A follower waits at most write_timeout_: a file on a
   // stalled filesystem fails requests (fail closed) instead of hanging them
-  // all; only the writing one waits for the filesystem.
+  // all. The writing request waits for the filesystem, at most
+  // write_timeout_ too on files that can stall for good (MayStall).
   struct Batch {
     std::atomic<bool> done{false};
     Status status;  // set before done
