@@ -89,7 +89,8 @@ struct TokenEntry {
   // What templated policy paths may use (points into this entry).
   IdentityContext Identity() const { return {entity_id, alias ? &*alias : nullptr}; }
   bool IsRoot() const;
-  Json ToJson() const;
+  // The stored form: a JSON object as text.
+  std::string ToText() const;
   static Result<TokenEntry> FromJson(const Json& j);
 };
 

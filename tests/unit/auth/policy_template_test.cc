@@ -210,7 +210,7 @@ TEST(TokenAliasTest, StoredWhenSetAbsentMeansNone) {
   TokenEntry e;
   e.hash = "h";
   e.policies = {"default"};
-  Json plain = e.ToJson();
+  Json plain = Json::parse(e.ToText());
   EXPECT_FALSE(plain.contains("alias"));
   auto back = TokenEntry::FromJson(plain);
   ASSERT_TRUE(back.ok());
@@ -218,7 +218,7 @@ TEST(TokenAliasTest, StoredWhenSetAbsentMeansNone) {
   EXPECT_EQ(back->Identity().alias, nullptr);
 
   e.alias = K8sAlias();
-  auto round = TokenEntry::FromJson(Json::parse(e.ToJson().dump()));
+  auto round = TokenEntry::FromJson(Json::parse(e.ToText()));
   ASSERT_TRUE(round.ok());
   ASSERT_TRUE(round->alias.has_value());
   EXPECT_EQ(round->alias->mount_accessor, "auth_kubernetes_0e73be2f");
@@ -259,6 +259,53 @@ TEST(TokenAliasTest, ChildAndBatchTokensKeepTheAlias) {
   ASSERT_TRUE((*bgot)->alias.has_value());
   EXPECT_EQ((*bgot)->alias->name, "9f1c-uid");
   store.Reset();
+}
+
+// The stored text is what nlohmann would write for the same object (sorted
+// keys, same escapes), and every field reads back as written.
+TEST(TokenEntryTextTest, RoundTripsEveryField) {
+  TokenEntry e;
+  e.hash = "h\"ash";
+  e.accessor = "acc";
+  e.parent_hash = "parent";
+  e.policies = {"default", "caf\xc3\xa9"};
+  e.path = "auth/kubernetes/login";
+  e.display_name = "kubernetes-prod-web";
+  e.meta = Json{{"role", "web"}, {"n", "1"}};
+  e.creation_time = 1790000000;
+  e.creation_time_nanos = 1790000000123456789;
+  e.creation_ttl = 3600;
+  e.lease_ttl = 60;
+  e.explicit_max_ttl = 7200;
+  e.period = 30;
+  e.expire_time_nanos = INT64_MAX;
+  e.issue_time_nanos = INT64_MIN;
+  e.last_renewal_nanos = 5;
+  e.num_uses = -1;
+  e.renewable = true;
+  e.orphan = false;
+  e.no_default_policy = true;
+  e.type = "service";
+  e.entity_id = "ent";
+  e.role = "r";
+  e.bound_cidrs = {"10.0.0.0/8"};
+  e.internal = Json{{"uid", "u"}, {"list", {1, 2.5, nullptr, true}}};
+  e.alias = K8sAlias();
+  const std::string text = e.ToText();
+  const Json parsed = Json::parse(text);
+  EXPECT_EQ(DumpJson(parsed), text);
+  auto back = TokenEntry::FromJson(parsed);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->ToText(), text);
+  EXPECT_EQ(back->policies, e.policies);
+  EXPECT_EQ(back->expire_time_nanos, INT64_MAX);
+  EXPECT_EQ(back->issue_time_nanos, INT64_MIN);
+  EXPECT_EQ(back->num_uses, -1);
+  EXPECT_TRUE(back->no_default_policy);
+  EXPECT_FALSE(back->orphan);
+  EXPECT_EQ(back->internal, e.internal);
+  ASSERT_TRUE(back->alias.has_value());
+  EXPECT_EQ(back->alias->metadata, e.alias->metadata);
 }
 
 }  // namespace
