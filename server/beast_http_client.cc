@@ -209,8 +209,25 @@ class BeastHttpClient final : public HttpClient {
     req.body() = r.body;
     req.keep_alive(true);
     req.prepare_payload();
+    // Serialised into one buffer and written at once: http::write on a TLS
+    // stream sends the header and the body as two TLS records (two
+    // SSL_write calls, two send syscalls), which the peer then reads apart.
     boost::system::error_code ec;
-    http::write(s, req, ec);
+    std::string wire;
+    wire.reserve(512 + r.body.size());
+    http::request_serializer<http::string_body> sr{req};
+    do {
+      sr.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+        size_t n = 0;
+        for (const auto b : beast::buffers_range_ref(buffers)) {
+          wire.append(static_cast<const char*>(b.data()), b.size());
+          n += b.size();
+        }
+        sr.consume(n);
+      });
+      if (ec) return Unavailable("write failed: " + ec.message());
+    } while (!sr.is_done());
+    net::write(s, net::buffer(wire), ec);
     if (ec) return Unavailable("write failed: " + ec.message());
     http::response_parser<http::string_body> parser;
     parser.body_limit(4u << 20);

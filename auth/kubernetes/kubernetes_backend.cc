@@ -549,10 +549,24 @@ class KubernetesBackend final : public logical::RoutedBackend {
     if (c.uid.empty()) return Internal("could not parse UID from claims");
 
     // TokenReview: only the API server's answer is trusted (CVE-2020-16250).
-    Json review = {{"apiVersion", "authentication.k8s.io/v1"}, {"kind", "TokenReview"}, {"spec", {{"token", token}}}};
+    // The request body is written as text (the bytes nlohmann would dump for
+    // {"apiVersion", "kind", "spec": {"audiences", "token"}}), not built as a tree.
     std::vector<std::string> want_aud = audience.empty() ? token_aud : std::vector<std::string>{audience};
-    if (!want_aud.empty()) review["spec"]["audiences"] = want_aud;
-    auto r = CallApi(cfg, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", reviewer, review.dump());
+    std::string review;
+    review.reserve(token.size() + 160);
+    review = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{)";
+    if (!want_aud.empty()) {
+      review += R"("audiences":[)";
+      for (size_t i = 0; i < want_aud.size(); ++i) {
+        if (i) review += ',';
+        AppendJsonString(review, want_aud[i]);
+      }
+      review += "],";
+    }
+    review += R"("token":)";
+    AppendJsonString(review, token);
+    review += "}}";
+    auto r = CallApi(cfg, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", reviewer, review);
     if (!r.ok()) {
       log::Warn("kubernetes: TokenReview failed: " + r.status().message());
       return PermissionDenied();
@@ -563,12 +577,16 @@ class KubernetesBackend final : public logical::RoutedBackend {
                                  : "kubernetes: TokenReview returned HTTP " + std::to_string(r->status));
       return PermissionDenied();
     }
-    // The answer echoes the spec (the JWT): only status and kind are needed,
-    // so the spec is not built into the tree.
+    // The answer echoes the spec (the JWT): only kind and status are read
+    // below, and of status.user only username and uid, so nothing else is
+    // built into the tree (the whole text is still parsed and must be valid).
     Json tr = Json::parse(
         r->body,
         [](int depth, Json::parse_event_t ev, Json& parsed) {
-          return !(depth == 1 && ev == Json::parse_event_t::key && parsed == "spec");
+          if (ev != Json::parse_event_t::key) return true;
+          if (depth == 1) return parsed == "kind" || parsed == "status";
+          if (depth == 3) return parsed == "username" || parsed == "uid";  // keys of status.<object>
+          return true;
         },
         false);
     if (!tr.is_object() || !tr.contains("status") || !tr["status"].is_object()) {
