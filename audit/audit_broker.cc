@@ -628,6 +628,12 @@ Status AuditBroker::Persist() {
 Status AuditBroker::Enable(DeviceConfig cfg) {
   if (cfg.path.empty()) return InvalidArgument("missing path");
   if (cfg.path.back() != '/') cfg.path += '/';
+  // Checked here, not in MakeDevice: a device persisted before this check
+  // must still come back on unseal (its bad value falls back to the default).
+  if (std::string t = Opt(cfg.options, "write_timeout"); !t.empty()) {
+    auto secs = ParseDurationSeconds(t);
+    if (!secs.ok() || *secs <= 0) return InvalidArgument("write_timeout must be a positive duration such as \"5s\"");
+  }
   std::string salt = crypto::Uuid();
   SecureBytes key = crypto::RandomBytes(32);
   std::string key_hex = crypto::HexEncode(key.view());

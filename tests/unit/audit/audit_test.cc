@@ -96,6 +96,11 @@ TEST_F(AuditTest, EnableRefusesUnwritableAndBadModes) {
   EXPECT_FALSE(EnableFile("x", "/nonexistent-dir/a.log").ok());
   EXPECT_FALSE(EnableFile("y", "relative.log").ok());
   EXPECT_FALSE(EnableFile("z", dir_ + "/z.log", {{"mode", "0999"}}).ok());
+  for (const char* t : {"0", "-1s", "soon", "0s"}) {
+    Status s = EnableFile("t", dir_ + "/t.log", {{"write_timeout", t}});
+    EXPECT_EQ(s.message(), "write_timeout must be a positive duration such as \"5s\"") << t;
+  }
+  ASSERT_TRUE(EnableFile("t", dir_ + "/t.log", {{"write_timeout", "2s"}}).ok());
   ASSERT_TRUE(EnableFile("w", dir_ + "/w.log", {{"mode", "0755"}}).ok());
   EXPECT_EQ(std::filesystem::status(dir_ + "/w.log").permissions() & std::filesystem::perms::owner_exec,
             std::filesystem::perms::none);
