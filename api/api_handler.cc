@@ -77,56 +77,59 @@ class ApiHandler final : public HttpHandler {
     return core_->WaitsOnNetwork(std::string(path.substr(4)));
   }
 
-  HttpResponse Handle(const HttpRequest& http) override {
+  HttpResponse Handle(const HttpRequest& http) override { return RunSync(HandleAsync(http, nullptr)); }
+
+  Task<HttpResponse> HandleAsync(const HttpRequest& http, Resumer* resumer) override {
+    HttpResponse r;
     try {
-      HttpResponse r = HandleInner(http);
-      // Method, path (query dropped: it may carry values) and status only:
-      // never a header, body or token, whatever the level.
-      if (log::Enabled(log::Level::kTrace)) {
-        std::string path = http.target.substr(0, http.target.find('?'));
-        // auth/token/{renew,lookup,revoke}/<token> carries a token in the path.
-        constexpr std::string_view kTokenPaths = "/v1/auth/token/";
-        if (path.rfind(kTokenPaths, 0) == 0) {
-          size_t end = path.find('/', kTokenPaths.size());
-          if (end != std::string::npos) path = path.substr(0, end) + "/<redacted>";
-        }
-        log::Trace("api: " + http.method + " " + path + " -> " + std::to_string(r.status));
-      }
-      return r;
+      r = co_await HandleInner(http, resumer);
     } catch (const std::exception& e) {
       log::Error(std::string("api: unexpected exception: ") + e.what());
-      return ErrorResponse(500, "internal error");
+      co_return ErrorResponse(500, "internal error");
     }
+    // Method, path (query dropped: it may carry values) and status only:
+    // never a header, body or token, whatever the level.
+    if (log::Enabled(log::Level::kTrace)) {
+      std::string path = http.target.substr(0, http.target.find('?'));
+      // auth/token/{renew,lookup,revoke}/<token> carries a token in the path.
+      constexpr std::string_view kTokenPaths = "/v1/auth/token/";
+      if (path.rfind(kTokenPaths, 0) == 0) {
+        size_t end = path.find('/', kTokenPaths.size());
+        if (end != std::string::npos) path = path.substr(0, end) + "/<redacted>";
+      }
+      log::Trace("api: " + http.method + " " + path + " -> " + std::to_string(r.status));
+    }
+    co_return r;
   }
 
  private:
-  HttpResponse HandleInner(const HttpRequest& http) {
+  Task<HttpResponse> HandleInner(const HttpRequest& http, Resumer* resumer) {
     if (options_.max_request_size > 0 && http.body.size() > options_.max_request_size)
-      return ErrorResponse(413, "request body too large");
+      co_return ErrorResponse(413, "request body too large");
     auto target = ParseTarget(http.target);
-    if (!target.ok()) return ErrorFromStatus(target.status());
-    if (!target->is_api) return ErrorResponse(404, "");
+    if (!target.ok()) co_return ErrorFromStatus(target.status());
+    if (!target->is_api) co_return ErrorResponse(404, "");
 
     // Contract decisions 1 and 2: one namespace; no response wrapping.
     std::string_view ns = http.Header("x-vault-namespace");
     if (!ns.empty() && ns != "root" && ns != "root/")
-      return ErrorResponse(400, "namespaces are not supported");
-    if (http.HasHeader("x-vault-wrap-ttl")) return ErrorResponse(400, "response wrapping is not supported");
+      co_return ErrorResponse(400, "namespaces are not supported");
+    if (http.HasHeader("x-vault-wrap-ttl")) co_return ErrorResponse(400, "response wrapping is not supported");
 
     const std::string& p = target->path;
-    if (p == "sys/init") return Init(http);
-    if (p == "sys/seal-status") return SealStatus(http);
-    if (p == "sys/unseal") return Unseal(http);
-    if (p == "sys/health") return Health(http, *target);
-    if (p == "sys/leader") return Leader(http);
-    if (p.rfind("sys/wrapping/", 0) == 0) return ErrorResponse(404, "");
-    if (http.method == "HEAD") return ErrorResponse(405, "");
+    if (p == "sys/init") co_return Init(http);
+    if (p == "sys/seal-status") co_return SealStatus(http);
+    if (p == "sys/unseal") co_return Unseal(http);
+    if (p == "sys/health") co_return Health(http, *target);
+    if (p == "sys/leader") co_return Leader(http);
+    if (p.rfind("sys/wrapping/", 0) == 0) co_return ErrorResponse(404, "");
+    if (http.method == "HEAD") co_return ErrorResponse(405, "");
 
     auto req = BuildRequest(http, *target, limits_);
-    if (!req.ok()) return ErrorFromStatus(req.status());
-    auto resp = core_->HandleRequest(*req);
-    if (!resp.ok()) return ErrorFromStatus(resp.status());
-    return RenderResponse(*req, std::move(resp).value());
+    if (!req.ok()) co_return ErrorFromStatus(req.status());
+    auto resp = co_await core_->HandleRequestAsync(*req, resumer);
+    if (!resp.ok()) co_return ErrorFromStatus(resp.status());
+    co_return RenderResponse(*req, std::move(resp).value());
   }
 
   HttpResponse Init(const HttpRequest& http) {

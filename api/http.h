@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/task.h"
+
 namespace sealbox::api {
 
 struct HttpRequest {
@@ -45,6 +47,10 @@ class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
   virtual HttpResponse Handle(const HttpRequest& req) = 0;
+  // The same, suspending instead of blocking where it can: on the audit
+  // writes of a NonBlocking request (AuditBroker). Runs on the I/O thread;
+  // `resumer` resumes it there.
+  virtual Task<HttpResponse> HandleAsync(const HttpRequest& req, Resumer* resumer) { co_return Handle(req); }
   // True when Handle(req) is known not to block (a read served from memory or
   // the local store): the server then runs it on the I/O thread instead of
   // paying two thread hops through the worker pool.

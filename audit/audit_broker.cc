@@ -106,7 +106,7 @@ struct DetachedWrite {
 }  // namespace
 
 // One audit device: its salt, chain key and sink.
-class Device {
+class Device : public std::enable_shared_from_this<Device> {
  public:
   Device(DeviceConfig cfg, std::string salt, SecureBytes chain_key)
       : cfg_(std::move(cfg)),
@@ -143,26 +143,9 @@ class Device {
   // serialise only on one HMAC.
   Status WriteEntry(std::string body) {
     std::unique_lock l(mu_);
-    Settle();
-    // A write stuck for longer than the timeout: the device is stalled. Fail
-    // at once, unchained, so that requests move on to the other devices
-    // instead of each waiting out the timeout here.
-    if (writing_ && std::chrono::steady_clock::now() - write_started_ > write_timeout_)
-      return IOError("audit device is stalled");
-    if (!opened_) {
-      Status s = Open();
-      if (!s.ok()) return s;
-    }
-    if (starting_) body.insert(1, "\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : ""));
-    uint8_t mac[crypto::HmacSha256Key::kSize];
-    chain_hmac_.SignParts({prev_chain_, "\n", body}, mac);
+    SB_RETURN_IF_ERROR(Ready());
     std::string chain;
-    crypto::AppendHex(chain, mac, sizeof mac);
-    body.pop_back();  // '}': the chain is the last field
-    body += ",\"chain\":\"";
-    body += chain;
-    body += "\"}\n";
-    std::string line = prefix_.empty() ? std::move(body) : prefix_ + body;
+    std::string line = ChainLine(std::move(body), &chain);
     if (Batched()) return Enqueue(l, std::move(line), chain);
     Status s = Sink(line);
     if (!s.ok()) {
@@ -173,6 +156,38 @@ class Device {
     starting_ = false;
     return Status::Ok();
   }
+
+  // The same for the entries of one AuditWrite, without blocking where the
+  // device allows it: the lines join the open batch and `w` is completed
+  // when its write is done, from a flush posted on `resumer`.
+  void Submit(std::vector<std::string> bodies, AuditWrite* w, Resumer* resumer) {
+    std::unique_lock l(mu_);
+    Status s = Ready();
+    size_t size = pending_.size();
+    for (const auto& b : bodies) size += b.size() + prefix_.size() + 128;  // + chain field
+    if (s.ok() && size > kMaxPendingBytes) s = IOError("audit device is not keeping up");
+    if (s.ok() && Batched() && Suspends()) {
+      for (auto& b : bodies) {
+        pending_ += ChainLine(std::move(b), &prev_chain_);
+        starting_ = false;
+      }
+      if (!open_batch_) open_batch_ = std::make_shared<Batch>();
+      open_batch_->waiters.push_back({w, resumer});
+      if (!flush_scheduled_) {
+        flush_scheduled_ = true;
+        resumer->Post([self = shared_from_this()] { self->Flush(); });
+      }
+      return;
+    }
+    l.unlock();
+    // Devices that may block (and the rare one that changed since the
+    // request was dispatched) are written in the blocking way.
+    for (size_t i = 0; s.ok() && i < bodies.size(); ++i) s = WriteEntry(std::move(bodies[i]));
+    w->Complete(*this, s);
+  }
+
+  // True when Submit never blocks: a local file without fsync, or discard.
+  bool Suspends() const { return suspends_.load(std::memory_order_relaxed); }
 
   void Reopen() {
     std::unique_lock l(mu_);
@@ -206,13 +221,70 @@ class Device {
   // stalled filesystem fails requests (fail closed) instead of hanging them
   // all. The writing request waits for the filesystem, at most
   // write_timeout_ too on files that can stall for good (MayStall).
+  struct Waiter {
+    AuditWrite* write;
+    Resumer* resumer;
+  };
   struct Batch {
     std::atomic<bool> done{false};
-    Status status;  // set before done
+    Status status;                // set before done
+    std::vector<Waiter> waiters;  // suspended requests; guarded by mu_
   };
   static constexpr size_t kMaxPendingBytes = 64u << 20;
   static constexpr int kLeaderRounds = 3;   // bounds how long a leader writes for others
   static constexpr int kFollowerYields = 64;
+
+  // Settles a stuck write, refuses while stalled, opens lazily.
+  Status Ready() {  // REQUIRES: mu_ held
+    Settle();
+    // A write stuck for longer than the timeout: the device is stalled. Fail
+    // at once, unchained, so that requests move on to the other devices
+    // instead of each waiting out the timeout here.
+    if (writing_ && std::chrono::steady_clock::now() - write_started_ > write_timeout_)
+      return IOError("audit device is stalled");
+    if (!opened_) return Open();
+    return Status::Ok();
+  }
+
+  // The line for `body`, chained after prev_chain_; its chain value in *chain.
+  std::string ChainLine(std::string body, std::string* chain) {  // REQUIRES: mu_ held
+    if (starting_) body.insert(1, "\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : ""));
+    uint8_t mac[crypto::HmacSha256Key::kSize];
+    chain_hmac_.SignParts({prev_chain_, "\n", body}, mac);
+    std::string c;
+    crypto::AppendHex(c, mac, sizeof mac);
+    body.pop_back();  // '}': the chain is the last field
+    body += ",\"chain\":\"";
+    body += c;
+    body += "\"}\n";
+    *chain = std::move(c);
+    return prefix_.empty() ? std::move(body) : prefix_ + body;
+  }
+
+  // A flush posted by Submit: writes what is queued unless a write is in
+  // progress, whose writer then hands the batch on (HandOff).
+  void Flush() {
+    std::unique_lock l(mu_);
+    flush_scheduled_ = false;
+    Settle();
+    if (writing_) return;
+    for (int round = 0; round < kLeaderRounds && !writing_ && !pending_.empty(); ++round) WriteBatch(l);
+    HandOff();
+  }
+
+  // A writer stops: suspended requests left in the open batch get a flush.
+  void HandOff() {  // REQUIRES: mu_ held
+    if (writing_ || flush_scheduled_ || !open_batch_ || open_batch_->waiters.empty()) return;
+    flush_scheduled_ = true;
+    open_batch_->waiters.front().resumer->Post([self = shared_from_this()] { self->Flush(); });
+  }
+
+  void Finish(Batch& b, const Status& s) {  // REQUIRES: mu_ held
+    b.status = s;
+    b.done.store(true, std::memory_order_release);
+    for (const Waiter& w : b.waiters) w.write->Complete(*this, s);
+    b.waiters.clear();
+  }
 
   Status Enqueue(std::unique_lock<std::mutex>& l, std::string line, const std::string& chain) {
     if (pending_.size() + line.size() > kMaxPendingBytes) return IOError("audit device is not keeping up");
@@ -233,9 +305,12 @@ class Device {
         for (int round = 0; round < kLeaderRounds && !writing_ && !pending_.empty(); ++round) WriteBatch(l);
         continue;
       }
-      if (!Wait(l, deadline, [&] { return mine->done.load(std::memory_order_acquire) || !writing_; }))
+      if (!Wait(l, deadline, [&] { return mine->done.load(std::memory_order_acquire) || !writing_; })) {
+        HandOff();
         return IOError("audit write timed out");
+      }
     }
+    HandOff();
     return mine->status;
   }
 
@@ -250,8 +325,9 @@ class Device {
 
   // Writes what is queued, without the lock held during the write itself.
   void WriteBatch(std::unique_lock<std::mutex>& l) {
-    std::string data = std::move(pending_);
-    pending_.clear();
+    std::string data;
+    data.swap(pending_);
+    pending_.swap(spare_);  // the last batch's buffer: no allocation per batch
     std::shared_ptr<Batch> batch = std::move(open_batch_);
     open_batch_.reset();
     const int target = WriteFd();
@@ -271,10 +347,7 @@ class Device {
       s = WriteAll(target, data);
     }
     l.lock();
-    auto finish = [&s](Batch& b) {
-      b.status = s;
-      b.done.store(true, std::memory_order_release);
-    };
+    auto finish = [&](Batch& b) { Finish(b, s); };
     if (detached && !detached->done.load(std::memory_order_acquire)) {
       // Still stuck in the filesystem: this batch fails (closed), and the
       // device stays "writing" (so it counts as stalled) until Settle sees
@@ -286,6 +359,10 @@ class Device {
     }
     writing_ = false;
     if (batch) finish(*batch);
+    if (data.capacity() <= kMaxSpareBytes) {
+      data.clear();
+      spare_ = std::move(data);
+    }
     if (!s.ok()) {
       // Lines queued meanwhile were chained onto the lost ones: fail them
       // too, and reopen (re-reading the chain from the file) next time.
@@ -305,8 +382,7 @@ class Device {
     writing_ = false;
     if (!ok) {
       if (open_batch_) {
-        open_batch_->status = IOError("audit write failed");
-        open_batch_->done.store(true, std::memory_order_release);
+        Finish(*open_batch_, IOError("audit write failed"));
         open_batch_.reset();
       }
       pending_.clear();
@@ -322,10 +398,14 @@ class Device {
   std::condition_variable cv_;             // with mu_: batches and their writer
   int sleepers_ = 0;                       // waiting on cv_; guarded by mu_
   std::string pending_;                    // guarded by mu_
+  std::string spare_;                      // an empty buffer for the next batch; guarded by mu_
+  static constexpr size_t kMaxSpareBytes = 1u << 20;
   std::shared_ptr<Batch> open_batch_;      // the batch pending_ belongs to
   bool writing_ = false;                   // guarded by mu_
   std::chrono::steady_clock::time_point write_started_;  // of the write in progress; guarded by mu_
   std::shared_ptr<DetachedWrite> stuck_;   // a timed-out detached write still running; guarded by mu_
+  bool flush_scheduled_ = false;           // a Flush is posted; guarded by mu_
+  std::atomic<bool> suspends_{false};      // see Suspends(); set by Open and Close
   std::chrono::milliseconds write_timeout_{5000};
 
   DeviceConfig cfg_;
@@ -381,6 +461,7 @@ class FileDevice final : public Device {
     if (path == "discard") {
       fd_ = -1;
       opened_ = true;
+      suspends_ = true;
       return Status::Ok();
     }
     if (path == "stdout") {
@@ -408,6 +489,7 @@ class FileDevice final : public Device {
     }
     fd_ = fd;
     opened_ = true;
+    suspends_ = !may_stall_ && !fsync_;
     return Status::Ok();
   }
 
@@ -415,6 +497,7 @@ class FileDevice final : public Device {
     if (fd_ > STDOUT_FILENO) ::close(fd_);
     fd_ = -1;
     opened_ = false;
+    suspends_ = false;
   }
 
   // discard and stdout only; files go through the group writer.
@@ -687,8 +770,16 @@ bool AuditBroker::Empty() const {
 bool AuditBroker::AnyBlocking() const {
   std::shared_lock l(mu_);
   for (const auto& [p, d] : devices_)
-    if (d->fsync() || d->config().type == "socket" || d->config().type == "file") return true;
+    if (!d->Suspends()) return true;
   return false;
+}
+
+std::vector<std::shared_ptr<Device>> AuditBroker::Devices() const {
+  std::shared_lock l(mu_);
+  std::vector<std::shared_ptr<Device>> out;
+  out.reserve(devices_.size());
+  for (const auto& [p, d] : devices_) out.push_back(d);
+  return out;
 }
 
 Result<std::string> AuditBroker::Hash(const std::string& path_in, const std::string& input) const {
@@ -713,45 +804,76 @@ void AuditBroker::Reopen() {
 }
 
 Status AuditBroker::LogRequest(const logical::Request& req, const MountInfo& mount, const std::string& error) {
-  return Log("request", req, mount, nullptr, error);
+  AuditWrite w = Log(EntryKind::kRequest, req, mount, nullptr, error, nullptr);
+  w.await_ready();
+  return w.await_resume();
 }
 
 Status AuditBroker::LogResponse(const logical::Request& req, const MountInfo& mount, const logical::Response* resp,
                                 const std::string& error) {
-  return Log("response", req, mount, resp, error);
+  AuditWrite w = Log(EntryKind::kResponse, req, mount, resp, error, nullptr);
+  w.await_ready();
+  return w.await_resume();
 }
 
-Status AuditBroker::Log(const char* type, const logical::Request& req, const MountInfo& mount,
-                        const logical::Response* resp, const std::string& error) {
-  std::vector<std::shared_ptr<Device>> devices;
-  {
-    std::shared_lock l(mu_);
-    for (auto& [p, d] : devices_) devices.push_back(d);
-  }
-  if (devices.empty()) return Status::Ok();
+// Submits the entries to every device (the awaiter is at its final address
+// by now: devices keep a pointer to it until they complete it).
+bool AuditWrite::await_ready() {
+  devices_ = broker_.Devices();
+  if (devices_.empty()) return true;
+  remaining_.store(devices_.size() + 1, std::memory_order_relaxed);
   const std::string now = FormatRfc3339Nano(SystemClock::Default()->NowNanos());
-  size_t ok = 0;
-  const std::string& full_path = req.original_path.empty() ? req.path : req.original_path;
-  const FilterFields fields{logical::OperationName(req.op), full_path, req.mount_point, req.mount_type,
-                            req.mount_class};
-  for (const auto& d : devices) {
+  const std::string& full_path = req_.original_path.empty() ? req_.path : req_.original_path;
+  const FilterFields fields{logical::OperationName(req_.op), full_path, req_.mount_point, req_.mount_type,
+                            req_.mount_class};
+  for (const auto& d : devices_) {
     // A filtered-out entry counts as recorded; failures are never filtered.
-    if (d->filter() && error.empty() && !d->filter()->Matches(fields)) {
-      ++ok;
+    if (d->filter() && error_.empty() && !d->filter()->Matches(fields)) {
+      Complete(*d, Status::Ok());
       continue;
     }
-    std::string entry;
-    entry.reserve(1024);
-    AppendEntry(entry, type, now, req, mount, resp, error, d->entry_options(), d->salt_key());
-    Status s = d->WriteEntry(std::move(entry));
-    if (s.ok()) {
-      ++ok;
+    std::vector<std::string> bodies;
+    auto add = [&](const char* type, const logical::Response* resp) {
+      std::string& entry = bodies.emplace_back();
+      entry.reserve(1024);
+      AppendEntry(entry, type, now, req_, mount_, resp, error_, d->entry_options(), d->salt_key());
+    };
+    if (kind_ != EntryKind::kResponse) add("request", nullptr);
+    if (kind_ != EntryKind::kRequest) add("response", resp_);
+    if (resumer_) {
+      d->Submit(std::move(bodies), this, resumer_);
     } else {
-      log::Error("audit: device " + d->config().path + " failed to log a " + type + " entry: " + s.message());
+      Status s;
+      for (size_t i = 0; s.ok() && i < bodies.size(); ++i) s = d->WriteEntry(std::move(bodies[i]));
+      Complete(*d, s);
     }
   }
-  if (ok == 0) return Internal("no audit device could record the entry");
-  return Status::Ok();
+  return remaining_.load(std::memory_order_acquire) == 1;
+}
+
+bool AuditWrite::await_suspend(std::coroutine_handle<> h) {
+  handle_ = h;
+  // Drops the awaiter's own count: if every device completed meanwhile,
+  // carry on without suspending; else the last Complete resumes us.
+  return remaining_.fetch_sub(1, std::memory_order_acq_rel) != 1;
+}
+
+void AuditWrite::Complete(const Device& device, const Status& s) {
+  if (s.ok()) {
+    recorded_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    const char* what = kind_ == EntryKind::kRequest ? "request" : kind_ == EntryKind::kResponse ? "response" : "refusal";
+    log::Error("audit: device " + device.config().path + " failed to log a " + what + " entry: " + s.message());
+  }
+  if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    std::coroutine_handle<> h = handle_;
+    resumer_->Post([h] { h.resume(); });
+  }
+}
+
+Status AuditWrite::await_resume() const {
+  if (devices_.empty() || recorded_.load(std::memory_order_acquire) > 0) return Status::Ok();
+  return Internal("no audit device could record the entry");
 }
 
 int VerifyFile(const std::string& file, const std::string& key_hex, const std::string& prefix, std::string* out) {

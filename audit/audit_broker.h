@@ -15,8 +15,18 @@
 // Thread-safety: all methods may be called concurrently. Entries are
 // written as text and hashed outside any lock (audit/entry_format.h); each
 // device serialises only the chain step and its file writes.
+//
+// Suspending instead of blocking: Log() returns an awaitable. Given a
+// Resumer, a request whose entry waits for a group write to a local file
+// suspends and is resumed when the write is done, so the server's I/O
+// threads serve audited reads themselves, and the write of a batch is
+// posted behind the requests already queued there, which join the batch.
+// Devices that may block the writing thread (fsync, a socket, stdout, a FIFO
+// or network filesystem) are written in the blocking way, by the worker pool.
 #pragma once
 
+#include <atomic>
+#include <coroutine>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +37,7 @@
 #include "audit/entry_format.h"
 #include "base/json_util.h"
 #include "base/status.h"
+#include "base/task.h"
 #include "core/logical/request.h"
 
 namespace sealbox {
@@ -35,7 +46,46 @@ class Storage;
 
 namespace sealbox::audit {
 
+class AuditBroker;
 class Device;
+
+// Which entries one Log() call writes. A refusal (a request refused before
+// it reaches its backend) writes its request and response entries together.
+enum class EntryKind { kRequest, kResponse, kRefusal };
+
+// The awaitable Log() returns: `Status s = co_await broker.Log(...)`. The
+// entries go to the devices when it is awaited; the status is an error when
+// no device recorded them (fail closed). Without a Resumer it never suspends.
+class AuditWrite {
+ public:
+  AuditWrite(const AuditWrite&) = delete;
+  AuditWrite& operator=(const AuditWrite&) = delete;
+
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  Status await_resume() const;
+
+  // Called once per device with the outcome of its write, on any thread.
+  void Complete(const Device& device, const Status& s);
+
+ private:
+  friend class AuditBroker;
+  AuditWrite(const AuditBroker& broker, EntryKind kind, const logical::Request& req, const MountInfo& mount,
+             const logical::Response* resp, const std::string& error, Resumer* resumer)
+      : broker_(broker), kind_(kind), req_(req), mount_(mount), resp_(resp), error_(error), resumer_(resumer) {}
+
+  const AuditBroker& broker_;
+  EntryKind kind_;
+  const logical::Request& req_;
+  const MountInfo& mount_;
+  const logical::Response* resp_;
+  const std::string& error_;
+  Resumer* resumer_;
+  std::vector<std::shared_ptr<Device>> devices_;  // kept alive until resumed
+  std::atomic<size_t> remaining_{0};  // devices not done, plus one held by the awaiter until it suspends
+  std::atomic<size_t> recorded_{0};
+  std::coroutine_handle<> handle_;
+};
 
 struct DeviceConfig {
   std::string path;  // "file/"
@@ -67,10 +117,19 @@ class AuditBroker {
   Result<std::string> Hash(const std::string& path, const std::string& input) const;
   // The device's chain key (hex), for offline `audit verify`.
   Result<std::string> ChainKey(const std::string& path) const;
-  // True if a device fsyncs every batch (then even reads may block).
+  // True if some device may block the thread that writes to it (fsync, a
+  // socket, stdout, a FIFO or network filesystem, or a file not opened yet):
+  // requests then run where blocking is allowed, on the worker pool.
   bool AnyBlocking() const;
 
-  // error: "" for success, else the error the client gets.
+  // Records an entry (or both of a refusal) on every device. error: "" for
+  // success, else the error the client gets. The arguments must outlive the
+  // co_await.
+  AuditWrite Log(EntryKind kind, const logical::Request& req, const MountInfo& mount,
+                 const logical::Response* resp, const std::string& error, Resumer* resumer) const {
+    return AuditWrite(*this, kind, req, mount, resp, error, resumer);
+  }
+  // Blocking forms.
   Status LogRequest(const logical::Request& req, const MountInfo& mount, const std::string& error);
   Status LogResponse(const logical::Request& req, const MountInfo& mount, const logical::Response* resp,
                      const std::string& error);
@@ -79,9 +138,8 @@ class AuditBroker {
   void Reopen();
 
  private:
-  struct Entry;
-  Status Log(const char* type, const logical::Request& req, const MountInfo& mount, const logical::Response* resp,
-             const std::string& error);
+  friend class AuditWrite;
+  std::vector<std::shared_ptr<Device>> Devices() const;
   Status Persist();  // REQUIRES: mu_ held exclusively
 
   Storage* view_ = nullptr;

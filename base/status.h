@@ -112,3 +112,12 @@ class [[nodiscard]] Result {
 
 #define SB_ASSIGN_OR_RETURN(lhs, expr) \
   SB_ASSIGN_OR_RETURN_IMPL(SB_CONCAT(sb_result_, __LINE__), lhs, expr)
+
+// The same for coroutines (base/task.h), which must co_return.
+#define SB_CO_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                                \
+  if (!tmp.ok()) co_return tmp.status();            \
+  lhs = std::move(tmp).value()
+
+#define SB_CO_ASSIGN_OR_RETURN(lhs, expr) \
+  SB_CO_ASSIGN_OR_RETURN_IMPL(SB_CONCAT(sb_result_, __LINE__), lhs, expr)

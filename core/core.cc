@@ -484,7 +484,7 @@ Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<
 
 bool CoreImpl::IsLocalRead(const std::string& path) {
   if (sealed_.load()) return true;  // answered 503 at once
-  if (audit_.AnyBlocking()) return false;  // fsync'd or socket audit may wait
+  if (audit_.AnyBlocking()) return false;  // an audit device may block the thread
   auto route = router_.Match(path);
   if (!route) return true;
   const std::string& t = route->mount.type;
@@ -503,137 +503,143 @@ Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::Token
   return policies_->AclFor(entry.policies, &identity);
 }
 
-Result<logical::Response> CoreImpl::HandleRequest(logical::Request& req) {
-  Result<logical::Response> result = [&]() -> Result<logical::Response> {
-    std::shared_lock l(state_mu_);
-    if (sealed_.load()) return ::sealbox::Sealed();
-    req.original_path = req.path;
-
-    auto route = router_.Match(req.path);
-    std::string rel;
-    if (route) rel = req.path.substr(std::min(req.path.size(), route->mount.RoutePath().size()));
-    bool unauth = route && logical::MatchesSpecial(route->backend->special_paths().unauthenticated, rel);
-    req.unauthenticated = unauth;
-    audit::MountInfo audit_mount;
-    if (route) {
-      audit_mount.non_hmac_request_keys = route->mount.config.audit_non_hmac_request_keys;
-      audit_mount.non_hmac_response_keys = route->mount.config.audit_non_hmac_response_keys;
-    }
-    // A request refused before it reaches the backend is audited too: a
-    // request entry and a response entry carrying the error.
-    auto refuse = [&](Status s) -> Result<logical::Response> {
-      std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
-      Status a = audit_.LogRequest(req, audit_mount, err);
-      Status b = audit_.LogResponse(req, audit_mount, nullptr, err);
-      if (!a.ok() || !b.ok()) return Internal();
-      return s;
-    };
-
-    std::optional<auth::TokenEntry> token;
-    if (!req.client_token.empty()) {
-      SB_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
-    }
-    if (!unauth && !token) return refuse(PermissionDenied());
-    if (token) {
-      logical::TokenInfo ti;
-      ti.accessor = token->accessor;
-      ti.policies = token->policies;
-      ti.display_name = token->display_name;
-      ti.metadata = token->meta;
-      ti.entity_id = token->entity_id;
-      ti.token_type = token->type;
-      ti.issue_time_nanos = token->issue_time_nanos;
-      // Batch tokens have no storage identity, hence no cubbyhole.
-      ti.storage_id = token->IsBatch() ? "" : token->hash;
-      ti.orphan = token->orphan;
-      ti.is_root = token->IsRoot();
-      if (token->expire_time_nanos) ti.ttl = (token->expire_time_nanos - options_.clock->NowNanos()) / 1'000'000'000;
-      req.token = std::move(ti);
-    }
-    if (!route) {
-      if (!req.token->is_root) return refuse(PermissionDenied());
-      return refuse(NotFound("no handler for route \"" + req.path + "\". route entry not found."));
-    }
-
-    req.path = rel;
-    req.mount_point = route->mount.RoutePath();
-    req.mount_type = route->mount.type;
-    req.mount_accessor = route->mount.accessor;
-    req.mount_class = route->mount.auth ? "auth" : "secret";
-    req.storage = route->view.get();
-
-    if (req.op == logical::Operation::kUpdate) {
-      SB_ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
-      if (exists && !*exists) req.op = logical::Operation::kCreate;
-    }
-    bool revoke_after = false;
-    if (!unauth) {
-      SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
-      bool sudo = logical::MatchesSpecial(route->backend->special_paths().root, rel);
-      auto decision = acl->AllowOperation(req.original_path, req.op, req.data, sudo);
-      if (!decision.allowed) return refuse(PermissionDenied());
-      if (token->num_uses > 0) {
-        // Count the use before the request runs (under the token's lock, so
-        // concurrent requests cannot overspend it). On the last use the entry
-        // is marked pending: this request still sees it, no other does, and
-        // it is revoked when this request ends.
-        SB_ASSIGN_OR_RETURN(auto used, tokens_->UseToken(token->hash));
-        if (!used) return refuse(PermissionDenied());
-        revoke_after = used->num_uses == auth::kTokenRevocationPending;
-      }
-    }
-    // Fail closed: a request no audit device could record never runs.
-    if (!audit_.LogRequest(req, audit_mount, "").ok()) return Internal();
-
-    auto resp = route->backend->HandleRequest(req);
-    if (revoke_after) {
-      Status s = tokens_->RevokeTree(token->hash);
-      if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
-    }
-    if (resp.ok() && resp->auth && route->mount.type != "token") {
-      if (route->mount.auth && unauth) {
-        Status s = CompleteLogin(req, *route, *resp);
-        if (!s.ok()) resp = s;  // a failed login never carries a token
-      } else {
-        log::Error("core: backend returned an auth block on a non-login path");
-        resp = Internal();
-      }
-    }
-    if (resp.ok() && resp->secret && route->mount.auth) {
-      log::Error("core: auth backend returned a secret");
-      resp = Internal();
-    }
-    // A dynamic secret (one with internal data to revoke it by) gets a lease.
-    if (resp.ok() && resp->secret && !resp->secret->internal_data.is_null()) {
-      auto id = expiration_->Register(req.original_path, route->mount.RoutePath(), req.token ? req.token->storage_id : "",
-                                      *resp->secret);
-      if (!id.ok()) {
-        // Never hand out a credential nobody will revoke.
-        LeaseEntry tmp;
-        tmp.path = req.original_path;
-        tmp.mount = route->mount.RoutePath();
-        tmp.internal = resp->secret->internal_data;
-        RouteLeaseOp(tmp, logical::Operation::kRevoke, 0).IgnoreError();
-        log::Error("core: cannot register a lease: " + id.status().message());
-        resp = Internal();
-      } else {
-        resp->secret->lease_id = *id;
-      }
-    }
-    std::string err;
-    if (!resp.ok()) {
-      const Status& st = resp.status();
-      bool internal = st.code() == StatusCode::kInternal || st.code() == StatusCode::kCorruption ||
-                      st.code() == StatusCode::kIOError;
-      err = internal ? "internal error" : st.message();
-    }
-    // The response is withheld unless some device recorded it.
-    if (!audit_.LogResponse(req, audit_mount, resp.ok() ? &*resp : nullptr, err).ok()) return Internal();
-    return resp;
-  }();
+Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(logical::Request& req, Resumer* resumer) {
+  Result<logical::Response> result = co_await RunRequest(req, resumer);
   req.path = req.original_path.empty() ? req.path : req.original_path;
   if (seal_requested_.exchange(false)) Seal().IgnoreError();
-  return result;
+  co_return result;
+}
+
+// The pipeline: token, ACL, audit request entry, backend, leases, audit
+// response entry. It suspends only on the audit writes (given a resumer).
+Task<Result<logical::Response>> CoreImpl::RunRequest(logical::Request& req, Resumer* resumer) {
+  std::shared_lock l(state_mu_);
+  if (sealed_.load()) co_return ::sealbox::Sealed();
+  req.original_path = req.path;
+
+  auto route = router_.Match(req.path);
+  std::string rel;
+  if (route) rel = req.path.substr(std::min(req.path.size(), route->mount.RoutePath().size()));
+  bool unauth = route && logical::MatchesSpecial(route->backend->special_paths().unauthenticated, rel);
+  req.unauthenticated = unauth;
+  audit::MountInfo audit_mount;
+  if (route) {
+    audit_mount.non_hmac_request_keys = route->mount.config.audit_non_hmac_request_keys;
+    audit_mount.non_hmac_response_keys = route->mount.config.audit_non_hmac_response_keys;
+  }
+  // A request refused before it reaches the backend is audited too: a
+  // request entry and a response entry carrying the error.
+  auto refuse = [&](Status s) -> Task<Result<logical::Response>> {
+    std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
+    Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
+    if (!a.ok()) co_return Internal();
+    co_return s;
+  };
+
+  std::optional<auth::TokenEntry> token;
+  if (!req.client_token.empty()) {
+    SB_CO_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
+  }
+  if (!unauth && !token) co_return co_await refuse(PermissionDenied());
+  if (token) {
+    logical::TokenInfo ti;
+    ti.accessor = token->accessor;
+    ti.policies = token->policies;
+    ti.display_name = token->display_name;
+    ti.metadata = token->meta;
+    ti.entity_id = token->entity_id;
+    ti.token_type = token->type;
+    ti.issue_time_nanos = token->issue_time_nanos;
+    // Batch tokens have no storage identity, hence no cubbyhole.
+    ti.storage_id = token->IsBatch() ? "" : token->hash;
+    ti.orphan = token->orphan;
+    ti.is_root = token->IsRoot();
+    if (token->expire_time_nanos) ti.ttl = (token->expire_time_nanos - options_.clock->NowNanos()) / 1'000'000'000;
+    req.token = std::move(ti);
+  }
+  if (!route) {
+    if (!req.token->is_root) co_return co_await refuse(PermissionDenied());
+    co_return co_await refuse(NotFound("no handler for route \"" + req.path + "\". route entry not found."));
+  }
+
+  req.path = rel;
+  req.mount_point = route->mount.RoutePath();
+  req.mount_type = route->mount.type;
+  req.mount_accessor = route->mount.accessor;
+  req.mount_class = route->mount.auth ? "auth" : "secret";
+  req.storage = route->view.get();
+
+  if (req.op == logical::Operation::kUpdate) {
+    SB_CO_ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
+    if (exists && !*exists) req.op = logical::Operation::kCreate;
+  }
+  bool revoke_after = false;
+  if (!unauth) {
+    SB_CO_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
+    bool sudo = logical::MatchesSpecial(route->backend->special_paths().root, rel);
+    auto decision = acl->AllowOperation(req.original_path, req.op, req.data, sudo);
+    if (!decision.allowed) co_return co_await refuse(PermissionDenied());
+    if (token->num_uses > 0) {
+      // Count the use before the request runs (under the token's lock, so
+      // concurrent requests cannot overspend it). On the last use the entry
+      // is marked pending: this request still sees it, no other does, and
+      // it is revoked when this request ends.
+      SB_CO_ASSIGN_OR_RETURN(auto used, tokens_->UseToken(token->hash));
+      if (!used) co_return co_await refuse(PermissionDenied());
+      revoke_after = used->num_uses == auth::kTokenRevocationPending;
+    }
+  }
+  // Fail closed: a request no audit device could record never runs.
+  if (!(co_await audit_.Log(audit::EntryKind::kRequest, req, audit_mount, nullptr, "", resumer)).ok())
+    co_return Internal();
+
+  auto resp = route->backend->HandleRequest(req);
+  if (revoke_after) {
+    Status s = tokens_->RevokeTree(token->hash);
+    if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
+  }
+  if (resp.ok() && resp->auth && route->mount.type != "token") {
+    if (route->mount.auth && unauth) {
+      Status s = CompleteLogin(req, *route, *resp);
+      if (!s.ok()) resp = s;  // a failed login never carries a token
+    } else {
+      log::Error("core: backend returned an auth block on a non-login path");
+      resp = Internal();
+    }
+  }
+  if (resp.ok() && resp->secret && route->mount.auth) {
+    log::Error("core: auth backend returned a secret");
+    resp = Internal();
+  }
+  // A dynamic secret (one with internal data to revoke it by) gets a lease.
+  if (resp.ok() && resp->secret && !resp->secret->internal_data.is_null()) {
+    auto id = expiration_->Register(req.original_path, route->mount.RoutePath(), req.token ? req.token->storage_id : "",
+                                    *resp->secret);
+    if (!id.ok()) {
+      // Never hand out a credential nobody will revoke.
+      LeaseEntry tmp;
+      tmp.path = req.original_path;
+      tmp.mount = route->mount.RoutePath();
+      tmp.internal = resp->secret->internal_data;
+      RouteLeaseOp(tmp, logical::Operation::kRevoke, 0).IgnoreError();
+      log::Error("core: cannot register a lease: " + id.status().message());
+      resp = Internal();
+    } else {
+      resp->secret->lease_id = *id;
+    }
+  }
+  std::string err;
+  if (!resp.ok()) {
+    const Status& st = resp.status();
+    bool internal = st.code() == StatusCode::kInternal || st.code() == StatusCode::kCorruption ||
+                    st.code() == StatusCode::kIOError;
+    err = internal ? "internal error" : st.message();
+  }
+  // The response is withheld unless some device recorded it.
+  const logical::Response* logged = resp.ok() ? &*resp : nullptr;
+  if (!(co_await audit_.Log(audit::EntryKind::kResponse, req, audit_mount, logged, err, resumer)).ok())
+    co_return Internal();
+  co_return resp;
 }
 
 void CoreImpl::OnSighup() { audit_.Reopen(); }

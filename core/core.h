@@ -18,6 +18,7 @@
 #include "base/json_util.h"
 #include "base/secure_bytes.h"
 #include "base/status.h"
+#include "base/task.h"
 #include "core/logical/request.h"
 
 namespace sealbox {
@@ -118,7 +119,12 @@ class Core {
   virtual Result<DevCredentials> DevSetup(const std::string& root_token_id) = 0;
 
   // Runs a routed request (everything under /v1/ except the raw sys endpoints).
-  virtual Result<logical::Response> HandleRequest(logical::Request& req) = 0;
+  // With a resumer, the request suspends instead of blocking on the audit
+  // devices that allow it (AuditBroker); without one it never suspends.
+  virtual Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req, Resumer* resumer) = 0;
+  Result<logical::Response> HandleRequest(logical::Request& req) {
+    return RunSync(HandleRequestAsync(req, nullptr));
+  }
   // True if a read of `path` only touches local storage (kv, cubbyhole,
   // token, sys) and so never blocks on the network or an fsync.
   virtual bool IsLocalRead(const std::string& path) = 0;

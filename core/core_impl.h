@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "audit/audit_broker.h"
+#include "base/shared_gate.h"
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "core/core.h"
@@ -63,7 +64,7 @@ class CoreImpl final : public Core {
   std::string SealType() const override { return options_.static_seal ? "static" : "shamir"; }
   Status AutoUnseal() override;
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
-  Result<logical::Response> HandleRequest(logical::Request& req) override;
+  Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req, Resumer* resumer) override;
   bool IsLocalRead(const std::string& path) override;
   bool WaitsOnNetwork(const std::string& path) override;
   void OnSighup() override;
@@ -111,6 +112,7 @@ class CoreImpl final : public Core {
   Result<std::shared_ptr<const auth::Acl>> AclForToken(const auth::TokenEntry& entry);
 
  private:
+  Task<Result<logical::Response>> RunRequest(logical::Request& req, Resumer* resumer);
   Result<SecureBytes> ReadRootKey(const SecureBytes& unseal_key);
   // Static seal: unwraps the root key (rotating the wrap to the current key)
   // and unseals. REQUIRES: state_mu_ held exclusively, sealed.
@@ -145,7 +147,7 @@ class CoreImpl final : public Core {
 
   // state_mu_ guards the seal state: requests hold it shared; init, unseal
   // and seal hold it exclusively.
-  std::shared_mutex state_mu_;
+  SharedGate state_mu_;
   std::atomic<bool> sealed_{true};
   std::mutex unseal_mu_;                // guards the unseal attempt below
   std::vector<SecureBytes> unseal_parts_;

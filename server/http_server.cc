@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <iterator>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -67,6 +68,52 @@ Result<tcp::endpoint> ParseAddress(const std::string& addr) {
   }
   if (p < 0 || p > 65535) return InvalidArgument("bad listener port in " + addr);
   return tcp::endpoint(ip, static_cast<uint16_t>(p));
+}
+
+// Resumes the request path's suspended coroutines (audit writes) on their
+// connection's strand, where the connection's own coroutine then resumes
+// without another hand-off.
+class StrandResumer final : public Resumer {
+ public:
+  explicit StrandResumer(net::any_io_executor ex) : ex_(std::move(ex)) {}
+  void Post(std::function<void()> fn) override { net::post(ex_, std::move(fn)); }
+
+ private:
+  net::any_io_executor ex_;
+};
+
+// Awaits a Task from an Asio coroutine. A task that never suspends (no audit
+// device, or one that failed at once) costs no hand-off at all.
+net::awaitable<api::HttpResponse> AwaitTask(Task<api::HttpResponse> task) {
+  struct State {
+    std::optional<api::HttpResponse> out;
+    std::exception_ptr error;
+    // Whichever of the task's end and the waiting side arrives second
+    // completes the wait.
+    std::atomic<bool> arrived{false};
+    std::function<void()> complete;
+  };
+  auto state = std::make_shared<State>();
+  Start(std::move(task), [state](api::HttpResponse* v, std::exception_ptr e) {
+    if (v) state->out.emplace(std::move(*v));
+    state->error = e;
+    if (state->arrived.exchange(true, std::memory_order_acq_rel)) state->complete();
+  });
+  if (!state->arrived.load(std::memory_order_acquire)) {
+    co_await net::async_initiate<decltype(use_awaitable), void()>(
+        // A raw pointer (this frame keeps the state): GCC 12 destroys a
+        // lambda temporary twice when it is an argument in a co_await
+        // expression, and a shared_ptr capture would be released twice.
+        [st = state.get()](auto handler) {
+          auto h = std::make_shared<decltype(handler)>(std::move(handler));
+          st->complete = [h] { net::dispatch(std::move(*h)); };
+          // Ended meanwhile: complete later, not inside the initiation.
+          if (st->arrived.exchange(true, std::memory_order_acq_rel)) net::post(std::move(*h));
+        },
+        use_awaitable);
+  }
+  if (state->error) std::rethrow_exception(state->error);
+  co_return std::move(*state->out);
 }
 
 }  // namespace
@@ -238,6 +285,7 @@ struct HttpServer::Impl {
     // The session keeps its context alive: a SIGHUP reload swaps the current
     // one for new connections only.
     std::shared_ptr<ssl::context> ctx = tls->Current();
+    StrandResumer resumer(sock.get_executor());
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *ctx);
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(std::chrono::seconds(l.header_timeout_s));
@@ -306,7 +354,8 @@ struct HttpServer::Impl {
       api::HttpHandler* h = handler;
       api::HttpResponse resp;
       if (h->NonBlocking(req)) {
-        resp = h->Handle(req);
+        // On this I/O thread; an audit write suspends it (AuditBroker).
+        resp = co_await AwaitTask(h->HandleAsync(req, &resumer));
       } else {
         // The logical layer blocks (RocksDB, libpq, TokenReview): run it on a
         // worker pool and resume on this connection's strand afterwards. Two

@@ -292,3 +292,39 @@ def test_stalled_device_does_not_hold_up_a_healthy_one(server):
     finally:
         os.close(holder)
 
+
+
+def test_concurrent_reads_on_two_devices_are_each_logged_once_and_chain(server):
+    """Audited reads run on the I/O threads and suspend on the group write
+    (issue 5): under concurrency, each device still gets exactly one request
+    and one response line per request, request first, and its chain holds."""
+    from concurrent.futures import ThreadPoolExecutor
+    s = server
+    a, b = os.path.join(s.dir, "conc-a.log"), os.path.join(s.dir, "conc-b.log")
+    if s.root("GET", "/v1/sys/mounts/secret")[0] != 200:
+        assert s.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})[0] == 204
+    assert s.root("POST", "/v1/secret/data/conc", {"data": {"v": "conc-secret-31"}})[0] == 200
+    enable_file(s, "conc-a", a)
+    enable_file(s, "conc-b", b, prefix="B:")
+    before = {p: len(open(p).read().splitlines()) for p in (a, b)}
+    n = 240
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        codes = list(pool.map(lambda _: s.root("GET", "/v1/secret/data/conc")[0], range(n)))
+    assert codes == [200] * n
+    for path, prefix in ((a, ""), (b, "B:")):
+        with open(path) as f:
+            raw = f.read().splitlines()[before[path]:]
+        entries = [json.loads(l[len(prefix):]) for l in raw]
+        reads = [e for e in entries if e["request"]["path"] == "secret/data/conc"]
+        assert len(reads) == 2 * n
+        seen = {}
+        for e in reads:
+            seen.setdefault(e["request"]["id"], []).append(e["type"])
+        assert len(seen) == n and all(t == ["request", "response"] for t in seen.values())
+        assert "conc-secret-31" not in "\n".join(raw)
+        name = "conc-a" if path == a else "conc-b"
+        key = s.root("GET", "/v1/sys/audit/%s/chain-key" % name)[1]["data"]["chain_key"]
+        r = subprocess.run([sealbox_bin(), "audit", "verify", "-file", path, "-key", key] +
+                           (["-prefix", prefix] if prefix else []),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert r.returncode == 0, r.stdout

@@ -3,11 +3,16 @@
 
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "storage/storage.h"
+#include "tests/unit/base/queue_resumer.h"
 
 namespace sealbox::audit {
 namespace {
@@ -90,6 +95,99 @@ TEST_F(AuditTest, FailClosedOnlyWhenEveryDeviceFails) {
   EXPECT_FALSE(broker_.LogRequest(Req(), {}, "").ok());
   ASSERT_TRUE(EnableFile("good", dir_ + "/good.log").ok());
   EXPECT_TRUE(broker_.LogRequest(Req(), {}, "").ok());
+}
+
+// A request's two entries through the suspending path (the server's I/O
+// threads): request entry, then response entry, each awaited.
+Task<Status> LogRequestAndResponse(AuditBroker& b, const logical::Request& r, Resumer* resumer) {
+  const MountInfo mount;
+  const std::string no_error;
+  Status a = co_await b.Log(EntryKind::kRequest, r, mount, nullptr, no_error, resumer);
+  if (!a.ok()) co_return a;
+  logical::Response resp;
+  resp.data = Json{{"k", "v"}};
+  co_return co_await b.Log(EntryKind::kResponse, r, mount, &resp, no_error, resumer);
+}
+
+TEST_F(AuditTest, SuspendedWritesCompleteFromTheResumerInChainOrder) {
+  std::string f = dir_ + "/s.log";
+  ASSERT_TRUE(EnableFile("s", f).ok());
+  ASSERT_FALSE(broker_.AnyBlocking());  // a local file without fsync suspends
+  QueueResumer resumer;
+  std::vector<logical::Request> reqs(3, Req());
+  std::vector<std::optional<Status>> results(3);
+  for (int i = 0; i < 3; ++i) {
+    reqs[i].id = "req-" + std::to_string(i);
+    Start(LogRequestAndResponse(broker_, reqs[i], &resumer),
+          [&results, i](Status* s, std::exception_ptr) { results[i] = s ? *s : Internal("threw"); });
+  }
+  for (const auto& r : results) EXPECT_FALSE(r.has_value());  // waiting for the flush
+  EXPECT_EQ(Lines(f).size(), 1u);                             // the enable probe only
+  resumer.RunAll();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.has_value());
+    EXPECT_TRUE(r->ok()) << r->ToString();
+  }
+  auto lines = Lines(f);
+  ASSERT_EQ(lines.size(), 7u);
+  // The three request entries went out in one batch, before any response.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lines[1 + i]["type"], "request");
+    EXPECT_EQ(lines[4 + i]["type"], "response");
+    EXPECT_EQ(lines[4 + i]["request"]["id"], lines[1 + i]["request"]["id"]);
+  }
+  std::string report;
+  EXPECT_EQ(VerifyFile(f, *broker_.ChainKey("s"), "", &report), 0) << report;
+}
+
+TEST_F(AuditTest, RefusalWritesBothEntriesTogether) {
+  std::string f = dir_ + "/r.log";
+  ASSERT_TRUE(EnableFile("r", f).ok());
+  const MountInfo mount;
+  const std::string err = "permission denied";
+  logical::Request r = Req();
+  AuditWrite w = broker_.Log(EntryKind::kRefusal, r, mount, nullptr, err, nullptr);
+  ASSERT_TRUE(w.await_ready());  // without a resumer it never suspends
+  ASSERT_TRUE(w.await_resume().ok());
+  auto lines = Lines(f);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[1]["type"], "request");
+  EXPECT_EQ(lines[2]["type"], "response");
+  EXPECT_EQ(lines[2]["error"], "permission denied");
+}
+
+TEST_F(AuditTest, SuspendedWriteFailsClosedAndAHealthyDeviceStillRecords) {
+  std::string f = dir_ + "/full.log";
+  ASSERT_TRUE(EnableFile("full", f).ok());
+  // Writes past the file's current size now fail (EFBIG), as on a full disk.
+  struct rlimit old;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit lim = old;
+  lim.rlim_cur = static_cast<rlim_t>(std::filesystem::file_size(f));
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  QueueResumer resumer;
+  logical::Request r = Req();
+  std::optional<Status> result;
+  auto run = [&] {
+    result.reset();
+    Start(LogRequestAndResponse(broker_, r, &resumer),
+          [&](Status* s, std::exception_ptr) { result = s ? *s : Internal("threw"); });
+    resumer.RunAll();
+  };
+  run();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->code(), StatusCode::kInternal);  // no device recorded it: fail closed
+  DeviceConfig discard;
+  discard.path = "discard";
+  discard.type = "file";
+  discard.options = {{"file_path", "discard"}};
+  ASSERT_TRUE(broker_.Enable(discard).ok());
+  run();
+  ASSERT_TRUE(result.has_value());
+  EXPECT_TRUE(result->ok()) << result->ToString();
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  signal(SIGXFSZ, old_handler);
 }
 
 TEST_F(AuditTest, EnableRefusesUnwritableAndBadModes) {

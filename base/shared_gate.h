@@ -1,0 +1,47 @@
+// SharedGate: a reader/writer lock whose shared holds may be released on
+// another thread than the one that took them. A request holds the core's
+// state shared while it runs, and a request may now suspend on one I/O
+// thread and resume on another; std::shared_mutex forbids that unlock.
+// Readers are preferred, as glibc's rwlock does: a request that re-enters
+// the core while a seal waits cannot deadlock. Works with std::unique_lock
+// and std::shared_lock.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+
+namespace sealbox {
+
+class SharedGate {
+ public:
+  void lock() {
+    std::unique_lock l(mu_);
+    ++writers_waiting_;
+    cv_.wait(l, [&] { return !writer_ && readers_ == 0; });
+    --writers_waiting_;
+    writer_ = true;
+  }
+  void unlock() {
+    std::lock_guard l(mu_);
+    writer_ = false;
+    cv_.notify_all();
+  }
+  void lock_shared() {
+    std::unique_lock l(mu_);
+    cv_.wait(l, [&] { return !writer_; });
+    ++readers_;
+  }
+  void unlock_shared() {
+    std::lock_guard l(mu_);
+    if (--readers_ == 0 && writers_waiting_ > 0) cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int readers_ = 0;
+  int writers_waiting_ = 0;
+  bool writer_ = false;
+};
+
+}  // namespace sealbox
