@@ -24,12 +24,20 @@ class Object {
  public:
   explicit Object(std::string& out) : out_(out) { out_ += '{'; }
 
-  // Writes `"k":` and returns the mark Drop needs.
+  // Writes `"k":` and returns the mark Drop needs. A key from data is
+  // escaped; Name is for the entry's own field names, which need none.
   size_t Key(std::string_view k) {
     const size_t mark = out_.size();
     if (fields_++ > 0) out_ += ',';
     AppendJsonString(out_, k);
     out_ += ':';
+    return mark;
+  }
+  size_t Name(std::string_view k) {
+    const size_t mark = out_.size();
+    out_.append(fields_++ > 0 ? ",\"" : "\"");
+    out_.append(k);
+    out_.append("\":");
     return mark;
   }
   void Drop(size_t mark) {
@@ -54,28 +62,43 @@ class EntryWriter {
   EntryWriter(std::string& out, const EntryOptions& opt, const crypto::HmacSha256Key& salt)
       : out_(out), opt_(opt), salt_(salt) {}
 
+  // Str, Secret, Int and List take the entry's own field names (k).
   void Str(Object& o, std::string_view k, std::string_view v) {
     if (v.empty()) return;
-    o.Key(k);
+    o.Name(k);
     AppendJsonString(out_, v);
   }
-  // A token or accessor: hashed unless the device logs raw.
+  // A token or accessor: hashed unless the device logs raw. An entry holds
+  // the token and its accessor twice each (auth and request): each is
+  // hashed once.
   void Secret(Object& o, std::string_view k, std::string_view v, bool hash = true) {
     if (v.empty()) return;
-    o.Key(k);
+    o.Name(k);
     if (!hash || opt_.log_raw) return AppendJsonString(out_, v);
     out_ += '"';
+    for (const Memo& m : memo_) {
+      if (m.size > 0 && m.in == v) {
+        out_.append(m.out, m.size);
+        out_ += '"';
+        return;
+      }
+    }
+    const size_t at = out_.size();
     AppendHash(out_, salt_, v);
+    Memo& m = memo_[memo_next_++ % 2];
+    m.in = v;
+    m.size = out_.size() - at;
+    out_.copy(m.out, m.size, at);
     out_ += '"';
   }
   void Accessor(Object& o, std::string_view k, std::string_view v) { Secret(o, k, v, opt_.hmac_accessor); }
   void Int(Object& o, std::string_view k, int64_t v) {
-    o.Key(k);
+    o.Name(k);
     out_ += std::to_string(v);
   }
   void List(Object& o, std::string_view k, const std::vector<std::string>& v) {
     if (v.empty()) return;
-    o.Key(k);
+    o.Name(k);
     out_ += '[';
     for (size_t i = 0; i < v.size(); ++i) {
       if (i > 0) out_ += ',';
@@ -194,7 +217,7 @@ class EntryWriter {
   template <typename T>
   void TokenBlock(Object& o, const std::string& client_token, const T& t, const std::vector<std::string>& policies,
                   const std::vector<std::string>& token_policies, int64_t issue_time_nanos) {
-    const size_t mark = o.Key("auth");
+    const size_t mark = o.Name("auth");
     Object a(out_);
     Accessor(a, "accessor", t.accessor);
     Secret(a, "client_token", client_token);
@@ -217,9 +240,17 @@ class EntryWriter {
   }
 
  private:
+  // A hashed secret and its text, for its second appearance.
+  struct Memo {
+    std::string_view in;
+    char out[kHashPrefix.size() + 2 * crypto::HmacSha256Key::kSize];
+    size_t size = 0;
+  };
   std::string& out_;
   const EntryOptions& opt_;
   const crypto::HmacSha256Key& salt_;
+  Memo memo_[2];
+  unsigned memo_next_ = 0;
 };
 
 }  // namespace
@@ -242,14 +273,14 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
   }
   w.Str(e, "error", error);
   {
-    const size_t mark = e.Key("request");
+    const size_t mark = e.Name("request");
     Object r(out);
     w.Secret(r, "client_token", req.client_token);
     if (req.token) w.Accessor(r, "client_token_accessor", req.token->accessor);
     w.Value(r, "data", req.data, hash, &mount.non_hmac_request_keys);
     w.Str(r, "id", req.id);
     w.MountFields(r, req);
-    r.Key("namespace");
+    r.Name("namespace");
     out += R"({"id":"root"})";
     w.Str(r, "operation", logical::OperationName(req.op));
     w.Path(r, "path", req.original_path.empty() ? req.path : req.original_path);
@@ -259,7 +290,7 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
     if (!r.End()) e.Drop(mark);
   }
   if (resp) {
-    const size_t mark = e.Key("response");
+    const size_t mark = e.Name("response");
     Object r(out);
     if (resp->auth) {
       const auto& a = *resp->auth;
@@ -271,7 +302,7 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
     }
     w.MountFields(r, req);
     if (resp->secret && !resp->secret->lease_id.empty()) {
-      r.Key("secret");
+      r.Name("secret");
       Object s(out);
       w.Str(s, "lease_id", resp->secret->lease_id);
       s.End();
