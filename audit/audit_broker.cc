@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <system_error>
 #include <thread>
 
@@ -141,35 +142,34 @@ class Device : public std::enable_shared_from_this<Device> {
   // line. The chain is computed under the device's lock so the chain order
   // is the file order; the text is built before it, so concurrent requests
   // serialise only on one HMAC.
-  Status WriteEntry(std::string body) {
+  Status WriteEntry(std::string_view body) {
     std::unique_lock l(mu_);
     SB_RETURN_IF_ERROR(Ready());
-    std::string chain;
-    std::string line = ChainLine(std::move(body), &chain);
-    if (Batched()) return Enqueue(l, std::move(line), chain);
+    std::string line;
+    const size_t chain_at = AppendChained(body, line);
+    if (Batched()) return Enqueue(l, line, chain_at);
     Status s = Sink(line);
     if (!s.ok()) {
       Close();
       return s;
     }
-    prev_chain_ = chain;
-    starting_ = false;
+    Chained(line, chain_at);
     return Status::Ok();
   }
 
   // The same for the entries of one AuditWrite, without blocking where the
   // device allows it: the lines join the open batch and `w` is completed
   // when its write is done, from a flush posted on `resumer`.
-  void Submit(std::vector<std::string> bodies, AuditWrite* w, Resumer* resumer) {
+  void Submit(std::span<const std::string> bodies, AuditWrite* w, Resumer* resumer) {
     std::unique_lock l(mu_);
     Status s = Ready();
     size_t size = pending_.size();
     for (const auto& b : bodies) size += b.size() + prefix_.size() + 128;  // + chain field
     if (s.ok() && size > kMaxPendingBytes) s = IOError("audit device is not keeping up");
     if (s.ok() && Batched() && Suspends()) {
-      for (auto& b : bodies) {
-        pending_ += ChainLine(std::move(b), &prev_chain_);
-        starting_ = false;
+      for (const auto& b : bodies) {
+        const size_t chain_at = AppendChained(b, pending_);
+        Chained(pending_, chain_at);
       }
       if (!open_batch_) open_batch_ = std::make_shared<Batch>();
       open_batch_->waiters.push_back({w, resumer});
@@ -182,7 +182,7 @@ class Device : public std::enable_shared_from_this<Device> {
     l.unlock();
     // Devices that may block (and the rare one that changed since the
     // request was dispatched) are written in the blocking way.
-    for (size_t i = 0; s.ok() && i < bodies.size(); ++i) s = WriteEntry(std::move(bodies[i]));
+    for (size_t i = 0; s.ok() && i < bodies.size(); ++i) s = WriteEntry(bodies[i]);
     w->Complete(*this, s);
   }
 
@@ -246,19 +246,30 @@ class Device : public std::enable_shared_from_this<Device> {
     return Status::Ok();
   }
 
-  // The line for `body`, chained after prev_chain_; its chain value in *chain.
-  std::string ChainLine(std::string body, std::string* chain) {  // REQUIRES: mu_ held
-    if (starting_) body.insert(1, "\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : ""));
+  // Appends the line for `body` ("{...}"), chained after prev_chain_, to
+  // `out` and returns where its chain value (hex) is in `out`; Chained
+  // commits it once the line is queued or written. Appending in place keeps
+  // an audited request free of per-line allocations.
+  size_t AppendChained(std::string_view body, std::string& out) {  // REQUIRES: mu_ held
+    std::string started;
+    if (starting_) {
+      started = "{\"chain_start\":" + Json(prev_chain_).dump() + (body.size() > 2 ? "," : "");
+      started.append(body.substr(1));
+      body = started;
+    }
     uint8_t mac[crypto::HmacSha256Key::kSize];
     chain_hmac_.SignParts({prev_chain_, "\n", body}, mac);
-    std::string c;
-    crypto::AppendHex(c, mac, sizeof mac);
-    body.pop_back();  // '}': the chain is the last field
-    body += ",\"chain\":\"";
-    body += c;
-    body += "\"}\n";
-    *chain = std::move(c);
-    return prefix_.empty() ? std::move(body) : prefix_ + body;
+    out.append(prefix_);
+    out.append(body.substr(0, body.size() - 1));  // '}': the chain is the last field
+    out.append(",\"chain\":\"");
+    const size_t chain_at = out.size();
+    crypto::AppendHex(out, mac, sizeof mac);
+    out.append("\"}\n");
+    return chain_at;
+  }
+  void Chained(std::string_view out, size_t chain_at) {  // REQUIRES: mu_ held
+    prev_chain_.assign(out.substr(chain_at, 2 * crypto::HmacSha256Key::kSize));
+    starting_ = false;
   }
 
   // A flush posted by Submit: writes what is queued unless a write is in
@@ -286,10 +297,9 @@ class Device : public std::enable_shared_from_this<Device> {
     b.waiters.clear();
   }
 
-  Status Enqueue(std::unique_lock<std::mutex>& l, std::string line, const std::string& chain) {
+  Status Enqueue(std::unique_lock<std::mutex>& l, std::string_view line, size_t chain_at) {
     if (pending_.size() + line.size() > kMaxPendingBytes) return IOError("audit device is not keeping up");
-    prev_chain_ = chain;
-    starting_ = false;
+    Chained(line, chain_at);
     pending_ += line;
     if (!open_batch_) open_batch_ = std::make_shared<Batch>();
     std::shared_ptr<Batch> mine = open_batch_;
@@ -669,6 +679,7 @@ AuditBroker::~AuditBroker() { Teardown(); }
 
 Status AuditBroker::Setup(Storage* view) {
   std::unique_lock l(mu_);
+  Republish republish{this};
   view_ = view;
   devices_.clear();
   SB_ASSIGN_OR_RETURN(auto raw, view_->Get("table"));
@@ -698,6 +709,7 @@ Status AuditBroker::Setup(Storage* view) {
 
 void AuditBroker::Teardown() {
   std::unique_lock l(mu_);
+  Republish republish{this};
   devices_.clear();
   view_ = nullptr;
 }
@@ -722,6 +734,7 @@ Status AuditBroker::Enable(DeviceConfig cfg) {
   std::string key_hex = crypto::HexEncode(key.view());
   SB_ASSIGN_OR_RETURN(auto dev, MakeDevice(cfg, salt, std::move(key)));
   std::unique_lock l(mu_);
+  Republish republish{this};
   if (!view_) return ::sealbox::Sealed();
   if (devices_.count(cfg.path)) return InvalidArgument("path already in use");
   {
@@ -744,6 +757,7 @@ Status AuditBroker::Enable(DeviceConfig cfg) {
 Status AuditBroker::Disable(const std::string& path_in) {
   std::string path = path_in.empty() || path_in.back() == '/' ? path_in : path_in + "/";
   std::unique_lock l(mu_);
+  Republish republish{this};
   if (!view_) return ::sealbox::Sealed();
   if (!devices_.erase(path)) return Status::Ok();
   SB_RETURN_IF_ERROR(Persist());
@@ -774,12 +788,15 @@ bool AuditBroker::AnyBlocking() const {
   return false;
 }
 
-std::vector<std::shared_ptr<Device>> AuditBroker::Devices() const {
+std::shared_ptr<const AuditBroker::DeviceList> AuditBroker::Devices() const {
   std::shared_lock l(mu_);
-  std::vector<std::shared_ptr<Device>> out;
-  out.reserve(devices_.size());
-  for (const auto& [p, d] : devices_) out.push_back(d);
-  return out;
+  return active_;
+}
+
+AuditBroker::Republish::~Republish() {
+  auto list = std::make_shared<DeviceList>();
+  for (const auto& [p, d] : broker->devices_) list->push_back(d);
+  broker->active_ = list->empty() ? nullptr : std::move(list);
 }
 
 Result<std::string> AuditBroker::Hash(const std::string& path_in, const std::string& input) const {
@@ -816,36 +833,46 @@ Status AuditBroker::LogResponse(const logical::Request& req, const MountInfo& mo
   return w.await_resume();
 }
 
+// Entry buffers above this are not kept for the next request.
+constexpr size_t kMaxScratchBytes = 64u << 10;
+
 // Submits the entries to every device (the awaiter is at its final address
 // by now: devices keep a pointer to it until they complete it).
 bool AuditWrite::await_ready() {
   devices_ = broker_.Devices();
-  if (devices_.empty()) return true;
-  remaining_.store(devices_.size() + 1, std::memory_order_relaxed);
+  if (!devices_) return true;
+  remaining_.store(devices_->size() + 1, std::memory_order_relaxed);
   const std::string now = FormatRfc3339Nano(SystemClock::Default()->NowNanos());
   const std::string& full_path = req_.original_path.empty() ? req_.path : req_.original_path;
   const FilterFields fields{logical::OperationName(req_.op), full_path, req_.mount_point, req_.mount_type,
                             req_.mount_class};
-  for (const auto& d : devices_) {
+  for (const auto& d : *devices_) {
     // A filtered-out entry counts as recorded; failures are never filtered.
     if (d->filter() && error_.empty() && !d->filter()->Matches(fields)) {
       Complete(*d, Status::Ok());
       continue;
     }
-    std::vector<std::string> bodies;
+    // The entries' text, built in this thread's buffers: devices copy it
+    // into their batch before Submit or WriteEntry returns.
+    thread_local std::string scratch[2];
+    size_t n = 0;
     auto add = [&](const char* type, const logical::Response* resp) {
-      std::string& entry = bodies.emplace_back();
-      entry.reserve(1024);
+      std::string& entry = scratch[n++];
+      entry.clear();
       AppendEntry(entry, type, now, req_, mount_, resp, error_, d->entry_options(), d->salt_key());
     };
     if (kind_ != EntryKind::kResponse) add("request", nullptr);
     if (kind_ != EntryKind::kRequest) add("response", resp_);
+    const std::span<const std::string> bodies(scratch, n);
     if (resumer_) {
-      d->Submit(std::move(bodies), this, resumer_);
+      d->Submit(bodies, this, resumer_);
     } else {
       Status s;
-      for (size_t i = 0; s.ok() && i < bodies.size(); ++i) s = d->WriteEntry(std::move(bodies[i]));
+      for (size_t i = 0; s.ok() && i < bodies.size(); ++i) s = d->WriteEntry(bodies[i]);
       Complete(*d, s);
+    }
+    for (std::string& b : scratch) {
+      if (b.capacity() > kMaxScratchBytes) std::string().swap(b);  // a huge entry's buffer is not kept
     }
   }
   return remaining_.load(std::memory_order_acquire) == 1;
@@ -872,7 +899,7 @@ void AuditWrite::Complete(const Device& device, const Status& s) {
 }
 
 Status AuditWrite::await_resume() const {
-  if (devices_.empty() || recorded_.load(std::memory_order_acquire) > 0) return Status::Ok();
+  if (!devices_ || recorded_.load(std::memory_order_acquire) > 0) return Status::Ok();
   return Internal("no audit device could record the entry");
 }
 

@@ -81,7 +81,7 @@ class AuditWrite {
   const logical::Response* resp_;
   const std::string& error_;
   Resumer* resumer_;
-  std::vector<std::shared_ptr<Device>> devices_;  // kept alive until resumed
+  std::shared_ptr<const std::vector<std::shared_ptr<Device>>> devices_;  // kept alive until resumed; null if none
   std::atomic<size_t> remaining_{0};  // devices not done, plus one held by the awaiter until it suspends
   std::atomic<size_t> recorded_{0};
   std::coroutine_handle<> handle_;
@@ -139,12 +139,21 @@ class AuditBroker {
 
  private:
   friend class AuditWrite;
-  std::vector<std::shared_ptr<Device>> Devices() const;
+  using DeviceList = std::vector<std::shared_ptr<Device>>;
+  // The enabled devices, or null: one reference per audited entry instead
+  // of a copy of the list.
+  std::shared_ptr<const DeviceList> Devices() const;
+  // Rebuilds active_ from devices_ when it goes out of scope.
+  struct Republish {
+    AuditBroker* broker;  // its mu_ held exclusively
+    ~Republish();
+  };
   Status Persist();  // REQUIRES: mu_ held exclusively
 
   Storage* view_ = nullptr;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Device>> devices_;  // guarded by mu_
+  std::shared_ptr<const DeviceList> active_;                // devices_ as a list; guarded by mu_
 };
 
 // Verifies a file's hash chain with the device's chain key. Writes a report
