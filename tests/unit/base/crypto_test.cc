@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 
+#include <ctime>
 #include <set>
+#include <vector>
 
 #include "base/clock.h"
 #include "base/json_util.h"
@@ -169,6 +171,30 @@ TEST(JsonUtilTest, WeakTypes) {
 TEST(ClockTest, Rfc3339) {
   EXPECT_EQ(FormatRfc3339(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatRfc3339Nano(1'500'000'000), "1970-01-01T00:00:01.5Z");
+  EXPECT_EQ(FormatRfc3339Nano(1'700'000'000'123'456'780), "2023-11-14T22:13:20.12345678Z");
+  EXPECT_EQ(FormatRfc3339Nano(-1), "1969-12-31T23:59:59.999999999Z");
+  EXPECT_EQ(FormatRfc3339(951'782'400), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(FormatRfc3339(253'402'300'799), "9999-12-31T23:59:59Z");
+  // Go's zero time, with RFC 3339's four year digits (strftime writes "1-").
+  EXPECT_EQ(FormatRfc3339(-62'135'596'800), "0001-01-01T00:00:00Z");
+}
+
+// The arithmetic formatter agrees with gmtime_r + strftime for years
+// 1000-9999 (where %Y has four digits), including leap days, century years
+// and times before 1970, and falls back to it beyond 9999.
+TEST(ClockTest, Rfc3339MatchesStrftime) {
+  auto reference = [](int64_t secs) {
+    std::time_t t = static_cast<std::time_t>(secs);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf);
+  };
+  std::vector<int64_t> cases = {0,          -1, 59, 60, 86399, 86400, -86400, -86401, 951'868'799, 4'107'542'400,
+                                -30'610'224'000, 253'402'300'799, 253'402'300'800, 300'000'000'000};
+  for (int64_t s = -30'000'000'000; s < 253'000'000'000; s += 7'777'777 + s % 13) cases.push_back(s);
+  for (int64_t s : cases) ASSERT_EQ(FormatRfc3339(s), reference(s)) << s;
 }
 
 }  // namespace
