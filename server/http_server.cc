@@ -12,7 +12,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -71,11 +70,11 @@ Result<tcp::endpoint> ParseAddress(const std::string& addr) {
 }
 
 // Resumes the request path's suspended coroutines (audit writes) on their
-// connection's strand, where the connection's own coroutine then resumes
+// connection's event loop, where the connection's own coroutine then resumes
 // without another hand-off.
-class StrandResumer final : public Resumer {
+class LoopResumer final : public Resumer {
  public:
-  explicit StrandResumer(net::any_io_executor ex) : ex_(std::move(ex)) {}
+  explicit LoopResumer(net::any_io_executor ex) : ex_(std::move(ex)) {}
   void Post(std::function<void()> fn) override { net::post(ex_, std::move(fn)); }
 
  private:
@@ -121,7 +120,15 @@ net::awaitable<api::HttpResponse> AwaitTask(Task<api::HttpResponse> task) {
 struct HttpServer::Impl {
   Options opts;
   api::HttpHandler* handler = nullptr;
-  net::io_context ioc;
+  // One event loop per I/O thread, each run by that thread alone; a
+  // connection stays on the loop that accepted it for its whole life. A
+  // shared loop with a strand per connection moved connections between
+  // threads: their memory was freed on another thread than the one that
+  // allocated it (malloc arena lock contention, most of the server's futex
+  // calls) and every hand-off took the shared loop's lock.
+  net::io_context ioc{1};  // the first loop: also the acceptor's and signals'
+  std::vector<std::unique_ptr<net::io_context>> more_loops;
+  size_t next_loop = 0;  // round robin; used by Accept only
   std::unique_ptr<net::thread_pool> workers;      // runs HttpHandler::Handle
   std::unique_ptr<net::thread_pool> wait_workers;  // the same, for requests that mostly wait
   tcp::acceptor acceptor{ioc};
@@ -179,7 +186,9 @@ struct HttpServer::Impl {
 
   net::awaitable<void> Accept() {
     while (!stopping.load()) {
-      auto [ec, sock] = co_await acceptor.async_accept(net::make_strand(ioc), kTuple);
+      net::io_context& loop = next_loop == 0 ? ioc : *more_loops[next_loop - 1];
+      next_loop = (next_loop + 1) % (more_loops.size() + 1);
+      auto [ec, sock] = co_await acceptor.async_accept(loop, kTuple);
       if (ec) {
         if (stopping.load() || ec == net::error::operation_aborted) co_return;
         // Out of file descriptors and the like: back off instead of spinning.
@@ -285,7 +294,7 @@ struct HttpServer::Impl {
     // The session keeps its context alive: a SIGHUP reload swaps the current
     // one for new connections only.
     std::shared_ptr<ssl::context> ctx = tls->Current();
-    StrandResumer resumer(sock.get_executor());
+    LoopResumer resumer(sock.get_executor());
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *ctx);
     auto& lowest = beast::get_lowest_layer(stream);
     lowest.expires_after(std::chrono::seconds(l.header_timeout_s));
@@ -358,7 +367,7 @@ struct HttpServer::Impl {
         resp = co_await AwaitTask(h->HandleAsync(req, &resumer));
       } else {
         // The logical layer blocks (RocksDB, libpq, TokenReview): run it on a
-        // worker pool and resume on this connection's strand afterwards. Two
+        // worker pool and resume on this connection's loop afterwards. Two
         // pools: CPU-bound work wants few threads on few cores (audited reads
         // lost a fifth of their throughput going from 8 to 32), work that
         // waits (a synced write, PostgreSQL, a TokenReview) wants many.
@@ -417,7 +426,13 @@ void HttpServer::Run() {
   net::co_spawn(s.ioc, s.Accept(), net::detached);
   net::co_spawn(s.ioc, s.WaitSignals(), net::detached);
   std::vector<std::thread> threads;
-  for (int i = 0; i < s.opts.io_threads; ++i) threads.emplace_back([&s] { s.ioc.run(); });
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> idle_guards;
+  for (int i = 1; i < s.opts.io_threads; ++i) {
+    s.more_loops.push_back(std::make_unique<net::io_context>(1));
+    idle_guards.push_back(net::make_work_guard(*s.more_loops.back()));  // run() waits for connections
+  }
+  threads.emplace_back([&s] { s.ioc.run(); });
+  for (auto& loop : s.more_loops) threads.emplace_back([&loop] { loop->run(); });
   {
     std::unique_lock l(s.stop_mu);
     s.stop_cv.wait(l, [&s] { return s.stopping.load(); });
@@ -427,6 +442,7 @@ void HttpServer::Run() {
   while (s.inflight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   s.ioc.stop();
+  for (auto& loop : s.more_loops) loop->stop();
   for (auto& t : threads) t.join();
 }
 
