@@ -21,15 +21,19 @@ std::string GoDurationString(int64_t seconds) {
   std::string out;
   uint64_t s;
   if (seconds < 0) {
-    out = "-";
+    out.push_back('-');
     s = static_cast<uint64_t>(-(seconds + 1)) + 1;
   } else {
     s = static_cast<uint64_t>(seconds);
   }
-  uint64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-  if (h) out += std::to_string(h) + "h";
-  if (h || m) out += std::to_string(m) + "m";
-  out += std::to_string(sec) + "s";
+  const uint64_t h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
+  auto unit = [&out](uint64_t v, char u) {
+    out.append(std::to_string(v));
+    out.push_back(u);
+  };
+  if (h) unit(h, 'h');
+  if (h || m) unit(m, 'm');
+  unit(sec, 's');
   return out;
 }
 
@@ -95,7 +99,7 @@ std::string FormatRfc3339(int64_t unix_seconds) {
   char* p = AppendDateTime(buf, unix_seconds);
   if (!p) p = AppendDateTimeSlow(buf, sizeof buf - 1, unix_seconds);
   *p++ = 'Z';
-  return std::string(buf, p);
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
 
 // Go's RFC3339Nano: the fraction without trailing zeros, none when zero.
@@ -116,7 +120,7 @@ std::string FormatRfc3339Nano(int64_t unix_nanos) {
     p = end;
   }
   *p++ = 'Z';
-  return std::string(buf, p);
+  return std::string(buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace sealbox
