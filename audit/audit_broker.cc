@@ -290,7 +290,8 @@ class Device : public std::enable_shared_from_this<Device> {
     open_batch_->waiters.front().resumer->Post([self = shared_from_this()] { self->Flush(); });
   }
 
-  void Finish(Batch& b, const Status& s) {  // REQUIRES: mu_ held
+  // REQUIRES: mu_ held, or `b` taken out of open_batch_ by this thread.
+  void Finish(Batch& b, const Status& s) {
     b.status = s;
     b.done.store(true, std::memory_order_release);
     for (const Waiter& w : b.waiters) w.write->Complete(*this, s);
@@ -356,19 +357,21 @@ class Device : public std::enable_shared_from_this<Device> {
     } else {
       s = WriteAll(target, data);
     }
+    const bool stuck = detached && !detached->done.load(std::memory_order_acquire);
+    // Taken from open_batch_, the batch is this writer's alone: its
+    // requests are completed before the lock is retaken, so that their
+    // resumptions are not posted while the other I/O thread waits for it.
+    if (batch) Finish(*batch, s);
     l.lock();
-    auto finish = [&](Batch& b) { Finish(b, s); };
-    if (detached && !detached->done.load(std::memory_order_acquire)) {
-      // Still stuck in the filesystem: this batch fails (closed), and the
+    if (stuck) {
+      // Still stuck in the filesystem: this batch failed (closed), and the
       // device stays "writing" (so it counts as stalled) until Settle sees
       // the write return. Lines queued meanwhile wait for that, or time out.
       stuck_ = std::move(detached);
-      if (batch) finish(*batch);
       if (sleepers_ > 0) cv_.notify_all();
       return;
     }
     writing_ = false;
-    if (batch) finish(*batch);
     if (data.capacity() <= kMaxSpareBytes) {
       data.clear();
       spare_ = std::move(data);
@@ -376,7 +379,7 @@ class Device : public std::enable_shared_from_this<Device> {
     if (!s.ok()) {
       // Lines queued meanwhile were chained onto the lost ones: fail them
       // too, and reopen (re-reading the chain from the file) next time.
-      if (open_batch_) finish(*open_batch_);
+      if (open_batch_) Finish(*open_batch_, s);
       open_batch_.reset();
       pending_.clear();
       Close();
