@@ -126,8 +126,10 @@ struct HttpServer::Impl {
   // threads: their memory was freed on another thread than the one that
   // allocated it (malloc arena lock contention, most of the server's futex
   // calls) and every hand-off took the shared loop's lock.
-  net::io_context ioc{1};  // the first loop: also the acceptor's and signals'
+  // Declared before ioc, so destroyed after it: a pending accept on ioc
+  // holds a socket of one of these loops.
   std::vector<std::unique_ptr<net::io_context>> more_loops;
+  net::io_context ioc{1};  // the first loop: also the acceptor's and signals'
   size_t next_loop = 0;  // round robin; used by Accept only
   std::unique_ptr<net::thread_pool> workers;      // runs HttpHandler::Handle
   std::unique_ptr<net::thread_pool> wait_workers;  // the same, for requests that mostly wait
