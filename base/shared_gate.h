@@ -1,7 +1,9 @@
 // SharedGate: a reader/writer lock whose shared holds may be released on
 // another thread than the one that took them. A request holds the core's
-// state shared while it runs, and a request may now suspend on one I/O
-// thread and resume on another; std::shared_mutex forbids that unlock.
+// state shared while it runs and may suspend on an audit write; the server's
+// resumer brings it back on its own connection's thread, but a Resumer in
+// general may resume it on any thread, and std::shared_mutex forbids that
+// unlock.
 // Readers are preferred, as glibc's rwlock does: a request that re-enters
 // the core while a seal waits cannot deadlock. Works with std::unique_lock
 // and std::shared_lock.
