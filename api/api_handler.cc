@@ -124,6 +124,13 @@ class ApiHandler final : public HttpHandler {
     if (p == "sys/leader") co_return Leader(http);
     if (p.rfind("sys/wrapping/", 0) == 0) co_return ErrorResponse(404, "");
     if (http.method == "HEAD") co_return ErrorResponse(405, "");
+    // Sealing a sealed server has nothing left to protect: 204, as Vault.
+    if (p == "sys/seal" && (http.method == "PUT" || http.method == "POST") && core_->Sealed()) {
+      HttpResponse r;
+      r.status = 204;
+      r.headers.emplace_back("Cache-Control", "no-store");
+      co_return r;
+    }
 
     auto req = BuildRequest(http, *target, limits_);
     if (!req.ok()) co_return ErrorFromStatus(req.status());

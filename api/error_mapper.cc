@@ -54,10 +54,11 @@ HttpResponse ErrorFromStatus(const Status& s) {
       log::Error("request failed: storage full");
       return ErrorResponse(code, "storage full");
     case StatusCode::kPermissionDenied:
-      // Vault's multierror text; clients match the substring.
-      return ErrorResponse(403, s.message() == "permission denied"
-                                    ? "1 error occurred:\n\t* permission denied\n\n"
-                                    : s.message());
+      // A missing or unknown token: Vault's bare text. Which errors carry
+      // Vault's multierror text is core's decision (AsVaultMultierror in
+      // core/core.cc: non-login requests only).
+      if (s.message() == kInvalidTokenMessage) return ErrorResponse(403, "permission denied");
+      return ErrorResponse(403, s.message());
     default:
       return ErrorResponse(code, s.message());
   }

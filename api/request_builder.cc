@@ -151,6 +151,10 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
     return Unsupported("");
   }
 
+  // As Vault: a write to a "directory" has no key to write (and paths ending
+  // in / are prefixes to some backends).
+  if (body_op && !req.path.empty() && req.path.back() == '/')
+    return InvalidArgument("cannot write to a path ending in '/'");
   if (req.op == Operation::kList && (req.path.empty() || req.path.back() != '/')) req.path += '/';
 
   if (body_op) {

@@ -361,7 +361,10 @@ std::vector<std::string> CapabilityNames(uint32_t caps) {
   return out;
 }
 
-const char* const kDefaultPolicyText = R"(# Allow tokens to look up their own properties
+// Vault's text verbatim (the leading newline included), less what needs what
+// Sealbox has not: the identity-templated entity paths and sys/control-group.
+const char* const kDefaultPolicyText = R"(
+# Allow tokens to look up their own properties
 path "auth/token/lookup-self" {
     capabilities = ["read"]
 }
@@ -381,7 +384,9 @@ path "sys/capabilities-self" {
     capabilities = ["update"]
 }
 
-# Allow a token to look up its resultant ACL from all policies
+# Allow a token to look up its resultant ACL from all policies. This is useful
+# for UIs. It is an internal path because the format may change at any time
+# based on how the internal ACL features and capabilities change.
 path "sys/internal/ui/resultant-acl" {
     capabilities = ["read"]
 }
@@ -417,7 +422,9 @@ path "sys/wrapping/lookup" {
     capabilities = ["update"]
 }
 
-# Allow a token to unwrap a response-wrapping token
+# Allow a token to unwrap a response-wrapping token. This is a convenience to
+# avoid client token swapping since this is also part of the response wrapping
+# policy.
 path "sys/wrapping/unwrap" {
     capabilities = ["update"]
 }
@@ -430,7 +437,7 @@ path "sys/tools/hash/*" {
     capabilities = ["update"]
 }
 
-# Allow a token to make requests to the Authorization Endpoint for OIDC providers
+# Allow a token to make requests to the Authorization Endpoint for OIDC providers.
 path "identity/oidc/provider/+/authorize" {
     capabilities = ["read", "update"]
 }

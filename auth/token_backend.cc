@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "auth/policy.h"
+#include "base/log.h"
 
 namespace sealbox::auth {
 
@@ -17,6 +18,10 @@ namespace {
 constexpr int64_t kNanos = 1'000'000'000;
 constexpr int64_t kSystemDefaultTtl = 768 * 3600;  // when no MountView is given
 constexpr size_t kMaxMetadataBytes = 512 * 1024;   // Vault's documented token metadata limit
+// Vault's word, not "Sealbox's": clients and runbooks match this text.
+constexpr const char* kTidyStartedWarning =
+    "Tidy operation successfully started. Any information from the operation will be printed to Vault's server "
+    "logs.";
 
 // ---- small helpers (Vault's strutil / go-glob) ----
 
@@ -134,6 +139,28 @@ Result<Json> ParseMeta(const logical::FieldData& fd) {
 
 Json KeysData(std::vector<std::string> keys) { return Json{{"keys", std::move(keys)}}; }
 
+// Vault's framework.humanDuration: Go's Duration.String without the zero
+// units it ends in ("3h0m0s" -> "3h", "1h30m0s" -> "1h30m"), as its TTL
+// warnings print durations.
+std::string HumanDuration(int64_t seconds) {
+  std::string s = GoDurationString(seconds);
+  if (s.size() > 3 && s.ends_with("m0s")) s.resize(s.size() - 2);
+  if (size_t h = s.find("h0m"); h != std::string::npos && h > 0) s.erase(h + 1, 2);
+  return s;
+}
+
+// The lesser of the caller's value and the role's (0: not set); Vault warns
+// when both are set.
+int64_t LesserWithRole(int64_t asked, int64_t role_value, const std::string& what,
+                       std::vector<std::string>* warnings) {
+  if (role_value == 0) return asked;
+  if (asked == 0) return role_value;
+  int64_t lesser = std::min(asked, role_value);
+  warnings->push_back(what + " specified both during creation call and in role; using the lesser value of " +
+                      std::to_string(lesser) + " seconds");
+  return lesser;
+}
+
 const std::vector<FieldSpec>& CreateFields() {
   static const std::vector<FieldSpec> kFields = {
       {"role_name", FieldType::kString},      {"display_name", FieldType::kString},
@@ -182,8 +209,8 @@ Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t incre
   int64_t max_valid_time = 0;  // nanos; 0 = unbounded
   if (period > 0) {
     if (period > max_ttl) {
-      warnings->push_back("period of \"" + GoDurationString(period) + "\" exceeded the effective max_ttl of \"" +
-                          GoDurationString(max_ttl) + "\"; period value is capped accordingly");
+      warnings->push_back("period of \"" + HumanDuration(period) + "\" exceeded the effective max_ttl of \"" +
+                          HumanDuration(max_ttl) + "\"; period value is capped accordingly");
       period = max_ttl;
     }
     ttl = period;
@@ -197,8 +224,8 @@ Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t incre
     if (max_valid <= 0) return InvalidArgument("past the max TTL, cannot renew");
     if (max_valid < ttl * kNanos) {
       int64_t capped = max_valid / kNanos;
-      warnings->push_back("TTL of \"" + GoDurationString(ttl) + "\" exceeded the effective max_ttl of \"" +
-                          GoDurationString(capped) + "\"; TTL value is capped accordingly");
+      warnings->push_back("TTL of \"" + HumanDuration(ttl) + "\" exceeded the effective max_ttl of \"" +
+                          HumanDuration(capped) + "\"; TTL value is capped accordingly");
       ttl = capped;
     }
   }
@@ -560,28 +587,11 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
   }
 
   Resp resp;
+  // The role's values bound this TTL (and each renewal's), but the token
+  // keeps only what the caller asked for: Vault's lookup shows those.
   if (role && !batch) {
-    if (role->token_explicit_max_ttl != 0) {
-      if (explicit_max == 0) {
-        explicit_max = role->token_explicit_max_ttl;
-      } else {
-        explicit_max = std::min(explicit_max, role->token_explicit_max_ttl);
-        resp.warnings.push_back(
-            "Explicit max TTL specified both during creation call and in role; using the lesser value of " +
-            std::to_string(explicit_max) + " seconds");
-      }
-    }
-    if (role->token_period != 0) {
-      if (period == 0) {
-        period = role->token_period;
-      } else {
-        period = std::min(period, role->token_period);
-        resp.warnings.push_back("Period specified both during creation call and in role; using the lesser value of " +
-                                std::to_string(period) + " seconds");
-      }
-    }
-    te.period = period;
-    te.explicit_max_ttl = explicit_max;
+    explicit_max = LesserWithRole(explicit_max, role->token_explicit_max_ttl, "Explicit max TTL", &resp.warnings);
+    period = LesserWithRole(period, role->token_period, "Period", &resp.warnings);
   }
 
   const int64_t sys_default = mount_ ? mount_->DefaultLeaseTtl() : kSystemDefaultTtl;
@@ -599,7 +609,10 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
     te.bound_cidrs.clear();
   }
   int64_t expire = ttl > 0 ? now + ttl * kNanos : 0;
-  // A child never outlives its parent (the tree is revoked with the parent).
+  // A child never outlives its parent. Vault revokes the tree when the
+  // parent's lease expires; expired tokens here are swept once a minute, so
+  // an uncapped child could outlive an expired parent by that long
+  // (docs/compatibility.md, Known differences).
   if (!te.parent_hash.empty() && parent.expire_time_nanos != 0 &&
       (expire == 0 || expire > parent.expire_time_nanos)) {
     expire = parent.expire_time_nanos;
@@ -655,8 +668,8 @@ Result<logical::Response> TokenBackend::LookupAccessor(Req& req, Fd& fd) {
 
 Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const std::string& client_token, Fd& fd) {
   if (te.IsBatch()) return InvalidArgument("batch tokens cannot be renewed");
-  // Tokens without a lease (root) have nothing to renew, as in Vault.
-  if (te.expire_time_nanos == 0) return InvalidArgument("lease not found");
+  // Tokens without a lease (root) have nothing to renew: Vault finds no lease entry.
+  if (te.expire_time_nanos == 0) return InvalidArgument("invalid lease ID");
   if (!te.renewable) return InvalidArgument("lease is not renewable");
   if (renew_check_) SB_RETURN_IF_ERROR(renew_check_(te));
   SB_ASSIGN_OR_RETURN(int64_t increment, fd.GetDuration("increment"));
@@ -675,7 +688,7 @@ Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const s
   SB_ASSIGN_OR_RETURN(int64_t ttl, CalculateTtl(sys_default, sys_max, increment, te.lease_ttl, period, 0, explicit_max,
                                                 te.issue_time_nanos, now, &resp.warnings));
   int64_t expire = now + ttl * kNanos;
-  if (!te.parent_hash.empty()) {
+  if (!te.parent_hash.empty()) {  // capped at the parent's expiry, as at creation
     SB_ASSIGN_OR_RETURN(auto parent, tokens_->LookupByHash(te.parent_hash, /*include_pending=*/true));
     if (parent && parent->expire_time_nanos != 0 && expire > parent->expire_time_nanos) {
       expire = parent->expire_time_nanos;
@@ -922,13 +935,16 @@ Result<logical::Response> TokenBackend::DeleteRole(Req&, Fd& fd) {
   return Resp::Empty();
 }
 
+// Vault tidies in the background and answers 202 at once; Sealbox's tidy is
+// quick enough to finish first, and its findings go to the log as Vault's do.
 Result<logical::Response> TokenBackend::Tidy(Req&, Fd&) {
   SB_ASSIGN_OR_RETURN(TidyStats st, tokens_->Tidy());
+  log::Info("token tidy: revoked " + std::to_string(st.expired_revoked) + " expired tokens, removed " +
+            std::to_string(st.dangling_accessors) + " dangling accessors and " +
+            std::to_string(st.dangling_parent_entries) + " dangling parent index entries");
   Resp r;
-  r.warnings.push_back("Tidy operation completed: revoked " + std::to_string(st.expired_revoked) +
-                       " expired tokens, removed " + std::to_string(st.dangling_accessors) +
-                       " dangling accessor and " + std::to_string(st.dangling_parent_entries) +
-                       " dangling parent index entries");
+  r.http_status = 202;
+  r.warnings.push_back(kTidyStartedWarning);
   return r;
 }
 

@@ -57,6 +57,13 @@ inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgum
 inline Status PermissionDenied(std::string m = "permission denied") {
   return {StatusCode::kPermissionDenied, std::move(m)};
 }
+// No token, or one that does not exist. Vault answers these with a bare
+// "permission denied"; a valid token without the capability gets the
+// multierror text (api/error_mapper.cc writes both). The message is a
+// sentinel, only ever compared and never shown, so it is spelled so that no
+// real error text (sys/capabilities' "invalid token", say) can equal it.
+inline constexpr const char* kInvalidTokenMessage = "<no or unknown token>";
+inline Status InvalidToken() { return {StatusCode::kPermissionDenied, kInvalidTokenMessage}; }
 inline Status NotFound(std::string m = "") { return {StatusCode::kNotFound, std::move(m)}; }
 inline Status Unsupported(std::string m = "unsupported operation") {
   return {StatusCode::kUnsupportedOperation, std::move(m)};

@@ -23,6 +23,21 @@ class IdentityStub final : public logical::Backend {
   Result<logical::Response> HandleRequest(logical::Request&) override { return NotFound("unsupported path"); }
 };
 
+// Vault's core collects the errors of a non-login request in a
+// go-multierror, so its clients read "1 error occurred:\n\t* <error>\n\n";
+// a login's errors, and the error responses a backend builds itself, stay
+// bare. These are the errors Vault raises as Go errors rather than as
+// error responses.
+Status AsVaultMultierror(Status s) {
+  static const char* const kWrapped[] = {"permission denied",  "unsupported path", "unsupported operation",
+                                         "missing accessor",   "invalid accessor", "invalid token",
+                                         "no token found"};
+  for (const char* m : kWrapped) {
+    if (s.message() == m) return Status(s.code(), "1 error occurred:\n\t* " + s.message() + "\n\n");
+  }
+  return s;
+}
+
 }  // namespace
 
 BackendRegistry& GlobalRegistry() {
@@ -395,9 +410,17 @@ Status CoreImpl::SetupMounts() {
         m.type = std::move(type);
         m.description = std::move(desc);
         m.uuid = crypto::Uuid();
-        m.accessor = NewAccessor(m.type);
+        m.accessor = NewAccessor(m.type, auth_table);
         m.local = local;
         m.auth = auth_table;
+        // As Vault's defaults: sys is seal-wrapped and passes Accept through
+        // (metrics, pprof); identity passes Authorization (its OIDC provider).
+        if (m.type == "system") {
+          m.seal_wrap = true;
+          m.config.passthrough_request_headers = {"Accept"};
+        } else if (m.type == "identity") {
+          m.config.passthrough_request_headers = {"Authorization"};
+        }
         entries.push_back(std::move(m));
       };
       if (auth_table) {
@@ -425,9 +448,12 @@ Status CoreImpl::SetupMounts() {
 Status CoreImpl::EnableMount(MountEntry m) {
   std::lock_guard l(mount_mu_);
   if (m.uuid.empty()) m.uuid = crypto::Uuid();
-  if (m.accessor.empty()) m.accessor = NewAccessor(m.type);
+  if (m.accessor.empty()) m.accessor = NewAccessor(m.type, m.auth);
   std::string conflict = router_.Conflict(m.RoutePath());
-  if (!conflict.empty()) return ::sealbox::Conflict("path is already in use at " + conflict);
+  if (!conflict.empty()) {
+    if (m.auth && conflict.rfind("auth/", 0) == 0) conflict = conflict.substr(5);
+    return InvalidArgument("path is already in use at " + conflict);
+  }
   SB_ASSIGN_OR_RETURN(auto entry, Instantiate(m));
   SB_RETURN_IF_ERROR(router_.Mount(entry));
   Status s = PersistMountTable(m.auth);
@@ -453,7 +479,7 @@ Status CoreImpl::Remount(const std::string& from_route, const std::string& to_ro
   auto entry = router_.Get(from_route);
   if (!entry) return InvalidArgument("no mount at " + from_route);
   std::string conflict = router_.Conflict(to_route);
-  if (!conflict.empty()) return ::sealbox::Conflict("path is already in use at " + conflict);
+  if (!conflict.empty()) return InvalidArgument("path already in use at \"" + conflict + "\"");
   MountEntry m = entry->mount;
   bool auth = to_route.rfind("auth/", 0) == 0;
   if (auth != m.auth) return InvalidArgument("cannot move a mount between secrets engines and auth methods");
@@ -533,14 +559,15 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(logical::Request& req, Resu
     std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
     Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
     if (!a.ok()) co_return Internal();
-    co_return s;
+    if (s.message() == kInvalidTokenMessage) co_return s;  // bare "permission denied" (api/error_mapper.cc)
+    co_return AsVaultMultierror(std::move(s));
   };
 
   std::optional<auth::TokenEntry> token;
   if (!req.client_token.empty()) {
     SB_CO_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
   }
-  if (!unauth && !token) co_return co_await refuse(PermissionDenied());
+  if (!unauth && !token) co_return co_await refuse(InvalidToken());
   if (token) {
     logical::TokenInfo ti;
     ti.accessor = token->accessor;
@@ -628,6 +655,7 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(logical::Request& req, Resu
       resp->secret->lease_id = *id;
     }
   }
+  if (!resp.ok() && !unauth) resp = AsVaultMultierror(resp.status());
   std::string err;
   if (!resp.ok()) {
     const Status& st = resp.status();

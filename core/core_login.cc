@@ -8,6 +8,18 @@
 
 namespace sealbox::core {
 
+namespace {
+// Vault prefixes the method's display name with its mount path ("auth/k8s/"
+// → "k8s-prod-app-sa"), slashes turned into dashes, no dash left at the end.
+std::string LoginDisplayName(const std::string& mount_point, const std::string& name) {
+  std::string source = mount_point.rfind("auth/", 0) == 0 ? mount_point.substr(5) : mount_point;
+  std::replace(source.begin(), source.end(), '/', '-');
+  std::string out = source + name;
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+}  // namespace
+
 Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, logical::Response& resp) {
   if (resp.secret) {
     log::Error("core: login response carried a secret");
@@ -48,8 +60,7 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
   auth::TokenEntry e;
   e.policies = policies;
   e.path = req.mount_point + req.path;
-  e.display_name = route.mount.type + (a.display_name.empty() ? "" : "-" + a.display_name);
-  if (a.display_name.rfind(route.mount.type + "-", 0) == 0) e.display_name = a.display_name;
+  e.display_name = LoginDisplayName(req.mount_point, a.display_name);
   e.meta = a.metadata;
   e.creation_time = now / 1'000'000'000;
   e.creation_time_nanos = now;

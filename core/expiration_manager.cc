@@ -25,7 +25,7 @@ std::string TimeKey(int64_t expire_ns, const std::string& hash) {
 Json LeaseEntry::ToJson() const {
   return Json{{"lease_id", lease_id},   {"path", path},         {"mount", mount},
               {"token_hash", token_hash}, {"issue_ns", issue_ns}, {"expire_ns", expire_ns},
-              {"last_renew_ns", last_renew_ns}, {"max_ttl", max_ttl}, {"renewable", renewable},
+              {"last_renew_ns", last_renew_ns}, {"max_ttl", max_ttl}, {"ttl", ttl}, {"renewable", renewable},
               {"internal", internal},   {"attempts", attempts}, {"irrevocable", irrevocable},
               {"last_error", last_error}, {"time_key", time_key}};
 }
@@ -40,6 +40,7 @@ LeaseEntry LeaseEntry::FromJson(const Json& j) {
   e.expire_ns = j.value("expire_ns", int64_t{0});
   e.last_renew_ns = j.value("last_renew_ns", int64_t{0});
   e.max_ttl = j.value("max_ttl", int64_t{0});
+  e.ttl = j.value("ttl", int64_t{0});
   e.renewable = j.value("renewable", false);
   e.internal = j.value("internal", Json(nullptr));
   e.attempts = j.value("attempts", 0);
@@ -83,6 +84,7 @@ Result<std::string> ExpirationManager::Register(const std::string& path, const s
   e.token_hash = token_hash;
   e.issue_ns = clock_->NowNanos();
   e.expire_ns = e.issue_ns + secret.ttl * kNs;
+  e.ttl = secret.ttl;
   e.max_ttl = secret.max_ttl;
   e.renewable = secret.renewable;
   e.internal = secret.internal_data;
@@ -109,7 +111,9 @@ Result<int64_t> ExpirationManager::Renew(const std::string& lease_id, int64_t in
   const int64_t now = clock_->NowNanos();
   if (e->expire_ns <= now) return InvalidArgument("lease expired");
   if (!e->renewable) return InvalidArgument("lease is not renewable");
-  int64_t ttl = increment > 0 ? increment : (e->expire_ns - e->issue_ns) / kNs;
+  // No increment: the backend's TTL again (Vault's LeaseExtend with the
+  // role's default), not whatever the last renewal granted.
+  int64_t ttl = increment > 0 ? increment : (e->ttl > 0 ? e->ttl : (e->expire_ns - e->issue_ns) / kNs);
   if (e->max_ttl > 0) {
     int64_t limit_ns = e->issue_ns + e->max_ttl * kNs;
     if (limit_ns <= now) return InvalidArgument("past the max TTL, cannot renew");

@@ -37,6 +37,7 @@ struct LeaseEntry {
   std::string token_hash;   // owning token's storage id ("" if none)
   int64_t issue_ns = 0, expire_ns = 0, last_renew_ns = 0;
   int64_t max_ttl = 0;      // seconds from issue
+  int64_t ttl = 0;          // seconds granted at issue: a renewal without increment grants it again
   bool renewable = false;
   Json internal = nullptr;
   int attempts = 0;

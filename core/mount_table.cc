@@ -4,8 +4,9 @@
 
 namespace sealbox::core {
 
-std::string NewAccessor(const std::string& type) {
-  return type + "_" + crypto::HexEncode(crypto::RandomBytes(4).view());
+std::string NewAccessor(const std::string& type, bool auth) {
+  // Vault's shapes: auth_kubernetes_1a2b3c4d for auth methods, kv_1a2b3c4d for engines.
+  return (auth ? "auth_" : "") + type + "_" + crypto::HexEncode(crypto::RandomBytes(4).view());
 }
 
 Json MountEntry::ToJson() const {
@@ -60,6 +61,14 @@ Result<MountEntry> MountEntry::FromJson(const Json& j) {
   return m;
 }
 
+namespace {
+// Vault reports a deprecation status only for plugins in its builtin
+// registry; its own system, cubbyhole, identity and token backends are not.
+bool InBuiltinRegistry(const std::string& type) {
+  return type != "system" && type != "cubbyhole" && type != "identity" && type != "token";
+}
+}  // namespace
+
 Json MountEntry::ToApiJson() const {
   Json cfg = {{"default_lease_ttl", config.default_lease_ttl},
               {"max_lease_ttl", config.max_lease_ttl},
@@ -74,7 +83,7 @@ Json MountEntry::ToApiJson() const {
   if (!config.allowed_response_headers.empty()) cfg["allowed_response_headers"] = config.allowed_response_headers;
   if (auth) cfg["token_type"] = config.token_type.empty() ? "default-service" : config.token_type;
   std::string version = "v0.1.0+builtin.sealbox";
-  return Json{{"type", type},
+  Json out = {{"type", type},
               {"description", description},
               {"accessor", accessor},
               {"local", local},
@@ -85,8 +94,9 @@ Json MountEntry::ToApiJson() const {
               {"plugin_version", ""},
               {"running_plugin_version", version},
               {"running_sha256", ""},
-              {"deprecation_status", "supported"},
               {"config", cfg}};
+  if (InBuiltinRegistry(type)) out["deprecation_status"] = "supported";
+  return out;
 }
 
 }  // namespace sealbox::core

@@ -48,6 +48,6 @@ struct MountEntry {
   Json ToApiJson() const;
 };
 
-std::string NewAccessor(const std::string& type);
+std::string NewAccessor(const std::string& type, bool auth);
 
 }  // namespace sealbox::core

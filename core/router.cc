@@ -24,7 +24,7 @@ Status Router::Mount(std::shared_ptr<RouteEntry> entry) {
   std::string p = entry->mount.RoutePath();
   std::unique_lock l(mu_);
   for (const auto& [q, e] : routes_) {
-    if (q.rfind(p, 0) == 0 || p.rfind(q, 0) == 0) return ::sealbox::Conflict("path is already in use at " + q);
+    if (q.rfind(p, 0) == 0 || p.rfind(q, 0) == 0) return InvalidArgument("path is already in use at " + q);
   }
   routes_[p] = std::move(entry);
   return Status::Ok();

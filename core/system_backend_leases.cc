@@ -135,10 +135,12 @@ std::vector<PathSpec> SystemBackend::LeaseRoutes() {
                .ops = {{Operation::kRead, irrevocable(true)}}});
   r.push_back({.pattern = "leases", .fields = {{"type"}, {"limit", FieldType::kInt}},
                .ops = {{Operation::kRead, irrevocable(false)}}});
+  // Vault's answer, 202 and its own word in the text (clients match it).
   r.push_back({.pattern = "leases/tidy", .ops = {{Operation::kUpdate, [](Request&, FieldData&) -> Result<Response> {
                  Response resp;
+                 resp.http_status = 202;
                  resp.warnings.push_back("Tidy operation successfully started. Any information from the "
-                                         "operation will be printed to Sealbox's server logs.");
+                                         "operation will be printed to Vault's server logs.");
                  return resp;
                }}}});
   return r;

@@ -203,7 +203,7 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
                 {"default_lease_ttl", e->mount_view->DefaultLeaseTtl()},
                 {"max_lease_ttl", e->mount_view->MaxLeaseTtl()},
                 {"force_no_cache", c.force_no_cache}};
-      if (!e->mount.options.is_null()) d["options"] = e->mount.options;
+      if (!e->mount.options.empty()) d["options"] = e->mount.options;  // tune lists options only when set
       if (!c.listing_visibility.empty()) d["listing_visibility"] = c.listing_visibility;
       if (!c.audit_non_hmac_request_keys.empty()) d["audit_non_hmac_request_keys"] = c.audit_non_hmac_request_keys;
       if (!c.audit_non_hmac_response_keys.empty()) d["audit_non_hmac_response_keys"] = c.audit_non_hmac_response_keys;
@@ -284,6 +284,7 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
     m.path = path;
     m.type = type_raw.get<std::string>();
     SB_ASSIGN_OR_RETURN(m.options, ParseOptions(fd.Get("options")));
+    if (m.options.is_null()) m.options = Json::object();  // Vault lists {} for a mount enabled without options
     // kv-v1 / kv-v2 (and the historical "generic") are aliases of kv.
     if (m.type == "kv-v1" || m.type == "kv-v2" || m.type == "generic") {
       if (!m.options.is_object()) m.options = Json::object();
@@ -298,7 +299,7 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
     if (std::any_of(std::begin(kSingletonTypes), std::end(kSingletonTypes),
                     [&](const char* t) { return m.type == t; }))
       return InvalidArgument("plugin not found in the catalog");
-    if (IsProtected(path)) return PermissionDenied("cannot mount \"" + path + "\"");
+    if (IsProtected(path)) return InvalidArgument("cannot mount \"" + path + "\"");
     SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
     SB_ASSIGN_OR_RETURN(m.local, fd.GetBool("local"));
     SB_ASSIGN_OR_RETURN(m.seal_wrap, fd.GetBool("seal_wrap"));
@@ -352,6 +353,9 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
                  }
                  Response resp = Response::WithData(Json{{"migration_id", mig.id}});
                  resp.inject_top_level = true;
+                 resp.warnings.push_back(
+                     "Mount move has been queued. Progress will be reported in Vault's server log, tagged with "
+                     "the returned migration_id");
                  return resp;
                }}}});
   r.push_back({.pattern = "remount/status/{migration_id}",
@@ -446,7 +450,7 @@ std::vector<PathSpec> SystemBackend::AuthRoutes() {
            {"max_lease_ttl", e->mount_view->MaxLeaseTtl()},
            {"force_no_cache", c.force_no_cache},
            {"token_type", c.token_type.empty() ? "default-service" : c.token_type}};
-      if (!e->mount.options.is_null()) d["options"] = e->mount.options;
+      if (!e->mount.options.empty()) d["options"] = e->mount.options;  // tune lists options only when set
       if (!c.listing_visibility.empty()) d["listing_visibility"] = c.listing_visibility;
     }
     Response resp = Response::WithData(std::move(d));
@@ -480,8 +484,9 @@ std::vector<PathSpec> SystemBackend::AuthRoutes() {
     m.auth = true;
     m.path = path;
     m.type = type_raw.get<std::string>();
-    if (m.type == "token" || path == "token/") return InvalidArgument("token credential backend cannot be enabled twice");
+    if (m.type == "token" || path == "token/") return InvalidArgument("token credential backend cannot be instantiated");
     SB_ASSIGN_OR_RETURN(m.options, ParseOptions(fd.Get("options")));
+    if (m.options.is_null()) m.options = Json::object();  // Vault lists {} for a mount enabled without options
     SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
     SB_ASSIGN_OR_RETURN(m.local, fd.GetBool("local"));
     SB_ASSIGN_OR_RETURN(m.seal_wrap, fd.GetBool("seal_wrap"));

@@ -52,6 +52,27 @@ Result<std::vector<std::string>> PolicyNames(auth::PolicyStore& store) {
   return names;
 }
 
+// The token whose capabilities are asked for: the caller's (-self), the one
+// in `token` (never the caller's), or the one behind `accessor`. Vault's
+// "no token found" is a 500; Sealbox answers deterministic refusals with 400.
+Result<auth::TokenEntry> CapsSubject(auth::TokenStore& tokens, CapsMode mode, const Request& req, FieldData& fd) {
+  if (mode == CapsMode::kAccessor) {
+    SB_ASSIGN_OR_RETURN(std::string accessor, fd.GetString("accessor"));
+    if (accessor.empty()) return InvalidArgument("missing accessor");
+    SB_ASSIGN_OR_RETURN(auto entry, tokens.LookupByAccessor(accessor, /*include_pending=*/true));
+    if (!entry) return InvalidArgument("invalid accessor");
+    return std::move(*entry);
+  }
+  std::string token = req.client_token;
+  if (mode == CapsMode::kToken) {
+    SB_ASSIGN_OR_RETURN(token, fd.GetString("token"));
+  }
+  if (token.empty()) return InvalidArgument("no token found");
+  SB_ASSIGN_OR_RETURN(auto entry, tokens.Lookup(token, /*include_pending=*/true));
+  if (!entry) return mode == CapsMode::kSelf ? PermissionDenied() : InvalidArgument("invalid token");
+  return std::move(*entry);
+}
+
 }  // namespace
 
 std::vector<PathSpec> SystemBackend::PolicyRoutes() {
@@ -106,34 +127,16 @@ std::vector<PathSpec> SystemBackend::PolicyRoutes() {
   };
   auto capabilities = [this](CapsMode mode) {
     return [this, mode](Request& req, FieldData& fd) -> Result<Response> {
-      std::optional<auth::TokenEntry> entry;
-      if (mode == CapsMode::kAccessor) {
-        SB_ASSIGN_OR_RETURN(std::string accessor, fd.GetString("accessor"));
-        if (accessor.empty()) return InvalidArgument("missing accessor");
-        SB_ASSIGN_OR_RETURN(entry, core_->tokens().LookupByAccessor(accessor, /*include_pending=*/true));
-        if (!entry) return InvalidArgument("invalid accessor");
-      } else {
-        std::string token = req.client_token;
-        if (mode == CapsMode::kToken) {
-          SB_ASSIGN_OR_RETURN(std::string given, fd.GetString("token"));
-          if (!given.empty()) token = given;
-        }
-        if (token.empty()) return InvalidArgument("missing token");
-        SB_ASSIGN_OR_RETURN(entry, core_->tokens().Lookup(token, /*include_pending=*/true));
-        if (!entry) {
-          if (mode == CapsMode::kSelf) return PermissionDenied();
-          return InvalidArgument("invalid token");
-        }
-      }
+      SB_ASSIGN_OR_RETURN(auth::TokenEntry entry, CapsSubject(core_->tokens(), mode, req, fd));
       SB_ASSIGN_OR_RETURN(auto paths, fd.GetStringList("paths"));
       if (paths.empty()) {
         SB_ASSIGN_OR_RETURN(paths, fd.GetStringList("path"));
       }
       if (paths.empty()) return InvalidArgument("paths must be supplied");
-      SB_ASSIGN_OR_RETURN(auto acl, core_->AclForToken(*entry));
+      SB_ASSIGN_OR_RETURN(auto acl, core_->AclForToken(entry));
       Json data = Json::object();
       for (const auto& p : paths) {
-        data[p] = entry->policies.empty() ? std::vector<std::string>{"deny"} : acl->Capabilities(p);
+        data[p] = entry.policies.empty() ? std::vector<std::string>{"deny"} : acl->Capabilities(p);
       }
       // Backwards compatibility: a single path also answers in "capabilities".
       if (paths.size() == 1) data["capabilities"] = data[paths[0]];

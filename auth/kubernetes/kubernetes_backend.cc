@@ -255,7 +255,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
                          "will be required.");
     SB_ASSIGN_OR_RETURN(std::string alias_source, f.GetString("alias_name_source"));
     if (alias_source != "serviceaccount_uid" && alias_source != "serviceaccount_name")
-      return InvalidArgument("invalid alias_name_source");
+      return InvalidArgument("invalid alias_name_source, must be one of: serviceaccount_uid, serviceaccount_name");
     // Deprecated aliases fill the token_* fields they stand for.
     auto pick_list = [&](const char* modern, const char* old) -> Result<std::vector<std::string>> {
       if (f.Has(modern)) return f.GetStringList(modern);
@@ -274,7 +274,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(int64_t num_uses, f.Has("token_num_uses") ? f.GetInt("token_num_uses") : f.GetInt("num_uses"));
     SB_ASSIGN_OR_RETURN(bool no_default, f.GetBool("token_no_default_policy"));
     SB_ASSIGN_OR_RETURN(std::string token_type, f.GetString("token_type"));
-    if (max_ttl > 0 && ttl > max_ttl) return InvalidArgument("token ttl should not be greater than token max ttl");
+    if (max_ttl > 0 && ttl > max_ttl) return InvalidArgument("'token_ttl' cannot be greater than 'token_max_ttl'");
     if (num_uses < 0) return InvalidArgument("token num uses cannot be negative");
     for (const auto& c : cidrs) {
       std::string ip = c.substr(0, c.find('/'));
@@ -505,7 +505,8 @@ class KubernetesBackend final : public logical::RoutedBackend {
 
     // Local checks first: cheap, and they keep garbage away from the API server.
     auto jwt = ParseJwt(token);
-    if (!jwt.ok()) return PermissionDenied(jwt.status().message());
+    // Vault's plugin answers any unparsable token as a failed signature check.
+    if (!jwt.ok()) return PermissionDenied();
     auto pem_keys = cfg.value("pem_keys", std::vector<std::string>{});
     if (!pem_keys.empty()) {
       std::vector<std::string> blocks;
@@ -632,7 +633,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     logical::Auth a;
     a.alias_metadata = std::move(alias_metadata);
     a.policies = role.value("token_policies", std::vector<std::string>{});
-    a.metadata = {{"role", Lower(role_name)},
+    a.metadata = {{"role", role_name},  // as submitted, as Vault
                   {"service_account_name", c.name},
                   {"service_account_namespace", c.ns},
                   {"service_account_secret_name", c.secret_name},

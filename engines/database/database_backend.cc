@@ -255,9 +255,13 @@ class DatabaseBackend final : public logical::RoutedBackend {
                  {Operation::kDelete, [this](Request& r, FieldData& f) { return DeleteEntry(r, f, "config/"); }}}},
         {.pattern = "reset/{name}",
          .fields = {{"name"}},
-         .ops = {{Operation::kUpdate, [this](Request&, FieldData& f) -> Result<Response> {
+         .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) -> Result<Response> {
+           const std::string name = f.Get("name").get<std::string>();
+           SB_ASSIGN_OR_RETURN(Json cfg, Load(r.storage, "config/" + name));
+           if (cfg.is_null())  // Vault: 500; a missing connection never succeeds on retry
+             return InvalidArgument("failed to find entry for connection with name: \"" + name + "\"");
            std::lock_guard l(mu_);
-           pools_.erase(f.Get("name").get<std::string>());
+           pools_.erase(name);
            return Response::Empty();
          }}}},
         {.pattern = "rotate-root/{name}",
@@ -628,7 +632,7 @@ class DatabaseBackend final : public logical::RoutedBackend {
     if (plugin.empty()) return InvalidArgument("empty plugin name");
     if (plugin != "postgresql-database-plugin") return InvalidArgument("unsupported plugin");
     SB_ASSIGN_OR_RETURN(std::string url, f.GetString("connection_url"));
-    if (url.empty()) return InvalidArgument("connection_url is required");
+    if (url.empty()) return InvalidArgument("error creating database object: connection_url cannot be empty");
     Json cfg = {{"plugin_name", plugin}, {"connection_url", url}};
     SB_ASSIGN_OR_RETURN(std::string user, f.GetString("username"));
     SB_ASSIGN_OR_RETURN(std::string pass, f.GetString("password"));
@@ -642,11 +646,12 @@ class DatabaseBackend final : public logical::RoutedBackend {
     cfg["verify_connection"] = verify;
     cfg["root_rotation_statements"] = rotation;
     cfg["disable_escaping"] = no_escape;
+    // Settings with defaults are stored only when written: a read shows the
+    // connection details as written, as Vault's does.
     SB_ASSIGN_OR_RETURN(std::string auth_mode, f.GetString("password_authentication"));
-    if (auth_mode.empty()) auth_mode = "password";
-    if (auth_mode != "password" && auth_mode != "scram-sha-256")
+    if (!auth_mode.empty() && auth_mode != "password" && auth_mode != "scram-sha-256")
       return InvalidArgument("password_authentication must be password or scram-sha-256");
-    cfg["password_authentication"] = auth_mode;
+    if (!auth_mode.empty()) cfg["password_authentication"] = auth_mode;
     // The username template is parsed and tried once now, as Vault does, so a
     // bad one is a 400 here rather than a failure at every creds request.
     SB_ASSIGN_OR_RETURN(std::string tmpl, f.GetString("username_template"));
@@ -671,9 +676,9 @@ class DatabaseBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(int64_t max_idle, f.GetInt("max_idle_connections"));
     SB_ASSIGN_OR_RETURN(int64_t lifetime, f.GetDuration("max_connection_lifetime"));
     if (max_idle < 0 || lifetime < 0) return InvalidArgument("max_idle_connections and max_connection_lifetime must not be negative");
-    cfg["max_open_connections"] = f.Has("max_open_connections") ? max_open : 4;
-    cfg["max_idle_connections"] = max_idle;
-    cfg["max_connection_lifetime"] = lifetime;
+    if (f.Has("max_open_connections")) cfg["max_open_connections"] = max_open;
+    if (f.Has("max_idle_connections")) cfg["max_idle_connections"] = max_idle;
+    if (f.Has("max_connection_lifetime")) cfg["max_connection_lifetime"] = lifetime;
     if (verify) {
       auto c = connect_(Dsn(cfg));
       if (!c.ok()) return InvalidArgument("error creating database object: " + c.status().message());
@@ -696,28 +701,24 @@ class DatabaseBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(Json cfg, Load(req.storage, "config/" + f.Get("name").get<std::string>()));
     if (cfg.is_null()) return Response::Empty();
     // The root password is never returned.
-    const PoolLimits limits = PoolLimits::FromConfig(cfg);
-    Json details = {{"connection_url", cfg["connection_url"]},
-                    {"username", cfg["username"]},
-                    {"max_open_connections", limits.max_open},
-                    {"max_idle_connections", limits.max_idle},
-                    {"max_connection_lifetime", GoDurationString(limits.max_lifetime)}};
+    Json details = {{"connection_url", cfg["connection_url"]}, {"username", cfg["username"]}};
+    for (const char* k : {"max_open_connections", "max_idle_connections", "password_authentication"})
+      if (cfg.contains(k)) details[k] = cfg[k];
+    if (cfg.contains("max_connection_lifetime"))
+      details["max_connection_lifetime"] = GoDurationString(cfg["max_connection_lifetime"].get<int64_t>());
     if (!cfg.value("username_template", "").empty()) details["username_template"] = cfg["username_template"];
-    return Response::WithData(Json{
-        {"plugin_name", cfg["plugin_name"]},
-        {"plugin_version", ""},
-        {"connection_details", details},
-        {"allowed_roles", cfg["allowed_roles"]},
-        {"verify_connection", cfg["verify_connection"]},
-        {"root_credentials_rotate_statements", cfg["root_rotation_statements"]},
-        {"password_authentication", cfg.value("password_authentication", "password")},
-        {"password_policy", cfg.value("password_policy", "")}});
+    return Response::WithData(Json{{"plugin_name", cfg["plugin_name"]},
+                                   {"plugin_version", ""},
+                                   {"connection_details", details},
+                                   {"allowed_roles", cfg["allowed_roles"]},
+                                   {"root_credentials_rotate_statements", cfg["root_rotation_statements"]},
+                                   {"password_policy", cfg.value("password_policy", "")}});
   }
 
   Result<Response> WriteRole(Request& req, FieldData& f) {
     std::string name = f.Get("name").get<std::string>();
     SB_ASSIGN_OR_RETURN(std::string db, f.GetString("db_name"));
-    if (db.empty()) return InvalidArgument("empty database name attribute");
+    if (db.empty()) return InvalidArgument("database name is required");
     SB_ASSIGN_OR_RETURN(auto creation, f.GetStringList("creation_statements"));
     SB_ASSIGN_OR_RETURN(auto revocation, f.GetStringList("revocation_statements"));
     SB_ASSIGN_OR_RETURN(auto renew, f.GetStringList("renew_statements"));
@@ -745,6 +746,7 @@ class DatabaseBackend final : public logical::RoutedBackend {
   Result<Response> ReadRole(Request& req, FieldData& f) {
     SB_ASSIGN_OR_RETURN(Json role, Load(req.storage, "roles/" + f.Get("name").get<std::string>()));
     if (role.is_null()) return Response::Empty();
+    if (!role.contains("credential_type")) role["credential_type"] = "password";  // Vault's default
     return Response::WithData(role);
   }
 
@@ -814,8 +816,8 @@ class DatabaseBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(Json cfg, Load(req.storage, "config/" + db));
     if (cfg.is_null()) return InvalidArgument("database configuration not found");
     if (!RoleAllowed(cfg.value("allowed_roles", std::vector<std::string>{}), role_name))
-      return Internal("\"" + role_name + "\" is not an allowed role");
-    if (role["creation_statements"].empty()) return Internal("empty creation statements");
+      return InvalidArgument("\"" + role_name + "\" is not an allowed role");  // Vault: 500; it never succeeds on retry
+    if (role["creation_statements"].empty()) return InvalidArgument("empty creation statements");
     int64_t max_ttl = role.value("max_ttl", int64_t{0});
     if (max_ttl <= 0 || (mount_ && max_ttl > mount_->MaxLeaseTtl())) max_ttl = mount_ ? mount_->MaxLeaseTtl() : 768 * 3600;
     int64_t ttl = role.value("default_ttl", int64_t{0});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -823,6 +824,13 @@ Result<Response> KvV2Backend::InvalidPath(Request& req, FieldData&) {
   Response resp;
   resp.http_status = 404;
   const std::string& p = req.path;
+  // LIST on a known path that does not list (data/x): Vault's framework
+  // answers 405, not the invalid-path warning.
+  if (req.op == Operation::kList) {
+    for (const char* known : {"data/", "subkeys/", "delete/", "undelete/", "destroy/"}) {
+      if (p.rfind(known, 0) == 0 && p.size() > std::strlen(known)) return Unsupported();
+    }
+  }
   if (p == "metadata" || p == "data" || p == "delete" || p == "undelete" || p == "destroy") {
     resp.warnings.push_back("Non-listing operations on the root of a K/V v2 mount are not supported.");
     return resp;

@@ -230,7 +230,7 @@ def test_scram_verifier_computed_by_sealbox(env):
         assert "CREATE ROLE \"%s\"" % user in log  # the statement was logged...
         assert pw not in log                        # ...with the verifier, never the password
         st, cfg = s.raw("GET", "/v1/database/config/pgscram", s.root_token)
-        assert cfg["data"]["password_authentication"] == "scram-sha-256"
+        assert cfg["data"]["connection_details"]["password_authentication"] == "scram-sha-256"
         st, b = s.raw("POST", "/v1/database/config/bad", s.root_token, {
             "plugin_name": "postgresql-database-plugin", "connection_url": pg.url(),
             "password_authentication": "md5", "verify_connection": False})

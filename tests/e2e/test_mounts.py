@@ -38,6 +38,17 @@ def test_list_shows_builtins_with_top_level_copy(server, client):
     assert "sys/" in client.sys.list_mounted_secrets_engines()["data"]
 
 
+def test_deprecation_status_only_for_registry_plugins(server):
+    # Vault reports it for plugins in its builtin registry, not for its own backends.
+    enable(server, "depkv", "kv")
+    _, mounts = server.root("GET", "/v1/sys/mounts")
+    for path in ("sys/", "cubbyhole/", "identity/"):
+        assert "deprecation_status" not in mounts["data"][path]
+    assert mounts["data"]["depkv/"]["deprecation_status"] == "supported"
+    _, auths = server.root("GET", "/v1/sys/auth")
+    assert "deprecation_status" not in auths["data"]["token/"]
+
+
 def test_enable_read_aliases_and_option_strings(server, client):
     client.sys.enable_secrets_engine("kv", path="hv1", options={"version": 1})
     enable(server, "v2alias", "kv-v2")
@@ -50,7 +61,7 @@ def test_enable_read_aliases_and_option_strings(server, client):
     assert data["hv1/"]["type"] == "kv" and data["hv1/"]["options"] == {"version": "1"}
     assert data["v2alias/"]["type"] == "kv" and data["v2alias/"]["options"] == {"version": "2"}
     assert data["v1alias/"]["options"] == {"version": "1"}
-    assert data["plainkv/"]["options"] is None
+    assert data["plainkv/"]["options"] == {}  # as Vault and OpenBao (tests/conformance)
     assert data["gen/"]["type"] == "kv" and data["gen/"]["description"] == "old name"
     assert data["v2alias/"]["accessor"].startswith("kv_") and len(data["v2alias/"]["accessor"]) == 11
     assert data["v2alias/"]["config"] == {"default_lease_ttl": 0, "max_lease_ttl": 0, "force_no_cache": False}
@@ -85,18 +96,18 @@ def test_enable_errors(server):
 
     for reserved in ["sys", "sys/x", "auth/foo", "cubbyhole", "identity"]:
         st, body = server.root("POST", "/v1/sys/mounts/" + reserved, {"type": "kv"})
-        assert st == 403, reserved
+        assert st == 400, reserved  # as Vault and OpenBao (tests/conformance)
         path = reserved + "/"
         assert body["errors"] == ['cannot mount "%s"' % path], body
 
     enable(server, "taken", "kv-v2")
     st, body = server.root("POST", "/v1/sys/mounts/taken", {"type": "kv"})
-    assert st == 409 and body["errors"] == ["path is already in use at taken/"]
+    assert st == 400 and body["errors"] == ["path is already in use at taken/"]
     st, body = server.root("POST", "/v1/sys/mounts/taken/nested", {"type": "kv"})
-    assert st == 409
+    assert st == 400
     enable(server, "outer/inner", "kv-v2")
     st, body = server.root("POST", "/v1/sys/mounts/outer", {"type": "kv"})
-    assert st == 409
+    assert st == 400
 
 
 def test_tune(server, client):
@@ -190,7 +201,7 @@ def test_remount_moves_data(server, client):
 
     enable(server, "occupied", "kv-v2")
     st, body = server.root("POST", "/v1/sys/remount", {"from": "again", "to": "occupied"})
-    assert st == 409
+    assert st == 400 and body["errors"] == ['path already in use at "occupied/"'], body
     st, body = server.root("POST", "/v1/sys/remount", {"from": "sys", "to": "elsewhere"})
     assert st == 400
     st, body = server.root("POST", "/v1/sys/remount", {"from": "again", "to": "sys/x"})
@@ -213,7 +224,7 @@ def test_preflight_internal_ui_mounts(server, client):
     st, body = server.root("GET", "/v1/sys/internal/ui/mounts/pre1/x")
     assert st == 200 and body["data"]["options"]["version"] == "1" and body["data"]["path"] == "pre1/"
     st, body = server.root("GET", "/v1/sys/internal/ui/mounts/pre0")
-    assert st == 200 and body["data"]["options"] is None  # the CLI reads that as v1
+    assert st == 200 and body["data"]["options"] == {}  # no version: the CLI reads that as v1
 
     st, body = server.root("GET", "/v1/sys/internal/ui/mounts/unknown/path")
     assert st == 403

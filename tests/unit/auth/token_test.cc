@@ -121,6 +121,8 @@ class TokenTest : public ::testing::Test {
     return Call(method, target, body, root_);
   }
   static Json J(const HttpResponse& r) { return r.body.empty() ? Json(nullptr) : Json::parse(r.body); }
+  // What Vault's clients read for an error its handler returned as a Go error.
+  static std::string Multierror(const std::string& m) { return "1 error occurred:\n\t* " + m + "\n\n"; }
   static std::string Err(const HttpResponse& r) {
     Json j = J(r);
     return j.contains("errors") && !j["errors"].empty() ? j["errors"][0].get<std::string>() : "";
@@ -172,11 +174,18 @@ TEST(TokenHelpersTest, CalculateTtlFollowsVault) {
   EXPECT_EQ(*CalculateTtl(2764800, 2764800, 0, 0, 0, 0, 0, now, now, &w), 2764800);
   EXPECT_EQ(*CalculateTtl(2764800, 2764800, 0, 3600, 0, 0, 60, now, now, &w), 60);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0], "TTL of \"1h0m0s\" exceeded the effective max_ttl of \"1m0s\"; TTL value is capped accordingly");
+  // Vault's humanDuration: Go's Duration.String without trailing zero units.
+  EXPECT_EQ(w[0], "TTL of \"1h\" exceeded the effective max_ttl of \"1m\"; TTL value is capped accordingly");
+  w.clear();
+  EXPECT_EQ(*CalculateTtl(2764800, 2764800, 0, 5400, 0, 0, 3630, now, now, &w), 3630);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0], "TTL of \"1h30m\" exceeded the effective max_ttl of \"1h30s\"; TTL value is capped accordingly");
   // Period beats TTL and is capped by the mount max.
   w.clear();
   EXPECT_EQ(*CalculateTtl(100, 200, 0, 50, 500, 0, 0, now, now, &w), 200);
-  EXPECT_EQ(w.size(), 1u);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "period of \"8m20s\" exceeded the effective max_ttl of \"3m20s\"; period value is capped accordingly");
   // Renewal 90 s into a 100 s explicit max: 10 s left.
   w.clear();
   EXPECT_EQ(*CalculateTtl(3600, 7200, 3600, 60, 0, 0, 100, now, now + 90'000'000'000LL, &w), 10);
@@ -414,7 +423,7 @@ TEST_F(TokenTest, RootTokenLookupAndRules) {
   // Root cannot renew (no lease) but can create root children and revoke itself.
   auto rn = Root("POST", "/v1/auth/token/renew-self");
   EXPECT_EQ(rn.status, 400);
-  EXPECT_EQ(Err(rn), "lease not found");
+  EXPECT_EQ(Err(rn), "invalid lease ID");
   Json child = Create({{"policies", {"Root", "dev"}}});
   EXPECT_EQ(child["auth"]["policies"], Json({"root"}));
   EXPECT_EQ(child["auth"]["lease_duration"], 0);
@@ -434,7 +443,7 @@ TEST_F(TokenTest, TtlMaxExplicitAndExpiry) {
   Json capped = Create({{"ttl", "1000h"}});
   EXPECT_EQ(capped["auth"]["lease_duration"], 2764800);
   EXPECT_EQ(capped["warnings"][0],
-            "TTL of \"1000h0m0s\" exceeded the effective max_ttl of \"768h0m0s\"; TTL value is capped accordingly");
+            "TTL of \"1000h\" exceeded the effective max_ttl of \"768h\"; TTL value is capped accordingly");
   Json ex = Create({{"ttl", "1h"}, {"explicit_max_ttl", "2m"}});
   EXPECT_EQ(ex["auth"]["lease_duration"], 120);
   std::string ex_tok = ex["auth"]["client_token"];
@@ -449,8 +458,8 @@ TEST_F(TokenTest, TtlMaxExplicitAndExpiry) {
   EXPECT_EQ(SelfStatus(short_tok), 200);
   clock_.AdvanceSeconds(1);
   EXPECT_EQ(SelfStatus(short_tok), 403);
-  EXPECT_EQ(J(Call("GET", "/v1/auth/token/lookup-self", nullptr, short_tok))["errors"][0],
-            "1 error occurred:\n\t* permission denied\n\n");
+  // An expired token is an unknown one: Vault's bare text, as for a bad token.
+  EXPECT_EQ(J(Call("GET", "/v1/auth/token/lookup-self", nullptr, short_tok))["errors"][0], "permission denied");
 }
 
 TEST_F(TokenTest, TidyRemovesExpiredTokens) {
@@ -459,9 +468,12 @@ TEST_F(TokenTest, TidyRemovesExpiredTokens) {
   auto before = J(Root("LIST", "/v1/auth/token/accessors"));
   EXPECT_EQ(before["data"]["keys"].size(), 5u);  // root + 4
   clock_.AdvanceSeconds(11);
+  // Vault's answer (202, its background-tidy warning); the work is done by then.
   auto t = Root("POST", "/v1/auth/token/tidy");
-  ASSERT_EQ(t.status, 200) << t.body;
-  EXPECT_NE(J(t)["warnings"][0].get<std::string>().find("revoked 3 expired tokens"), std::string::npos);
+  ASSERT_EQ(t.status, 202) << t.body;
+  EXPECT_EQ(J(t)["warnings"][0],
+            "Tidy operation successfully started. Any information from the operation will be printed to Vault's "
+            "server logs.");
   EXPECT_EQ(J(Root("LIST", "/v1/auth/token/accessors"))["data"]["keys"].size(), 2u);
 }
 
@@ -498,7 +510,8 @@ TEST_F(TokenTest, RenewSelfExtendsUpToMax) {
   EXPECT_EQ(J(ra)["auth"]["lease_duration"], 30);
   EXPECT_EQ(J(ra)["auth"]["client_token"], "");
   EXPECT_EQ(Err(Root("POST", "/v1/auth/token/renew", {{"token", "hvs.nope"}})), "token not found");
-  EXPECT_EQ(Err(Root("POST", "/v1/auth/token/renew-accessor", {{"accessor", "nope"}})), "invalid accessor");
+  EXPECT_EQ(Err(Root("POST", "/v1/auth/token/renew-accessor", {{"accessor", "nope"}})),
+            Multierror("invalid accessor"));
   std::string fixed = NewToken({{"ttl", "60s"}, {"renewable", false}});
   EXPECT_EQ(LookupSelf(fixed)["data"]["renewable"], false);
   EXPECT_EQ(Err(Call("POST", "/v1/auth/token/renew-self", nullptr, fixed)), "lease is not renewable");
@@ -619,6 +632,8 @@ path "auth/token/create-orphan" { capabilities = ["update"] })");
   EXPECT_EQ(Create({{"no_parent", true}})["auth"]["orphan"], true);
 }
 
+// A child never outlives its parent (a deliberate difference from Vault,
+// whose expiration manager revokes the tree the moment the parent expires).
 TEST_F(TokenTest, ChildTtlIsCappedByParent) {
   PutPolicy("creator", R"(path "auth/token/create" { capabilities = ["update"] })");
   std::string parent = NewToken({{"policies", {"creator"}}, {"ttl", "100s"}});
@@ -632,6 +647,15 @@ TEST_F(TokenTest, ChildTtlIsCappedByParent) {
   EXPECT_EQ(J(r)["auth"]["lease_duration"], 60);
   clock_.AdvanceSeconds(60);
   EXPECT_EQ(SelfStatus(parent), 403);
+  EXPECT_EQ(SelfStatus(c), 403);
+}
+
+TEST_F(TokenTest, TidyRevokesChildrenOfExpiredParents) {
+  PutPolicy("creator", R"(path "auth/token/create" { capabilities = ["update"] })");
+  std::string parent = NewToken({{"policies", {"creator"}}, {"ttl", "100s"}});
+  std::string c = NewToken({{"ttl", "1h"}}, parent);
+  clock_.AdvanceSeconds(100);
+  ASSERT_EQ(Root("POST", "/v1/auth/token/tidy").status, 202);
   EXPECT_EQ(SelfStatus(c), 403);
 }
 
@@ -678,8 +702,9 @@ TEST_F(TokenTest, AccessorOperations) {
   ASSERT_EQ(l.status, 200);
   EXPECT_EQ(J(l)["data"]["id"], "");
   EXPECT_EQ(J(l)["data"]["accessor"], acc);
-  EXPECT_EQ(Err(Root("POST", "/v1/auth/token/lookup-accessor", {{"accessor", "nope"}})), "invalid accessor");
-  EXPECT_EQ(Err(Root("POST", "/v1/auth/token/lookup-accessor", Json::object())), "missing accessor");
+  EXPECT_EQ(Err(Root("POST", "/v1/auth/token/lookup-accessor", {{"accessor", "nope"}})),
+            Multierror("invalid accessor"));
+  EXPECT_EQ(Err(Root("POST", "/v1/auth/token/lookup-accessor", Json::object())), Multierror("missing accessor"));
 
   // LIST accessors is sudo-protected.
   auto list = Root("LIST", "/v1/auth/token/accessors");
@@ -804,6 +829,31 @@ TEST_F(TokenTest, RolesCrudAndCreateAgainstRole) {
   auto rn = Call("POST", "/v1/auth/token/renew-self", nullptr, tok);
   EXPECT_EQ(rn.status, 400);
   EXPECT_EQ(Err(rn), "original token role \"ci\" could not be found, not renewing");
+}
+
+// As Vault: the role's period and explicit max bound the token's TTL (at
+// creation and on renewal), but its lookup shows only the token's own values.
+TEST_F(TokenTest, RoleDurationsBoundTheTtlButStayOffTheToken) {
+  ASSERT_EQ(Root("POST", "/v1/auth/token/roles/capped", {{"token_explicit_max_ttl", "2m"}}).status, 204);
+  ASSERT_EQ(Root("POST", "/v1/auth/token/roles/periodic", {{"token_period", "10m"}}).status, 204);
+  Json capped = Create({{"ttl", "1h"}}, "", "create/capped");
+  EXPECT_EQ(capped["auth"]["lease_duration"], 120);
+  std::string ct = capped["auth"]["client_token"];
+  Json cd = LookupSelf(ct)["data"];
+  EXPECT_EQ(cd["explicit_max_ttl"], 0);
+  EXPECT_FALSE(cd.contains("period"));
+  clock_.AdvanceSeconds(60);
+  auto cr = Call("POST", "/v1/auth/token/renew-self", Json{{"increment", "1h"}}, ct);
+  EXPECT_EQ(J(cr)["auth"]["lease_duration"], 60);
+
+  Json periodic = Create({{"ttl", "1h"}}, "", "create/periodic");
+  EXPECT_EQ(periodic["auth"]["lease_duration"], 600);
+  std::string pt = periodic["auth"]["client_token"];
+  Json pd = LookupSelf(pt)["data"];
+  EXPECT_FALSE(pd.contains("period"));
+  EXPECT_EQ(pd["explicit_max_ttl"], 0);
+  auto pr = Call("POST", "/v1/auth/token/renew-self", Json{{"increment", "1h"}}, pt);
+  EXPECT_EQ(J(pr)["auth"]["lease_duration"], 600);
 }
 
 TEST_F(TokenTest, ChildOfRootWithoutPoliciesInheritsRoot) {
@@ -964,7 +1014,7 @@ TEST_F(TokenTest, CubbyholeIsPrivateAndDestroyedOnRevoke) {
   std::string e = NewToken({{"ttl", "5s"}});
   ASSERT_EQ(Call("PUT", "/v1/cubbyhole/x", Json{{"v", "e"}}, e).status, 204);
   clock_.AdvanceSeconds(6);
-  EXPECT_EQ(Root("POST", "/v1/auth/token/tidy").status, 200);
+  EXPECT_EQ(Root("POST", "/v1/auth/token/tidy").status, 202);
   EXPECT_TRUE(ListRecursive(*mount->view, "")->empty());
 }
 
@@ -1079,9 +1129,14 @@ path "sys/capabilities" { capabilities = ["update"] })");
             Json({"list", "read"}));
 
   EXPECT_EQ(Err(Call("POST", "/v1/sys/capabilities-self", Json::object(), t)), "paths must be supplied");
-  EXPECT_EQ(Err(Root("POST", "/v1/sys/capabilities", {{"token", "hvs.nope"}, {"paths", {"a"}}})), "invalid token");
+  EXPECT_EQ(Err(Root("POST", "/v1/sys/capabilities", {{"token", "hvs.nope"}, {"paths", {"a"}}})),
+            Multierror("invalid token"));
   EXPECT_EQ(Err(Root("POST", "/v1/sys/capabilities-accessor", {{"accessor", "nope"}, {"paths", {"a"}}})),
-            "invalid accessor");
+            Multierror("invalid accessor"));
+  // No `token`: never the caller's own (Vault: "no token found", a 500 there).
+  auto none = Root("POST", "/v1/sys/capabilities", {{"paths", {"a"}}});
+  EXPECT_EQ(none.status, 400);
+  EXPECT_EQ(Err(none), Multierror("no token found"));
   // A token without the grant cannot ask about others.
   std::string plain = NewToken({{"policies", {"default"}}});
   EXPECT_EQ(Call("POST", "/v1/sys/capabilities", Json{{"token", t}, {"paths", {"a"}}}, plain).status, 403);

@@ -93,6 +93,18 @@ TEST(ExpirationTest, RenewCapsAtMaxTtlWithWarning) {
   EXPECT_FALSE(f.m->Renew(a, 10, &w).ok());
 }
 
+// A renewal without increment grants the TTL of issue again (Vault's
+// LeaseExtend with the backend's default), not what the last renewal granted.
+TEST(ExpirationTest, RenewWithoutIncrementGrantsTheIssueTtl) {
+  Fixture f;
+  std::string a = f.Reg("a", 60);
+  std::vector<std::string> w;
+  EXPECT_EQ(*f.m->Renew(a, 20, &w), 20);
+  f.clock.AdvanceSeconds(10);
+  EXPECT_EQ(*f.m->Renew(a, 0, &w), 60);
+  EXPECT_EQ(*f.m->Renew(a, 0, &w), 60);
+}
+
 TEST(ExpirationTest, RevokeByTokenOnlyTouchesThatToken) {
   Fixture f;
   f.Reg("a", 100, "t1");
