@@ -72,6 +72,27 @@ def make_certs(d):
     return ca
 
 
+def https_request(port, cacert, method, path, token=None, body=None, headers=None, raw_body=None, timeout=30):
+    """One request to 127.0.0.1:port over TLS, the path sent verbatim; returns
+    (status, headers dict lowercased, bytes). Shared with tests/peers."""
+    ctx = ssl.create_default_context(cafile=cacert)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=timeout)
+    h = dict(headers or {})
+    if token:
+        h["X-Vault-Token"] = token
+    data = raw_body
+    if body is not None:
+        data = json.dumps(body)
+        h.setdefault("Content-Type", "application/json")
+    try:
+        conn.request(method, path, body=data, headers=h)
+        resp = conn.getresponse()
+        payload = resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, payload
+    finally:
+        conn.close()
+
+
 # --- secrets never leak -----------------------------------------------------
 # Every secret the tests send or receive through Server.raw() (values written
 # to KV, passwords, JWTs, tokens, unseal and recovery keys) is remembered;
@@ -269,22 +290,7 @@ class Server:
 
     def request(self, method, path, token=None, body=None, headers=None, raw_body=None, timeout=30):
         """Like raw() but returns (status, headers dict lowercased, bytes)."""
-        ctx = ssl.create_default_context(cafile=self.cacert)
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=timeout)
-        h = dict(headers or {})
-        if token:
-            h["X-Vault-Token"] = token
-        data = raw_body
-        if body is not None:
-            data = json.dumps(body)
-            h.setdefault("Content-Type", "application/json")
-        try:
-            conn.request(method, path, body=data, headers=h)
-            resp = conn.getresponse()
-            payload = resp.read()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, payload
-        finally:
-            conn.close()
+        return https_request(self.port, self.cacert, method, path, token, body, headers, raw_body, timeout)
 
     def root(self, method, path, body=None, headers=None):
         return self.raw(method, path, self.root_token, body, headers)
