@@ -17,68 +17,20 @@
 # shape, still no ACL evaluation) isolates the cost of policy evaluation; the
 # ratio against the init root token is printed too.
 # Not a test: no pass/fail, figures only.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${SEALBOX_BUILD_DIR:-$root/build}
-sealbox=${SEALBOX_BIN:-$build/server/sealbox}
+# Setup (certificate, Sealbox, KV v2 with the 1 KiB secret) is bench/common.sh's.
 DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNS=${CONNS:-64}
-
-for tool in wrk openssl curl python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk openssl curl)" >&2; exit 1; }
-done
-[ -x "$sealbox" ] || { echo "no sealbox binary at $sealbox (run scripts/build or set SEALBOX_BIN)" >&2; exit 1; }
-
-tmp=$(mktemp -d /tmp/sealbox-acl-bench.XXXXXX)
-pid=""
-cleanup() {
-  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench CA" \
-  -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-  -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$tmp/san.ext"
-openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial -days 2 \
-  -extfile "$tmp/san.ext" -out "$tmp/server.crt" 2>/dev/null
-
-port=$(free_port)
-mkdir -p "$tmp/data"
-cat > "$tmp/sealbox.hcl" <<HCL
-storage "rocksdb" {
-  path = "$tmp/data"
-}
-listener "tcp" {
-  address       = "127.0.0.1:$port"
-  tls_cert_file = "$tmp/server.crt"
-  tls_key_file  = "$tmp/server.key"
-}
-log_level = "warn"
-HCL
-"$sealbox" server -config "$tmp/sealbox.hcl" > "$tmp/sealbox.log" 2>&1 &
-pid=$!
-sb="https://127.0.0.1:$port"
-c() { curl -sS --cacert "$tmp/ca.crt" "$@"; }
-for _ in $(seq 1 100); do c -o /dev/null "$sb/v1/sys/health" 2>/dev/null && break; sleep 0.1; done
-init=$(c -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$sb/v1/sys/init")
-key=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0])' <<<"$init")
-root_token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"])' <<<"$init")
-c -o /dev/null -X PUT -d "{\"key\":\"$key\"}" "$sb/v1/sys/unseal"
+source "$(dirname "$0")/../common.sh"
+make_certs
+start_sealbox
+kv_setup "$sb_url" "$sb_token"
+sb=$sb_url
+root_token=$sb_token
 rc() { c -H "X-Vault-Token: $root_token" "$@"; }
-rc -o /dev/null -X POST -d '{"type":"kv","options":{"version":"2"}}' "$sb/v1/sys/mounts/secret"
-value=$(python3 -c 'print("s"*1000)')
-rc -o /dev/null -X POST -d "{\"data\":{\"password\":\"$value\"}}" "$sb/v1/secret/data/bench"
 
 # Five policies shaped like a team's: per-app trees, `+` paths, a deny island,
 # parameter constraints on the benchmarked path (the same as acl_bench.cc).
 for p in 0 1 2 3 4; do
-  python3 - "$p" > "$tmp/p$p.json" <<'PY'
+  "$py" - "$p" > "$tmp/p$p.json" <<'PY'
 import json, sys
 p = int(sys.argv[1])
 t = ""
@@ -97,10 +49,10 @@ PY
   rc -o /dev/null -X PUT --data-binary "@$tmp/p$p.json" "$sb/v1/sys/policies/acl/team$p"
 done
 create=$(rc -X POST -d '{"policies":["team0","team1","team2","team3","team4"],"ttl":"24h"}' "$sb/v1/auth/token/create")
-pol_token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])' <<<"$create")
+pol_token=$("$py" -c 'import json,sys; print(json.load(sys.stdin)["auth"]["client_token"])' <<<"$create")
 create_root=$(rc -X POST -d '{"ttl":"24h"}' "$sb/v1/auth/token/create")
-root_ttl_token=$(python3 -c 'import json,sys; a=json.load(sys.stdin)["auth"]; assert a["policies"]==["root"]; print(a["client_token"])' <<<"$create_root")
-python3 -c 'import json,sys; a=json.load(sys.stdin)["auth"]; assert len(a["policies"])==6, a["policies"]' <<<"$create"
+root_ttl_token=$("$py" -c 'import json,sys; a=json.load(sys.stdin)["auth"]; assert a["policies"]==["root"]; print(a["client_token"])' <<<"$create_root")
+"$py" -c 'import json,sys; a=json.load(sys.stdin)["auth"]; assert len(a["policies"])==6, a["policies"]' <<<"$create"
 for t in "$root_token" "$pol_token" "$root_ttl_token"; do
   code=$(c -o /dev/null -w '%{http_code}' -H "X-Vault-Token: $t" "$sb/v1/secret/data/bench")
   [ "$code" = 200 ] || { echo "KV read with a bench token gave $code" >&2; exit 1; }
@@ -114,7 +66,7 @@ run_wrk() {
   local out
   out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "X-Vault-Token: $tok" "$url")
   echo "$out" >> "$tmp/wrk.log"
-  python3 - "$out" <<'PY'
+  "$py" - "$out" <<'PY'
 import re, sys
 out = sys.argv[1]
 def ms(tok):
@@ -137,7 +89,7 @@ pair() {
   read -r p1 pp1 pq1 pe1 < <(run_wrk "$url" "$pol_token")
   read -r p2 pp2 pq2 pe2 < <(run_wrk "$url" "$pol_token")
   read -r r2 rp2 rq2 re2 < <(run_wrk "$url" "$base")
-  python3 - "$r1" "$r2" "$rp1" "$rp2" "$rq1" "$rq2" "$re1" "$re2" "$p1" "$p2" "$pp1" "$pp2" "$pq1" "$pq2" "$pe1" "$pe2" <<'PY'
+  "$py" - "$r1" "$r2" "$rp1" "$rp2" "$rq1" "$rq2" "$re1" "$re2" "$p1" "$p2" "$pp1" "$pp2" "$pq1" "$pq2" "$pe1" "$pe2" <<'PY'
 import sys
 v = [float(x) for x in sys.argv[1:]]
 avg = lambda a, b: (a + b) / 2
@@ -154,7 +106,7 @@ read -r lr lrp lrq lre lp lpp lpq lpe < <(pair "$sb/v1/auth/token/lookup-self" "
 read -r tr trp trq tre tp tpp tpq tpe < <(pair "$sb/v1/auth/token/lookup-self" "$root_ttl_token")
 read -r kr krp krq kre kp kpp kpq kpe < <(pair "$sb/v1/secret/data/bench" "$root_token")
 
-ratio() { python3 -c "print(f'{$1/$2:.3f}')"; }
+ratio() { "$py" -c "print(f'{$1/$2:.3f}')"; }
 printf '\nACL cost: 5 policies (+default) vs root, wrk -t%s -c%s -d%s x2 each, keep-alive, TLS, %s cores\n' \
   "$THREADS" "$CONNS" "$DURATION" "$(nproc)"
 printf '%-28s %10s %9s %9s %8s\n' "run" "req/s" "p50 ms" "p99 ms" "non-2xx"
@@ -168,4 +120,3 @@ printf '\nratio policy/root (target >= 0.95): kv2 read %s; lookup-self vs root w
   "$(ratio "$kp" "$kr")" "$(ratio "$tp" "$tr")"
 printf 'lookup-self vs the init root token (smaller answer: no lease fields, one policy): %s\n' \
   "$(ratio "$lp" "$lr")"
-if [ "${KEEP_LOGS:-}" ]; then cp "$tmp/wrk.log" "$tmp/sealbox.log" "${KEEP_LOGS}/"; fi

@@ -1,80 +1,37 @@
 #!/usr/bin/env bash
-# KV v2 throughput against nginx, same machine, same certificate and TLS
-# settings, same wrk threads/connections (keep-alive, X-Vault-Token header).
+# KV v2 read and durable write of a 1 KiB secret: Sealbox against OpenBao
+# (the peer it replaces) and nginx (a plain TLS round trip), same machine,
+# same certificate, same wrk threads/connections (keep-alive, X-Vault-Token).
 #
-#   bench/kv/run.sh                 # 10 s per run, 2 threads, 64 connections
-#   DURATION=30s CONNS=128 bench/kv/run.sh
+#   bench/kv/run.sh                        # 3 rounds, 5 s per run, 2 threads, 64 connections
+#   ROUNDS=5 DURATION=10s CONNS=128 bench/kv/run.sh
 #
-# nginx (Debian nginx-light) serves, as a static file, the exact JSON body
-# Sealbox returns for the 1 KiB secret, so both send the same bytes. Writes
-# against nginx are answered from the same static file (no storage): that
-# ratio only says how far a durable write is from a plain TLS round trip.
-# Prints req/s, p50, p99 for each run and the sealbox/nginx ratios.
+# Servers:
+#   Sealbox  durable RocksDB storage; a write returns after its WAL record is
+#            fsync'd (fdatasync, group commit across concurrent writers).
+#   OpenBao  one node as in production: integrated raft storage (bench via
+#            tests/peers/openbao.py); a write returns after raft has appended
+#            it to its log (raft.db, bbolt, synced on commit, batched across
+#            concurrent applies) and applied it to the FSM (vault.db, bbolt).
+#   nginx    (Debian nginx-light) serves, as a static file, the exact JSON body
+#            Sealbox returns for the secret. Its "writes" are answered from the
+#            same file (no storage): that ratio only says how far a durable
+#            write is from a plain TLS round trip.
+# Runs are interleaved (nginx, Sealbox, OpenBao, per round) so noise from the
+# shared machine falls on all three; the medians and the per-round ratios
+# Sealbox/OpenBao and Sealbox/nginx are printed. Needs the venv python
+# (.venv/bin/python, from scripts/deps) for OpenBao and the report.
 # Not a test: no pass/fail, figures only.
-set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${SEALBOX_BUILD_DIR:-$root/build}
-sealbox=${SEALBOX_BIN:-$build/server/sealbox}
-DURATION=${DURATION:-10s}
-THREADS=${THREADS:-2}
-CONNS=${CONNS:-64}
+source "$(dirname "$0")/../common.sh"
+command -v nginx >/dev/null || { echo "missing nginx (apt-get install nginx-light)" >&2; exit 1; }
 
-for tool in wrk nginx openssl curl python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install wrk nginx-light openssl curl)" >&2; exit 1; }
-done
-[ -x "$sealbox" ] || { echo "no sealbox binary at $sealbox (run scripts/build or set SEALBOX_BIN)" >&2; exit 1; }
-
-tmp=$(mktemp -d /tmp/sealbox-bench.XXXXXX)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# ---- one CA and server certificate for both servers ----
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=bench CA" \
-  -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
-  -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
-printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$tmp/san.ext"
-openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial -days 2 \
-  -extfile "$tmp/san.ext" -out "$tmp/server.crt" 2>/dev/null
-chmod 644 "$tmp/server.key"
-
-# ---- sealbox: real (durable) RocksDB storage, init 1/1, unseal, kv v2 ----
-sb_port=$(free_port)
-mkdir -p "$tmp/data"
-cat > "$tmp/sealbox.hcl" <<HCL
-storage "rocksdb" {
-  path = "$tmp/data"
-}
-listener "tcp" {
-  address       = "127.0.0.1:$sb_port"
-  tls_cert_file = "$tmp/server.crt"
-  tls_key_file  = "$tmp/server.key"
-}
-log_level = "warn"
-HCL
-"$sealbox" server -config "$tmp/sealbox.hcl" > "$tmp/sealbox.log" 2>&1 &
-pids+=($!)
-sb="https://127.0.0.1:$sb_port"
-c() { curl -sS --cacert "$tmp/ca.crt" "$@"; }
-for _ in $(seq 1 100); do c -o /dev/null "$sb/v1/sys/health" 2>/dev/null && break; sleep 0.1; done
-init=$(c -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$sb/v1/sys/init")
-key=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["keys"][0])' <<<"$init")
-token=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["root_token"])' <<<"$init")
-c -o /dev/null -X PUT -d "{\"key\":\"$key\"}" "$sb/v1/sys/unseal"
-c -o /dev/null -X POST -H "X-Vault-Token: $token" -d '{"type":"kv","options":{"version":"2"}}' "$sb/v1/sys/mounts/secret"
-value=$(python3 -c 'print("s"*1000)')
-c -o /dev/null -X POST -H "X-Vault-Token: $token" -d "{\"data\":{\"password\":\"$value\"}}" \
-  "$sb/v1/secret/data/bench"
-c -H "X-Vault-Token: $token" "$sb/v1/secret/data/bench" > "$tmp/secret.json"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["data"]["data"]["password"])==1000' \
+make_certs
+start_sealbox
+start_openbao
+kv_setup "$sb_url" "$sb_token"
+kv_setup "$bao_url" "$bao_token"
+c -H "X-Vault-Token: $sb_token" "$sb_url/v1/secret/data/bench" > "$tmp/secret.json"
+"$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["data"]["data"]["password"])==1000' \
   "$tmp/secret.json" || { echo "sealbox did not return the secret:" >&2; cat "$tmp/secret.json" >&2; exit 1; }
 
 # ---- nginx: same cert, TLS versions and keep-alive; the same JSON body ----
@@ -118,44 +75,23 @@ ng="https://127.0.0.1:$ng_port"
 for _ in $(seq 1 50); do c -o /dev/null "$ng/v1/secret/data/bench" 2>/dev/null && break; sleep 0.1; done
 
 # ---- runs ----
-# Prints "rps p50_ms p99_ms" for one wrk run.
-run_wrk() {
-  local url=$1; shift
-  local out
-  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "X-Vault-Token: $token" "$@" "$url")
-  echo "$out" >> "$tmp/wrk.log"
-  python3 - "$out" <<'PY'
-import re, sys
-out = sys.argv[1]
-def ms(tok):
-    m = re.match(r"([\d.]+)(us|ms|s)", tok)
-    v, u = float(m.group(1)), m.group(2)
-    return v / 1000 if u == "us" else v * 1000 if u == "s" else v
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
-p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
-errs = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errs.group(1) if errs else 0}")
-PY
-}
-
 echo "warming up..." >&2
-wrk -t"$THREADS" -c"$CONNS" -d2s -H "X-Vault-Token: $token" "$sb/v1/secret/data/bench" > /dev/null
-wrk -t"$THREADS" -c"$CONNS" -d2s "$ng/v1/secret/data/bench" > /dev/null
+for ut in "$ng $sb_token" "$sb_url $sb_token" "$bao_url $bao_token"; do
+  set -- $ut
+  wrk -t"$THREADS" -c"$CONNS" -d2s -H "X-Vault-Token: $2" "$1/v1/secret/data/bench" > /dev/null
+done
+write=(-s "$root/bench/kv/write.lua")
+for i in $(seq "$ROUNDS"); do
+  echo "round $i" >&2
+  wrk_run nginx-read 0 "$ng/v1/secret/data/bench" "$sb_token"
+  wrk_run sealbox-read "$sb_pid" "$sb_url/v1/secret/data/bench" "$sb_token"
+  wrk_run openbao-read "$bao_pid" "$bao_url/v1/secret/data/bench" "$bao_token"
+  wrk_run nginx-write 0 "$ng/v1/secret/data/bench" "$sb_token" "${write[@]}"
+  wrk_run sealbox-write "$sb_pid" "$sb_url/v1/secret/data/bench" "$sb_token" "${write[@]}"
+  wrk_run openbao-write "$bao_pid" "$bao_url/v1/secret/data/bench" "$bao_token" "${write[@]}"
+done
 
-read -r nr_rps nr_p50 nr_p99 nr_err < <(run_wrk "$ng/v1/secret/data/bench")
-read -r sr_rps sr_p50 sr_p99 sr_err < <(run_wrk "$sb/v1/secret/data/bench")
-read -r nw_rps nw_p50 nw_p99 nw_err < <(run_wrk "$ng/v1/secret/data/bench" -s "$root/bench/kv/write.lua")
-read -r sw_rps sw_p50 sw_p99 sw_err < <(run_wrk "$sb/v1/secret/data/bench" -s "$root/bench/kv/write.lua")
-
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
-printf '\nKV v2, 1 KiB secret, wrk -t%s -c%s -d%s, keep-alive, TLS (same cert), %s cores\n' \
-  "$THREADS" "$CONNS" "$DURATION" "$(nproc)"
-printf '%-22s %10s %9s %9s %8s\n' "run" "req/s" "p50 ms" "p99 ms" "non-2xx"
-printf '%-22s %10s %9s %9s %8s\n' "nginx static read" "$nr_rps" "$nr_p50" "$nr_p99" "$nr_err"
-printf '%-22s %10s %9s %9s %8s\n' "sealbox kv2 read" "$sr_rps" "$sr_p50" "$sr_p99" "$sr_err"
-printf '%-22s %10s %9s %9s %8s\n' "nginx static 'write'" "$nw_rps" "$nw_p50" "$nw_p99" "$nw_err"
-printf '%-22s %10s %9s %9s %8s\n' "sealbox kv2 write" "$sw_rps" "$sw_p50" "$sw_p99" "$sw_err"
-printf '\nratio sealbox/nginx: read %s (target >= 0.5), write %s; durable writes %s/s (target >= 3000 at 64 conns)\n' \
-  "$(ratio "$sr_rps" "$nr_rps")" "$(ratio "$sw_rps" "$nw_rps")" "$sw_rps"
-if [ "${KEEP_LOGS:-}" ]; then cp "$tmp/wrk.log" "$tmp/sealbox.log" "${KEEP_LOGS}/"; fi
+printf '\nKV v2, 1 KiB secret, wrk -t%s -c%s -d%s, %s rounds, keep-alive, TLS (same cert), %s cores\n' \
+  "$THREADS" "$CONNS" "$DURATION" "$ROUNDS" "$(nproc)"
+report sealbox-read/openbao-read'>=4' sealbox-read/nginx-read'>=0.5' \
+  sealbox-write/openbao-write'>=10' sealbox-write/nginx-write
