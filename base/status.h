@@ -68,7 +68,6 @@ inline Status NotFound(std::string m = "") { return {StatusCode::kNotFound, std:
 inline Status Unsupported(std::string m = "unsupported operation") {
   return {StatusCode::kUnsupportedOperation, std::move(m)};
 }
-inline Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status Sealed() { return {StatusCode::kSealed, "Vault is sealed"}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }

@@ -559,7 +559,6 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(logical::Request& req, Resu
     std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
     Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
     if (!a.ok()) co_return Internal();
-    if (s.message() == kInvalidTokenMessage) co_return s;  // bare "permission denied" (api/error_mapper.cc)
     co_return AsVaultMultierror(std::move(s));
   };
 
