@@ -16,6 +16,8 @@ A scenario is data (tests/conformance/scenarios/*.yaml):
         compare: false                 # set-up only (not counted, not compared)
         volatile: [body.data.keys]     # fields compared by type and length only
         settle: true                   # after it, wait until each server is active
+        ready: /v1/kv2/config          # after it, wait until GET of this path answers 200
+                                       # on each server (a new KV v2 mount upgrades first)
 
 `${dir}` is each server's own directory (audit files go there).
 
@@ -35,6 +37,7 @@ import copy
 import json
 import os
 import re
+import time
 
 # --- normalisation ------------------------------------------------------------
 # Keys whose values differ run to run or server to server. A value that is
@@ -350,6 +353,9 @@ def run_scenario(name, scenario, peer, ours, shared):
         if step.get("settle"):
             settle(peer)
             settle(ours)
+        if step.get("ready"):
+            await_ready(peer, step["ready"], peer_vars)
+            await_ready(ours, step["ready"], our_vars)
         if step.get("compare", True) is False:
             continue
         compared += 1
@@ -367,6 +373,20 @@ def settle(server):
     wait = getattr(server, "wait_active", None)
     if wait:
         wait()
+
+
+def await_ready(server, path, variables, timeout=20.0):
+    """Polls GET path with the root token until it answers 200. OpenBao
+    answers 400 "Upgrading from non-versioned to versioned data" for a moment
+    after a KV v2 mount is enabled; a step that follows at once races it."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status, _, _ = server.request("GET", path, token=variables.lookup("root"))
+        if status == 200:
+            return
+        time.sleep(0.05)
+    raise AssertionError("%s did not answer 200 within %.0f s (last status %s)" % (path, timeout, status))
 
 
 def dump(name, index, step, peer, ours):
