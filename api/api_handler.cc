@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 #include "api/envelope.h"
 #include "api/error_mapper.h"
@@ -55,6 +56,52 @@ const Json* FindField(const Json& obj, std::string_view name) {
   return nullptr;
 }
 
+class ApiHandler;
+
+// The raw sys endpoints, answered here rather than through the core's router
+// (they work sealed and uninitialised, as Vault's).
+enum class RawEndpoint { kNone, kInit, kSealStatus, kUnseal, kHealth, kLeader };
+
+RawEndpoint RawEndpointFor(const std::string& path) {
+  if (path == "sys/init") return RawEndpoint::kInit;
+  if (path == "sys/seal-status") return RawEndpoint::kSealStatus;
+  if (path == "sys/unseal") return RawEndpoint::kUnseal;
+  if (path == "sys/health") return RawEndpoint::kHealth;
+  if (path == "sys/leader") return RawEndpoint::kLeader;
+  return RawEndpoint::kNone;
+}
+
+RunOn RunOnFor(logical::RunMode mode) {
+  switch (mode) {
+    case logical::RunMode::kNonBlocking: return RunOn::kIoThread;
+    case logical::RunMode::kComputes: return RunOn::kComputePool;
+    case logical::RunMode::kWaits: return RunOn::kWaitPool;
+  }
+  return RunOn::kWaitPool;
+}
+
+// One request between Begin and its end: either answered already (an error
+// found while preparing), a raw sys endpoint, or a routed request bound to
+// its mount.
+class ApiCall final : public HttpCall {
+ public:
+  ApiCall(ApiHandler* handler, const HttpRequest& http) : handler_(handler), http_(http) {}
+  RunOn run_on() const override { return run_on_; }
+  Task<HttpResponse> RunAsync(Resumer* resumer) override;
+
+  ApiHandler* handler_;
+  const HttpRequest& http_;
+  RunOn run_on_ = RunOn::kIoThread;
+  std::optional<HttpResponse> answered_;
+  RawEndpoint raw_ = RawEndpoint::kNone;
+  ParsedTarget target_;
+  core::RoutedRequest routed_;
+
+ private:
+  Task<HttpResponse> Run(Resumer* resumer);
+  void TraceLog(int status) const;
+};
+
 class ApiHandler final : public HttpHandler {
  public:
   ApiHandler(core::Core* core, ApiOptions options) : core_(core), options_(options) {
@@ -62,81 +109,73 @@ class ApiHandler final : public HttpHandler {
     limits_.json.max_strings = options.max_json_strings;
   }
 
-  bool NonBlocking(const HttpRequest& http) const override {
-    if (http.method != "GET" && http.method != "LIST" && http.method != "HEAD") return false;
-    size_t q = http.target.find('?');
-    std::string_view path = std::string_view(http.target).substr(0, q);
-    if (path.substr(0, 4) != "/v1/") return true;
-    return core_->IsLocalRead(std::string(path.substr(4)));
+  std::unique_ptr<HttpCall> Begin(const HttpRequest& http) override {
+    auto call = std::make_unique<ApiCall>(this, http);
+    Prepare(*call);
+    return call;
   }
 
-  bool MostlyWaits(const HttpRequest& http) const override {
-    if (http.method != "GET" && http.method != "LIST" && http.method != "HEAD") return true;
-    std::string_view path = std::string_view(http.target).substr(0, http.target.find('?'));
-    if (path.substr(0, 4) != "/v1/") return false;
-    return core_->WaitsOnNetwork(std::string(path.substr(4)));
+  // Runs a raw sys endpoint.
+  HttpResponse Raw(RawEndpoint which, const HttpRequest& http, const ParsedTarget& target) {
+    switch (which) {
+      case RawEndpoint::kInit: return Init(http);
+      case RawEndpoint::kSealStatus: return SealStatus(http);
+      case RawEndpoint::kUnseal: return Unseal(http);
+      case RawEndpoint::kHealth: return Health(http, target);
+      case RawEndpoint::kLeader: return Leader(http);
+      case RawEndpoint::kNone: break;
+    }
+    return ErrorResponse(404, "");
   }
 
-  HttpResponse Handle(const HttpRequest& http) override { return RunSync(HandleAsync(http, nullptr)); }
-
-  Task<HttpResponse> HandleAsync(const HttpRequest& http, Resumer* resumer) override {
-    HttpResponse r;
-    try {
-      r = co_await HandleInner(http, resumer);
-    } catch (const std::exception& e) {
-      log::Error(std::string("api: unexpected exception: ") + e.what());
-      co_return ErrorResponse(500, "internal error");
-    }
-    // Method, path (query dropped: it may carry values) and status only:
-    // never a header, body or token, whatever the level.
-    if (log::Enabled(log::Level::kTrace)) {
-      std::string path = http.target.substr(0, http.target.find('?'));
-      // auth/token/{renew,lookup,revoke}/<token> carries a token in the path.
-      constexpr std::string_view kTokenPaths = "/v1/auth/token/";
-      if (path.rfind(kTokenPaths, 0) == 0) {
-        size_t end = path.find('/', kTokenPaths.size());
-        if (end != std::string::npos) path = path.substr(0, end) + "/<redacted>";
-      }
-      log::Trace("api: " + http.method + " " + path + " -> " + std::to_string(r.status));
-    }
-    co_return r;
+  // Parses the body of a routed request, then runs it through the core.
+  Task<HttpResponse> RunRouted(core::RoutedRequest& routed, const HttpRequest& http, Resumer* resumer) {
+    Status body = ParseRequestBody(http, limits_, routed.request);
+    if (!body.ok()) co_return ErrorFromStatus(body);
+    auto resp = co_await core_->HandleRequestAsync(routed, resumer);
+    if (!resp.ok()) co_return ErrorFromStatus(resp.status());
+    co_return RenderResponse(routed.request, std::move(resp).value());
   }
 
  private:
-  Task<HttpResponse> HandleInner(const HttpRequest& http, Resumer* resumer) {
+  // Everything up to the route, without reading the body: what is refused at
+  // once is answered here, the rest is bound to its mount.
+  void Prepare(ApiCall& call) {
+    const HttpRequest& http = call.http_;
+    auto answer = [&](HttpResponse r) { call.answered_ = std::move(r); };
     if (options_.max_request_size > 0 && http.body.size() > options_.max_request_size)
-      co_return ErrorResponse(413, "request body too large");
+      return answer(ErrorResponse(413, "request body too large"));
     auto target = ParseTarget(http.target);
-    if (!target.ok()) co_return ErrorFromStatus(target.status());
-    if (!target->is_api) co_return ErrorResponse(404, "");
+    if (!target.ok()) return answer(ErrorFromStatus(target.status()));
+    if (!target->is_api) return answer(ErrorResponse(404, ""));
 
     // Contract decisions 1 and 2: one namespace; no response wrapping.
     std::string_view ns = http.Header("x-vault-namespace");
-    if (!ns.empty() && ns != "root" && ns != "root/")
-      co_return ErrorResponse(400, "namespaces are not supported");
-    if (http.HasHeader("x-vault-wrap-ttl")) co_return ErrorResponse(400, "response wrapping is not supported");
+    if (!ns.empty() && ns != "root" && ns != "root/") return answer(ErrorResponse(400, "namespaces are not supported"));
+    if (http.HasHeader("x-vault-wrap-ttl")) return answer(ErrorResponse(400, "response wrapping is not supported"));
 
     const std::string& p = target->path;
-    if (p == "sys/init") co_return Init(http);
-    if (p == "sys/seal-status") co_return SealStatus(http);
-    if (p == "sys/unseal") co_return Unseal(http);
-    if (p == "sys/health") co_return Health(http, *target);
-    if (p == "sys/leader") co_return Leader(http);
-    if (p.rfind("sys/wrapping/", 0) == 0) co_return ErrorResponse(404, "");
-    if (http.method == "HEAD") co_return ErrorResponse(405, "");
+    call.raw_ = RawEndpointFor(p);
+    if (call.raw_ != RawEndpoint::kNone) {
+      // Reads answer from memory; init and unseal write and derive keys.
+      call.run_on_ = http.method == "GET" || http.method == "HEAD" ? RunOn::kIoThread : RunOn::kWaitPool;
+      call.target_ = std::move(target).value();
+      return;
+    }
+    if (p.rfind("sys/wrapping/", 0) == 0) return answer(ErrorResponse(404, ""));
+    if (http.method == "HEAD") return answer(ErrorResponse(405, ""));
     // Sealing a sealed server has nothing left to protect: 204, as Vault.
     if (p == "sys/seal" && (http.method == "PUT" || http.method == "POST") && core_->Sealed()) {
       HttpResponse r;
       r.status = 204;
       r.headers.emplace_back("Cache-Control", "no-store");
-      co_return r;
+      return answer(std::move(r));
     }
-
-    auto req = BuildRequest(http, *target, limits_);
-    if (!req.ok()) co_return ErrorFromStatus(req.status());
-    auto resp = co_await core_->HandleRequestAsync(*req, resumer);
-    if (!resp.ok()) co_return ErrorFromStatus(resp.status());
-    co_return RenderResponse(*req, std::move(resp).value());
+    auto req = BuildRequest(http, *target, limits_, BodyParsing::kDeferred);
+    if (!req.ok()) return answer(ErrorFromStatus(req.status()));
+    call.routed_.request = std::move(req).value();
+    core_->Route(call.routed_);
+    call.run_on_ = RunOnFor(call.routed_.run_mode);
   }
 
   HttpResponse Init(const HttpRequest& http) {
@@ -300,6 +339,38 @@ class ApiHandler final : public HttpHandler {
   ApiOptions options_;
   BuildLimits limits_;
 };
+
+Task<HttpResponse> ApiCall::RunAsync(Resumer* resumer) {
+  HttpResponse r;
+  try {
+    r = co_await Run(resumer);
+  } catch (const std::exception& e) {
+    log::Error(std::string("api: unexpected exception: ") + e.what());
+    r = ErrorResponse(500, "internal error");
+  }
+  TraceLog(r.status);
+  co_return r;
+}
+
+Task<HttpResponse> ApiCall::Run(Resumer* resumer) {
+  if (answered_) co_return std::move(*answered_);
+  if (raw_ != RawEndpoint::kNone) co_return handler_->Raw(raw_, http_, target_);
+  co_return co_await handler_->RunRouted(routed_, http_, resumer);
+}
+
+// Method, path (query dropped: it may carry values) and status only: never a
+// header, body or token, whatever the level.
+void ApiCall::TraceLog(int status) const {
+  if (!log::Enabled(log::Level::kTrace)) return;
+  std::string path = http_.target.substr(0, http_.target.find('?'));
+  // auth/token/{renew,lookup,revoke}/<token> carries a token in the path.
+  constexpr std::string_view kTokenPaths = "/v1/auth/token/";
+  if (path.rfind(kTokenPaths, 0) == 0) {
+    size_t end = path.find('/', kTokenPaths.size());
+    if (end != std::string::npos) path = path.substr(0, end) + "/<redacted>";
+  }
+  log::Trace("api: " + http_.method + " " + path + " -> " + std::to_string(status));
+}
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,26 +42,37 @@ struct HttpResponse {
   std::string body;
 };
 
-// Handles one parsed request. Implementations are thread-safe: the server
-// calls Handle concurrently from its worker pool. Handle never throws.
+// Where a request runs. Chosen from the route the request resolves to (its
+// decoded path, its backend's RunMode), never from the raw target.
+enum class RunOn {
+  kIoThread,     // memory and the local store only: no thread hop
+  kComputePool,  // may block briefly: few threads on few cores
+  kWaitPool,     // waits (a synced write, PostgreSQL, a TokenReview): many threads
+};
+
+// One request, prepared by HttpHandler::Begin and ready to run where it says.
+// Holds a reference to the HttpRequest, which must outlive it.
+class HttpCall {
+ public:
+  virtual ~HttpCall() = default;
+  virtual RunOn run_on() const = 0;
+  // Runs the request; never throws. With a resumer (on the I/O thread) it
+  // suspends on audit writes instead of blocking (AuditBroker).
+  virtual Task<HttpResponse> RunAsync(Resumer* resumer) = 0;
+  HttpResponse Run() { return RunSync(RunAsync(nullptr)); }
+};
+
+// Handles parsed requests. Thread-safe: the server calls it from its I/O
+// threads and runs the calls on its pools concurrently.
 class HttpHandler {
  public:
   virtual ~HttpHandler() = default;
-  virtual HttpResponse Handle(const HttpRequest& req) = 0;
-  // The same, suspending instead of blocking where it can: on the audit
-  // writes of a NonBlocking request (AuditBroker). Runs on the I/O thread;
-  // `resumer` resumes it there.
-  virtual Task<HttpResponse> HandleAsync(const HttpRequest& req, Resumer* resumer) { co_return Handle(req); }
-  // True when Handle(req) is known not to block (a read served from memory or
-  // the local store): the server then runs it on the I/O thread instead of
-  // paying two thread hops through the worker pool.
-  virtual bool NonBlocking(const HttpRequest& req) const { return false; }
-  // True when Handle(req) will mostly wait rather than compute: a synced
-  // write (group commit wants many at once), or a backend that calls a remote
-  // service (PostgreSQL, TokenReview). The server runs these on a larger pool
-  // sized for waiting, so they neither queue behind nor crowd out CPU-bound
-  // requests.
-  virtual bool MostlyWaits(const HttpRequest& req) const { return false; }
+  // Parses the target and binds the request to its route: cheap and never
+  // blocking (no body is parsed here), so the server calls it on the I/O
+  // thread to learn where the request runs.
+  virtual std::unique_ptr<HttpCall> Begin(const HttpRequest& req) = 0;
+  // Begin, then run without suspending (tests).
+  HttpResponse Handle(const HttpRequest& req) { return Begin(req)->Run(); }
 };
 
 }  // namespace sealbox::api

@@ -111,8 +111,14 @@ Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits)
   return j;
 }
 
+Status ParseRequestBody(const HttpRequest& http, const BuildLimits& limits, logical::Request& req) {
+  if (req.op != logical::Operation::kUpdate && req.op != logical::Operation::kPatch) return Status::Ok();
+  SB_ASSIGN_OR_RETURN(req.data, ParseBodyObject(http, limits));
+  return Status::Ok();
+}
+
 Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target,
-                                      const BuildLimits& limits) {
+                                      const BuildLimits& limits, BodyParsing body) {
   using logical::Operation;
   logical::Request req;
   req.id = crypto::Uuid();
@@ -158,7 +164,11 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
   if (req.op == Operation::kList && (req.path.empty() || req.path.back() != '/')) req.path += '/';
 
   if (body_op) {
-    SB_ASSIGN_OR_RETURN(req.data, ParseBodyObject(http, limits));
+    if (body == BodyParsing::kNow) {
+      SB_ASSIGN_OR_RETURN(req.data, ParseBodyObject(http, limits));
+    } else {
+      req.data = Json::object();
+    }
   } else {
     req.data = Json::object();
     for (const auto& [k, v] : target.query) {

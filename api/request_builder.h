@@ -31,8 +31,17 @@ struct BuildLimits {
   JsonLimits json;
 };
 
+// Whether BuildRequest parses a write's body, or leaves it to
+// ParseRequestBody (so a request is bound to its route, on the I/O thread,
+// before any body is parsed).
+enum class BodyParsing { kNow, kDeferred };
+
 // Builds the logical request for a routed path. REQUIRES: target.is_api.
-Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target, const BuildLimits& limits);
+Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target, const BuildLimits& limits,
+                                      BodyParsing body = BodyParsing::kNow);
+// Fills req.data from the body of a write (update, patch) that BuildRequest
+// left unparsed; does nothing for other operations.
+Status ParseRequestBody(const HttpRequest& http, const BuildLimits& limits, logical::Request& req);
 
 // Parses a JSON request body into an object ({} for an empty body).
 Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits);

@@ -311,6 +311,8 @@ TokenBackend::TokenBackend(TokenStore* tokens, PolicyStore* policies, const Cloc
        .exists = [this](Req& r, Fd& f) { return RoleExists(r, f); }},
       {.pattern = "tidy", .ops = {{Operation::kUpdate, h(&TokenBackend::Tidy)}}},
   });
+  // Lookups come from the local store (and the entry cache): no thread hop.
+  SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
   // revoke-orphan with the token in the body checks sudo itself (400, as Vault).
   SetSpecialPaths({.root = {"revoke-orphan/*", "accessors*"}, .unauthenticated = {}});
 }

@@ -48,6 +48,7 @@ class TokenBackend final : public logical::RoutedBackend {
   // bound to it). An error refuses the renewal.
   using RenewCheck = std::function<Status(const TokenEntry&)>;
   void SetRenewCheck(RenewCheck check) { renew_check_ = std::move(check); }
+  bool IssuesTokens() const override { return true; }
 
  private:
   using Req = logical::Request;

@@ -559,6 +559,36 @@ Result<std::vector<std::string>> TokenStore::ListRoles() {
   return names;
 }
 
+// ---- By issuing mount ----
+
+Result<size_t> TokenStore::RevokeIssuedUnder(const std::string& path_prefix) {
+  SB_ASSIGN_OR_RETURN(auto ids, view_->List("id/"));
+  size_t revoked = 0;
+  for (const auto& h : ids) {
+    if (h.empty() || h.back() == '/') continue;
+    SB_ASSIGN_OR_RETURN(auto e, ReadEntry(h));
+    if (!e || e->path.rfind(path_prefix, 0) != 0) continue;
+    SB_RETURN_IF_ERROR(RevokeTree(h));
+    ++revoked;
+  }
+  return revoked;
+}
+
+Status TokenStore::MoveIssuedUnder(const std::string& from_prefix, const std::string& to_prefix) {
+  SB_ASSIGN_OR_RETURN(auto ids, view_->List("id/"));
+  for (const auto& h : ids) {
+    if (h.empty() || h.back() == '/') continue;
+    SB_ASSIGN_OR_RETURN(auto current, ReadEntry(h));
+    if (!current || current->path.rfind(from_prefix, 0) != 0) continue;
+    auto moved = Update(h, [&](TokenEntry& e) {
+      if (e.path.rfind(from_prefix, 0) == 0) e.path = to_prefix + e.path.substr(from_prefix.size());
+      return Status::Ok();
+    });
+    if (!moved.ok()) return moved.status();
+  }
+  return Status::Ok();
+}
+
 // ---- Tidy ----
 
 Result<TidyStats> TokenStore::Tidy() {

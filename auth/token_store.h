@@ -172,6 +172,14 @@ class TokenStore {
   // Revokes only this token; its children become orphans.
   Status RevokeOrphan(const std::string& hash);
   Result<std::vector<std::string>> ListAccessors();
+  // Revokes, with their trees, the tokens whose issuing path starts with
+  // `path_prefix` ("auth/kubernetes/"): disabling an auth method ends every
+  // login it granted, as Vault's. Returns how many issued tokens it revoked.
+  // A scan of every token: for rare administrative changes only.
+  Result<size_t> RevokeIssuedUnder(const std::string& path_prefix);
+  // After an auth method moves, its tokens name the new path (so a later
+  // disable at the new path still finds them).
+  Status MoveIssuedUnder(const std::string& from_prefix, const std::string& to_prefix);
 
   // Roles.
   Result<std::optional<TokenRole>> GetRole(const std::string& name);

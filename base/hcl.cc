@@ -495,8 +495,8 @@ Result<Token> Lexer::ScanNumber(Token t) {
 
 class Parser {
  public:
-  Parser(std::string_view src, size_t max_depth, Blocks blocks)
-      : src_(src), lex_(src), max_depth_(max_depth), blocks_(blocks) {}
+  Parser(std::string_view src, size_t max_depth, Blocks blocks, std::vector<KeyLine>* key_lines)
+      : src_(src), lex_(src), max_depth_(max_depth), blocks_(blocks), key_lines_(key_lines) {}
 
   Result<Json> ParseDocument() {
     Json root = Json::object();
@@ -528,7 +528,18 @@ class Parser {
   Lexer lex_;
   size_t max_depth_;
   Blocks blocks_;
+  std::vector<KeyLine>* key_lines_;
+  // Line counting is incremental: keys come in document order.
+  size_t counted_to_ = 0, line_ = 1;
+  void RecordKey(const Token& key);
 };
+
+void Parser::RecordKey(const Token& key) {
+  if (!key_lines_) return;
+  line_ += static_cast<size_t>(std::count(src_.begin() + counted_to_, src_.begin() + key.begin, '\n'));
+  counted_to_ = key.begin;
+  key_lines_->push_back({key.text, line_});
+}
 
 Status Parser::ParseBody(Json& obj, size_t depth, const Token* open) {
   while (true) {
@@ -553,6 +564,7 @@ Status Parser::ParseItem(Json& obj, Token first, size_t depth) {
   if (first.kind != Tok::kIdent && first.kind != Tok::kString) {
     return Error(first.begin, "expected a key, got " + Describe(first, src_));
   }
+  RecordKey(first);
   std::vector<Token> keys;
   keys.push_back(std::move(first));
   Token tok;
@@ -664,7 +676,8 @@ Result<Json*> Parser::Descend(Json& obj, const Token& key) const {
 
 }  // namespace
 
-Result<nlohmann::json> Parse(std::string_view text, const Limits& limits, Blocks blocks) {
+Result<nlohmann::json> Parse(std::string_view text, const Limits& limits, Blocks blocks,
+                             std::vector<KeyLine>* key_lines) {
   if (text.size() > limits.max_size) {
     return InvalidArgument("line 1, column 1: input too large (limit " +
                            std::to_string(limits.max_size) + " bytes)");
@@ -672,7 +685,7 @@ Result<nlohmann::json> Parse(std::string_view text, const Limits& limits, Blocks
   if (const size_t bad = FindInvalidByte(text); bad != kNpos) {
     return ErrorAt(text, bad, text[bad] == '\0' ? "unexpected NUL character" : "invalid UTF-8");
   }
-  Parser parser(text, std::min(limits.max_depth, kHardMaxDepth), blocks);
+  Parser parser(text, std::min(limits.max_depth, kHardMaxDepth), blocks, key_lines);
   return parser.ParseDocument();
 }
 

@@ -34,7 +34,9 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -55,8 +57,17 @@ struct Limits {
 // {"rule": [{"charset": {...}}, {"charset": {...}}]} (password policies).
 enum class Blocks { kMerge, kList };
 
+// Where each key of the document was written, in document order, so a caller
+// that rejects a key after parsing (the server config) can name its line.
+struct KeyLine {
+  std::string key;
+  size_t line = 0;
+};
+
 // Parses a whole HCL document into a JSON object. Never crashes or hangs on
-// malformed input; work is linear in the input size.
-Result<nlohmann::json> Parse(std::string_view text, const Limits& limits = {}, Blocks blocks = Blocks::kMerge);
+// malformed input; work is linear in the input size. With `key_lines`, every
+// key (block keys and `key = value` alike) is appended there with its line.
+Result<nlohmann::json> Parse(std::string_view text, const Limits& limits = {}, Blocks blocks = Blocks::kMerge,
+                             std::vector<KeyLine>* key_lines = nullptr);
 
 }  // namespace sealbox::hcl

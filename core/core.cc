@@ -21,22 +21,10 @@ constexpr int64_t kTokenTidyIntervalSeconds = 60;
 class IdentityStub final : public logical::Backend {
  public:
   Result<logical::Response> HandleRequest(logical::Request&) override { return NotFound("unsupported path"); }
-};
-
-// Vault's core collects the errors of a non-login request in a
-// go-multierror, so its clients read "1 error occurred:\n\t* <error>\n\n";
-// a login's errors, and the error responses a backend builds itself, stay
-// bare. These are the errors Vault raises as Go errors rather than as
-// error responses.
-Status AsVaultMultierror(Status s) {
-  static const char* const kWrapped[] = {"permission denied",  "unsupported path", "unsupported operation",
-                                         "missing accessor",   "invalid accessor", "invalid token",
-                                         "no token found"};
-  for (const char* m : kWrapped) {
-    if (s.message() == m) return Status(s.code(), "1 error occurred:\n\t* " + s.message() + "\n\n");
+  logical::RunMode RunModeFor(std::string_view, logical::Operation) const override {
+    return logical::RunMode::kNonBlocking;
   }
-  return s;
-}
+};
 
 }  // namespace
 
@@ -461,10 +449,26 @@ Status CoreImpl::EnableMount(MountEntry m) {
   return s;
 }
 
+// As Vault: what a mount granted ends with it. A secrets engine's leases are
+// revoked through the engine (so a database user is dropped), an auth
+// method's tokens with their children. Requests no longer reach the mount
+// meanwhile; if a revocation fails, the mount stays and the error says why.
+Status CoreImpl::RevokeGrants(const RouteEntry& entry) {
+  const std::string route = entry.mount.RoutePath();
+  if (entry.mount.auth) return tokens_->RevokeIssuedUnder(route).status();
+  return expiration_->RevokePrefix(route, /*force=*/false);
+}
+
 Status CoreImpl::DisableMount(const std::string& route_path) {
   std::lock_guard l(mount_mu_);
-  auto entry = router_.Unmount(route_path);
+  auto entry = router_.Get(route_path);
   if (!entry) return Status::Ok();
+  router_.Taint(route_path, true);
+  if (Status s = RevokeGrants(*entry); !s.ok()) {
+    router_.Taint(route_path, false);
+    return s;
+  }
+  router_.Unmount(route_path);
   Status s = PersistMountTable(entry->mount.auth);
   if (!s.ok()) {
     router_.Mount(entry).IgnoreError();
@@ -472,6 +476,17 @@ Status CoreImpl::DisableMount(const std::string& route_path) {
   }
   entry->backend->Cleanup();
   return DeletePrefix(*barrier_, entry->mount.StoragePrefix());
+}
+
+// What a mount granted follows it to its new path: lease ids are re-prefixed
+// (so they stay revocable, by id and by prefix), tokens name the new path.
+Status CoreImpl::MoveGrants(bool auth, const std::string& from_route, const std::string& to_route) {
+  if (auth) return tokens_->MoveIssuedUnder(from_route, to_route);
+  auto moved = expiration_->MovePrefix(from_route, to_route);
+  if (moved.ok()) return Status::Ok();
+  // Put back what moved, so every lease keeps naming a mount that exists.
+  (void)expiration_->MovePrefix(to_route, from_route);
+  return moved.status();
 }
 
 Status CoreImpl::Remount(const std::string& from_route, const std::string& to_route) {
@@ -484,10 +499,15 @@ Status CoreImpl::Remount(const std::string& from_route, const std::string& to_ro
   bool auth = to_route.rfind("auth/", 0) == 0;
   if (auth != m.auth) return InvalidArgument("cannot move a mount between secrets engines and auth methods");
   m.path = auth ? to_route.substr(5) : to_route;
-  router_.Unmount(from_route);
-  entry->backend->Cleanup();
   // Data lives under the uuid, so moving the route moves every key with it.
   SB_ASSIGN_OR_RETURN(auto moved, Instantiate(m));
+  router_.Taint(from_route, true);
+  if (Status s = MoveGrants(auth, from_route, to_route); !s.ok()) {
+    router_.Taint(from_route, false);
+    return s;
+  }
+  router_.Unmount(from_route);
+  entry->backend->Cleanup();
   SB_RETURN_IF_ERROR(router_.Mount(moved));
   return PersistMountTable(m.auth);
 }
@@ -506,210 +526,11 @@ Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<
   return PersistMountTable(copy.auth);
 }
 
-// ---- Request pipeline ----
-
-bool CoreImpl::IsLocalRead(const std::string& path) {
-  if (sealed_.load()) return true;  // answered 503 at once
-  if (audit_.AnyBlocking()) return false;  // an audit device may block the thread
-  auto route = router_.Match(path);
-  if (!route) return true;
-  const std::string& t = route->mount.type;
-  return t == "kv" || t == "cubbyhole" || t == "token" || t == "identity" ||
-         (t == "system" && path.rfind("sys/leases", 0) != 0 && path.rfind("sys/revoke", 0) != 0);
-}
-
-bool CoreImpl::WaitsOnNetwork(const std::string& path) {
-  if (sealed_.load()) return false;
-  auto route = router_.Match(path);
-  return route && (route->mount.type == "database" || route->mount.type == "kubernetes");
-}
-
 Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
   const auth::IdentityContext identity = entry.Identity();
   return policies_->AclFor(entry.policies, &identity);
 }
 
-Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(logical::Request& req, Resumer* resumer) {
-  Result<logical::Response> result = co_await RunRequest(req, resumer);
-  req.path = req.original_path.empty() ? req.path : req.original_path;
-  if (seal_requested_.exchange(false)) Seal().IgnoreError();
-  co_return result;
-}
-
-// The pipeline: token, ACL, audit request entry, backend, leases, audit
-// response entry. It suspends only on the audit writes (given a resumer).
-Task<Result<logical::Response>> CoreImpl::RunRequest(logical::Request& req, Resumer* resumer) {
-  std::shared_lock l(state_mu_);
-  if (sealed_.load()) co_return ::sealbox::Sealed();
-  req.original_path = req.path;
-
-  auto route = router_.Match(req.path);
-  std::string rel;
-  if (route) rel = req.path.substr(std::min(req.path.size(), route->mount.RoutePath().size()));
-  bool unauth = route && logical::MatchesSpecial(route->backend->special_paths().unauthenticated, rel);
-  req.unauthenticated = unauth;
-  audit::MountInfo audit_mount;
-  if (route) {
-    audit_mount.non_hmac_request_keys = route->mount.config.audit_non_hmac_request_keys;
-    audit_mount.non_hmac_response_keys = route->mount.config.audit_non_hmac_response_keys;
-  }
-  // A request refused before it reaches the backend is audited too: a
-  // request entry and a response entry carrying the error.
-  auto refuse = [&](Status s) -> Task<Result<logical::Response>> {
-    std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
-    Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
-    if (!a.ok()) co_return Internal();
-    co_return AsVaultMultierror(std::move(s));
-  };
-
-  std::optional<auth::TokenEntry> token;
-  if (!req.client_token.empty()) {
-    SB_CO_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
-  }
-  if (!unauth && !token) co_return co_await refuse(InvalidToken());
-  if (token) {
-    logical::TokenInfo ti;
-    ti.accessor = token->accessor;
-    ti.policies = token->policies;
-    ti.display_name = token->display_name;
-    ti.metadata = token->meta;
-    ti.entity_id = token->entity_id;
-    ti.token_type = token->type;
-    ti.issue_time_nanos = token->issue_time_nanos;
-    // Batch tokens have no storage identity, hence no cubbyhole.
-    ti.storage_id = token->IsBatch() ? "" : token->hash;
-    ti.orphan = token->orphan;
-    ti.is_root = token->IsRoot();
-    if (token->expire_time_nanos) ti.ttl = (token->expire_time_nanos - options_.clock->NowNanos()) / 1'000'000'000;
-    req.token = std::move(ti);
-  }
-  if (!route) {
-    if (!req.token->is_root) co_return co_await refuse(PermissionDenied());
-    co_return co_await refuse(NotFound("no handler for route \"" + req.path + "\". route entry not found."));
-  }
-
-  req.path = rel;
-  req.mount_point = route->mount.RoutePath();
-  req.mount_type = route->mount.type;
-  req.mount_accessor = route->mount.accessor;
-  req.mount_class = route->mount.auth ? "auth" : "secret";
-  req.storage = route->view.get();
-
-  if (req.op == logical::Operation::kUpdate) {
-    SB_CO_ASSIGN_OR_RETURN(auto exists, route->backend->ExistenceCheck(req));
-    if (exists && !*exists) req.op = logical::Operation::kCreate;
-  }
-  bool revoke_after = false;
-  if (!unauth) {
-    SB_CO_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
-    bool sudo = logical::MatchesSpecial(route->backend->special_paths().root, rel);
-    auto decision = acl->AllowOperation(req.original_path, req.op, req.data, sudo);
-    if (!decision.allowed) co_return co_await refuse(PermissionDenied());
-    if (token->num_uses > 0) {
-      // Count the use before the request runs (under the token's lock, so
-      // concurrent requests cannot overspend it). On the last use the entry
-      // is marked pending: this request still sees it, no other does, and
-      // it is revoked when this request ends.
-      SB_CO_ASSIGN_OR_RETURN(auto used, tokens_->UseToken(token->hash));
-      if (!used) co_return co_await refuse(PermissionDenied());
-      revoke_after = used->num_uses == auth::kTokenRevocationPending;
-    }
-  }
-  // Fail closed: a request no audit device could record never runs.
-  if (!(co_await audit_.Log(audit::EntryKind::kRequest, req, audit_mount, nullptr, "", resumer)).ok())
-    co_return Internal();
-
-  auto resp = route->backend->HandleRequest(req);
-  if (revoke_after) {
-    Status s = tokens_->RevokeTree(token->hash);
-    if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
-  }
-  if (resp.ok() && resp->auth && route->mount.type != "token") {
-    if (route->mount.auth && unauth) {
-      Status s = CompleteLogin(req, *route, *resp);
-      if (!s.ok()) resp = s;  // a failed login never carries a token
-    } else {
-      log::Error("core: backend returned an auth block on a non-login path");
-      resp = Internal();
-    }
-  }
-  if (resp.ok() && resp->secret && route->mount.auth) {
-    log::Error("core: auth backend returned a secret");
-    resp = Internal();
-  }
-  // A dynamic secret (one with internal data to revoke it by) gets a lease.
-  if (resp.ok() && resp->secret && !resp->secret->internal_data.is_null()) {
-    auto id = expiration_->Register(req.original_path, route->mount.RoutePath(), req.token ? req.token->storage_id : "",
-                                    *resp->secret);
-    if (!id.ok()) {
-      // Never hand out a credential nobody will revoke.
-      LeaseEntry tmp;
-      tmp.path = req.original_path;
-      tmp.mount = route->mount.RoutePath();
-      tmp.internal = resp->secret->internal_data;
-      RouteLeaseOp(tmp, logical::Operation::kRevoke, 0).IgnoreError();
-      log::Error("core: cannot register a lease: " + id.status().message());
-      resp = Internal();
-    } else {
-      resp->secret->lease_id = *id;
-    }
-  }
-  if (!resp.ok() && !unauth) resp = AsVaultMultierror(resp.status());
-  std::string err;
-  if (!resp.ok()) {
-    const Status& st = resp.status();
-    bool internal = st.code() == StatusCode::kInternal || st.code() == StatusCode::kCorruption ||
-                    st.code() == StatusCode::kIOError;
-    err = internal ? "internal error" : st.message();
-  }
-  // The response is withheld unless some device recorded it.
-  const logical::Response* logged = resp.ok() ? &*resp : nullptr;
-  if (!(co_await audit_.Log(audit::EntryKind::kResponse, req, audit_mount, logged, err, resumer)).ok())
-    co_return Internal();
-  co_return resp;
-}
-
 void CoreImpl::OnSighup() { audit_.Reopen(); }
-
-Status CoreImpl::RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_t ttl) {
-  auto route = router_.Get(e.mount);
-  if (!route) return InvalidArgument("the lease's mount no longer exists");
-  logical::Request r;
-  r.id = "lease-" + std::string(logical::OperationName(op));
-  r.op = op;
-  r.original_path = e.path;
-  r.path = e.path.substr(std::min(e.path.size(), e.mount.size()));
-  r.mount_point = route->mount.RoutePath();
-  r.mount_type = route->mount.type;
-  r.mount_accessor = route->mount.accessor;
-  r.mount_class = "secret";
-  r.storage = route->view.get();
-  r.data = e.internal.is_object() ? e.internal : Json::object();
-  if (op == logical::Operation::kRenew) r.data["ttl"] = ttl;
-  auto resp = route->backend->HandleRequest(r);
-  return resp.ok() ? Status::Ok() : resp.status();
-}
-
-Status CoreImpl::CheckAuthRenewal(const auth::TokenEntry& te) {
-  // Only tokens an auth method issued at login; token-store tokens have no method to ask.
-  if (te.path.rfind("auth/", 0) != 0 || te.path.rfind("auth/token/", 0) == 0) return Status::Ok();
-  auto route = router_.Match(te.path);
-  if (!route) return InvalidArgument("the auth method that issued this token no longer exists, not renewing");
-  logical::Request r;
-  r.id = "auth-renew";
-  r.op = logical::Operation::kRenew;
-  r.original_path = te.path;
-  r.path = te.path.substr(std::min(te.path.size(), route->mount.RoutePath().size()));
-  r.mount_point = route->mount.RoutePath();
-  r.mount_type = route->mount.type;
-  r.mount_accessor = route->mount.accessor;
-  r.mount_class = "auth";
-  r.storage = route->view.get();
-  r.data = {{"metadata", te.meta.is_object() ? te.meta : Json::object()}, {"policies", te.policies}};
-  auto resp = route->backend->HandleRequest(r);
-  // A method without a renew handler has nothing to re-check.
-  if (!resp.ok() && resp.status().code() == StatusCode::kUnsupportedOperation) return Status::Ok();
-  return resp.ok() ? Status::Ok() : resp.status();
-}
 
 }  // namespace sealbox::core

@@ -19,6 +19,7 @@
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "base/task.h"
+#include "core/logical/backend.h"
 #include "core/logical/request.h"
 
 namespace sealbox {
@@ -36,6 +37,15 @@ struct StaticSealKeys {
   SecureBytes current_key;
   std::string previous_key_id;  // empty: none
   SecureBytes previous_key;
+};
+
+struct BoundRoute;  // core/router.h: what Route resolved
+
+// A routed request and the route Core::Route bound it to.
+struct RoutedRequest {
+  logical::Request request;
+  std::shared_ptr<const BoundRoute> route;  // null until Route (or while sealed)
+  logical::RunMode run_mode = logical::RunMode::kWaits;
 };
 
 struct CoreOptions {
@@ -118,19 +128,25 @@ class Core {
   // token id, and mount secret/ as kv v2.
   virtual Result<DevCredentials> DevSetup(const std::string& root_token_id) = 0;
 
-  // Runs a routed request (everything under /v1/ except the raw sys endpoints).
-  // With a resumer, the request suspends instead of blocking on the audit
-  // devices that allow it (AuditBroker); without one it never suspends.
-  virtual Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req, Resumer* resumer) = 0;
+  // Matches a routed request (everything under /v1/ except the raw sys
+  // endpoints) to its mount, once, on its decoded path, and says how it runs
+  // (the backend's RunMode for that route; any request while sealed answers
+  // at once; a read goes off the I/O thread while an audit device may block).
+  // Cheap and never blocking: the server calls it on the I/O thread to pick
+  // the thread that runs the request.
+  virtual void Route(RoutedRequest& r) = 0;
+  // Runs a request on the route Route bound. With a resumer, the request
+  // suspends instead of blocking on the audit devices that allow it
+  // (AuditBroker); without one it never suspends.
+  virtual Task<Result<logical::Response>> HandleRequestAsync(RoutedRequest& r, Resumer* resumer) = 0;
+  // Route, then run without suspending (tests, internal callers).
   Result<logical::Response> HandleRequest(logical::Request& req) {
-    return RunSync(HandleRequestAsync(req, nullptr));
+    RoutedRequest r{std::move(req)};
+    Route(r);
+    auto result = RunSync(HandleRequestAsync(r, nullptr));
+    req = std::move(r.request);
+    return result;
   }
-  // True if a read of `path` only touches local storage (kv, cubbyhole,
-  // token, sys) and so never blocks on the network or an fsync.
-  virtual bool IsLocalRead(const std::string& path) = 0;
-  // True if `path` routes to a backend that calls a remote service (database
-  // credentials, Kubernetes login): such requests mostly wait.
-  virtual bool WaitsOnNetwork(const std::string& path) = 0;
   // SIGHUP: reopen audit files (logrotate moves them away first).
   virtual void OnSighup() = 0;
 

@@ -64,9 +64,8 @@ class CoreImpl final : public Core {
   std::string SealType() const override { return options_.static_seal ? "static" : "shamir"; }
   Status AutoUnseal() override;
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
-  Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req, Resumer* resumer) override;
-  bool IsLocalRead(const std::string& path) override;
-  bool WaitsOnNetwork(const std::string& path) override;
+  void Route(RoutedRequest& r) override;
+  Task<Result<logical::Response>> HandleRequestAsync(RoutedRequest& r, Resumer* resumer) override;
   void OnSighup() override;
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }
@@ -86,9 +85,12 @@ class CoreImpl final : public Core {
   const CoreOptions& options() const { return options_; }
   // Mounts a new secrets engine or auth method and persists the table.
   Status EnableMount(MountEntry entry);
-  // Unmounts and deletes the mount's data. Missing: OK.
+  // Revokes what the mount granted (leases, or an auth method's tokens), then
+  // unmounts and deletes the mount's data. Missing: OK. A failed revocation
+  // keeps the mount and is the error.
   Status DisableMount(const std::string& route_path);
-  // Moves a mount (and its data stays under the same uuid view).
+  // Moves a mount (its data stays under the same uuid view) with its leases
+  // or tokens.
   Status Remount(const std::string& from_route, const std::string& to_route);
   // Persists the table after a tune.
   Status UpdateMount(const std::string& route_path, const std::function<Status(MountEntry&)>& edit);
@@ -112,7 +114,20 @@ class CoreImpl final : public Core {
   Result<std::shared_ptr<const auth::Acl>> AclForToken(const auth::TokenEntry& entry);
 
  private:
-  Task<Result<logical::Response>> RunRequest(logical::Request& req, Resumer* resumer);
+  Status RevokeGrants(const RouteEntry& entry);
+  Status MoveGrants(bool auth, const std::string& from_route, const std::string& to_route);
+  // The pipeline (request_pipeline.cc): its steps in order.
+  Task<Result<logical::Response>> RunRequest(RoutedRequest& routed, Resumer* resumer);
+  logical::RunMode RunModeOf(const BoundRoute& route, const logical::Request& req);
+  // The calling token (nullopt: none or unknown) as the request sees it.
+  Result<std::optional<auth::TokenEntry>> Authenticate(logical::Request& req);
+  // Create-or-update, the ACL and a use of a limited token. Denied: allowed
+  // false. *revoke_after: the request spends the token's last use.
+  // `token` is null only for an unauthenticated path.
+  Result<bool> Authorize(logical::Request& req, const BoundRoute& route, const auth::TokenEntry* token,
+                         bool* revoke_after);
+  // After the backend: a login's token, a dynamic secret's lease.
+  void Complete(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp);
   Result<SecureBytes> ReadRootKey(const SecureBytes& unseal_key);
   // Static seal: unwraps the root key (rotating the wrap to the current key)
   // and unseals. REQUIRES: state_mu_ held exclusively, sealed.

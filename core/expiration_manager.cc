@@ -54,8 +54,7 @@ std::string ExpirationManager::Hash(const std::string& lease_id) {
   return crypto::HexEncode(crypto::Sha256(lease_id)).substr(0, 32);
 }
 
-Status ExpirationManager::Save(LeaseEntry& e, bool reschedule) {
-  std::vector<WriteOp> ops;
+void ExpirationManager::AppendSave(LeaseEntry& e, bool reschedule, std::vector<WriteOp>& ops) {
   if (reschedule) {
     if (!e.time_key.empty()) ops.push_back(WriteOp::Delete(e.time_key));
     e.time_key = e.irrevocable ? "" : TimeKey(e.expire_ns, Hash(e.lease_id));
@@ -63,13 +62,23 @@ Status ExpirationManager::Save(LeaseEntry& e, bool reschedule) {
   }
   ops.push_back(WriteOp::Put("id/" + e.lease_id, e.ToJson().dump()));
   if (!e.token_hash.empty()) ops.push_back(WriteOp::Put("token/" + e.token_hash + "/" + Hash(e.lease_id), e.lease_id));
+}
+
+void ExpirationManager::AppendDelete(const LeaseEntry& e, std::vector<WriteOp>& ops) {
+  ops.push_back(WriteOp::Delete("id/" + e.lease_id));
+  if (!e.time_key.empty()) ops.push_back(WriteOp::Delete(e.time_key));
+  if (!e.token_hash.empty()) ops.push_back(WriteOp::Delete("token/" + e.token_hash + "/" + Hash(e.lease_id)));
+}
+
+Status ExpirationManager::Save(LeaseEntry& e, bool reschedule) {
+  std::vector<WriteOp> ops;
+  AppendSave(e, reschedule, ops);
   return view_->Batch(ops);
 }
 
 Status ExpirationManager::Delete(const LeaseEntry& e) {
-  std::vector<WriteOp> ops = {WriteOp::Delete("id/" + e.lease_id)};
-  if (!e.time_key.empty()) ops.push_back(WriteOp::Delete(e.time_key));
-  if (!e.token_hash.empty()) ops.push_back(WriteOp::Delete("token/" + e.token_hash + "/" + Hash(e.lease_id)));
+  std::vector<WriteOp> ops;
+  AppendDelete(e, ops);
   return view_->Batch(ops);
 }
 
@@ -166,6 +175,27 @@ Status ExpirationManager::RevokePrefix(const std::string& prefix, bool force) {
     }
   }
   return Status::Ok();
+}
+
+Result<size_t> ExpirationManager::MovePrefix(const std::string& from, const std::string& to) {
+  SB_ASSIGN_OR_RETURN(auto keys, ListRecursive(*view_, "id/" + from));
+  size_t moved = 0;
+  for (const auto& k : keys) {
+    std::lock_guard l(mu_);
+    SB_ASSIGN_OR_RETURN(auto old, Lookup(k.substr(3)));
+    if (!old) continue;
+    LeaseEntry e = *old;
+    e.lease_id = to + old->lease_id.substr(from.size());
+    if (e.path.rfind(from, 0) == 0) e.path = to + e.path.substr(from.size());
+    e.mount = to;
+    std::vector<WriteOp> ops;
+    AppendDelete(*old, ops);
+    e.time_key.clear();  // the old index key is deleted above
+    AppendSave(e, true, ops);
+    SB_RETURN_IF_ERROR(view_->Batch(ops));
+    ++moved;
+  }
+  return moved;
 }
 
 void ExpirationManager::RevokeByToken(const std::string& token_hash) {

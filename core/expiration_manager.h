@@ -23,10 +23,7 @@
 #include "base/json_util.h"
 #include "base/status.h"
 #include "core/logical/request.h"
-
-namespace sealbox {
-class Storage;
-}
+#include "storage/storage.h"
 
 namespace sealbox::core {
 
@@ -77,6 +74,10 @@ class ExpirationManager {
   Status Revoke(const std::string& lease_id);
   // Revokes every lease under `prefix`; `force` deletes them even if the backend fails.
   Status RevokePrefix(const std::string& prefix, bool force);
+  // Moves every lease under `from` to `to` (a remount): ids, paths and the
+  // owning mount are re-prefixed, each lease in one batch, so the leases stay
+  // revocable at the new path. Returns how many moved.
+  Result<size_t> MovePrefix(const std::string& from, const std::string& to);
   // Revokes every lease the token owns (on token revoke or expiry).
   void RevokeByToken(const std::string& token_hash);
   Result<std::vector<std::string>> List(const std::string& prefix);
@@ -86,6 +87,9 @@ class ExpirationManager {
   void Tick();
 
  private:
+  // The writes that store (and, with `reschedule`, re-index) or delete a lease.
+  void AppendSave(LeaseEntry& e, bool reschedule, std::vector<WriteOp>& ops);
+  static void AppendDelete(const LeaseEntry& e, std::vector<WriteOp>& ops);
   Status Save(LeaseEntry& e, bool reschedule);
   Status Delete(const LeaseEntry& e);
   Status TryRevoke(LeaseEntry& e);

@@ -6,8 +6,11 @@
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -39,6 +42,34 @@ struct RouteEntry {
   std::unique_ptr<logical::Backend> backend;
 };
 
+// A request's mount, matched once on its decoded path. The pipeline, the
+// scheduler (through Core::Route), lease operations and auth renewal all
+// work from it. Holding it keeps the backend alive through an unmount.
+struct BoundRoute {
+  std::shared_ptr<RouteEntry> entry;  // nullptr: no mount serves the path
+  std::string relative_path;          // the path inside the mount
+  uint64_t generation = 0;            // the router's when bound (see Router::generation)
+
+  explicit operator bool() const { return entry != nullptr; }
+  // Points `req` at the mount: relative path, mount fields, storage view.
+  void Apply(logical::Request& req) const;
+};
+
+// While alive, `req` is bound to `route` (BoundRoute::Apply); on destruction
+// the request gets back the path it came with, so what follows the backend
+// (leases, audit, the response) sees the full path.
+class BoundRequestScope {
+ public:
+  BoundRequestScope(const BoundRoute& route, logical::Request& req);
+  ~BoundRequestScope();
+  BoundRequestScope(const BoundRequestScope&) = delete;
+  BoundRequestScope& operator=(const BoundRequestScope&) = delete;
+
+ private:
+  logical::Request& req_;
+  std::string full_path_;
+};
+
 class Router {
  public:
   // Adds an entry under mount.RoutePath(). Conflict if that path is taken, or
@@ -49,8 +80,22 @@ class Router {
   Status Replace(const std::string& route_path, std::shared_ptr<RouteEntry> entry);
   // Removes and returns the entry (nullptr if none).
   std::shared_ptr<RouteEntry> Unmount(const std::string& route_path);
-  // Longest mount prefix of `path` (also tries path + "/"). nullptr if none.
+  // The mount serving `path` (longest prefix; also tries path + "/"), bound:
+  // empty if none, or if that mount is tainted.
+  BoundRoute Route(const std::string& path) const;
+  // The mount at exactly `route_path` (a lease's or token's issuing mount),
+  // bound to `path` inside it; tainted mounts too, so what they granted can
+  // still be revoked while they are disabled.
+  BoundRoute RouteTo(const std::string& route_path, const std::string& path) const;
+  // The mount entry serving `path` (Route(path).entry): for sys/ handlers that
+  // look up another mount by path (tune), not for routing a request.
   std::shared_ptr<RouteEntry> Match(const std::string& path) const;
+  // Changes whenever the table does: a route bound under an older generation
+  // may name a mount since replaced (tune, seal) and is bound again.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // A tainted mount is being disabled or moved: requests no longer reach it,
+  // while its leases are still revoked through Get. Untaint on failure.
+  void Taint(const std::string& route_path, bool tainted);
   std::shared_ptr<RouteEntry> Get(const std::string& route_path) const;
   // Mount whose route path conflicts with `route_path` (equal, parent or child).
   std::string Conflict(const std::string& route_path) const;
@@ -60,6 +105,8 @@ class Router {
  private:
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<RouteEntry>> routes_;  // guarded by mu_
+  std::set<std::string> tainted_;                               // guarded by mu_
+  std::atomic<uint64_t> generation_{1};                         // bumped under mu_ (unique)
 };
 
 }  // namespace sealbox::core

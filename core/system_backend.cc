@@ -20,6 +20,8 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
   for (auto& r : LeaseRoutes()) routes.push_back(std::move(r));
   SetRoutes(std::move(routes));
+  // sys/ reads answer from memory and the local store (lease listings say otherwise).
+  SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
                             "revoke-prefix/*", "revoke-force/*", "remount", "config/*"},

@@ -11,6 +11,7 @@ using logical::FieldType;
 using logical::Operation;
 using logical::PathSpec;
 using logical::Request;
+using logical::RunMode;
 using logical::Response;
 
 namespace {
@@ -130,11 +131,13 @@ std::vector<PathSpec> SystemBackend::LeaseRoutes() {
                  .ops = {{Operation::kUpdate, revoke_prefix(true)}}});
   }
   r.push_back({.pattern = "leases/lookup", .fields = id_fields, .ops = {{Operation::kUpdate, lookup}}});
-  r.push_back({.pattern = "leases/lookup/{prefix:*}", .fields = {{"prefix"}}, .ops = {{Operation::kList, list}}});
+  // Lease listings scan storage: they compute, off the I/O threads.
+  r.push_back({.pattern = "leases/lookup/{prefix:*}", .fields = {{"prefix"}}, .ops = {{Operation::kList, list}},
+               .run_mode = RunMode::kComputes});
   r.push_back({.pattern = "leases/count", .fields = {{"type"}, {"limit", FieldType::kInt}},
-               .ops = {{Operation::kRead, irrevocable(true)}}});
+               .ops = {{Operation::kRead, irrevocable(true)}}, .run_mode = RunMode::kComputes});
   r.push_back({.pattern = "leases", .fields = {{"type"}, {"limit", FieldType::kInt}},
-               .ops = {{Operation::kRead, irrevocable(false)}}});
+               .ops = {{Operation::kRead, irrevocable(false)}}, .run_mode = RunMode::kComputes});
   // Vault's answer, 202 and its own word in the text (clients match it).
   r.push_back({.pattern = "leases/tidy", .ops = {{Operation::kUpdate, [](Request&, FieldData&) -> Result<Response> {
                  Response resp;

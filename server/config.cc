@@ -28,13 +28,45 @@ Result<std::string> Str(const Json& v, const std::string& key) {
   return v.get<std::string>();
 }
 
+// Where each key was written, to name the line of one that is refused.
+class KeyLines {
+ public:
+  explicit KeyLines(std::vector<hcl::KeyLine> lines) : lines_(std::move(lines)) {}
+  // The line of the first `key` at or after `from_line` (0 if not found).
+  size_t Find(const std::string& key, size_t from_line) const {
+    for (const auto& kl : lines_)
+      if (kl.line >= from_line && kl.key == key) return kl.line;
+    return 0;
+  }
+
+ private:
+  std::vector<hcl::KeyLine> lines_;
+};
+
+// A key Sealbox does not know stops the start: a typo must never silently
+// keep a default (`adress`, `max_lease_tll`).
+Status UnknownKey(const KeyLines& lines, const std::string& block, const std::string& key, size_t from_line) {
+  size_t line = lines.Find(key, from_line);
+  std::string where = line ? "line " + std::to_string(line) + ": " : "";
+  std::string in = block.empty() ? "" : " in " + block;
+  std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
+  return InvalidArgument("config: " + where + "unknown key \"" + shown + "\"" + in);
+}
+
+// Vault settings that Sealbox accepts and ignores because they change nothing
+// a client can see here; each is named in a warning, never silently dropped.
+bool IgnoredVaultKey(const std::string& k) {
+  return k == "ui" || k == "cluster_name" || k == "disable_cache" || k == "disable_clustering" ||
+         k == "disable_performance_standby" || k == "log_format";
+}
+
 // HCL lets a block appear as an object or a list of objects; take the first.
 const Json& FirstBlock(const Json& v) {
   if (v.is_array() && !v.empty()) return v[0];
   return v;
 }
 
-Status ParseListener(const Json& block, ListenerConfig& l) {
+Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines, size_t block_line) {
   for (auto& [k, v] : block.items()) {
     std::string key = "listener." + k;
     if (k == "address") {
@@ -92,8 +124,10 @@ Status ParseListener(const Json& block, ListenerConfig& l) {
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0 || *n > 1024) return KeyError(key, "expected an integer from 1 to 1024");
       l.wait_worker_threads = static_cast<int>(*n);
+    } else if (k == "cluster_address") {
+      log::Warn("config: listener.cluster_address is ignored (Sealbox has no cluster port)");
     } else {
-      log::Warn("config: ignoring unknown listener option " + k);
+      return UnknownKey(lines, "listener \"tcp\"", k, block_line);
     }
   }
   return Status::Ok();
@@ -102,8 +136,10 @@ Status ParseListener(const Json& block, ListenerConfig& l) {
 }  // namespace
 
 Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
-  auto parsed = hcl::Parse(hcl_text);
+  std::vector<hcl::KeyLine> key_lines;
+  auto parsed = hcl::Parse(hcl_text, {}, hcl::Blocks::kMerge, &key_lines);
   if (!parsed.ok()) return InvalidArgument("config: " + parsed.status().message());
+  const KeyLines lines(std::move(key_lines));
   const Json& root = *parsed;
   if (!root.is_object()) return InvalidArgument("config: expected an object");
   ServerConfig c;
@@ -117,8 +153,9 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       c.storage_type = "rocksdb";
       const Json& body = FirstBlock(it.value());
       if (!body.is_object()) return KeyError(k, "expected storage \"rocksdb\" { path = \"...\" }");
-      if (body.contains("path")) {
-        SB_ASSIGN_OR_RETURN(c.storage_path, Str(body["path"], k + ".path"));
+      for (auto& [sk, sv] : body.items()) {
+        if (sk != "path") return UnknownKey(lines, "storage \"rocksdb\"", sk, lines.Find(k, 0));
+        SB_ASSIGN_OR_RETURN(c.storage_path, Str(sv, k + ".path"));
       }
       if (c.storage_path.empty()) return KeyError(k, "path is required");
       have_storage = true;
@@ -129,7 +166,7 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
         return KeyError(k, "unsupported listener type \"" + l.begin().key() + "\" (supported: tcp)");
       const Json& body = FirstBlock(l.begin().value());
       if (!body.is_object()) return KeyError(k, "expected listener \"tcp\" { ... }");
-      SB_RETURN_IF_ERROR(ParseListener(body, c.listener));
+      SB_RETURN_IF_ERROR(ParseListener(body, c.listener, lines, lines.Find("listener", 0)));
     } else if (k == "seal") {
       const Json& sb = FirstBlock(v);
       if (!sb.is_object() || sb.size() != 1) return KeyError(k, "expected one seal block: seal \"static\" { ... }");
@@ -153,7 +190,7 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
           if (!b.ok()) return KeyError(key, "expected a boolean");
           if (*b) return KeyError(key, "seal migration is not supported");
         } else {
-          log::Warn("config: ignoring unknown seal option " + sk);
+          return UnknownKey(lines, "seal \"static\"", sk, lines.Find("seal", 0));
         }
       }
       if (c.seal.current_key_id.empty() || c.seal.current_key.empty())
@@ -181,11 +218,24 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0) return KeyError(k, "expected a positive integer");
       c.max_entry_size = static_cast<size_t>(*n);
+    } else if (k == "default_lease_ttl" || k == "max_lease_ttl") {
+      auto d = JsonToDurationSeconds(v);
+      if (!d.ok() || *d < 0) return KeyError(k, "expected a duration");
+      (k == "default_lease_ttl" ? c.default_lease_ttl : c.max_lease_ttl) = *d;
+    } else if (k == "cluster_addr") {
+      SB_ASSIGN_OR_RETURN(c.cluster_addr, Str(v, k));
+    } else if (IgnoredVaultKey(k)) {
+      log::Warn("config: " + k + " is ignored (it changes nothing in Sealbox)");
     } else {
-      log::Warn("config: ignoring unknown key " + k);
+      return UnknownKey(lines, "", k, 0);
     }
   }
   if (!have_storage) return InvalidArgument("config: a storage \"rocksdb\" block is required");
+  // As Vault: 0 keeps the 768h default, and the default may not pass the max.
+  if (c.default_lease_ttl == 0) c.default_lease_ttl = kDefaultLeaseTtl;
+  if (c.max_lease_ttl == 0) c.max_lease_ttl = kDefaultLeaseTtl;
+  if (c.default_lease_ttl > c.max_lease_ttl)
+    return KeyError("default_lease_ttl", "must not exceed max_lease_ttl (the default is 768h: set both)");
   return c;
 }
 

@@ -13,12 +13,17 @@
 //   log_level = "info"
 //   disable_mlock = false
 //
-// Unknown keys are ignored with a warning; a wrong type or value is an error
-// naming the key. `tls_disable = true` is refused: Sealbox serves HTTPS only.
+//   default_lease_ttl = "768h"   max_lease_ttl = "768h"   # system-wide, as Vault's
+//
+// An unknown key is an error naming the key and its line (a typo must never
+// keep a default); a few Vault keys that change nothing here (`ui`,
+// `cluster_name`, ...) are accepted with a warning. A wrong type or value is
+// an error naming the key. `tls_disable = true` is refused: Sealbox serves HTTPS only.
 // Pure parsing; thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +65,8 @@ struct StaticSealConfig {
   std::string previous_key;
 };
 
+inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's 32 days
+
 struct ServerConfig {
   std::string storage_type = "rocksdb";
   std::string storage_path;
@@ -69,6 +76,9 @@ struct ServerConfig {
   bool disable_mlock = false;
   bool enable_core_dumps = false;
   size_t max_entry_size = 1 << 20;
+  int64_t default_lease_ttl = kDefaultLeaseTtl;  // seconds; tokens, leases and mounts inherit it
+  int64_t max_lease_ttl = kDefaultLeaseTtl;
+  std::string cluster_addr;  // accepted for Vault configs; HA uses it
   StaticSealConfig seal;
 };
 

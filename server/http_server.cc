@@ -362,20 +362,22 @@ struct HttpServer::Impl {
       bool head = msg.method() == http::verb::head;
       unsigned version = msg.version();
 
-      api::HttpHandler* h = handler;
+      // Where it runs follows the route the request resolves to.
+      std::unique_ptr<api::HttpCall> call = handler->Begin(req);
       api::HttpResponse resp;
-      if (h->NonBlocking(req)) {
+      if (call->run_on() == api::RunOn::kIoThread) {
         // On this I/O thread; an audit write suspends it (AuditBroker).
-        resp = co_await AwaitTask(h->HandleAsync(req, &resumer));
+        resp = co_await AwaitTask(call->RunAsync(&resumer));
       } else {
         // The logical layer blocks (RocksDB, libpq, TokenReview): run it on a
         // worker pool and resume on this connection's loop afterwards. Two
         // pools: CPU-bound work wants few threads on few cores (audited reads
         // lost a fifth of their throughput going from 8 to 32), work that
         // waits (a synced write, PostgreSQL, a TokenReview) wants many.
-        net::thread_pool& pool = h->MostlyWaits(req) ? *wait_workers : *workers;
+        net::thread_pool& pool = call->run_on() == api::RunOn::kWaitPool ? *wait_workers : *workers;
+        api::HttpCall* c = call.get();
         resp = co_await net::co_spawn(
-            pool, [h, &req]() -> net::awaitable<api::HttpResponse> { co_return h->Handle(req); }, use_awaitable);
+            pool, [c]() -> net::awaitable<api::HttpResponse> { co_return c->Run(); }, use_awaitable);
       }
       co_await WriteResponse(stream, resp, version, keep_alive && !stopping.load(), head);
       if (!keep_alive || stopping.load()) break;

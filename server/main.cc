@@ -143,6 +143,8 @@ int RunServer(int argc, char** argv) {
   co.physical = std::move(storage).value();
   co.storage_type = "rocksdb";
   co.max_entry_size = cfg.max_entry_size;
+  co.default_lease_ttl = cfg.default_lease_ttl;
+  co.max_lease_ttl = cfg.max_lease_ttl;
   if (flags->dev && cfg.seal.enabled) {
     log::Warn("server: dev mode ignores the seal \"static\" block (dev vaults are throwaway)");
     cfg.seal = {};

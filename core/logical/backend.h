@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -54,6 +55,13 @@ struct BackendConfig {
   PasswordGenerator generate_password;  // empty when no core is present (tests)
 };
 
+// How a request runs, which decides the thread the server gives it:
+// kNonBlocking touches memory and the local store only (served on the I/O
+// thread, no hop), kComputes may block briefly (a small pool sized to the
+// cores), kWaits waits on a remote service or a synced write (a large pool
+// sized for waiting, so it neither queues behind nor crowds out the rest).
+enum class RunMode { kNonBlocking, kComputes, kWaits };
+
 class Backend {
  public:
   Backend() = default;
@@ -70,6 +78,16 @@ class Backend {
     static const SpecialPaths kNone;
     return kNone;
   }
+  // How a request to `path` (relative to the mount) with `op` runs; the
+  // server schedules by it. The default: reads compute, writes wait (each
+  // write is a synced batch).
+  virtual RunMode RunModeFor(std::string_view path, Operation op) const {
+    return op == Operation::kRead || op == Operation::kList ? RunMode::kComputes : RunMode::kWaits;
+  }
+  // True for the token store's backend, whose auth blocks carry tokens it
+  // issued itself; any other backend's auth block is a login the core
+  // completes (creates the token).
+  virtual bool IssuesTokens() const { return false; }
   // Called on unmount or seal: drop caches and stop background work.
   virtual void Cleanup() {}
 };

@@ -118,6 +118,15 @@ const PathSpec* RoutedBackend::Match(const std::string& path, Json* captures) co
   return nullptr;
 }
 
+RunMode RoutedBackend::RunModeFor(std::string_view path, Operation op) const {
+  for (const auto& r : routes_) {
+    if (!r.run_mode) continue;  // only routes that say are matched
+    Json captures = Json::object();
+    if (MatchPattern(r.pattern, path, &captures)) return *r.run_mode;
+  }
+  return op == Operation::kRead || op == Operation::kList ? reads_ : writes_;
+}
+
 Result<Response> RoutedBackend::HandleRequest(Request& req) {
   Json captures;
   const PathSpec* spec = Match(req.path, &captures);

@@ -62,6 +62,10 @@ struct PathSpec {
   // Fields not declared are reported as warnings unless this is set
   // (KV v1 writes take arbitrary keys).
   bool any_fields = false;
+  // How every operation on this route runs, when it differs from the
+  // backend's defaults (SetRunModes): database credentials wait on the
+  // database even to read.
+  std::optional<RunMode> run_mode;
 };
 
 class RoutedBackend : public Backend {
@@ -69,16 +73,25 @@ class RoutedBackend : public Backend {
   Result<Response> HandleRequest(Request& req) override;
   Result<std::optional<bool>> ExistenceCheck(Request& req) override;
   const SpecialPaths& special_paths() const override { return special_; }
+  // The first route that declares a run_mode and matches; else the defaults.
+  RunMode RunModeFor(std::string_view path, Operation op) const override;
 
  protected:
   // Subclasses call these from their constructor.
   void SetRoutes(std::vector<PathSpec> routes) { routes_ = std::move(routes); }
   void SetSpecialPaths(SpecialPaths sp) { special_ = std::move(sp); }
+  // How reads (read, list) and other operations run on routes that do not
+  // say (defaults: reads compute, writes wait).
+  void SetRunModes(RunMode reads, RunMode writes) {
+    reads_ = reads;
+    writes_ = writes;
+  }
 
  private:
   const PathSpec* Match(const std::string& path, Json* captures) const;
   std::vector<PathSpec> routes_;
   SpecialPaths special_;
+  RunMode reads_ = RunMode::kComputes, writes_ = RunMode::kWaits;
 };
 
 // Matches `path` against a pattern; fills captures on success. Exposed for tests.

@@ -27,6 +27,7 @@ using logical::FieldType;
 using logical::Operation;
 using logical::Request;
 using logical::Response;
+using logical::RunMode;
 
 std::string Replace(std::string s, const std::string& from, const std::string& to) {
   size_t pos = 0;
@@ -278,7 +279,8 @@ class DatabaseBackend final : public logical::RoutedBackend {
                  {Operation::kDelete, [this](Request& r, FieldData& f) { return DeleteStaticRole(r, f); }}}},
         {.pattern = "static-creds/{name}",
          .fields = {{"name"}},
-         .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return ReadStaticRole(r, f, true); }}}},
+         .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return ReadStaticRole(r, f, true); }}},
+         .run_mode = RunMode::kWaits},
         {.pattern = "rotate-role/{name}",
          .fields = {{"name"}},
          .ops = {{Operation::kUpdate, [this](Request& r, FieldData& f) -> Result<Response> {
@@ -300,7 +302,8 @@ class DatabaseBackend final : public logical::RoutedBackend {
          .ops = {{Operation::kRead, [this](Request& r, FieldData& f) { return Creds(r, f); }},
                  {Operation::kRevoke, [this](Request& r, FieldData&) { return Revoke(r); }},
                  {Operation::kRenew, [this](Request& r, FieldData&) { return Renew(r); }}},
-         .any_fields = true},
+         .any_fields = true,
+         .run_mode = RunMode::kWaits},  // a read that creates a database user
     });
     if (cfg.storage) {
       storage_ = cfg.storage;

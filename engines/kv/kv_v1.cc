@@ -37,6 +37,8 @@ KvV1Backend::KvV1Backend(const logical::BackendConfig& config, Mode mode) : conf
               .exists = [this](Request& r, FieldData& f) { return Exists(r, f); },
               // A KV v1 body is the secret itself: every key is data.
               .any_fields = true}});
+  // Reads come from the local store (its block cache): no thread hop.
+  SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
 }
 
 Result<std::string> KvV1Backend::BasePrefix(const Request& req) const {

@@ -369,6 +369,8 @@ KvV2Backend::KvV2Backend(const logical::BackendConfig& config) : config_(config)
                             {Operation::kList, invalid}},
                     .any_fields = true});
   SetRoutes(std::move(routes));
+  // Reads come from the local store (its block cache): no thread hop.
+  SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
   // Moving a secret bypasses the per-path ACLs of both keys, so it needs sudo.
   SetSpecialPaths({.root = {"move"}});
 }

@@ -115,5 +115,25 @@ TEST(ExpirationTest, RevokeByTokenOnlyTouchesThatToken) {
   EXPECT_EQ(f.m->List("database/creds/ro/")->size(), 1u);
 }
 
+TEST(ExpirationTest, MovePrefixCarriesLeasesWithTheirScheduleAndOwner) {
+  Fixture f;
+  std::string a = f.Reg("a", 10, "t1"), b = f.Reg("b", 100, "t2");
+  ASSERT_EQ(*f.m->MovePrefix("database/", "db2/"), 2u);
+  std::string moved_a = "db2/" + a.substr(std::string("database/").size());
+  EXPECT_FALSE(f.m->Lookup(a)->has_value());
+  auto e = *f.m->Lookup(moved_a);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->mount, "db2/");
+  EXPECT_EQ(e->path, "db2/creds/ro");
+  // Still expires on time, still dies with its token, and the old index is gone.
+  f.clock.AdvanceSeconds(11);
+  f.m->Tick();
+  EXPECT_EQ(f.revoked, (std::set<std::string>{"a"}));
+  f.m->RevokeByToken("t2");
+  EXPECT_EQ(f.revoked, (std::set<std::string>{"a", "b"}));
+  EXPECT_TRUE(f.m->List("db2/creds/ro/")->empty());
+  EXPECT_TRUE(f.m->List("database/creds/ro/")->empty());
+}
+
 }  // namespace
 }  // namespace sealbox::core

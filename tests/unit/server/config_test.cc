@@ -181,11 +181,42 @@ TEST(ConfigTest, WrongTypesNameTheKey) {
   EXPECT_THAT(ParseError(std::string(kMinimal) + "log_level = \"loud\"\n"), HasSubstr("log_level"));
 }
 
-TEST(ConfigTest, UnknownKeysAreIgnored) {
-  ServerConfig c = MustParse(std::string(kMinimal) + "ui = true\ncluster_addr = \"https://x:8201\"\n" +
-                             "telemetry { statsd_address = \"x\" }\n");
+TEST(ConfigTest, UnknownKeysStopTheStartNamingKeyAndLine) {
+  // WithListener puts the key on line 5; kMinimal ends on line 9.
+  std::string err = ParseError(WithListener("adress = \"0.0.0.0:8200\""));
+  EXPECT_THAT(err, HasSubstr("unknown key \"adress\" in listener \"tcp\""));
+  EXPECT_THAT(err, HasSubstr("line 5:"));
+  err = ParseError(std::string(kMinimal) + "max_lease_tll = \"2h\"\n");
+  EXPECT_THAT(err, HasSubstr("unknown key \"max_lease_tll\""));
+  EXPECT_THAT(err, HasSubstr("line 10:"));
+  EXPECT_THAT(ParseError("storage \"rocksdb\" {\n  path = \"/d\"\n  node_id = \"a\"\n}\n"),
+              HasSubstr("line 3: unknown key \"node_id\" in storage \"rocksdb\""));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry { statsd_address = \"x\" }\n"),
+              HasSubstr("unknown key \"telemetry\""));
+  // A setting whose loss would weaken security is never ignored.
+  EXPECT_THAT(ParseError(WithListener("tls_require_and_verify_client_cert = true")),
+              HasSubstr("tls_require_and_verify_client_cert"));
+}
+
+TEST(ConfigTest, VaultKeysThatChangeNothingAreAccepted) {
+  ServerConfig c = MustParse(std::string(kMinimal) + "ui = true\ncluster_name = \"c\"\n" +
+                             "cluster_addr = \"https://x:8201\"\n");
   EXPECT_EQ(c.storage_path, "/var/lib/sealbox");
-  MustParse(WithListener("tls_require_and_verify_client_cert = false"));
+  EXPECT_EQ(c.cluster_addr, "https://x:8201");
+  MustParse(WithListener("cluster_address = \"127.0.0.1:8201\""));
+}
+
+TEST(ConfigTest, SystemLeaseTtls) {
+  ServerConfig c = MustParse(kMinimal);
+  EXPECT_EQ(c.default_lease_ttl, 768 * 3600);
+  EXPECT_EQ(c.max_lease_ttl, 768 * 3600);
+  c = MustParse(std::string(kMinimal) + "default_lease_ttl = \"1h\"\nmax_lease_ttl = \"2h\"\n");
+  EXPECT_EQ(c.default_lease_ttl, 3600);
+  EXPECT_EQ(c.max_lease_ttl, 7200);
+  // As Vault: a max under the 768h default default is an error, not a silent cap.
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "max_lease_ttl = \"2h\"\n"),
+              HasSubstr("default_lease_ttl: must not exceed max_lease_ttl"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "max_lease_ttl = \"soon\"\n"), HasSubstr("max_lease_ttl"));
 }
 
 TEST(ConfigTest, HclSyntaxErrorsCarryTheLine) {

@@ -1,0 +1,256 @@
+// The request pipeline: a routed request, bound to its mount once, runs
+// through its steps in order:
+//
+//   Route        match the decoded path to a mount (on the I/O thread; the
+//                route's RunMode picks the thread the rest runs on)
+//   Authenticate the calling token
+//   Authorize    create-or-update, the ACL, a use of a limited token
+//   audit        the request entry; no device could record it: 500, stop
+//   dispatch     the backend, with the request bound to the mount
+//   Complete     a login's token, a dynamic secret's lease
+//   audit        the response entry; no device could record it: withheld
+//
+// A request refused before the backend is audited too (request and response
+// entries carrying the error). Lease revocation and renewal, and the
+// re-check before an auth method's token is renewed, reach the backend
+// through the same bound route.
+#include <algorithm>
+
+#include "base/log.h"
+#include "core/core_impl.h"
+
+namespace sealbox::core {
+namespace {
+
+constexpr int64_t kNanos = 1'000'000'000;
+
+// Vault's core collects the errors of a non-login request in a
+// go-multierror, so its clients read "1 error occurred:\n\t* <error>\n\n";
+// a login's errors, and the error responses a backend builds itself, stay
+// bare. These are the errors Vault raises as Go errors rather than as
+// error responses.
+Status AsVaultMultierror(Status s) {
+  static const char* const kWrapped[] = {"permission denied",  "unsupported path", "unsupported operation",
+                                         "missing accessor",   "invalid accessor", "invalid token",
+                                         "no token found"};
+  for (const char* m : kWrapped) {
+    if (s.message() == m) return Status(s.code(), "1 error occurred:\n\t* " + s.message() + "\n\n");
+  }
+  return s;
+}
+
+logical::TokenInfo TokenInfoOf(const auth::TokenEntry& token, int64_t now_nanos) {
+  logical::TokenInfo ti;
+  ti.accessor = token.accessor;
+  ti.policies = token.policies;
+  ti.display_name = token.display_name;
+  ti.metadata = token.meta;
+  ti.entity_id = token.entity_id;
+  ti.token_type = token.type;
+  ti.issue_time_nanos = token.issue_time_nanos;
+  // Batch tokens have no storage identity, hence no cubbyhole.
+  ti.storage_id = token.IsBatch() ? "" : token.hash;
+  ti.orphan = token.orphan;
+  ti.is_root = token.IsRoot();
+  if (token.expire_time_nanos) ti.ttl = (token.expire_time_nanos - now_nanos) / kNanos;
+  return ti;
+}
+
+audit::MountInfo AuditMountInfo(const BoundRoute& route) {
+  audit::MountInfo info;
+  if (route) {
+    info.non_hmac_request_keys = route.entry->mount.config.audit_non_hmac_request_keys;
+    info.non_hmac_response_keys = route.entry->mount.config.audit_non_hmac_response_keys;
+  }
+  return info;
+}
+
+}  // namespace
+
+// ---- Route ----
+
+void CoreImpl::Route(RoutedRequest& r) {
+  if (sealed_.load()) {  // answered 503 at once
+    r.route.reset();
+    r.run_mode = logical::RunMode::kNonBlocking;
+    return;
+  }
+  auto bound = std::make_shared<BoundRoute>(router_.Route(r.request.path));
+  r.run_mode = RunModeOf(*bound, r.request);
+  r.route = std::move(bound);
+}
+
+logical::RunMode CoreImpl::RunModeOf(const BoundRoute& route, const logical::Request& req) {
+  if (!route) return logical::RunMode::kNonBlocking;  // refused after a token lookup
+  logical::RunMode mode = route.entry->backend->RunModeFor(route.relative_path, req.op);
+  // An audit device that may block keeps every request off the I/O threads.
+  if (mode == logical::RunMode::kNonBlocking && audit_.AnyBlocking()) return logical::RunMode::kComputes;
+  return mode;
+}
+
+Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(RoutedRequest& r, Resumer* resumer) {
+  Result<logical::Response> result = co_await RunRequest(r, resumer);
+  if (seal_requested_.exchange(false)) Seal().IgnoreError();
+  co_return result;
+}
+
+// ---- The steps ----
+
+Result<std::optional<auth::TokenEntry>> CoreImpl::Authenticate(logical::Request& req) {
+  std::optional<auth::TokenEntry> token;
+  if (!req.client_token.empty()) {
+    SB_ASSIGN_OR_RETURN(token, tokens_->Lookup(req.client_token));
+  }
+  if (token) req.token = TokenInfoOf(*token, options_.clock->NowNanos());
+  return token;
+}
+
+Result<bool> CoreImpl::Authorize(logical::Request& req, const BoundRoute& route, const auth::TokenEntry* token,
+                                 bool* revoke_after) {
+  logical::Backend& backend = *route.entry->backend;
+  if (req.op == logical::Operation::kUpdate) {
+    SB_ASSIGN_OR_RETURN(auto exists, backend.ExistenceCheck(req));
+    if (exists && !*exists) req.op = logical::Operation::kCreate;
+  }
+  if (req.unauthenticated) return true;
+  SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
+  bool sudo = logical::MatchesSpecial(backend.special_paths().root, route.relative_path);
+  if (!acl->AllowOperation(req.original_path, req.op, req.data, sudo).allowed) return false;
+  if (token->num_uses > 0) {
+    // Count the use before the request runs (under the token's lock, so
+    // concurrent requests cannot overspend it). On the last use the entry
+    // is marked pending: this request still sees it, no other does, and
+    // it is revoked when this request ends.
+    SB_ASSIGN_OR_RETURN(auto used, tokens_->UseToken(token->hash));
+    if (!used) return false;
+    *revoke_after = used->num_uses == auth::kTokenRevocationPending;
+  }
+  return true;
+}
+
+void CoreImpl::Complete(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp) {
+  if (!resp.ok()) return;
+  const MountEntry& mount = route.entry->mount;
+  // An auth block is a login to complete, unless the token store issued it.
+  if (resp->auth && !route.entry->backend->IssuesTokens()) {
+    if (!mount.auth || !req.unauthenticated) {
+      log::Error("core: backend returned an auth block on a non-login path");
+      resp = Internal();
+      return;
+    }
+    Status s = CompleteLogin(req, *route.entry, *resp);
+    if (!s.ok()) resp = s;  // a failed login never carries a token
+    return;
+  }
+  if (resp->secret && mount.auth) {
+    log::Error("core: auth backend returned a secret");
+    resp = Internal();
+    return;
+  }
+  // A dynamic secret (one with internal data to revoke it by) gets a lease.
+  if (resp->secret && !resp->secret->internal_data.is_null()) {
+    auto id = expiration_->Register(req.original_path, mount.RoutePath(), req.token ? req.token->storage_id : "",
+                                    *resp->secret);
+    if (id.ok()) {
+      resp->secret->lease_id = *id;
+      return;
+    }
+    // Never hand out a credential nobody will revoke.
+    LeaseEntry unregistered;
+    unregistered.path = req.original_path;
+    unregistered.mount = mount.RoutePath();
+    unregistered.internal = resp->secret->internal_data;
+    RouteLeaseOp(unregistered, logical::Operation::kRevoke, 0).IgnoreError();
+    log::Error("core: cannot register a lease: " + id.status().message());
+    resp = Internal();
+  }
+}
+
+Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resumer* resumer) {
+  std::shared_lock l(state_mu_);
+  if (sealed_.load()) co_return ::sealbox::Sealed();
+  logical::Request& req = routed.request;
+  req.original_path = req.path;
+  // Bound on the I/O thread; bound again only if the mount table changed since.
+  const BoundRoute route = routed.route && routed.route->generation == router_.generation()
+                               ? *routed.route
+                               : router_.Route(req.path);
+  req.unauthenticated =
+      route && logical::MatchesSpecial(route.entry->backend->special_paths().unauthenticated, route.relative_path);
+  const audit::MountInfo audit_mount = AuditMountInfo(route);
+  auto refuse = [&](Status s) -> Task<Result<logical::Response>> {
+    std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
+    Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
+    if (!a.ok()) co_return Internal();
+    co_return AsVaultMultierror(std::move(s));
+  };
+
+  SB_CO_ASSIGN_OR_RETURN(auto token, Authenticate(req));
+  if (!req.unauthenticated && !token) co_return co_await refuse(InvalidToken());
+  if (!route) {
+    if (!req.token->is_root) co_return co_await refuse(PermissionDenied());
+    co_return co_await refuse(NotFound("no handler for route \"" + req.path + "\". route entry not found."));
+  }
+  BoundRequestScope bound(route, req);  // until the request ends
+  bool revoke_after = false;
+  SB_CO_ASSIGN_OR_RETURN(bool allowed, Authorize(req, route, token ? &*token : nullptr, &revoke_after));
+  if (!allowed) co_return co_await refuse(PermissionDenied());
+  // Fail closed: a request no audit device could record never runs.
+  if (!(co_await audit_.Log(audit::EntryKind::kRequest, req, audit_mount, nullptr, "", resumer)).ok())
+    co_return Internal();
+
+  auto resp = route.entry->backend->HandleRequest(req);
+  if (revoke_after) {
+    Status s = tokens_->RevokeTree(token->hash);
+    if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
+  }
+  Complete(req, route, resp);
+  if (!resp.ok() && !req.unauthenticated) resp = AsVaultMultierror(resp.status());
+  std::string err;
+  if (!resp.ok()) {
+    const Status& st = resp.status();
+    bool internal = st.code() == StatusCode::kInternal || st.code() == StatusCode::kCorruption ||
+                    st.code() == StatusCode::kIOError;
+    err = internal ? "internal error" : st.message();
+  }
+  // The response is withheld unless some device recorded it.
+  const logical::Response* logged = resp.ok() ? &*resp : nullptr;
+  if (!(co_await audit_.Log(audit::EntryKind::kResponse, req, audit_mount, logged, err, resumer)).ok())
+    co_return Internal();
+  co_return resp;
+}
+
+// ---- Lease operations and auth renewal: the same bound route ----
+
+Status CoreImpl::RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_t ttl) {
+  BoundRoute route = router_.RouteTo(e.mount, e.path);
+  if (!route) return InvalidArgument("the lease's mount no longer exists");
+  logical::Request r;
+  r.id = "lease-" + std::string(logical::OperationName(op));
+  r.op = op;
+  r.original_path = e.path;
+  route.Apply(r);
+  r.data = e.internal.is_object() ? e.internal : Json::object();
+  if (op == logical::Operation::kRenew) r.data["ttl"] = ttl;
+  auto resp = route.entry->backend->HandleRequest(r);
+  return resp.ok() ? Status::Ok() : resp.status();
+}
+
+Status CoreImpl::CheckAuthRenewal(const auth::TokenEntry& te) {
+  // Only tokens an auth method issued at login; token-store tokens have no method to ask.
+  if (te.path.rfind("auth/", 0) != 0 || te.path.rfind("auth/token/", 0) == 0) return Status::Ok();
+  BoundRoute route = router_.Route(te.path);
+  if (!route) return InvalidArgument("the auth method that issued this token no longer exists, not renewing");
+  logical::Request r;
+  r.id = "auth-renew";
+  r.op = logical::Operation::kRenew;
+  r.original_path = te.path;
+  route.Apply(r);
+  r.data = {{"metadata", te.meta.is_object() ? te.meta : Json::object()}, {"policies", te.policies}};
+  auto resp = route.entry->backend->HandleRequest(r);
+  // A method without a renew handler has nothing to re-check.
+  if (!resp.ok() && resp.status().code() == StatusCode::kUnsupportedOperation) return Status::Ok();
+  return resp.ok() ? Status::Ok() : resp.status();
+}
+
+}  // namespace sealbox::core
