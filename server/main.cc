@@ -86,7 +86,14 @@ void LockMemory() {
         "disable_mlock = true to silence this warning.");
     return;
   }
-  if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) {
+  // MCL_ONFAULT (Linux 4.4+): a page is locked when it is first touched,
+  // not faulted in at once. Without it every mapping was pinned whole, 8 MiB
+  // per thread stack, and the idle server held 435 MB against 28 MB unlocked
+  // (docs/operations.md). A page that ever held a secret has been touched,
+  // so it is locked just the same.
+  int rc = mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT);
+  if (rc != 0 && errno == EINVAL) rc = mlockall(MCL_CURRENT | MCL_FUTURE);  // an older kernel
+  if (rc != 0) {
     log::Warn(std::string("server: mlockall failed (") + std::strerror(errno) +
               "); memory may be swapped to disk. Grant CAP_IPC_LOCK or set disable_mlock = true.");
   }
