@@ -215,11 +215,11 @@ struct HttpServer::Impl {
       boost::system::error_code remote_ec;
       const tcp::endpoint remote = sock.remote_endpoint(remote_ec);
       std::string key = remote_ec ? std::string() : AddressKey(remote.address());
-      if (const char* refused = remote_ec ? "the client is gone" : Admit(key)) {
+      if (Refusal why = remote_ec ? Refusal::kGone : Admit(key); why != Refusal::kNone) {
         // Refuse this one cheaply (no TLS handshake) and keep serving the rest.
         boost::system::error_code ignored;
         sock.close(ignored);
-        if (!remote_ec) WarnRefused(refused);
+        WarnRefused(why);
         continue;
       }
       auto ex = sock.get_executor();
@@ -236,24 +236,26 @@ struct HttpServer::Impl {
     }
   }
 
+  enum class Refusal { kNone, kGone, kGlobal, kPerAddress, kReserve };
+
   // Takes a connection slot for the address `key`, or says which limit
   // refuses it: the global cap; the address's own cap; or, in the last eighth
   // of the global cap (kept for light clients), an address already holding an
   // eighth of its own cap.
-  const char* Admit(const std::string& key) {
+  Refusal Admit(const std::string& key) {
     const ListenerConfig& l = opts.listener;
     std::lock_guard g(slots_mu);
-    if (connections >= l.max_connections) return "max_connections";
+    if (connections >= l.max_connections) return Refusal::kGlobal;
     auto it = per_address.try_emplace(key, 0).first;  // a refused address already holds one
     const size_t held = it->second;
-    if (held >= l.max_connections_per_address) return "max_connections_per_address";
-    const size_t reserve_from = l.max_connections - l.max_connections / 8;
-    if (connections >= reserve_from && held >= std::max<size_t>(1, l.max_connections_per_address / 8))
-      return "the room kept for light clients";
+    if (held >= l.max_connections_per_address) return Refusal::kPerAddress;
+    if (connections >= ReserveFrom() && held >= LightClientLimit()) return Refusal::kReserve;
     ++it->second;
     ++connections;
-    return nullptr;
+    return Refusal::kNone;
   }
+  size_t ReserveFrom() const { return opts.listener.max_connections - opts.listener.max_connections / 8; }
+  size_t LightClientLimit() const { return std::max<size_t>(1, opts.listener.max_connections_per_address / 8); }
 
   void Release(const std::string& key) {
     std::lock_guard g(slots_mu);
@@ -263,12 +265,29 @@ struct HttpServer::Impl {
   }
 
   // One log line per 10 s at most: the refusals come by the thousand.
-  void WarnRefused(const char* limit) {
+  void WarnRefused(Refusal why) {
     int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                       std::chrono::steady_clock::now().time_since_epoch()).count();
     int64_t last = last_full_warning.load();
-    if (now - last >= 10 && last_full_warning.compare_exchange_strong(last, now))
-      log::Warn(std::string("server: closing new connections: ") + limit + " reached");
+    if (now - last < 10 || !last_full_warning.compare_exchange_strong(last, now)) return;
+    const ListenerConfig& l = opts.listener;
+    switch (why) {
+      case Refusal::kGlobal:
+        log::Warn("server: max_connections (" + std::to_string(l.max_connections) +
+                  ") reached; closing new connections");
+        break;
+      case Refusal::kPerAddress:
+        log::Warn("server: max_connections_per_address (" + std::to_string(l.max_connections_per_address) +
+                  ") reached by a client address; closing its new connections");
+        break;
+      case Refusal::kReserve:
+        log::Warn("server: " + std::to_string(ReserveFrom()) + " of max_connections (" +
+                  std::to_string(l.max_connections) + ") in use; closing new connections from addresses holding " +
+                  std::to_string(LightClientLimit()) + " or more");
+        break;
+      default:
+        break;
+    }
   }
 
   template <class Stream>

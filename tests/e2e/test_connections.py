@@ -127,7 +127,7 @@ def test_idle_sockets_from_one_address_do_not_lock_out_other_clients():
         attacker.reconnect.clear()
         wait_until(lambda: attacker.still_open() == 0, 15, what="idle pre-TLS sockets to be closed by the server")
         assert attacker.errors < ATTACK_SOCKETS // 10, attacker.errors
-        assert "max_connections_per_address reached" in s.log()
+        assert "max_connections_per_address (512) reached by a client address" in s.log()
         assert timed_health(s)[0] == 200
     finally:
         if attacker:
@@ -162,6 +162,34 @@ def test_per_address_cap_and_handshake_timeout_are_configurable():
             except ConnectionResetError:
                 pass
         assert time.monotonic() - t0 < 3.0
+    finally:
+        for h in held:
+            h.close()
+        s.cleanup()
+
+
+def test_room_is_kept_under_the_global_cap_for_light_clients():
+    """With max_connections 16, one address may take its own cap (16) only
+    until 14 connections are open: the last eighth stays for addresses that
+    hold fewer than an eighth of theirs (2)."""
+    s = Server(listener_extra='  max_connections = 16\n  max_connections_per_address = 16\n'
+                              '  tls_handshake_timeout = "60s"\n')
+    held = []
+    try:
+        s.start()
+        s.init(1, 1)
+        s.unseal(s.keys)
+        held = [attacker_socket(s.port) for _ in range(16)]
+        for late in held[14:]:  # closed at once, before TLS
+            late.setblocking(True)
+            late.settimeout(5)
+            assert late.recv(1) == b""
+        for early in held[:14]:  # still held (idle, waiting for TLS)
+            with pytest.raises(BlockingIOError):
+                early.recv(1)
+        st, took = timed_health(s)
+        assert st == 200 and took < 1.0, (st, took)
+        assert "14 of max_connections (16) in use" in s.log()
     finally:
         for h in held:
             h.close()
