@@ -109,8 +109,9 @@ struct DetachedWrite {
 // One audit device: its salt, chain key and sink.
 class Device : public std::enable_shared_from_this<Device> {
  public:
-  Device(DeviceConfig cfg, std::string salt, SecureBytes chain_key)
-      : cfg_(std::move(cfg)),
+  Device(DeviceConfig cfg, std::string salt, SecureBytes chain_key, FileDeviceLimits limits)
+      : limits_(std::move(limits)),
+        cfg_(std::move(cfg)),
         salt_(std::move(salt)),
         chain_key_(std::move(chain_key)),
         salt_key_(salt_),
@@ -242,8 +243,11 @@ class Device : public std::enable_shared_from_this<Device> {
     // instead of each waiting out the timeout here.
     if (writing_ && std::chrono::steady_clock::now() - write_started_ > write_timeout_)
       return IOError("audit device is stalled");
-    if (!opened_) return Open();
-    return Status::Ok();
+    if (opened_) return Status::Ok();
+    // A device persisted before the server config stopped allowing its
+    // prefix fails closed (AuditBroker::Setup logs why).
+    SB_RETURN_IF_ERROR(CheckAuditPrefix(prefix_, limits_));
+    return Open();
   }
 
   // Appends the line for `body` ("{...}"), chained after prev_chain_, to
@@ -421,6 +425,7 @@ class Device : public std::enable_shared_from_this<Device> {
   std::atomic<bool> suspends_{false};      // see Suspends(); set by Open and Close
   std::chrono::milliseconds write_timeout_{5000};
 
+  const FileDeviceLimits limits_;
   DeviceConfig cfg_;
   std::string salt_;
   SecureBytes chain_key_;
@@ -440,8 +445,8 @@ namespace {
 
 class FileDevice final : public Device {
  public:
-  FileDevice(DeviceConfig cfg, std::string salt, SecureBytes chain_key)
-      : Device(std::move(cfg), std::move(salt), std::move(chain_key)) {
+  FileDevice(DeviceConfig cfg, std::string salt, SecureBytes chain_key, FileDeviceLimits limits)
+      : Device(std::move(cfg), std::move(salt), std::move(chain_key), std::move(limits)) {
     auto timeout = ParseDurationSeconds(Opt(cfg_.options, "write_timeout", "5s"));
     if (timeout.ok() && *timeout > 0) write_timeout_ = std::chrono::milliseconds(*timeout * 1000);
   }
@@ -456,19 +461,6 @@ class FileDevice final : public Device {
 
   bool Batched() const override { return fd_ > STDOUT_FILENO; }
 
-  static Result<mode_t> ParseMode(const std::string& s) {
-    if (s.empty()) return mode_t{0600};
-    mode_t m = 0;
-    for (char c : s) {
-      if (c < '0' || c > '7') return InvalidArgument("invalid file mode");
-      m = m * 8 + static_cast<mode_t>(c - '0');
-    }
-    if (m > 07777) return InvalidArgument("invalid file mode");
-    // Audit files are data: never executable, never setuid/setgid/sticky
-    // (HCSEC-2025-14).
-    return static_cast<mode_t>(m & 0666);
-  }
-
   Status Open() override {
     std::string path = Opt(cfg_.options, "file_path", Opt(cfg_.options, "path"));
     if (path == "discard") {
@@ -482,25 +474,13 @@ class FileDevice final : public Device {
       opened_ = true;
       return Status::Ok();
     }
-    std::string mode_s = Opt(cfg_.options, "mode", "0600");
-    SB_ASSIGN_OR_RETURN(mode_t mode, ParseMode(mode_s));
-    // O_NONBLOCK so a FIFO nobody reads fails at once instead of hanging us.
-    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, mode == 0 ? 0600 : mode);
-    if (fd < 0) return IOError("cannot open audit file");
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    if (mode != 0) ::fchmod(fd, mode);
-    may_stall_ = FileMayStall(fd);
+    SB_ASSIGN_OR_RETURN(mode_t mode, ParseAuditFileMode(Opt(cfg_.options, "mode", "0600")));
+    SB_ASSIGN_OR_RETURN(OpenedAuditFile file, OpenAuditFile(path, mode, prefix_, limits_));
+    may_stall_ = FileMayStall(file.fd);
     // Continue the chain of a file we append to.
-    struct stat st;
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      std::string last = LastLine(path, st.st_size);
-      size_t pos = last.rfind("\"chain\":\"");
-      if (pos != std::string::npos && last.size() >= pos + 9 + 64) prev_chain_ = last.substr(pos + 9, 64);
-      starting_ = false;
-    } else {
-      starting_ = true;
-    }
-    fd_ = fd;
+    if (file.appending && !file.last_chain.empty()) prev_chain_ = file.last_chain;
+    starting_ = !file.appending;
+    fd_ = file.fd;
     opened_ = true;
     suspends_ = !may_stall_ && !fsync_;
     return Status::Ok();
@@ -520,23 +500,6 @@ class FileDevice final : public Device {
   }
 
  private:
-  // The last non-empty line of a file, reading from the end (audit files
-  // grow to gigabytes; each open continues the chain from the last line).
-  static std::string LastLine(const std::string& path, off_t size) {
-    std::ifstream in(path, std::ios::binary);
-    for (off_t window = 64 << 10;; window *= 4) {
-      const off_t start = std::max<off_t>(0, size - window);
-      std::string tail(static_cast<size_t>(size - start), '\0');
-      in.clear();
-      in.seekg(start);
-      if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) return "";
-      while (!tail.empty() && tail.back() == '\n') tail.pop_back();
-      const size_t nl = tail.rfind('\n');
-      if (nl != std::string::npos) return tail.substr(nl + 1);
-      if (start == 0) return tail;
-    }
-  }
-
   // FIFOs and network filesystems (NFS, SMB, FUSE, Ceph, 9p...) can block a
   // write for as long as their peer or server is away; local files cannot
   // (beyond writeback throttling), and keep the cheaper in-thread write.
@@ -651,23 +614,34 @@ class SocketDevice final : public Device {
   int timeout_ms_ = 2000;
 };
 
-Result<std::shared_ptr<Device>> MakeDevice(DeviceConfig cfg, std::string salt, SecureBytes key) {
+Result<std::shared_ptr<Device>> MakeDevice(DeviceConfig cfg, std::string salt, SecureBytes key,
+                                           const FileDeviceLimits& limits) {
   if (std::string filter = Opt(cfg.options, "filter"); !filter.empty())
     SB_RETURN_IF_ERROR(AuditFilter::Parse(filter).status());
   if (cfg.type == "file") {
     std::string p = Opt(cfg.options, "file_path", Opt(cfg.options, "path"));
     if (p.empty()) return InvalidArgument("file_path is required");
     if (p != "stdout" && p != "discard" && p.front() != '/') return InvalidArgument("file_path must be absolute");
-    SB_RETURN_IF_ERROR(FileDevice::ParseMode(Opt(cfg.options, "mode", "0600")).status());
-    return std::shared_ptr<Device>(std::make_shared<FileDevice>(std::move(cfg), std::move(salt), std::move(key)));
+    return std::shared_ptr<Device>(
+        std::make_shared<FileDevice>(std::move(cfg), std::move(salt), std::move(key), limits));
   }
   if (cfg.type == "socket") {
     if (Opt(cfg.options, "address").empty()) return InvalidArgument("address is required");
     std::string t = Opt(cfg.options, "socket_type", "tcp");
     if (t != "tcp" && t != "udp" && t != "unix") return InvalidArgument("socket_type must be tcp, udp or unix");
-    return std::shared_ptr<Device>(std::make_shared<SocketDevice>(std::move(cfg), std::move(salt), std::move(key)));
+    return std::shared_ptr<Device>(
+        std::make_shared<SocketDevice>(std::move(cfg), std::move(salt), std::move(key), limits));
   }
   return InvalidArgument("unknown audit device type");
+}
+
+// What the server configuration refuses in a device's options (the file
+// itself is checked when it is opened). Checked on enable; a device
+// persisted before the configuration changed fails closed instead.
+Status CheckLimits(const DeviceConfig& cfg, const FileDeviceLimits& limits) {
+  SB_RETURN_IF_ERROR(CheckAuditPrefix(Opt(cfg.options, "prefix"), limits));
+  if (cfg.type == "file") SB_RETURN_IF_ERROR(ParseAuditFileMode(Opt(cfg.options, "mode", "0600")).status());
+  return Status::Ok();
 }
 
 Json ConfigToJson(const DeviceConfig& c) {
@@ -700,7 +674,10 @@ Status AuditBroker::Setup(Storage* view) {
     SB_ASSIGN_OR_RETURN(auto key, view_->Get("chain-key/" + c.path));
     if (!salt || !key) return Corruption("audit device keys missing");
     SB_ASSIGN_OR_RETURN(SecureBytes kb, crypto::HexDecode(*key));
-    auto dev = MakeDevice(c, *salt, std::move(kb));
+    if (Status refused = CheckLimits(c, limits_); !refused.ok())
+      log::Error("audit: device " + c.path + " is refused by this server's configuration (" + refused.message() +
+                 "): requests fail until it is disabled through another device or the configuration allows it");
+    auto dev = MakeDevice(c, *salt, std::move(kb), limits_);
     if (!dev.ok()) {
       log::Error("audit: cannot re-create device " + c.path + ": " + dev.status().message());
       continue;
@@ -732,10 +709,11 @@ Status AuditBroker::Enable(DeviceConfig cfg) {
     auto secs = ParseDurationSeconds(t);
     if (!secs.ok() || *secs <= 0) return InvalidArgument("write_timeout must be a positive duration such as \"5s\"");
   }
+  SB_RETURN_IF_ERROR(CheckLimits(cfg, limits_));
   std::string salt = crypto::Uuid();
   SecureBytes key = crypto::RandomBytes(32);
   std::string key_hex = crypto::HexEncode(key.view());
-  SB_ASSIGN_OR_RETURN(auto dev, MakeDevice(cfg, salt, std::move(key)));
+  SB_ASSIGN_OR_RETURN(auto dev, MakeDevice(cfg, salt, std::move(key), limits_));
   std::unique_lock l(mu_);
   Republish republish{this};
   if (!view_) return ::sealbox::Sealed();
@@ -744,6 +722,7 @@ Status AuditBroker::Enable(DeviceConfig cfg) {
     // Sanity check: the sink must accept a write before we rely on it.
     Json probe = {{"time", FormatRfc3339Nano(SystemClock::Default()->NowNanos())}, {"type", "audit-device-enabled"}};
     Status s = dev->WriteEntry(DumpJson(probe));
+    if (s.code() == StatusCode::kInvalidArgument) return s;  // a refusal that says why
     if (!s.ok()) {
       std::string p = Opt(cfg.options, "file_path", Opt(cfg.options, "path", Opt(cfg.options, "address")));
       return InvalidArgument("sanity check failed; unable to open \"" + p + "\" for writing");

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_file.h"
 #include "audit/entry_format.h"
 #include "base/json_util.h"
 #include "base/status.h"
@@ -100,6 +101,10 @@ class AuditBroker {
   AuditBroker();
   ~AuditBroker();
 
+  // What the server configuration allows file devices (prefix, directories).
+  // REQUIRES: called before Setup, at start.
+  void SetFileDeviceLimits(FileDeviceLimits limits) { limits_ = std::move(limits); }
+
   // Loads and opens the devices persisted in `view` (the barrier under
   // "core/audit-devices/"). REQUIRES: barrier unsealed.
   Status Setup(Storage* view);
@@ -150,6 +155,7 @@ class AuditBroker {
   };
   Status Persist();  // REQUIRES: mu_ held exclusively
 
+  FileDeviceLimits limits_;
   Storage* view_ = nullptr;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::shared_ptr<Device>> devices_;  // guarded by mu_

@@ -43,6 +43,7 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   token_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/token/");
   policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/policy/");
   audit_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/audit-devices/");
+  audit_.SetFileDeviceLimits(options_.audit_file_limits);
   tokens_ = std::make_unique<auth::TokenStore>(token_view_.get(), options_.clock);
   policies_ = std::make_unique<auth::PolicyStore>(policy_view_.get());
   password_policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/password_policy/");

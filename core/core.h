@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_file.h"
 #include "base/clock.h"
 #include "base/json_util.h"
 #include "base/secure_bytes.h"
@@ -56,6 +57,7 @@ struct CoreOptions {
   int64_t max_lease_ttl = 768 * 3600;
   size_t max_entry_size = 1 << 20;        // largest KV value we store (413 above)
   std::optional<StaticSealKeys> static_seal;  // absent: Shamir
+  audit::FileDeviceLimits audit_file_limits;  // allow_audit_log_prefixing, audit_file_dirs
 };
 
 struct SealConfig {

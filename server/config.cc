@@ -108,6 +108,14 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
       auto d = JsonToDurationSeconds(v);
       if (!d.ok() || *d <= 0) return KeyError(key, "expected a duration");
       l.header_timeout_s = static_cast<int>(*d);
+    } else if (k == "tls_handshake_timeout") {
+      auto d = JsonToDurationSeconds(v);
+      if (!d.ok() || *d <= 0) return KeyError(key, "expected a duration");
+      l.tls_handshake_timeout_s = static_cast<int>(*d);
+    } else if (k == "max_connections_per_address") {
+      auto n = JsonToInt(v);
+      if (!n.ok() || *n <= 0) return KeyError(key, "expected a positive integer");
+      l.max_connections_per_address = static_cast<size_t>(*n);
     } else if (k == "max_header_size") {
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0) return KeyError(key, "expected a positive integer");
@@ -226,6 +234,17 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       SB_ASSIGN_OR_RETURN(c.cluster_addr, Str(v, k));
     } else if (IgnoredVaultKey(k)) {
       log::Warn("config: " + k + " is ignored (it changes nothing in Sealbox)");
+    } else if (k == "allow_audit_log_prefixing") {
+      auto b = JsonToBool(v);
+      if (!b.ok()) return KeyError(k, "expected a boolean");
+      c.allow_audit_log_prefixing = *b;
+    } else if (k == "audit_file_dirs") {
+      if (!v.is_array()) return KeyError(k, "expected a list of absolute directory paths");
+      for (const Json& d : v) {
+        if (!d.is_string() || d.get_ref<const std::string&>().empty() || d.get_ref<const std::string&>()[0] != '/')
+          return KeyError(k, "expected a list of absolute directory paths");
+        c.audit_file_dirs.push_back(d.get<std::string>());
+      }
     } else {
       return UnknownKey(lines, "", k, 0);
     }

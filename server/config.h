@@ -12,6 +12,8 @@
 //   api_addr = "https://sealbox.example:8200"
 //   log_level = "info"
 //   disable_mlock = false
+//   allow_audit_log_prefixing = false
+//   audit_file_dirs = ["/var/log/sealbox"]               # absolute; default: anywhere
 //
 //   default_lease_ttl = "768h"   max_lease_ttl = "768h"   # system-wide, as Vault's
 //
@@ -43,9 +45,14 @@ struct ListenerConfig {
   size_t max_json_depth = 100;
   size_t max_json_strings = 1000;
   int idle_timeout_s = 60;                 // between keep-alive requests
-  int header_timeout_s = 10;               // TLS handshake and request headers (slowloris)
+  int header_timeout_s = 10;               // request headers (slowloris)
+  int tls_handshake_timeout_s = 5;         // from accept to the end of the TLS handshake
   size_t max_header_size = 16384;
   size_t max_connections = 4096;
+  // One client address (an IPv6 /64) holds at most this many connections; in
+  // the last eighth of max_connections, an address holding an eighth of this
+  // waits, so light clients still find room.
+  size_t max_connections_per_address = 512;
   // Threads for requests that may block: `worker_threads` for those that
   // mostly compute (reads while an audit device is on; few, on few cores),
   // `wait_worker_threads` for those that mostly wait (synced writes, database
@@ -80,6 +87,10 @@ struct ServerConfig {
   int64_t max_lease_ttl = kDefaultLeaseTtl;
   std::string cluster_addr;  // accepted for Vault configs; HA uses it
   StaticSealConfig seal;
+  // File audit devices (HCSEC-2025-14): `prefix` only with this set, and,
+  // when audit_file_dirs lists directories, files only in or under them.
+  bool allow_audit_log_prefixing = false;
+  std::vector<std::string> audit_file_dirs;
 };
 
 // Parses HCL text. Errors are InvalidArgument("config: <key>: <why>"), or

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/api_handler.h"
@@ -67,6 +68,17 @@ Result<tcp::endpoint> ParseAddress(const std::string& addr) {
   }
   if (p < 0 || p > 65535) return InvalidArgument("bad listener port in " + addr);
   return tcp::endpoint(ip, static_cast<uint16_t>(p));
+}
+
+// Connections are counted per client address; an IPv6 client gets a /64,
+// as one host usually does, so it cannot take slots by changing addresses.
+std::string AddressKey(const net::ip::address& a) {
+  if (a.is_v6() && !a.to_v6().is_v4_mapped()) {
+    auto b = a.to_v6().to_bytes();
+    return std::string("6") + std::string(b.begin(), b.begin() + 8);
+  }
+  auto b = a.is_v6() ? net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).to_bytes() : a.to_v4().to_bytes();
+  return std::string("4") + std::string(b.begin(), b.end());
 }
 
 // Resumes the request path's suspended coroutines (audit writes) on their
@@ -139,7 +151,9 @@ struct HttpServer::Impl {
   std::mutex hook_mu;
   std::function<void()> reload_hook;  // guarded by hook_mu
   std::atomic<int64_t> last_full_warning{0};  // steady seconds; rate-limits a log line
-  std::atomic<size_t> connections{0};
+  std::mutex slots_mu;
+  size_t connections = 0;                                 // guarded by slots_mu
+  std::unordered_map<std::string, size_t> per_address;   // AddressKey → connections; guarded by slots_mu
   std::atomic<size_t> inflight{0};
   std::atomic<bool> stopping{false};
   std::mutex stop_mu;
@@ -198,22 +212,19 @@ struct HttpServer::Impl {
         co_await t.async_wait(kTuple);
         continue;
       }
-      if (connections.load() >= opts.listener.max_connections) {
+      boost::system::error_code remote_ec;
+      const tcp::endpoint remote = sock.remote_endpoint(remote_ec);
+      std::string key = remote_ec ? std::string() : AddressKey(remote.address());
+      if (Refusal why = remote_ec ? Refusal::kGone : Admit(key); why != Refusal::kNone) {
         // Refuse this one cheaply (no TLS handshake) and keep serving the rest.
         boost::system::error_code ignored;
         sock.close(ignored);
-        int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::steady_clock::now().time_since_epoch()).count();
-        int64_t last = last_full_warning.load();
-        if (now - last >= 10 && last_full_warning.compare_exchange_strong(last, now))
-          log::Warn("server: max_connections (" + std::to_string(opts.listener.max_connections) +
-                    ") reached; closing new connections");
+        WarnRefused(why);
         continue;
       }
-      connections++;
       auto ex = sock.get_executor();
-      net::co_spawn(ex, Session(std::move(sock)), [this](std::exception_ptr e) {
-        connections--;
+      net::co_spawn(ex, Session(std::move(sock)), [this, key = std::move(key)](std::exception_ptr e) {
+        Release(key);
         if (e) {
           try {
             std::rethrow_exception(e);
@@ -222,6 +233,60 @@ struct HttpServer::Impl {
           }
         }
       });
+    }
+  }
+
+  enum class Refusal { kNone, kGone, kGlobal, kPerAddress, kReserve };
+
+  // Takes a connection slot for the address `key`, or says which limit
+  // refuses it: the global cap; the address's own cap; or, in the last eighth
+  // of the global cap (kept for light clients), an address already holding an
+  // eighth of its own cap.
+  Refusal Admit(const std::string& key) {
+    const ListenerConfig& l = opts.listener;
+    std::lock_guard g(slots_mu);
+    if (connections >= l.max_connections) return Refusal::kGlobal;
+    auto it = per_address.try_emplace(key, 0).first;  // a refused address already holds one
+    const size_t held = it->second;
+    if (held >= l.max_connections_per_address) return Refusal::kPerAddress;
+    if (connections >= ReserveFrom() && held >= LightClientLimit()) return Refusal::kReserve;
+    ++it->second;
+    ++connections;
+    return Refusal::kNone;
+  }
+  size_t ReserveFrom() const { return opts.listener.max_connections - opts.listener.max_connections / 8; }
+  size_t LightClientLimit() const { return std::max<size_t>(1, opts.listener.max_connections_per_address / 8); }
+
+  void Release(const std::string& key) {
+    std::lock_guard g(slots_mu);
+    --connections;
+    auto it = per_address.find(key);
+    if (it != per_address.end() && --it->second == 0) per_address.erase(it);
+  }
+
+  // One log line per 10 s at most: the refusals come by the thousand.
+  void WarnRefused(Refusal why) {
+    int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::steady_clock::now().time_since_epoch()).count();
+    int64_t last = last_full_warning.load();
+    if (now - last < 10 || !last_full_warning.compare_exchange_strong(last, now)) return;
+    const ListenerConfig& l = opts.listener;
+    switch (why) {
+      case Refusal::kGlobal:
+        log::Warn("server: max_connections (" + std::to_string(l.max_connections) +
+                  ") reached; closing new connections");
+        break;
+      case Refusal::kPerAddress:
+        log::Warn("server: max_connections_per_address (" + std::to_string(l.max_connections_per_address) +
+                  ") reached by a client address; closing its new connections");
+        break;
+      case Refusal::kReserve:
+        log::Warn("server: " + std::to_string(ReserveFrom()) + " of max_connections (" +
+                  std::to_string(l.max_connections) + ") in use; closing new connections from addresses holding " +
+                  std::to_string(LightClientLimit()) + " or more");
+        break;
+      default:
+        break;
     }
   }
 
@@ -299,7 +364,8 @@ struct HttpServer::Impl {
     LoopResumer resumer(sock.get_executor());
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *ctx);
     auto& lowest = beast::get_lowest_layer(stream);
-    lowest.expires_after(std::chrono::seconds(l.header_timeout_s));
+    // A connection that never starts TLS holds a slot for this long at most.
+    lowest.expires_after(std::chrono::seconds(l.tls_handshake_timeout_s));
     auto [hs_ec] = co_await stream.async_handshake(ssl::stream_base::server, kTuple);
     if (hs_ec) co_return;
 

@@ -2,8 +2,9 @@
 // threads, one coroutine per connection; each parsed request is handed to a
 // worker pool (the logical layer blocks on RocksDB, libpq, TokenReview) and
 // awaited. Enforces the listener limits: body size (413), header size, TLS
-// handshake + header timeout (slowloris), idle keep-alive timeout, request
-// duration, and a maximum number of connections.
+// handshake and header timeouts (slowloris), idle keep-alive timeout, request
+// duration, and connection caps: global, per client address, and room kept
+// under the global cap for light clients.
 //
 // Beast and Asio stay out of this header (pimpl). Thread-safety: Stop() and
 // Reload() may be called from any thread; Run() from one.

@@ -7,7 +7,9 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <filesystem>
@@ -70,9 +72,16 @@ rocksdb::Options MakeOptions() {
   return options;
 }
 
-// Room a reopened database needs before it can take writes again: a fresh
-// log file and a memtable flush.
-constexpr uint64_t kReopenReserveBytes = 24ull << 20;
+// Free space a reopen waits for before it tries: a fresh log file and the
+// flush of what the old log holds. A sixteenth of the volume, between 1 and
+// 24 MiB: a fixed 24 MiB kept a small volume (a 16 MiB tmpfs, a nearly full
+// PersistentVolume) read-only until a restart. A reopen that fails anyway
+// leaves a read-only handle and is tried again later.
+uint64_t ReopenReserveBytes(uint64_t capacity) {
+  return std::clamp<uint64_t>(capacity / 16, 1ull << 20, 24ull << 20);
+}
+// Between two reopen attempts that failed: each one replays the log.
+constexpr std::chrono::seconds kReopenBackoff{1};
 
 class RocksDbStorage final : public Storage {
  public:
@@ -167,12 +176,17 @@ class RocksDbStorage final : public Storage {
     std::error_code ec;
     auto space = std::filesystem::space(path_, ec);
     if (ec) return IOError("storage error");
-    if (space.available < kReopenReserveBytes) return StorageFull();
+    if (space.available < ReopenReserveBytes(space.capacity)) return StorageFull();
+    const auto now = std::chrono::steady_clock::now();
+    if (db_ && now - last_reopen_ < kReopenBackoff) return StorageFull();
+    last_reopen_ = now;
     CloseLocked();
     rocksdb::DB* db = nullptr;
     auto s = rocksdb::DB::Open(MakeOptions(), path_, &db);
     if (!s.ok()) {
       log::Error("rocksdb: cannot reopen after a storage error: " + s.ToString());
+      // Reads go on from a read-only handle, which writes nothing to disk.
+      if (rocksdb::DB::OpenForReadOnly(MakeOptions(), path_, &db).ok()) db_ = db;
       return FromRocks(s);
     }
     db_ = db;
@@ -194,6 +208,7 @@ class RocksDbStorage final : public Storage {
   const std::string path_;
   rocksdb::WriteOptions sync_;
   std::atomic<bool> broken_{false};
+  std::chrono::steady_clock::time_point last_reopen_;  // guarded by db_mu_ (exclusive)
 };
 
 }  // namespace

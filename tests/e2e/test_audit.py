@@ -6,9 +6,12 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 
-from harness import sealbox_bin, server, wait_until  # noqa: F401
+import pytest
+
+from harness import Server, sealbox_bin, server, wait_until  # noqa: F401
 
 
 def lines(path):
@@ -294,12 +297,22 @@ def test_stalled_device_does_not_hold_up_a_healthy_one(server):
 
 
 
-def test_concurrent_reads_on_two_devices_are_each_logged_once_and_chain(server):
+@pytest.fixture
+def prefix_server():
+    """A started, unsealed server whose config allows audit log prefixes."""
+    s = Server(extra_config="allow_audit_log_prefixing = true").start()
+    s.init()
+    s.unseal()
+    yield s
+    s.cleanup()
+
+
+def test_concurrent_reads_on_two_devices_are_each_logged_once_and_chain(prefix_server):
     """Audited reads run on the I/O threads and suspend on the group write
     (issue 5): under concurrency, each device still gets exactly one request
     and one response line per request, request first, and its chain holds."""
     from concurrent.futures import ThreadPoolExecutor
-    s = server
+    s = prefix_server
     a, b = os.path.join(s.dir, "conc-a.log"), os.path.join(s.dir, "conc-b.log")
     if s.root("GET", "/v1/sys/mounts/secret")[0] != 200:
         assert s.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})[0] == 204
@@ -328,3 +341,87 @@ def test_concurrent_reads_on_two_devices_are_each_logged_once_and_chain(server):
                            (["-prefix", prefix] if prefix else []),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert r.returncode == 0, r.stdout
+
+
+# --- HCSEC-2025-14 / CVE-2025-6000: an audit device is not a file write ------
+
+CRONTAB = "# m h dom mon dow user command\n17 * * * * root cd / && run-parts /etc/cron.hourly\n"
+PAYLOAD = "\n* * * * * root touch /tmp/sealbox-pwned\n"
+
+
+def mode_of(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_audit_device_cannot_append_to_or_widen_an_existing_file(server):
+    """The reported attack: a sudo token points a file device at an existing
+    0600 file with a cron line in `prefix` and mode 0666. Nothing is written
+    and the mode stays 0600."""
+    s = server
+    victim = os.path.join(s.dir, "crontab")
+    with open(victim, "w") as f:
+        f.write(CRONTAB)
+    os.chmod(victim, 0o600)
+    st, b = s.root("PUT", "/v1/sys/audit/cron", {"type": "file", "options": {
+        "file_path": victim, "mode": "0666", "prefix": PAYLOAD}})
+    assert (st, b) == (400, {"errors": ["audit log prefixing is not allowed"]})
+    st, b = s.root("PUT", "/v1/sys/audit/cron", {"type": "file", "options": {"file_path": victim, "mode": "0666"}})
+    assert st == 400 and "is not a Sealbox audit log" in b["errors"][0], (st, b)
+    st, b = s.root("PUT", "/v1/sys/audit/cron", {"type": "file", "options": {"file_path": victim, "mode": "0644"}})
+    assert st == 400, (st, b)
+    with open(victim) as f:
+        assert f.read() == CRONTAB
+    assert mode_of(victim) == 0o600
+    assert "cron/" not in s.root("GET", "/v1/sys/audit")[1]["data"]
+    # Modes with an execute (or setuid, setgid, sticky) bit are refused.
+    for mode in ("0755", "0700", "4600", "1600"):
+        path = os.path.join(s.dir, "x-%s.log" % mode)
+        st, b = s.root("PUT", "/v1/sys/audit/x", {"type": "file", "options": {"file_path": path, "mode": mode}})
+        assert st == 400 and "execute" in b["errors"][0], (mode, st, b)
+        assert not os.path.exists(path)
+    # A link to the victim is not followed.
+    link = os.path.join(s.dir, "innocent.log")
+    os.symlink(victim, link)
+    st, b = s.root("PUT", "/v1/sys/audit/link", {"type": "file", "options": {"file_path": link}})
+    assert st == 400 and "symbolic link" in b["errors"][0], (st, b)
+    with open(victim) as f:
+        assert f.read() == CRONTAB
+
+
+def test_audit_device_reopens_its_own_log_without_widening_it(server):
+    s = server
+    log = os.path.join(s.dir, "own.log")
+    enable_file(s, "own", log)
+    assert mode_of(log) == 0o600
+    assert s.root("DELETE", "/v1/sys/audit/own")[0] == 204
+    enable_file(s, "own", log, mode="0644")  # its own log: appended to, mode kept
+    assert mode_of(log) == 0o600
+    with open(log) as f:
+        assert len(f.read().splitlines()) >= 3
+
+
+def test_audit_prefix_and_directories_follow_the_server_config():
+    s = Server(extra_config="allow_audit_log_prefixing = true")
+    logs = os.path.join(s.dir, "logs")
+    with open(s.config, "a") as f:
+        f.write('audit_file_dirs = ["%s"]\n' % logs)
+    try:
+        os.makedirs(logs)
+        os.makedirs(os.path.join(s.dir, "outside"))
+        os.symlink(os.path.join(s.dir, "outside"), os.path.join(logs, "escape"))
+        s.start()
+        s.init()
+        s.unseal()
+        st, b = s.root("PUT", "/v1/sys/audit/p", {"type": "file", "options": {
+            "file_path": os.path.join(logs, "p.log"), "prefix": PAYLOAD}})
+        assert st == 400 and "line break" in b["errors"][0], (st, b)
+        for path in (os.path.join(s.dir, "outside", "a.log"), os.path.join(logs, "escape", "a.log"),
+                     os.path.join(logs, "..", "outside", "b.log"), os.path.join(s.dir, "data", "audit.log")):
+            st, b = s.root("PUT", "/v1/sys/audit/out", {"type": "file", "options": {"file_path": path}})
+            assert st == 400 and "audit_file_dirs" in b["errors"][0], (path, st, b)
+            assert not os.path.exists(path)
+        enable_file(s, "p", os.path.join(logs, "p.log"), prefix="sealbox: ")
+        with open(os.path.join(logs, "p.log")) as f:
+            assert all(line.startswith("sealbox: {") for line in f.read().splitlines())
+    finally:
+        s.cleanup()

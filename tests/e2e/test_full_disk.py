@@ -127,3 +127,60 @@ def test_full_storage_then_full_audit_then_recovery(srv):
     for k, v in acked.items():
         st, b = s.root("GET", "/v1/secret/data/" + k)
         assert st == 200 and b["data"]["data"] == {"v": v}, (k, st, b)
+
+
+@pytest.fixture
+def small_srv():
+    if os.geteuid() != 0:
+        pytest.skip("mounting tmpfs needs root")
+    s = harness.Server()
+    ok, err = mount_tmpfs(s.data_dir, "20m")
+    if not ok:
+        pytest.skip("cannot mount tmpfs: " + err)
+    try:
+        s.start()
+        s.init(1, 1)
+        s.unseal(s.keys)
+        yield s
+    finally:
+        if s.proc and s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait()
+        umount(s.data_dir)
+        s.cleanup()
+
+
+def test_small_volume_recovers_without_restart(small_srv):
+    """Issue 20, item 10: writes resumed only once 24 MiB were free, so a
+    volume smaller than that stayed read-only until a restart. The room a
+    reopen waits for is now a sixteenth of the volume (1 to 24 MiB)."""
+    s = small_srv
+    assert s.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "1"}})[0] == 204
+    acked = {}
+    for i in range(10):
+        assert s.root("PUT", "/v1/secret/k%d" % i, {"v": "small-%d" % i})[0] == 204
+        acked["k%d" % i] = "small-%d" % i
+    filler = fill(s.data_dir)
+    for i in range(200):
+        value = "%d-" % i + "x" * (64 << 10)
+        st, b = s.root("PUT", "/v1/secret/full-%d" % i, {"v": value})
+        if st == 204:
+            acked["full-%d" % i] = value
+            continue
+        assert st == 507 and b["errors"] == ["storage full"], (st, b)
+        break
+    else:
+        raise AssertionError("200 writes of 64 KiB fitted on a full 20 MiB filesystem")
+    for k, v in acked.items():  # reads keep working
+        st, b = s.root("GET", "/v1/secret/" + k)
+        assert st == 200 and b["data"] == {"v": v}, (k, st, b)
+    os.remove(filler)
+    harness.wait_until(lambda: s.root("PUT", "/v1/secret/after", {"v": "after"})[0] == 204, 30, interval=0.2,
+                       what="writes to work again on a 20 MiB volume")
+    acked["after"] = "after"
+    assert s.stop() == 0
+    s.start()
+    s.unseal(s.keys)
+    for k, v in acked.items():
+        st, b = s.root("GET", "/v1/secret/" + k)
+        assert st == 200 and b["data"] == {"v": v}, (k, st, b)

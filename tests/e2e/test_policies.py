@@ -87,3 +87,43 @@ def test_policy_change_applies_to_live_tokens(server, root):
     root.sys.delete_policy("e2e-live")
     with pytest.raises(hvac.exceptions.Forbidden):
         c.secrets.kv.v2.read_secret_version(path="pol/live")
+
+
+# `+` and the empty segment (issue 20, item 11). The reported case: a deny on
+# team/* and a grant on team/+ let `LIST team/` through. Decided as Vault's
+# matcher does (vault/acl.go CheckAllowedFromNonExactPaths; played against
+# OpenBao 2.7.2's `bao server` with the same policy): `+` matches any one
+# segment, the empty last segment of `team/` included, and a `+` pattern
+# outranks a `*` glob starting at the same position. So team/+ governs the
+# folder's own listing; the deny keeps everything deeper. Denying the listing
+# takes a rule that names it (`team/` or `team/+`).
+PLUS_POLICY = ('path "team/*" { capabilities = ["deny"] }\n'
+               'path "team/+" { capabilities = ["read", "list"] }\n')
+
+
+def test_plus_and_the_empty_segment_decide_as_vault(server):
+    st, _ = server.raw("POST", "/v1/sys/mounts/team", server.root_token, {"type": "kv", "options": {"version": "1"}})
+    assert st == 204
+    for path in ("alpha", "beta/x"):
+        assert server.raw("PUT", "/v1/team/" + path, server.root_token, {"v": "1"})[0] == 204
+
+    def token(policy, name):
+        assert server.raw("PUT", "/v1/sys/policies/acl/" + name, server.root_token, {"policy": policy})[0] == 204
+        st, body = server.raw("POST", "/v1/auth/token/create", server.root_token,
+                              {"policies": [name], "no_default_policy": True})
+        return json.loads(body)["auth"]["client_token"]
+
+    t = token(PLUS_POLICY, "plus-empty")
+    decisions = {(m, p): server.raw(m, p, t)[0] for m, p in (
+        ("LIST", "/v1/team/"), ("LIST", "/v1/team"), ("GET", "/v1/team/?list=true"), ("GET", "/v1/team/alpha"),
+        ("LIST", "/v1/team/beta/"), ("GET", "/v1/team/beta/x"))}
+    # What bao answers with the same mount, data and policy.
+    assert decisions == {("LIST", "/v1/team/"): 200, ("LIST", "/v1/team"): 200, ("GET", "/v1/team/?list=true"): 200,
+                         ("GET", "/v1/team/alpha"): 200, ("LIST", "/v1/team/beta/"): 403,
+                         ("GET", "/v1/team/beta/x"): 403}
+    st, body = server.raw("LIST", "/v1/team/", t)
+    assert json.loads(body)["data"]["keys"] == ["alpha", "beta/"]
+    # The listing is hidden by a rule that names it.
+    for hiding in (PLUS_POLICY + 'path "team/" { capabilities = ["deny"] }\n',
+                   'path "team/*" { capabilities = ["list"] }\npath "team/+" { capabilities = ["deny"] }\n'):
+        assert server.raw("LIST", "/v1/team/", token(hiding, "plus-hidden"))[0] == 403, hiding

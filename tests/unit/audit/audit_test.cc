@@ -199,9 +199,9 @@ TEST_F(AuditTest, EnableRefusesUnwritableAndBadModes) {
     EXPECT_EQ(s.message(), "write_timeout must be a positive duration such as \"5s\"") << t;
   }
   ASSERT_TRUE(EnableFile("t", dir_ + "/t.log", {{"write_timeout", "2s"}}).ok());
-  ASSERT_TRUE(EnableFile("w", dir_ + "/w.log", {{"mode", "0755"}}).ok());
-  EXPECT_EQ(std::filesystem::status(dir_ + "/w.log").permissions() & std::filesystem::perms::owner_exec,
-            std::filesystem::perms::none);
+  EXPECT_FALSE(EnableFile("w", dir_ + "/w.log", {{"mode", "0755"}}).ok());  // HCSEC-2025-14
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/w.log"));
+  ASSERT_TRUE(EnableFile("w", dir_ + "/w.log", {{"mode", "0640"}}).ok());
   EXPECT_FALSE(EnableFile("w", dir_ + "/w2.log").ok());  // path in use
 }
 

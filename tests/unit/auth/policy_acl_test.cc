@@ -184,6 +184,14 @@ const AclCase kCases[] = {
     {"GhsaNarrowDenyBroadListDeeper", {R"(path "secrets/metadata/*" { capabilities = ["list"] })", R"(path "secrets/metadata/restricted/*" { capabilities = ["deny"] })"}, "secrets/metadata/restricted/x/", kList, nullptr, false, false},
     {"GhsaBroadListStillWorks", {R"(path "secrets/metadata/*" { capabilities = ["list"] })", R"(path "secrets/metadata/restricted/*" { capabilities = ["deny"] })"}, "secrets/metadata/", kList, nullptr, false, true},
     {"GhsaBroadListSibling", {R"(path "secrets/metadata/*" { capabilities = ["list"] })", R"(path "secrets/metadata/restricted/*" { capabilities = ["deny"] })"}, "secrets/metadata/other/", kList, nullptr, false, true},
+    // `+` matches the empty last segment, and outranks a `*` at the same
+    // position, as in Vault's matcher (issue 20: played against OpenBao).
+    {"PlusEmptySegmentListsFolderOverGlobDeny", {R"(path "team/*" { capabilities = ["deny"] })", R"(path "team/+" { capabilities = ["list"] })"}, "team/", kList, nullptr, false, true},
+    {"PlusEmptySegmentAlone", {R"(path "team/+" { capabilities = ["list"] })"}, "team/", kList, nullptr, false, true},
+    {"PlusEmptySegmentRead", {R"(path "team/+" { capabilities = ["read"] })"}, "team/", kRead, nullptr, false, true},
+    {"PlusEmptySegmentDeeperStillDenied", {R"(path "team/*" { capabilities = ["deny"] })", R"(path "team/+" { capabilities = ["list"] })"}, "team/beta/", kList, nullptr, false, false},
+    {"PlusEmptySegmentHiddenByExactDeny", {R"(path "team/+" { capabilities = ["list"] })", R"(path "team/" { capabilities = ["deny"] })"}, "team/", kList, nullptr, false, false},
+    {"PlusDenyHidesFolderUnderGlobGrant", {R"(path "team/*" { capabilities = ["list"] })", R"(path "team/+" { capabilities = ["deny"] })"}, "team/", kList, nullptr, false, false},
     {"ListMoreSpecificReadOnlyWins", {R"(path "a/*" { capabilities = ["list"] })", R"(path "a/restricted/*" { capabilities = ["read"] })"}, "a/restricted/", kList, nullptr, false, false},
 
     // --- Sudo (root-protected) paths.

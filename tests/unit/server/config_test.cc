@@ -198,6 +198,29 @@ TEST(ConfigTest, UnknownKeysStopTheStartNamingKeyAndLine) {
               HasSubstr("tls_require_and_verify_client_cert"));
 }
 
+// Issue 20: connection caps and the file audit device limits.
+TEST(ConfigTest, ConnectionCapsAndAuditFileLimits) {
+  ServerConfig d = MustParse(kMinimal);
+  EXPECT_EQ(d.listener.max_connections_per_address, 512u);
+  EXPECT_EQ(d.listener.tls_handshake_timeout_s, 5);
+  EXPECT_FALSE(d.allow_audit_log_prefixing);
+  EXPECT_TRUE(d.audit_file_dirs.empty());
+  ServerConfig c = MustParse(WithListener("max_connections_per_address = 8\n  tls_handshake_timeout = \"2s\"") +
+                             "allow_audit_log_prefixing = true\naudit_file_dirs = [\"/var/log/a\", \"/srv/b\"]\n");
+  EXPECT_EQ(c.listener.max_connections_per_address, 8u);
+  EXPECT_EQ(c.listener.tls_handshake_timeout_s, 2);
+  EXPECT_TRUE(c.allow_audit_log_prefixing);
+  EXPECT_EQ(c.audit_file_dirs, (std::vector<std::string>{"/var/log/a", "/srv/b"}));
+  EXPECT_THAT(ParseError(WithListener("max_connections_per_address = 0")),
+              HasSubstr("listener.max_connections_per_address"));
+  EXPECT_THAT(ParseError(WithListener("tls_handshake_timeout = \"never\"")), HasSubstr("listener.tls_handshake_timeout"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "allow_audit_log_prefixing = \"maybe\"\n"),
+              HasSubstr("allow_audit_log_prefixing"));
+  for (const char* bad : {"\"/var/log\"", "[\"relative/dir\"]", "[\"\"]", "[1]"})
+    EXPECT_THAT(ParseError(std::string(kMinimal) + "audit_file_dirs = " + bad + "\n"), HasSubstr("audit_file_dirs"))
+        << bad;
+}
+
 TEST(ConfigTest, VaultKeysThatChangeNothingAreAccepted) {
   ServerConfig c = MustParse(std::string(kMinimal) + "ui = true\ncluster_name = \"c\"\n" +
                              "cluster_addr = \"https://x:8201\"\n");
