@@ -27,10 +27,10 @@ class EchoOff {
     struct termios quiet = g_saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) previous_[count_++] = {sig, signal(sig, RestoreAndReraise)};
-    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    active_ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
   }
   ~EchoOff() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved);
+    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &g_saved);
     for (int i = 0; i < count_; ++i) signal(previous_[i].first, previous_[i].second);
   }
   EchoOff(const EchoOff&) = delete;
@@ -49,10 +49,12 @@ Result<std::string> ReadSecret(const std::string& prompt) {
   if (!isatty(STDIN_FILENO)) {
     if (!std::getline(std::cin, line)) return InvalidArgument("no input on stdin");
   } else {
-    std::cerr << prompt << std::flush;
     bool ok;
     {
+      // Echo goes off before the prompt shows, so nothing typed after the
+      // prompt can be echoed; input typed ahead is kept (TCSANOW).
       EchoOff quiet;
+      std::cerr << prompt << std::flush;
       ok = static_cast<bool>(std::getline(std::cin, line));
     }
     std::cerr << "\n";
