@@ -63,7 +63,8 @@ int WriteLike(Invocation& inv, const std::string& method, const std::string& ver
   if (r->status >= 300) return ApiError(verb + " data to " + path, *r);
   if (r->status == 204 || r->body.is_null()) {
     if (!inv.out.field.empty()) return Fail("Field \"" + inv.out.field + "\" not present in secret", kExitUsage);
-    std::cout << "Success! Data written to: " << path << "\n";
+    // As vault: only the table format says so.
+    if (inv.out.format == "table") std::cout << "Success! Data written to: " << path << "\n";
     return kExitOk;
   }
   return PrintSecret(inv.out, r->body);

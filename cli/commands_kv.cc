@@ -122,7 +122,7 @@ int PutLike(Invocation& inv, bool patch) {
   if (!r.ok()) return Fail("writing data to " + path, r.status());
   if (r->status >= 300) return ApiError("writing data to " + path, *r);
   if (r->status == 204 || r->body.is_null()) {
-    std::cout << "Success! Data written to: " << path << "\n";
+    if (inv.out.format == "table") std::cout << "Success! Data written to: " << path << "\n";
     return kExitOk;
   }
   if (!inv.out.field.empty() || inv.out.format != "table") return PrintSecret(inv.out, r->body);

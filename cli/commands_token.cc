@@ -170,7 +170,7 @@ Result<std::string> LoginToken(const Invocation& inv) {
   return ReadSecret("Token (will be hidden): ");
 }
 
-// Vault builds the login answer from lookup-self's data.
+// Vault builds the login answer from lookup-self's data (these fields only).
 Json LoginSecret(const std::string& token, const Json& d) {
   Json auth = {{"client_token", token},
                {"accessor", d.value("accessor", "")},
@@ -178,8 +178,6 @@ Json LoginSecret(const std::string& token, const Json& d) {
                {"token_policies", d.value("policies", Json())},
                {"identity_policies", d.value("identity_policies", Json())},
                {"metadata", d.value("meta", Json())},
-               {"orphan", d.value("orphan", false)},
-               {"entity_id", d.value("entity_id", "")},
                {"lease_duration", d.value("ttl", 0)},
                {"renewable", d.value("renewable", false)}};
   return {{"request_id", ""}, {"auth", auth}};
