@@ -1,11 +1,10 @@
 // The client commands of the sealbox binary (`sealbox status`, `operator
 // init`, `kv get`...), speaking Vault's HTTP API as the vault CLI does: same
 // verbs, flags, environment (VAULT_ADDR, VAULT_TOKEN, VAULT_CACERT, ... and
-// SEALBOX_* aliases), output formats and exit codes (0 ok, 1 error, 2 usage
-// error or sealed).
+// SEALBOX_* aliases), output formats and exit codes (0 ok, 1 usage error,
+// 2 error from the server or sealed; 127 unknown command). docs/cli.md.
 #pragma once
 
-#include <functional>
 #include <memory>
 
 #include "base/http_client.h"

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "core/core.h"
 #include "core/core_impl.h"
 #include "auth/kubernetes/kubernetes_backend.h"
@@ -306,13 +307,13 @@ int RunAuditVerify(int argc, char** argv) {
     else if (name == "key") key = value;
     else if (name == "prefix") prefix = value;
     else {
-      std::fprintf(stderr, "Usage: sealbox audit verify -file=FILE -key=HEX [-prefix=P]\n");
-      return 2;
+      std::fprintf(stderr, "flag provided but not defined: -%s\n", name.c_str());
+      return 1;
     }
   }
   if (file.empty() || key.empty()) {
     std::fprintf(stderr, "Usage: sealbox audit verify -file=FILE -key=HEX [-prefix=P]\n");
-    return 2;
+    return 1;
   }
   std::string report;
   int rc = audit::VerifyFile(file, key, prefix, &report);
@@ -323,10 +324,45 @@ int RunAuditVerify(int argc, char** argv) {
 }  // namespace
 }  // namespace sealbox::server
 
+namespace sealbox::server {
+namespace {
+
+constexpr char kServerUsage[] =
+    "Usage: sealbox server [options]\n\n"
+    "  Starts a Sealbox server: -config=FILE for a real one, -dev for a throwaway\n"
+    "  one (temporary directory, TLS with a generated CA, initialised, unsealed).\n\n"
+    "Command Options:\n\n"
+    "  -config=<string>\n      Path to the HCL configuration file (docs/configuration.md).\n\n"
+    "  -dev\n      Run a development server.\n\n"
+    "  -dev-root-token-id=<string>\n      The root token of the dev server (default: generated).\n\n"
+    "  -dev-listen-address=<string>\n      Address of the dev server. The default is 127.0.0.1:8200.\n\n"
+    "  -log-level=<string>\n      trace, debug, info, warn or error.\n";
+
+constexpr char kAuditVerifyUsage[] =
+    "Usage: sealbox audit verify -file=FILE -key=HEX [-prefix=P]\n\n"
+    "  Checks an audit file's hash chain offline; the key comes from\n"
+    "  sys/audit/<path>/chain-key (docs/audit.md).\n";
+
+// -h, -help or --help: print `usage` and exit 0, before anything else runs.
+bool PrintedHelp(int argc, char** argv, const char* usage) {
+  if (!cli::WantsHelp(std::vector<std::string>(argv, argv + argc))) return false;
+  std::fputs(usage, stdout);
+  return true;
+}
+
+}  // namespace
+}  // namespace sealbox::server
+
 int main(int argc, char** argv) {
-  if (argc >= 3 && std::strcmp(argv[1], "audit") == 0 && std::strcmp(argv[2], "verify") == 0)
+  using sealbox::server::PrintedHelp;
+  if (argc >= 3 && std::strcmp(argv[1], "audit") == 0 && std::strcmp(argv[2], "verify") == 0) {
+    if (PrintedHelp(argc - 3, argv + 3, sealbox::server::kAuditVerifyUsage)) return 0;
     return sealbox::server::RunAuditVerify(argc - 3, argv + 3);
-  if (argc >= 2 && std::strcmp(argv[1], "server") == 0) return sealbox::server::RunServer(argc - 2, argv + 2);
+  }
+  if (argc >= 2 && std::strcmp(argv[1], "server") == 0) {
+    if (PrintedHelp(argc - 2, argv + 2, sealbox::server::kServerUsage)) return 0;
+    return sealbox::server::RunServer(argc - 2, argv + 2);
+  }
   if (argc >= 2 && (std::strcmp(argv[1], "version") == 0 || std::strcmp(argv[1], "-version") == 0 ||
                     std::strcmp(argv[1], "--version") == 0)) {
     std::printf("Sealbox v%s (Vault API %s)\n", sealbox::kSealboxVersion, sealbox::kVaultApiVersion);

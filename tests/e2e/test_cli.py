@@ -39,7 +39,7 @@ def test_status_and_kv_v2(dev):
     r = cli(dev, "kv", "put", "secret/app/db", "user=alice", "password=s3cret")
     assert r.returncode == 0, r.stderr
     r = cli(dev, "kv", "get", "-field=password", "secret/app/db")
-    assert (r.returncode, r.stdout) == (0, "s3cret\n")
+    assert (r.returncode, r.stdout) == (0, "s3cret")  # no newline when piped, as vault
     r = cli(dev, "kv", "get", "-format=json", "secret/app/db")
     assert json.loads(r.stdout)["data"]["data"] == {"user": "alice", "password": "s3cret"}
     r = cli(dev, "kv", "get", "-format=yaml", "secret/app/db")
@@ -48,14 +48,16 @@ def test_status_and_kv_v2(dev):
     assert r.returncode == 0
     r = cli(dev, "kv", "put", "secret/app/db", "password=-", stdin="from-stdin")
     assert r.returncode == 0
-    assert cli(dev, "kv", "get", "-field=password", "-version=3", "secret/app/db").stdout == "from-stdin\n"
-    assert cli(dev, "kv", "get", "-field=password", "-version=1", "secret/app/db").stdout == "s3cret\n"
+    assert cli(dev, "kv", "get", "-field=password", "-version=3", "secret/app/db").stdout == "from-stdin"
+    assert cli(dev, "kv", "get", "-field=password", "-version=1", "secret/app/db").stdout == "s3cret"
     r = cli(dev, "kv", "list", "secret/app")
     assert r.returncode == 0 and "db" in r.stdout
     assert cli(dev, "kv", "delete", "secret/app/db").returncode == 0
-    assert cli(dev, "kv", "get", "secret/app/db").returncode == 2
+    r = cli(dev, "kv", "get", "secret/app/db")  # soft-deleted: metadata, exit 0 (vault)
+    assert r.returncode == 0 and "deletion_time" in r.stdout and "== Data ==" not in r.stdout
+    assert cli(dev, "kv", "get", "-field=password", "secret/app/db").returncode == 2
     assert cli(dev, "kv", "undelete", "-versions=3", "secret/app/db").returncode == 0
-    assert cli(dev, "kv", "get", "-field=password", "secret/app/db").stdout == "from-stdin\n"
+    assert cli(dev, "kv", "get", "-field=password", "secret/app/db").stdout == "from-stdin"
     r = cli(dev, "kv", "metadata", "get", "secret/app/db")
     assert r.returncode == 0 and "current_version" in r.stdout
 
@@ -65,7 +67,7 @@ def test_kv_v1_and_generic(dev):
     r = cli(dev, "secrets", "list")
     assert "kv1/" in r.stdout and "Accessor" in r.stdout
     assert cli(dev, "kv", "put", "kv1/team", "owner=bob").returncode == 0
-    assert cli(dev, "read", "-field=owner", "kv1/team").stdout == "bob\n"
+    assert cli(dev, "read", "-field=owner", "kv1/team").stdout == "bob"
     assert cli(dev, "write", "kv1/other", "a=1").returncode == 0
     assert "other" in cli(dev, "list", "kv1/").stdout
     r = cli(dev, "read", "sys/nope")
@@ -86,7 +88,7 @@ def test_tokens_policies_login(dev):
     # The stored token is used when VAULT_TOKEN is absent.
     cli(dev, "kv", "put", "secret/readable", "v=1")
     r = cli(dev, "kv", "get", "-field=v", "secret/readable", token=None)
-    assert (r.returncode, r.stdout) == (0, "1\n"), r.stderr
+    assert (r.returncode, r.stdout) == (0, "1"), r.stderr
     r = cli(dev, "kv", "put", "secret/readable", "v=2", token=None)
     assert r.returncode == 2 and "permission denied" in r.stderr
     assert cli(dev, "token", "capabilities", "secret/data/x", token=None).stdout == "read\n"
@@ -108,7 +110,7 @@ def test_kv_rollback_policy_fmt_secrets_tune(dev):
     assert cli(dev, "kv", "put", "secret/rb", "v=two").returncode == 0
     r = cli(dev, "kv", "rollback", "-version=1", "secret/rb")
     assert r.returncode == 0, r.stderr
-    assert cli(dev, "kv", "get", "-field=v", "secret/rb").stdout == "one\n"
+    assert cli(dev, "kv", "get", "-field=v", "secret/rb").stdout == "one"
     assert json.loads(cli(dev, "kv", "metadata", "get", "-format=json", "secret/rb").stdout)["data"][
         "current_version"] == 3
     assert cli(dev, "kv", "destroy", "-versions=2", "secret/rb").returncode == 0

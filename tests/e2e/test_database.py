@@ -169,7 +169,7 @@ def test_cli_lease_lookup_renew_revoke(env):
     assert "renewable" in p.stdout and lease in p.stdout
     p = cli("lease", "renew", "-increment=30m", lease)
     assert p.returncode == 0, p.stderr
-    assert "lease_duration     1800s" in p.stdout or "1800s" in p.stdout.split("lease_duration")[1].split("\n")[0]
+    assert p.stdout.split("lease_duration")[1].split("\n")[0].strip() == "30m"  # as vault prints durations
     p = cli("lease", "lookup", "-format=json", lease)
     import json
     assert 1700 < json.loads(p.stdout)["data"]["ttl"] <= 1800
@@ -178,6 +178,11 @@ def test_cli_lease_lookup_renew_revoke(env):
     assert not role_exists(pg, user)
     p = cli("lease", "lookup", lease)
     assert p.returncode == 2 and "Code: 400" in p.stderr
+
+    # -field reaches the envelope: one read, one user, its lease id printed (issue 19).
+    p = cli("read", "-field=lease_id", "database/creds/ro")
+    assert p.returncode == 0 and p.stdout.startswith("database/creds/ro/"), p.stderr
+    assert cli("lease", "lookup", p.stdout).returncode == 0
 
     # -prefix revokes every lease under a path.
     users = [creds(s, "ro")["data"]["username"] for _ in range(2)]
