@@ -25,6 +25,12 @@ Json AuthToJson(const logical::Auth& a) {
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
   HttpResponse out;
+  // Path help is Vault's bare help document, not an envelope.
+  if (req.op == Operation::kHelp && resp.data) {
+    out.body = DumpJson(*resp.data);
+    AddStandardHeaders(out, true);
+    return out;
+  }
   bool is_read = req.op == Operation::kRead || req.op == Operation::kList;
   if (resp.IsEmpty()) {
     if (is_read) return ErrorResponse(404, "");

@@ -157,6 +157,12 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
     return Unsupported("");
   }
 
+  // As Vault: ?help=<anything> asks for the path's help, whatever the method.
+  if (auto h = target.query.find("help"); h != target.query.end() && !h->second.empty()) {
+    req.op = Operation::kHelp;
+    body_op = false;
+  }
+
   // As Vault: a write to a "directory" has no key to write (and paths ending
   // in / are prefixes to some backends).
   if (body_op && !req.path.empty() && req.path.back() == '/')

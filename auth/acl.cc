@@ -396,17 +396,18 @@ AclResult Acl::AllowOperation(std::string_view path, logical::Operation op, cons
     res.granting_policies = {"root"};
     return res;
   }
+  // As Vault's (played against OpenBao): help reveals only the API's shape
+  // and is allowed to any token, even under a deny.
+  if (op == logical::Operation::kHelp) {
+    res.allowed = true;
+    return res;
+  }
   path = StripLeadingSlashes(path);
   const Rule* rule = Select(path, op == logical::Operation::kList);
   if (rule == nullptr) return res;  // default deny
   res.capabilities = rule->caps;
   if (rule->caps & kCapDeny) return res;
 
-  if (op == logical::Operation::kHelp) {
-    // Help reveals only the API shape; any grant on the path suffices.
-    res.allowed = (rule->caps & kAllCaps) != 0;
-    return res;
-  }
   const uint32_t need = OpCapability(op);
   if (!(rule->caps & need)) return res;
   if (is_sudo_path && !(rule->caps & kCapSudo)) return res;

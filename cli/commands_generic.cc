@@ -106,15 +106,23 @@ int RunDelete(Invocation& inv) {
   return kExitOk;
 }
 
-// Sealbox's server does not answer Vault's `GET PATH?help=1` with a help
-// document: it runs the read itself, which on database/creds/<role> would
-// create a user. So path-help says so instead of sending it.
+// GET PATH?help=1: the server's help document for the path (the route it
+// matches and its parameters); the request itself never runs.
 int RunPathHelp(Invocation& inv) {
   int rc;
   if (!CheckArgs(inv, 1, 1, &rc)) return rc;
-  std::cerr << "Error retrieving help: Sealbox serves no API help for paths (a GET with ?help=1 would run the\n"
-               "read itself, so path-help does not send it). Vault's API documentation describes the paths.\n";
-  return kExitError;
+  const std::string path = CleanPath(inv.args[0]);
+  auto r = Call(inv.conn, "GET", path + "?help=1");
+  if (!r.ok()) return Fail("retrieving help", r.status());
+  if (r->status != 200) return ApiError("retrieving help", *r);
+  if (inv.out.format == "json") {
+    PrintJson(r->body);
+  } else if (inv.out.format == "yaml") {
+    PrintYaml(r->body);
+  } else {
+    std::cout << (r->body.is_object() ? r->body.value("help", "") : std::string()) << "\n";
+  }
+  return kExitOk;
 }
 
 int RunPrintToken(Invocation& inv) {
@@ -145,7 +153,7 @@ std::vector<Command> GenericCommands() {
        "Usage: sealbox delete [options] PATH [K=V...]\n\n  Deletes the data at PATH.", {}, true, OutputFlags::kNone,
        RunDelete},
       {"path-help", "Retrieve API help for paths",
-       "Usage: sealbox path-help [options] PATH\n\n  Vault's API help for a path. Sealbox's server serves none; see docs/cli.md.",
+       "Usage: sealbox path-help [options] PATH\n\n  The API help for a path: the route it matches and the parameters it takes.",
        {}, true, OutputFlags::kFormat, RunPathHelp},
       {"print", "Prints runtime configurations", "Usage: sealbox print <subcommand>\n\n  Prints runtime values.", {},
        false, OutputFlags::kNone, nullptr},

@@ -119,6 +119,7 @@ const PathSpec* RoutedBackend::Match(const std::string& path, Json* captures) co
 }
 
 RunMode RoutedBackend::RunModeFor(std::string_view path, Operation op) const {
+  if (op == Operation::kHelp) return RunMode::kNonBlocking;  // the route table only
   for (const auto& r : routes_) {
     if (!r.run_mode) continue;  // only routes that say are matched
     Json captures = Json::object();
@@ -130,6 +131,7 @@ RunMode RoutedBackend::RunModeFor(std::string_view path, Operation op) const {
 Result<Response> RoutedBackend::HandleRequest(Request& req) {
   Json captures;
   const PathSpec* spec = Match(req.path, &captures);
+  if (req.op == Operation::kHelp) return HelpResponse(req.path, spec);
   if (!spec) return NotFound("unsupported path");
   Operation op = req.op;
   auto it = spec->ops.find(op);

@@ -94,6 +94,13 @@ class RoutedBackend : public Backend {
   RunMode reads_ = RunMode::kComputes, writes_ = RunMode::kWaits;
 };
 
+// Vault's path help for `path` (relative to the mount) and the route it
+// matched (null: none): {"help": text, "openapi": {...}, "see_also": null}.
+Response HelpResponse(std::string_view path, const PathSpec* spec);
+// A route pattern as the regular expression Vault's help shows
+// ("data/{path:*}" -> "^data/(?P<path>.*)$").
+std::string PatternRegex(std::string_view pattern);
+
 // Matches `path` against a pattern; fills captures on success. Exposed for tests.
 bool MatchPattern(std::string_view pattern, std::string_view path, Json* captures);
 

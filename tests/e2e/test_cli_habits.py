@@ -273,8 +273,12 @@ def test_unsupported_flags_are_refused_before_any_request(dev):
 def test_print_token_and_path_help(dev):
     r = cli(dev, "print", "token", token="s.some-token")
     assert (r.returncode, r.stdout) == (0, "s.some-token\n")
-    r = cli(dev, "path-help", "secret/")
-    assert r.returncode == 2 and "serves no API help" in r.stderr
+    r = cli(dev, "path-help", "secret/data/app")
+    assert r.returncode == 0, r.stderr
+    assert "Request:        data/app" in r.stdout and "Matching Route: ^data/" in r.stdout, r.stdout
+    assert "## PARAMETERS" in r.stdout
+    r = cli(dev, "path-help", "-format=json", "secret/data/app")
+    assert r.returncode == 0 and "help" in json.loads(r.stdout), r.stdout
 
 
 def test_exit_codes_are_vaults(dev):

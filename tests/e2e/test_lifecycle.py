@@ -119,6 +119,26 @@ def test_remount_carries_leases_to_the_new_path(s, pg):
     assert not role_exists(pg, user)
 
 
+def test_path_help_never_runs_the_request(s, pg):
+    mount_database(s, pg, "dbhelp")
+    before = pg.psql("SELECT count(*) FROM pg_roles")[1]
+    st, b = s.raw("GET", "/v1/dbhelp/creds/ro?help=1", s.root_token)
+    assert st == 200 and set(b) == {"help", "openapi", "see_also"}, b
+    assert "Matching Route: ^creds/(?P<role>[^/]+)$" in b["help"], b["help"]
+    assert pg.psql("SELECT count(*) FROM pg_roles")[1] == before
+    assert s.raw("LIST", "/v1/sys/leases/lookup/dbhelp/creds/ro/", s.root_token)[0] == 404
+    # As Vault (played against OpenBao): any token may read help, even under a
+    # deny, and whatever the method; no token is still refused.
+    assert s.raw("PUT", "/v1/sys/policies/acl/deny-db", s.root_token,
+                 {"policy": 'path "dbhelp/*" { capabilities = ["deny"] }'})[0] == 204
+    st, b = s.raw("POST", "/v1/auth/token/create", s.root_token, {"policies": ["deny-db"]})
+    denied = b["auth"]["client_token"]
+    assert s.raw("GET", "/v1/dbhelp/creds/ro", denied)[0] == 403
+    assert s.raw("GET", "/v1/dbhelp/creds/ro?help=1", denied)[0] == 200
+    assert s.raw("PUT", "/v1/dbhelp/roles/ro?help=1", denied, {"db_name": "x"})[0] == 200
+    assert s.raw("GET", "/v1/dbhelp/creds/ro?help=1")[0] == 403
+
+
 def test_disabling_an_auth_method_revokes_its_tokens_and_children(s):
     k = Kube(s.dir)
     try:

@@ -285,8 +285,9 @@ const AclCase kCases[] = {
     {"CreateNeedsCreate", {R"(path "k" { capabilities = ["update"] })"}, "k", kCreate, nullptr, false, false},
     {"CreateGranted", {R"(path "k" { capabilities = ["create"] })"}, "k", kCreate, nullptr, false, true},
     {"HelpWithAnyCapability", {R"(path "k" { capabilities = ["list"] })"}, "k", kHelp, nullptr, true, true},
-    {"HelpWithoutMatch", {R"(path "k" { capabilities = ["list"] })"}, "other", kHelp, nullptr, false, false},
-    {"HelpOnDeny", {R"(path "k" { capabilities = ["deny"] })"}, "k", kHelp, nullptr, false, false},
+    // As Vault (played against OpenBao): help is always allowed.
+    {"HelpWithoutMatch", {R"(path "k" { capabilities = ["list"] })"}, "other", kHelp, nullptr, false, true},
+    {"HelpOnDeny", {R"(path "k" { capabilities = ["deny"] })"}, "k", kHelp, nullptr, false, true},
 
     // --- JSON policies behave like HCL.
     {"JsonPolicy", {R"({"path":{"secret/+/x":{"capabilities":["read"]}}})"}, "secret/a/x", kRead, nullptr, false, true},
