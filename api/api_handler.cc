@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 
 #include "api/envelope.h"
 #include "api/error_mapper.h"
@@ -42,6 +44,16 @@ Json SealStatusJson(const core::SealStatus& st) {
   return j;
 }
 
+// True unless the headers promise a body of at most `small` bytes (a
+// Content-Length that says so, or no body at all).
+bool ClaimsLargeBody(const HttpRequest& head, size_t small) {
+  if (head.HasHeader("transfer-encoding")) return true;
+  const std::string_view length = head.Header("content-length");
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+  return !length.empty() && (ec != std::errc() || end != length.data() + length.size() || n > small);
+}
+
 // Case-insensitive field lookup, as Go's JSON decoding matches struct fields.
 const Json* FindField(const Json& obj, std::string_view name) {
   for (auto it = obj.begin(); it != obj.end(); ++it) {
@@ -57,9 +69,21 @@ const Json* FindField(const Json& obj, std::string_view name) {
 
 class ApiHandler final : public HttpHandler {
  public:
-  ApiHandler(core::Core* core, ApiOptions options) : core_(core), options_(options) {
-    limits_.json.max_depth = options.max_json_depth;
-    limits_.json.max_strings = options.max_json_strings;
+  ApiHandler(core::Core* core, ApiOptions options) : core_(core), options_(options) { limits_.json = options.json; }
+
+  // Only a caller whose token resolves, on a path that needs one, may send
+  // a large body: anyone else is refused before a byte of it is read. The
+  // token is looked up only for a body that claims to be large (or chunked).
+  size_t BodyLimit(const HttpRequest& head) const override {
+    const size_t small = options_.max_unauthenticated_request_size;
+    const std::string_view token = RequestToken(head);
+    if (!ClaimsLargeBody(head, small) || token.empty()) return small;
+    auto target = ParseTarget(head.target);
+    if (!target.ok() || !target->is_api) return small;
+    const std::string& p = target->path;
+    if (p == "sys/init" || p == "sys/unseal" || core_->IsUnauthenticated(p)) return small;
+    if (core_->Sealed()) return SIZE_MAX;  // answered 503, the body unparsed (HandleInner)
+    return core_->TokenResolves(token) ? SIZE_MAX : small;
   }
 
   bool NonBlocking(const HttpRequest& http) const override {
@@ -132,7 +156,11 @@ class ApiHandler final : public HttpHandler {
       co_return r;
     }
 
-    auto req = BuildRequest(http, *target, limits_);
+    // A large body is parsed only for a token that resolves: one that does
+    // not is refused before its body costs more than the bytes received.
+    const bool parse_body = http.body.size() <= options_.max_unauthenticated_request_size ||
+                            core_->TokenResolves(RequestToken(http));
+    auto req = BuildRequest(http, *target, limits_, parse_body);
     if (!req.ok()) co_return ErrorFromStatus(req.status());
     auto resp = co_await core_->HandleRequestAsync(*req, resumer);
     if (!resp.ok()) co_return ErrorFromStatus(resp.status());

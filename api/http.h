@@ -3,6 +3,7 @@
 // so everything above the server is unit-testable.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -61,6 +62,10 @@ class HttpHandler {
   // sized for waiting, so they neither queue behind nor crowd out CPU-bound
   // requests.
   virtual bool MostlyWaits(const HttpRequest& req) const { return false; }
+  // The largest body the server may read for a request with these headers
+  // (`head` has no body yet). The server answers 413 past it, before reading
+  // when Content-Length says so; the listener's own limit applies as well.
+  virtual size_t BodyLimit(const HttpRequest& head) const { return SIZE_MAX; }
 };
 
 }  // namespace sealbox::api

@@ -24,15 +24,20 @@ struct ParsedTarget {
 
 // Splits and validates the request target. InvalidArgument for unclean paths.
 Result<ParsedTarget> ParseTarget(std::string_view target);
-std::string PercentDecode(std::string_view s, bool plus_is_space);
-std::map<std::string, std::string> ParseQuery(std::string_view q);
 
 struct BuildLimits {
   JsonLimits json;
 };
 
 // Builds the logical request for a routed path. REQUIRES: target.is_api.
-Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target, const BuildLimits& limits);
+// Without parse_body the body is left unparsed (data {}; raw_body still set):
+// for a large body whose token does not resolve, which will be refused.
+Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target, const BuildLimits& limits,
+                                      bool parse_body = true);
+
+// The caller's token: X-Vault-Token, else exactly "Bearer <token>" in
+// Authorization; "" when neither.
+std::string_view RequestToken(const HttpRequest& http);
 
 // Parses a JSON request body into an object ({} for an empty body).
 Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits);

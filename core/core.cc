@@ -524,6 +524,21 @@ bool CoreImpl::WaitsOnNetwork(const std::string& path) {
   return route && (route->mount.type == "database" || route->mount.type == "kubernetes");
 }
 
+bool CoreImpl::IsUnauthenticated(const std::string& path) {
+  if (sealed_.load()) return false;
+  auto route = router_.Match(path);
+  if (!route) return false;
+  const std::string rel = path.substr(std::min(path.size(), route->mount.RoutePath().size()));
+  return logical::MatchesSpecial(route->backend->special_paths().unauthenticated, rel);
+}
+
+bool CoreImpl::TokenResolves(std::string_view token) {
+  std::shared_lock l(state_mu_);
+  if (sealed_.load() || token.empty()) return false;
+  auto entry = tokens_->Lookup(token);
+  return entry.ok() && entry->has_value();
+}
+
 Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
   const auth::IdentityContext identity = entry.Identity();
   return policies_->AclFor(entry.policies, &identity);
@@ -556,6 +571,7 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(logical::Request& req, Resu
   // A request refused before it reaches the backend is audited too: a
   // request entry and a response entry carrying the error.
   auto refuse = [&](Status s) -> Task<Result<logical::Response>> {
+    req.data_elided = !req.token;  // refused before authentication
     std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
     Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
     if (!a.ok()) co_return Internal();

@@ -131,6 +131,11 @@ class Core {
   // True if `path` routes to a backend that calls a remote service (database
   // credentials, Kubernetes login): such requests mostly wait.
   virtual bool WaitsOnNetwork(const std::string& path) = 0;
+  // True if `path` is a login path: its backend takes requests without a
+  // token (auth/<mount>/login...). False while sealed.
+  virtual bool IsUnauthenticated(const std::string& path) = 0;
+  // True if `token` resolves to a live token. False while sealed.
+  virtual bool TokenResolves(std::string_view token) = 0;
   // SIGHUP: reopen audit files (logrotate moves them away first).
   virtual void OnSighup() = 0;
 

@@ -67,6 +67,8 @@ class CoreImpl final : public Core {
   Task<Result<logical::Response>> HandleRequestAsync(logical::Request& req, Resumer* resumer) override;
   bool IsLocalRead(const std::string& path) override;
   bool WaitsOnNetwork(const std::string& path) override;
+  bool IsUnauthenticated(const std::string& path) override;
+  bool TokenResolves(std::string_view token) override;
   void OnSighup() override;
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }
