@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <optional>
 
 #include "api/envelope.h"
@@ -41,6 +43,16 @@ Json SealStatusJson(const core::SealStatus& st) {
     j["cluster_id"] = st.cluster_id;
   }
   return j;
+}
+
+// True unless the headers promise a body of at most `small` bytes (a
+// Content-Length that says so, or no body at all).
+bool ClaimsLargeBody(const HttpRequest& head, size_t small) {
+  if (head.HasHeader("transfer-encoding")) return true;
+  const std::string_view length = head.Header("content-length");
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+  return !length.empty() && (ec != std::errc() || end != length.data() + length.size() || n > small);
 }
 
 // Case-insensitive field lookup, as Go's JSON decoding matches struct fields.
@@ -104,9 +116,21 @@ class ApiCall final : public HttpCall {
 
 class ApiHandler final : public HttpHandler {
  public:
-  ApiHandler(core::Core* core, ApiOptions options) : core_(core), options_(options) {
-    limits_.json.max_depth = options.max_json_depth;
-    limits_.json.max_strings = options.max_json_strings;
+  ApiHandler(core::Core* core, ApiOptions options) : core_(core), options_(options) { limits_.json = options.json; }
+
+  // Only a caller whose token resolves, on a path that needs one, may send
+  // a large body: anyone else is refused before a byte of it is read. The
+  // token is looked up only for a body that claims to be large (or chunked).
+  size_t BodyLimit(const HttpRequest& head) const override {
+    const size_t small = options_.max_unauthenticated_request_size;
+    const std::string_view token = RequestToken(head);
+    if (!ClaimsLargeBody(head, small) || token.empty()) return small;
+    auto target = ParseTarget(head.target);
+    if (!target.ok() || !target->is_api) return small;
+    const std::string& p = target->path;
+    if (p == "sys/init" || p == "sys/unseal" || core_->IsUnauthenticated(p)) return small;
+    if (core_->Sealed()) return SIZE_MAX;  // answered 503, the body unparsed (HandleInner)
+    return core_->TokenResolves(token) ? SIZE_MAX : small;
   }
 
   std::unique_ptr<HttpCall> Begin(const HttpRequest& http) override {
@@ -130,8 +154,14 @@ class ApiHandler final : public HttpHandler {
 
   // Parses the body of a routed request, then runs it through the core.
   Task<HttpResponse> RunRouted(core::RoutedRequest& routed, const HttpRequest& http, Resumer* resumer) {
-    Status body = ParseRequestBody(http, limits_, routed.request);
-    if (!body.ok()) co_return ErrorFromStatus(body);
+    // A large body is parsed only for a token that resolves: one that does
+    // not is refused before its body costs more than the bytes received.
+    const bool parse_body = http.body.size() <= options_.max_unauthenticated_request_size ||
+                            core_->TokenResolves(RequestToken(http));
+    if (parse_body) {
+      Status body = ParseRequestBody(http, limits_, routed.request);
+      if (!body.ok()) co_return ErrorFromStatus(body);
+    }
     auto resp = co_await core_->HandleRequestAsync(routed, resumer);
     if (!resp.ok()) co_return ErrorFromStatus(resp.status());
     co_return RenderResponse(routed.request, std::move(resp).value());

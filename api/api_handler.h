@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "api/http.h"
+#include "base/json_util.h"
 
 namespace sealbox::core {
 class Core;
@@ -20,8 +21,11 @@ struct ApiOptions {
   // Body limit; the server enforces it while reading and answers 413, this is
   // a second check for handlers called directly.
   size_t max_request_size = 32 << 20;
-  size_t max_json_depth = 100;
-  size_t max_json_strings = 1000;
+  // The largest body a request may carry when nothing vouches for it: no
+  // token, or a path that takes none (sys/init, sys/unseal, logins). Larger
+  // ones are refused before they are read.
+  size_t max_unauthenticated_request_size = 64 << 10;
+  JsonLimits json;
 };
 
 std::unique_ptr<HttpHandler> NewApiHandler(core::Core* core, ApiOptions options);

@@ -3,6 +3,7 @@
 // so everything above the server is unit-testable.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -73,6 +74,10 @@ class HttpHandler {
   virtual std::unique_ptr<HttpCall> Begin(const HttpRequest& req) = 0;
   // Begin, then run without suspending (tests).
   HttpResponse Handle(const HttpRequest& req) { return Begin(req)->Run(); }
+  // The largest body the server may read for a request with these headers
+  // (`head` has no body yet). The server answers 413 past it, before reading
+  // when Content-Length says so; the listener's own limit applies as well.
+  virtual size_t BodyLimit(const HttpRequest& head) const { return SIZE_MAX; }
 };
 
 }  // namespace sealbox::api

@@ -3,16 +3,10 @@
 #include <cctype>
 
 #include "base/crypto.h"
+#include "base/url_query.h"
 
 namespace sealbox::api {
 namespace {
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 std::string ToLower(std::string_view s) {
   std::string out(s);
@@ -21,39 +15,6 @@ std::string ToLower(std::string_view s) {
 }
 
 }  // namespace
-
-std::string PercentDecode(std::string_view s, bool plus_is_space) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(HexDigit(s[i + 1]) << 4 | HexDigit(s[i + 2])));
-      i += 2;
-    } else if (plus_is_space && s[i] == '+') {
-      out.push_back(' ');
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-std::map<std::string, std::string> ParseQuery(std::string_view q) {
-  std::map<std::string, std::string> out;
-  while (!q.empty()) {
-    size_t amp = q.find('&');
-    std::string_view kv = q.substr(0, amp);
-    if (!kv.empty()) {
-      size_t eq = kv.find('=');
-      std::string k = PercentDecode(kv.substr(0, eq), true);
-      std::string v = eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1), true);
-      out.emplace(std::move(k), std::move(v));  // first value wins, as Go's Query().Get
-    }
-    if (amp == std::string_view::npos) break;
-    q.remove_prefix(amp + 1);
-  }
-  return out;
-}
 
 Result<ParsedTarget> ParseTarget(std::string_view target) {
   ParsedTarget t;
@@ -101,9 +62,7 @@ Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits)
   std::string ct = ToLower(http.Header("content-type"));
   // `curl -d '{...}'` labels JSON as a form; Vault users rely on it working.
   if (ct.rfind("application/x-www-form-urlencoded", 0) == 0 && body[i] != '{') {
-    Json j = Json::object();
-    for (auto& [k, v] : ParseQuery(body)) j[k] = v;
-    return j;
+    return ParseFormBounded(body, limits.json);
   }
   SB_ASSIGN_OR_RETURN(Json j, ParseJsonBounded(body, limits.json));
   if (j.is_null()) return Json::object();
@@ -169,6 +128,7 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
     return InvalidArgument("cannot write to a path ending in '/'");
   if (req.op == Operation::kList && (req.path.empty() || req.path.back() != '/')) req.path += '/';
 
+  req.raw_body = http.body;
   if (body_op) {
     if (body == BodyParsing::kNow) {
       SB_ASSIGN_OR_RETURN(req.data, ParseBodyObject(http, limits));
@@ -183,14 +143,17 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
     }
   }
 
-  // Token: X-Vault-Token wins; then exactly "Bearer <tok>".
+  req.client_token = std::string(RequestToken(http));
+  return req;
+}
+
+std::string_view RequestToken(const HttpRequest& http) {
   std::string_view tok = http.Header("x-vault-token");
   if (tok.empty()) {
     std::string_view authz = http.Header("authorization");
     if (authz.substr(0, 7) == "Bearer ") tok = authz.substr(7);
   }
-  req.client_token = std::string(tok);
-  return req;
+  return tok;
 }
 
 }  // namespace sealbox::api

@@ -24,8 +24,6 @@ struct ParsedTarget {
 
 // Splits and validates the request target. InvalidArgument for unclean paths.
 Result<ParsedTarget> ParseTarget(std::string_view target);
-std::string PercentDecode(std::string_view s, bool plus_is_space);
-std::map<std::string, std::string> ParseQuery(std::string_view q);
 
 struct BuildLimits {
   JsonLimits json;
@@ -42,6 +40,10 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
 // Fills req.data from the body of a write (update, patch) that BuildRequest
 // left unparsed; does nothing for other operations.
 Status ParseRequestBody(const HttpRequest& http, const BuildLimits& limits, logical::Request& req);
+
+// The caller's token: X-Vault-Token, else exactly "Bearer <token>" in
+// Authorization; "" when neither.
+std::string_view RequestToken(const HttpRequest& http);
 
 // Parses a JSON request body into an object ({} for an empty body).
 Result<Json> ParseBodyObject(const HttpRequest& http, const BuildLimits& limits);

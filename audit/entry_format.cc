@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/json_util.h"
+#include "base/url_query.h"
 
 namespace sealbox::audit {
 namespace {
@@ -192,24 +193,60 @@ class EntryWriter {
     }
   }
 
+  // The data of a request refused before authentication: the body's size
+  // and HMAC (even for a device that logs raw), so an anonymous body costs
+  // the log a few bytes however large or many-keyed it is, and an operator
+  // can still tell whether a body they hold is the one sent (sys/audit-hash).
+  void ElidedBody(Object& o, std::string_view k, std::string_view body) {
+    if (body.empty()) return;
+    o.Name(k);
+    Object d(out_);
+    Int(d, "elided_body_bytes", static_cast<int64_t>(body.size()));
+    d.Name("elided_body_hmac");
+    out_ += '"';
+    AppendHash(out_, salt_, body);
+    out_ += '"';
+    d.End();
+  }
+
   // auth/token/{lookup,renew,revoke,...}/<token> carries a token in the
   // path itself (Vault logs it in clear): that segment is hashed like any
   // token.
   void Path(Object& o, std::string_view k, std::string_view p) {
-    if (p.empty()) return;
-    if (!opt_.log_raw) {
-      for (std::string_view prefix : {"/v1/auth/token/", "auth/token/"}) {
-        if (p.substr(0, prefix.size()) != prefix) continue;
-        const size_t op_end = p.find('/', prefix.size());
-        if (op_end == std::string_view::npos || op_end + 1 >= p.size()) break;
-        std::string_view rest = p.substr(op_end + 1);
-        rest = rest.substr(0, rest.find('?'));
-        std::string hashed(p.substr(0, op_end + 1));
-        if (!rest.empty()) AppendHash(hashed, salt_, rest);
-        return Str(o, k, hashed);
-      }
+    if (opt_.log_raw || TokenSegment(p) == std::string_view::npos) return Str(o, k, p);
+    std::string redacted;
+    AppendPath(redacted, p);
+    Str(o, k, redacted);
+  }
+
+  // The request target: its path as Path writes it, and its query with every
+  // value hashed as a body value is (`?token=...` is a token), keys and
+  // order kept; values of the mount's audit_non_hmac_request_keys stay clear.
+  void RequestUri(Object& o, std::string_view k, std::string_view uri, const std::vector<std::string>& clear_keys) {
+    const size_t qm = uri.find('?');
+    if (opt_.log_raw || (qm == std::string_view::npos && TokenSegment(uri) == std::string_view::npos))
+      return Str(o, k, uri);
+    std::string redacted;
+    AppendPath(redacted, uri.substr(0, qm));
+    if (qm != std::string_view::npos) {
+      redacted += '?';
+      bool first = true;
+      ForEachQueryPair(uri.substr(qm + 1), [&](std::string_view key, std::string_view value, bool has_value) {
+        if (!first) redacted += '&';
+        first = false;
+        redacted.append(key);
+        if (!has_value) return;
+        redacted += '=';
+        const std::string decoded = PercentDecode(value, true);
+        if (decoded.empty()) return;
+        if (std::count(clear_keys.begin(), clear_keys.end(), PercentDecode(key, true)) > 0) {
+          redacted.append(value);
+        } else {
+          AppendHash(redacted, salt_, decoded);
+        }
+      });
     }
-    Str(o, k, p);
+    Str(o, k, redacted);
   }
 
   // The token block of a request (the caller's token) or of a response (the
@@ -240,6 +277,25 @@ class EntryWriter {
   }
 
  private:
+  // Where the token segment of (/v1/)auth/token/<op>/<token> starts in a
+  // path without query; npos when there is none.
+  static size_t TokenSegment(std::string_view p) {
+    for (std::string_view prefix : {"/v1/auth/token/", "auth/token/"}) {
+      if (p.substr(0, prefix.size()) != prefix) continue;
+      const size_t op_end = p.find('/', prefix.size());
+      if (op_end == std::string_view::npos || op_end + 1 >= p.size()) return std::string_view::npos;
+      return op_end + 1;
+    }
+    return std::string_view::npos;
+  }
+
+  // `p` (no query) with its token segment, if any, hashed.
+  void AppendPath(std::string& out, std::string_view p) const {
+    const size_t at = TokenSegment(p);
+    out.append(p.substr(0, at));
+    if (at != std::string_view::npos) AppendHash(out, salt_, p.substr(at));
+  }
+
   // A hashed secret and its text, for its second appearance.
   struct Memo {
     std::string_view in;
@@ -277,7 +333,11 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
     Object r(out);
     w.Secret(r, "client_token", req.client_token);
     if (req.token) w.Accessor(r, "client_token_accessor", req.token->accessor);
-    w.Value(r, "data", req.data, hash, &mount.non_hmac_request_keys);
+    if (req.data_elided) {
+      w.ElidedBody(r, "data", req.raw_body);
+    } else {
+      w.Value(r, "data", req.data, hash, &mount.non_hmac_request_keys);
+    }
     w.Str(r, "id", req.id);
     w.MountFields(r, req);
     r.Name("namespace");
@@ -286,7 +346,7 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
     w.Path(r, "path", req.original_path.empty() ? req.path : req.original_path);
     w.Str(r, "remote_address", req.remote_addr);
     if (req.remote_port != 0) w.Int(r, "remote_port", req.remote_port);
-    w.Path(r, "request_uri", req.request_uri);
+    w.RequestUri(r, "request_uri", req.request_uri, mount.non_hmac_request_keys);
     if (!r.End()) e.Drop(mark);
   }
   if (resp) {

@@ -6,6 +6,7 @@
 
 #include "auth/policy.h"
 #include "base/log.h"
+#include "base/saturating.h"
 
 namespace sealbox::auth {
 
@@ -15,7 +16,6 @@ using logical::Operation;
 
 namespace {
 
-constexpr int64_t kNanos = 1'000'000'000;
 constexpr int64_t kSystemDefaultTtl = 768 * 3600;  // when no MountView is given
 constexpr size_t kMaxMetadataBytes = 512 * 1024;   // Vault's documented token metadata limit
 // Vault's word, not "Sealbox's": clients and runbooks match this text.
@@ -214,16 +214,16 @@ Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t incre
       period = max_ttl;
     }
     ttl = period;
-    if (explicit_max > 0) max_valid_time = start_nanos + explicit_max * kNanos;
+    if (explicit_max > 0) max_valid_time = AddSeconds(start_nanos, explicit_max);
   } else {
     ttl = increment > 0 ? increment : backend_ttl > 0 ? backend_ttl : sys_default;
-    max_valid_time = start_nanos + max_ttl * kNanos;
+    max_valid_time = AddSeconds(start_nanos, max_ttl);
   }
   if (max_valid_time != 0) {
     int64_t max_valid = max_valid_time - now_nanos;
     if (max_valid <= 0) return InvalidArgument("past the max TTL, cannot renew");
-    if (max_valid < ttl * kNanos) {
-      int64_t capped = max_valid / kNanos;
+    if (max_valid < SecondsToNanos(ttl)) {
+      int64_t capped = max_valid / kNanosPerSecond;
       warnings->push_back("TTL of \"" + HumanDuration(ttl) + "\" exceeded the effective max_ttl of \"" +
                           HumanDuration(capped) + "\"; TTL value is capped accordingly");
       ttl = capped;
@@ -372,7 +372,7 @@ Json TokenBackend::LookupData(const TokenEntry& e, const std::string& id) const 
             {"type", e.type}};
   if (e.expire_time_nanos) {
     d["expire_time"] = FormatRfc3339Nano(e.expire_time_nanos);
-    d["ttl"] = std::max<int64_t>(0, (e.expire_time_nanos - now) / kNanos);
+    d["ttl"] = std::max<int64_t>(0, (e.expire_time_nanos - now) / kNanosPerSecond);
   }
   if (e.issue_time_nanos) {
     // Only tokens with a lease carry issue_time and renewable (root has neither).
@@ -380,7 +380,7 @@ Json TokenBackend::LookupData(const TokenEntry& e, const std::string& id) const 
     d["renewable"] = e.renewable && !e.IsBatch();
   }
   if (e.last_renewal_nanos) {
-    d["last_renewal_time"] = e.last_renewal_nanos / kNanos;
+    d["last_renewal_time"] = e.last_renewal_nanos / kNanosPerSecond;
     d["last_renewal"] = FormatRfc3339Nano(e.last_renewal_nanos);
   }
   if (e.period) d["period"] = e.period;
@@ -467,7 +467,7 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
   te.num_uses = num_uses;
   const int64_t now = clock_->NowNanos();
   te.creation_time_nanos = now;
-  te.creation_time = now / kNanos;
+  te.creation_time = now / kNanosPerSecond;
   te.type = batch ? "batch" : "service";
 
   if (role) {
@@ -610,7 +610,7 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
     renewable = false;
     te.bound_cidrs.clear();
   }
-  int64_t expire = ttl > 0 ? now + ttl * kNanos : 0;
+  int64_t expire = ttl > 0 ? AddSeconds(now, ttl) : 0;
   // A child never outlives its parent. Vault revokes the tree when the
   // parent's lease expires; expired tokens here are swept once a minute, so
   // an uncapped child could outlive an expired parent by that long
@@ -618,7 +618,7 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
   if (!te.parent_hash.empty() && parent.expire_time_nanos != 0 &&
       (expire == 0 || expire > parent.expire_time_nanos)) {
     expire = parent.expire_time_nanos;
-    ttl = std::max<int64_t>(0, (expire - now) / kNanos);
+    ttl = std::max<int64_t>(0, (expire - now) / kNanosPerSecond);
   }
   te.creation_ttl = ttl;
   te.lease_ttl = ttl;
@@ -689,12 +689,12 @@ Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const s
   Resp resp;
   SB_ASSIGN_OR_RETURN(int64_t ttl, CalculateTtl(sys_default, sys_max, increment, te.lease_ttl, period, 0, explicit_max,
                                                 te.issue_time_nanos, now, &resp.warnings));
-  int64_t expire = now + ttl * kNanos;
+  int64_t expire = AddSeconds(now, ttl);
   if (!te.parent_hash.empty()) {  // capped at the parent's expiry, as at creation
     SB_ASSIGN_OR_RETURN(auto parent, tokens_->LookupByHash(te.parent_hash, /*include_pending=*/true));
     if (parent && parent->expire_time_nanos != 0 && expire > parent->expire_time_nanos) {
       expire = parent->expire_time_nanos;
-      ttl = std::max<int64_t>(0, (expire - now) / kNanos);
+      ttl = std::max<int64_t>(0, (expire - now) / kNanosPerSecond);
     }
   }
   SB_ASSIGN_OR_RETURN(auto updated, tokens_->Update(te.hash, [&](TokenEntry& e) {

@@ -5,30 +5,34 @@
 #include <charconv>
 #include <cmath>
 
+#include "base/saturating.h"
+
 namespace sealbox {
 namespace {
 
-// Builds the DOM in the same pass that enforces the depth and string-count
-// limits (one parse, not a checking pass and then a building one): the first
-// event past a limit stops the parse, so a hostile body never grows the tree
-// beyond the limits.
+// Builds the DOM in the same pass that enforces the depth and count limits
+// (one parse, not a checking pass and then a building one): the first event
+// past a limit stops the parse, so a hostile body never grows the tree beyond
+// the limits.
 class BoundedDomBuilder {
  public:
   BoundedDomBuilder(Json& root, const JsonLimits& l) : dom_(root, /*allow_exceptions=*/false), limits_(l) {}
-  bool null() { return dom_.null(); }
-  bool boolean(bool v) { return dom_.boolean(v); }
-  bool number_integer(Json::number_integer_t v) { return dom_.number_integer(v); }
-  bool number_unsigned(Json::number_unsigned_t v) { return dom_.number_unsigned(v); }
-  bool number_float(Json::number_float_t v, const Json::string_t& s) { return dom_.number_float(v, s); }
-  bool string(Json::string_t& v) { return CountString() && dom_.string(v); }
-  bool binary(Json::binary_t& v) { return dom_.binary(v); }
-  bool start_object(std::size_t n) { return Push() && dom_.start_object(n); }
-  bool key(Json::string_t& v) { return CountString() && dom_.key(v); }
+  bool null() { return CountElement() && dom_.null(); }
+  bool boolean(bool v) { return CountElement() && dom_.boolean(v); }
+  bool number_integer(Json::number_integer_t v) { return CountElement() && dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return CountElement() && dom_.number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& s) {
+    return CountElement() && dom_.number_float(v, s);
+  }
+  bool string(Json::string_t& v) { return CountElement() && CountString() && dom_.string(v); }
+  bool binary(Json::binary_t& v) { return CountElement() && dom_.binary(v); }
+  bool start_object(std::size_t n) { return CountElement() && Push() && dom_.start_object(n); }
+  bool key(Json::string_t& v) { return CountElement() && CountString() && dom_.key(v); }
   bool end_object() {
     --depth_;
     return dom_.end_object();
   }
-  bool start_array(std::size_t n) { return Push() && dom_.start_array(n); }
+  bool start_array(std::size_t n) { return CountElement() && Push() && dom_.start_array(n); }
   bool end_array() {
     --depth_;
     return dom_.end_array();
@@ -54,12 +58,72 @@ class BoundedDomBuilder {
     }
     return true;
   }
+  bool CountElement() {
+    if (++elements_ > limits_.max_elements) {
+      error_ = TooLarge("JSON input exceeds allowed number of elements");
+      return false;
+    }
+    return true;
+  }
   nlohmann::detail::json_sax_dom_parser<Json> dom_;
   JsonLimits limits_;
   size_t depth_ = 0;
   size_t strings_ = 0;
+  size_t elements_ = 0;
   Status error_;
 };
+
+// No real number is longer; nlohmann's lexer would buffer any length.
+constexpr size_t kMaxNumberSize = 1024;
+
+// One pass over the raw text, allocating nothing, that bounds every token
+// before nlohmann's lexer buffers it: a string's decoded size (an upper
+// bound: \uXXXX counted as 3 bytes) against the key or value limit (a key
+// is a string followed by ':'), any other token against kMaxNumberSize.
+// Malformed text passes or fails here as it may: the parse judges it.
+Status CheckTokenSizes(std::string_view text, const JsonLimits& limits) {
+  size_t i = 0;
+  const size_t n = text.size();
+  while (i < n) {
+    const char c = text[i];
+    if (c == '"') {
+      size_t decoded = 0;
+      ++i;
+      while (i < n && text[i] != '"') {
+        if (text[i] == '\\' && i + 1 < n) {
+          const bool unicode = text[i + 1] == 'u';
+          decoded += unicode ? 3 : 1;
+          i += unicode ? 6 : 2;
+        } else {
+          ++decoded;
+          ++i;
+        }
+      }
+      ++i;  // the closing quote
+      size_t j = i;
+      while (j < n && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) ++j;
+      const bool is_key = j < n && text[j] == ':';
+      if (is_key && decoded > limits.max_key_size) return TooLarge("JSON input exceeds allowed key length");
+      if (!is_key && decoded > limits.max_string_size)
+        return TooLarge("JSON input exceeds allowed string length");
+    } else if (c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',' || c == ' ' || c == '\t' ||
+               c == '\n' || c == '\r') {
+      ++i;
+    } else {
+      const size_t start = i;
+      while (i < n && std::string_view("{}[]:,\" \t\n\r").find(text[i]) == std::string_view::npos) ++i;
+      if (i - start > kMaxNumberSize) return TooLarge("JSON input exceeds allowed number length");
+    }
+  }
+  return Status::Ok();
+}
+
+// As Go's time.Duration (Vault refuses longer ones: "time: invalid
+// duration", or an overflow for integer seconds).
+Result<int64_t> CheckDurationRange(int64_t seconds) {
+  if (seconds > kMaxDurationSeconds || seconds < -kMaxDurationSeconds) return InvalidArgument("invalid duration");
+  return seconds;
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -70,6 +134,7 @@ std::string_view Trim(std::string_view s) {
 }  // namespace
 
 Result<Json> ParseJsonBounded(std::string_view text, const JsonLimits& limits) {
+  SB_RETURN_IF_ERROR(CheckTokenSizes(text, limits));
   Json j;
   BoundedDomBuilder builder(j, limits);
   bool ok = Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json, true);
@@ -131,7 +196,7 @@ Result<int64_t> ParseDurationSeconds(std::string_view s) {
   {
     int64_t out = 0;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    if (ec == std::errc() && p == s.data() + s.size()) return out;
+    if (ec == std::errc() && p == s.data() + s.size()) return CheckDurationRange(out);
   }
   bool neg = false;
   if (s.front() == '-' || s.front() == '+') {
@@ -166,7 +231,7 @@ Result<int64_t> ParseDurationSeconds(std::string_view s) {
     else return InvalidArgument("invalid duration");
     total += num * mult;
     any = true;
-    if (total > 9e15) return InvalidArgument("invalid duration");
+    if (total > static_cast<double>(kMaxDurationSeconds)) return InvalidArgument("invalid duration");
   }
   if (!any) return InvalidArgument("invalid duration");
   auto secs = static_cast<int64_t>(total);
@@ -176,7 +241,8 @@ Result<int64_t> ParseDurationSeconds(std::string_view s) {
 Result<int64_t> JsonToDurationSeconds(const Json& v) {
   if (v.is_null()) return int64_t{0};
   if (v.is_string()) return ParseDurationSeconds(v.get_ref<const std::string&>());
-  return JsonToInt(v);
+  SB_ASSIGN_OR_RETURN(int64_t seconds, JsonToInt(v));
+  return CheckDurationRange(seconds);
 }
 
 Result<std::vector<std::string>> JsonToStringList(const Json& v) {

@@ -18,21 +18,30 @@ namespace sealbox {
 
 using Json = nlohmann::json;
 
+// What one request body may hold. Every value counts, not only strings: a
+// body of a million zeros once cost 300 bytes of memory per byte sent.
 struct JsonLimits {
-  size_t max_depth = 100;      // nesting of arrays/objects
-  size_t max_strings = 1000;   // string values + object keys (OpenBao's default)
+  size_t max_depth = 100;            // nesting of arrays/objects
+  size_t max_strings = 1000;         // string values + object keys (OpenBao's default)
+  size_t max_elements = 10000;       // every value of any type, and every key
+  size_t max_string_size = 1 << 20;  // bytes of one string value (Vault's max_json_string_value_length)
+  size_t max_key_size = 1024;        // bytes of one object key
 };
 
 // Parses a request body. Errors: InvalidArgument("error parsing JSON") for
-// malformed input, InvalidArgument("JSON input exceeds allowed nesting depth")
-// or ("JSON input exceeds allowed number of strings") over the limits. The
-// limits are checked while parsing, before the document is built.
+// malformed input; TooLarge("JSON input exceeds allowed <what>") over a limit
+// (nesting depth, number of strings, number of elements, string length, key
+// length, number length). Token sizes are checked on the raw text first and
+// the counts while parsing, so the first value past a limit stops the parse:
+// a hostile body never grows the tree, nor the parser's buffers, beyond them.
 Result<Json> ParseJsonBounded(std::string_view text, const JsonLimits& limits);
 
 // Weakly typed field conversions (Vault's mapstructure "weak decode").
 Result<int64_t> JsonToInt(const Json& v);
 Result<bool> JsonToBool(const Json& v);
-// Go duration ("1h30m", "45s", "768h") or integer seconds; "" -> 0.
+// Go duration ("1h30m", "45s", "768h") or integer seconds; "" -> 0. Longer
+// than Go's time.Duration holds (kMaxDurationSeconds, ~292 years):
+// InvalidArgument("invalid duration"), as Vault refuses them.
 Result<int64_t> JsonToDurationSeconds(const Json& v);
 Result<int64_t> ParseDurationSeconds(std::string_view s);
 // A string list from ["a","b"] or "a,b" (trimmed, empty items dropped).

@@ -527,6 +527,22 @@ Status CoreImpl::UpdateMount(const std::string& route_path, const std::function<
   return PersistMountTable(copy.auth);
 }
 
+// ---- Before a body is read (api's BodyLimit) ----
+
+bool CoreImpl::IsUnauthenticated(const std::string& path) {
+  if (sealed_.load()) return false;
+  BoundRoute route = router_.Route(path);
+  return route && logical::MatchesSpecial(route.entry->backend->special_paths().unauthenticated,
+                                          route.relative_path);
+}
+
+bool CoreImpl::TokenResolves(std::string_view token) {
+  std::shared_lock l(state_mu_);
+  if (sealed_.load() || token.empty()) return false;
+  auto entry = tokens_->Lookup(token);
+  return entry.ok() && entry->has_value();
+}
+
 Result<std::shared_ptr<const auth::Acl>> CoreImpl::AclForToken(const auth::TokenEntry& entry) {
   const auth::IdentityContext identity = entry.Identity();
   return policies_->AclFor(entry.policies, &identity);

@@ -149,6 +149,12 @@ class Core {
     req = std::move(r.request);
     return result;
   }
+  // Before a request's body is read (the body limit): true if `path` is a
+  // login path, which takes requests without a token (auth/<mount>/login...);
+  // false while sealed. Only for bodies that claim to be large.
+  virtual bool IsUnauthenticated(const std::string& path) = 0;
+  // True if `token` resolves to a live token. False while sealed.
+  virtual bool TokenResolves(std::string_view token) = 0;
   // SIGHUP: reopen audit files (logrotate moves them away first).
   virtual void OnSighup() = 0;
 

@@ -66,6 +66,8 @@ class CoreImpl final : public Core {
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
   void Route(RoutedRequest& r) override;
   Task<Result<logical::Response>> HandleRequestAsync(RoutedRequest& r, Resumer* resumer) override;
+  bool IsUnauthenticated(const std::string& path) override;
+  bool TokenResolves(std::string_view token) override;
   void OnSighup() override;
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }

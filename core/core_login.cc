@@ -4,6 +4,7 @@
 
 #include "auth/policy.h"
 #include "base/log.h"
+#include "base/saturating.h"
 #include "core/core_impl.h"
 
 namespace sealbox::core {
@@ -68,7 +69,7 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
   e.creation_ttl = ttl;
   e.explicit_max_ttl = a.explicit_max_ttl;
   e.period = a.period;
-  e.expire_time_nanos = ttl > 0 ? now + ttl * 1'000'000'000 : 0;
+  e.expire_time_nanos = ttl > 0 ? AddSeconds(now, ttl) : 0;
   e.num_uses = a.num_uses;
   e.renewable = a.renewable;
   e.orphan = true;

@@ -6,16 +6,16 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
+#include "base/saturating.h"
 #include "storage/storage.h"
 
 namespace sealbox::core {
 namespace {
 
-constexpr int64_t kNs = 1'000'000'000;
 
 std::string TimeKey(int64_t expire_ns, const std::string& hash) {
   char bucket[32], ns[32];
-  std::snprintf(bucket, sizeof bucket, "%012lld", static_cast<long long>(expire_ns / (60 * kNs)));
+  std::snprintf(bucket, sizeof bucket, "%012lld", static_cast<long long>(expire_ns / (60 * kNanosPerSecond)));
   std::snprintf(ns, sizeof ns, "%020lld", static_cast<long long>(expire_ns));
   return std::string("time/") + bucket + "/" + ns + "|" + hash;
 }
@@ -92,7 +92,7 @@ Result<std::string> ExpirationManager::Register(const std::string& path, const s
   e.mount = mount;
   e.token_hash = token_hash;
   e.issue_ns = clock_->NowNanos();
-  e.expire_ns = e.issue_ns + secret.ttl * kNs;
+  e.expire_ns = AddSeconds(e.issue_ns, secret.ttl);
   e.ttl = secret.ttl;
   e.max_ttl = secret.max_ttl;
   e.renewable = secret.renewable;
@@ -122,11 +122,11 @@ Result<int64_t> ExpirationManager::Renew(const std::string& lease_id, int64_t in
   if (!e->renewable) return InvalidArgument("lease is not renewable");
   // No increment: the backend's TTL again (Vault's LeaseExtend with the
   // role's default), not whatever the last renewal granted.
-  int64_t ttl = increment > 0 ? increment : (e->ttl > 0 ? e->ttl : (e->expire_ns - e->issue_ns) / kNs);
+  int64_t ttl = increment > 0 ? increment : (e->ttl > 0 ? e->ttl : (e->expire_ns - e->issue_ns) / kNanosPerSecond);
   if (e->max_ttl > 0) {
-    int64_t limit_ns = e->issue_ns + e->max_ttl * kNs;
+    int64_t limit_ns = AddSeconds(e->issue_ns, e->max_ttl);
     if (limit_ns <= now) return InvalidArgument("past the max TTL, cannot renew");
-    int64_t left = (limit_ns - now) / kNs;
+    int64_t left = (limit_ns - now) / kNanosPerSecond;
     if (ttl > left) {
       warnings->push_back("TTL of \"" + std::to_string(ttl) + "s\" exceeded the effective max_ttl of \"" +
                           std::to_string(left) + "s\"; TTL value is capped accordingly");
@@ -134,7 +134,7 @@ Result<int64_t> ExpirationManager::Renew(const std::string& lease_id, int64_t in
     }
   }
   if (renew_) SB_RETURN_IF_ERROR(renew_(*e, ttl));
-  e->expire_ns = now + ttl * kNs;
+  e->expire_ns = AddSeconds(now, ttl);
   e->last_renew_ns = now;
   SB_RETURN_IF_ERROR(Save(*e, true));
   wake_.notify_all();
@@ -261,7 +261,7 @@ void ExpirationManager::Tick() {
                    std::to_string(lease.attempts) + " attempts: " + s.message());
       } else {
         // Jittered exponential backoff: 1, 2, 4, 8, 16 s (±25%).
-        int64_t base = (int64_t{1} << (lease.attempts - 1)) * kNs;
+        int64_t base = (int64_t{1} << (lease.attempts - 1)) * kNanosPerSecond;
         int64_t jitter = static_cast<int64_t>(std::uniform_real_distribution<double>(-0.25, 0.25)(rng) * base);
         lease.expire_ns = now + base + jitter;
         log::Warn("expiration: revoking lease " + lease.lease_id + " failed (attempt " +

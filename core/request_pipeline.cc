@@ -179,6 +179,7 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resu
       route && logical::MatchesSpecial(route.entry->backend->special_paths().unauthenticated, route.relative_path);
   const audit::MountInfo audit_mount = AuditMountInfo(route);
   auto refuse = [&](Status s) -> Task<Result<logical::Response>> {
+    req.data_elided = !req.token;  // refused before authentication: size and hash only
     std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
     Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
     if (!a.ok()) co_return Internal();

@@ -66,6 +66,18 @@ const Json& FirstBlock(const Json& v) {
   return v;
 }
 
+// The listener's limits on what one request body may hold, by key (Vault's
+// and OpenBao's spellings); null for any other key.
+size_t* RequestLimit(ListenerConfig& l, const std::string& k) {
+  if (k == "max_json_depth" || k == "max_request_json_depth") return &l.max_json_depth;
+  if (k == "max_json_strings" || k == "max_request_json_strings") return &l.max_json_strings;
+  if (k == "max_json_elements") return &l.max_json_elements;
+  if (k == "max_json_string_value_length") return &l.max_json_string_value_length;
+  if (k == "max_json_key_length") return &l.max_json_key_length;
+  if (k == "max_unauthenticated_request_size") return &l.max_unauthenticated_request_size;
+  return nullptr;
+}
+
 Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines, size_t block_line) {
   for (auto& [k, v] : block.items()) {
     std::string key = "listener." + k;
@@ -92,14 +104,10 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
       auto d = JsonToDurationSeconds(v);
       if (!d.ok() || *d < 0) return KeyError(key, "expected a duration");
       l.max_request_duration_s = *d == 0 ? 90 : static_cast<int>(*d);
-    } else if (k == "max_json_depth" || k == "max_request_json_depth") {
+    } else if (size_t* limit = RequestLimit(l, k)) {
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0) return KeyError(key, "expected a positive integer");
-      l.max_json_depth = static_cast<size_t>(*n);
-    } else if (k == "max_json_strings" || k == "max_request_json_strings") {
-      auto n = JsonToInt(v);
-      if (!n.ok() || *n <= 0) return KeyError(key, "expected a positive integer");
-      l.max_json_strings = static_cast<size_t>(*n);
+      *limit = static_cast<size_t>(*n);
     } else if (k == "idle_timeout" || k == "http_idle_timeout") {
       auto d = JsonToDurationSeconds(v);
       if (!d.ok() || *d <= 0) return KeyError(key, "expected a duration");

@@ -42,8 +42,15 @@ struct ListenerConfig {
   std::string tls_min_version = "tls12";   // tls12 | tls13
   size_t max_request_size = 33554432;      // 0 in the file → default; negative → unlimited
   int max_request_duration_s = 90;
+  // What one request body may hold (base/json_util.h JsonLimits; form
+  // bodies too); bodies with no token, or to paths that take none, are
+  // refused past max_unauthenticated_request_size before they are read.
   size_t max_json_depth = 100;
   size_t max_json_strings = 1000;
+  size_t max_json_elements = 10000;
+  size_t max_json_string_value_length = 1 << 20;
+  size_t max_json_key_length = 1024;
+  size_t max_unauthenticated_request_size = 64 << 10;
   int idle_timeout_s = 60;                 // between keep-alive requests
   int header_timeout_s = 10;               // request headers (slowloris)
   int tls_handshake_timeout_s = 5;         // from accept to the end of the TLS handshake

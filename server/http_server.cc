@@ -19,6 +19,7 @@
 #include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <iterator>
 #include <mutex>
 #include <optional>
@@ -28,6 +29,7 @@
 
 #include "api/api_handler.h"
 #include "base/log.h"
+#include "server/request_framing.h"
 #include "server/tls_context.h"
 
 namespace sealbox::server {
@@ -337,7 +339,8 @@ struct HttpServer::Impl {
     InflightGuard& operator=(const InflightGuard&) = delete;
   };
 
-  static api::HttpRequest ToApiRequest(http::request<http::string_body>& msg, const tcp::endpoint* remote) {
+  // The request without its body (not read yet).
+  static api::HttpRequest HeadOf(const http::request<http::string_body>& msg, const tcp::endpoint* remote) {
     api::HttpRequest req;
     // method_string keeps custom verbs such as LIST (Beast: verb::unknown).
     req.method = std::string(msg.method_string());
@@ -348,7 +351,6 @@ struct HttpServer::Impl {
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
-    req.body = std::move(msg.body());
     if (remote) {
       req.remote_addr = remote->address().to_string();
       req.remote_port = remote->port();
@@ -407,6 +409,24 @@ struct HttpServer::Impl {
         }
         break;
       }
+      api::HttpRequest req = HeadOf(parser.get(), remote_ec ? nullptr : &remote);
+      if (auto bad = CheckFraming(parser.get().version(), req.headers)) {
+        // The body's length is unknown: nothing after these headers can be
+        // trusted to start a request, so the connection ends here.
+        co_await WriteResponse(stream, api::ErrorResponse(bad->status, bad->message), 11, false, false);
+        co_await Drain(stream);
+        break;
+      }
+      // The handler's limit for these headers (small without a token) within
+      // the listener's: past it, 413 before reading when the length is known.
+      size_t body_limit = handler->BodyLimit(req);
+      if (l.max_request_size > 0) body_limit = std::min(body_limit, l.max_request_size);
+      if (parser.content_length() && *parser.content_length() > body_limit) {
+        co_await WriteResponse(stream, api::ErrorResponse(413, "request body too large"), 11, false, false);
+        co_await Drain(stream);
+        break;
+      }
+      if (body_limit != SIZE_MAX) parser.body_limit(body_limit);
       lowest.expires_after(std::chrono::seconds(l.max_request_duration_s));
       auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kTuple);
       if (bec) {
@@ -423,7 +443,7 @@ struct HttpServer::Impl {
       }
       InflightGuard guard(inflight);
       auto& msg = parser.get();
-      api::HttpRequest req = ToApiRequest(msg, remote_ec ? nullptr : &remote);
+      req.body = std::move(msg.body());
       bool keep_alive = msg.keep_alive() && !stopping.load();
       bool head = msg.method() == http::verb::head;
       unsigned version = msg.version();

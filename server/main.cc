@@ -235,8 +235,12 @@ int RunServer(int argc, char** argv) {
   }
   api::ApiOptions ao;
   ao.max_request_size = cfg.listener.max_request_size;
-  ao.max_json_depth = cfg.listener.max_json_depth;
-  ao.max_json_strings = cfg.listener.max_json_strings;
+  ao.max_unauthenticated_request_size = cfg.listener.max_unauthenticated_request_size;
+  ao.json.max_depth = cfg.listener.max_json_depth;
+  ao.json.max_strings = cfg.listener.max_json_strings;
+  ao.json.max_elements = cfg.listener.max_json_elements;
+  ao.json.max_string_size = cfg.listener.max_json_string_value_length;
+  ao.json.max_key_size = cfg.listener.max_json_key_length;
   auto handler = api::NewApiHandler(core->get(), ao);
 
   HttpServer::Options so;

@@ -59,6 +59,12 @@ struct Request {
   std::string content_type;
   Storage* storage = nullptr;      // the mount's view, set by the router
   bool unauthenticated = false;    // login path: no token required
+  // The HTTP body as received (it outlives the request: api/ holds it). A
+  // request refused before authentication is audited with this body's size
+  // and HMAC in place of its data (data_elided), so an anonymous caller
+  // cannot make the audit log grow by more than a line per request.
+  std::string_view raw_body;
+  bool data_elided = false;
 };
 
 struct Secret {

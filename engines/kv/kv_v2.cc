@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/saturating.h"
 #include "engines/kv/kv_v1.h"
 
 namespace sealbox::engines::kv {
@@ -22,7 +23,6 @@ using logical::Response;
 namespace {
 
 constexpr uint64_t kDefaultMaxVersions = 10;
-constexpr int64_t kNanos = 1'000'000'000;
 constexpr size_t kMaxCustomMetadataKeys = 64;
 constexpr size_t kMaxCustomMetadataKeyLength = 128;
 constexpr size_t kMaxCustomMetadataValueLength = 512;
@@ -266,7 +266,7 @@ int64_t DeletionTime(int64_t from_nanos, const Config& cfg, const KeyMeta& meta)
   if (mount == 0 && key == 0) return 0;
   int64_t min = key;
   if ((mount != 0 && mount < min) || min == 0) min = mount;
-  return from_nanos + min * kNanos;
+  return AddSeconds(from_nanos, min);
 }
 
 bool IsDeleted(const VersionMeta& vm, int64_t now) { return vm.deletion != 0 && vm.deletion <= now; }

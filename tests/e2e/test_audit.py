@@ -425,3 +425,25 @@ def test_audit_prefix_and_directories_follow_the_server_config():
             assert all(line.startswith("sealbox: {") for line in f.read().splitlines())
     finally:
         s.cleanup()
+
+def test_query_values_are_hashed_in_request_uri(server):
+    # GET auth/token/lookup?token=... once wrote the live token in clear.
+    s = server
+    log = os.path.join(s.dir, "audit-query.log")
+    enable_file(s, "query", log)
+    st, b = s.root("POST", "/v1/auth/token/create", {"policies": ["default"], "ttl": "1h"})
+    child = b["auth"]["client_token"]
+    before = len(lines(log))
+    st, b = s.raw("GET", "/v1/auth/token/lookup?token=%s&list=false" % child, s.root_token)
+    assert st == 200 and b["data"]["policies"] == ["default"], b
+    entries = lines(log)[before:]
+    assert [e["type"] for e in entries] == ["request", "response"]
+    with open(log) as f:
+        assert child not in f.read()
+    st, h = s.root("POST", "/v1/sys/audit-hash/query", {"input": child})
+    st, hf = s.root("POST", "/v1/sys/audit-hash/query", {"input": "false"})
+    for e in entries:
+        assert e["request"]["request_uri"] == "/v1/auth/token/lookup?token=%s&list=%s" % (
+            h["data"]["hash"], hf["data"]["hash"]), e["request"]
+        assert e["request"]["data"]["token"] == h["data"]["hash"]
+        assert e["request"]["path"] == "auth/token/lookup"

@@ -1,6 +1,7 @@
 """Hostile and malformed input gets a clear error and the server keeps serving
 (issue 2 bad-input list; contract decisions 1, 2 and 8)."""
 
+import re
 import socket
 import ssl
 import subprocess
@@ -139,3 +140,83 @@ def test_tls_versions(server):
         r = _s_client(s, flag)
         out = r.stdout.decode(errors="replace")
         assert r.returncode == 0 and "Verify return code: 0 (ok)" in out, out[-500:]
+
+
+def _exchange(s, request_bytes, read_timeout=5):
+    """Sends bytes over TLS and reads until the server closes (or goes
+    quiet): everything it answered on that one connection."""
+    ctx = ssl.create_default_context(cafile=s.cacert)
+    data = b""
+    with socket.create_connection(("127.0.0.1", s.port), timeout=read_timeout) as sock:
+        with ctx.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
+            tls.sendall(request_bytes)
+            try:
+                while True:
+                    chunk = tls.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except (ssl.SSLError, ConnectionResetError, socket.timeout):
+                pass
+    return data
+
+
+def _status_lines(data):
+    """Every response's status line (a body need not end in CRLF)."""
+    return re.findall(rb"HTTP/1\.[01] \d{3}[^\r]*", data)
+
+
+def test_transfer_encoding_not_ending_in_chunked_is_refused_and_closed(server):
+    # Once read as a bodiless request, its chunked body then parsed as a
+    # second request on the same connection (a smuggled seal-status here).
+    smuggled = b"GET /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\n\r\n"
+    for te in (b"chunked, identity", b"identity", b"gzip", b"chunked, chunked"):
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(smuggled), smuggled)
+        data = _exchange(server, b"POST /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                         b"\r\n\r\n" + body + smuggled)
+        lines = _status_lines(data)
+        assert len(lines) == 1 and lines[0].startswith(b"HTTP/1.1 400"), (te, data[:400])
+        assert b"connection: close" in data.lower() and b'"sealed"' not in data, (te, data[:400])
+    # The same split over two fields.
+    data = _exchange(server, b"POST /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                             b"Transfer-Encoding: identity\r\n\r\n0\r\n\r\n" + smuggled)
+    assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 400"], data[:400]
+    assert server.raw("GET", "/v1/sys/health")[0] == 200
+
+
+def test_unknown_transfer_coding_is_not_implemented(server):
+    data = _exchange(server, b"POST /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                             b"0\r\n\r\nGET /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 501"], data[:400]
+    # HTTP/1.0 has no transfer codings at all: faulty framing.
+    data = _exchange(server, b"POST /v1/sys/unseal HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 400"], data[:400]
+    # A plain chunked body still works, and keeps the connection.
+    data = _exchange(server, b"PUT /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                             b"Content-Type: application/json\r\n\r\n"
+                             b"e\r\n{\"reset\":true}\r\n0\r\n\r\n"
+                             b"GET /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 400", b"HTTP/1.1 200"], data[:600]
+
+
+def test_host_header_missing_or_repeated(server):
+    for head in (b"GET /v1/sys/health HTTP/1.1\r\n\r\n",
+                 b"GET /v1/sys/health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                 b"GET /v1/sys/health HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n"):
+        data = _exchange(server, head + b"GET /v1/sys/seal-status HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 400"], (head, data[:400])
+        assert b"Host header" in data
+    # HTTP/1.0 needs no Host.
+    data = _exchange(server, b"GET /v1/sys/health HTTP/1.0\r\n\r\n")
+    assert _status_lines(data)[0].startswith(b"HTTP/1.0 200") or _status_lines(data)[0].startswith(b"HTTP/1.1 200")
+
+
+def test_content_length_with_transfer_encoding_is_refused(server):
+    # Classic CL.TE smuggling: the two lengths disagree about where the body ends.
+    data = _exchange(server, b"POST /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                             b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /v1/sys/seal-status HTTP/1.1\r\n"
+                             b"Host: x\r\n\r\n")
+    assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 400"], data[:400]
+    data = _exchange(server, b"POST /v1/sys/unseal HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                             b"Content-Length: 5\r\n\r\n{}{}")
+    assert [l[:12] for l in _status_lines(data)] == [b"HTTP/1.1 400"], data[:400]

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/json_util.h"
+#include "base/url_query.h"
 
 namespace sealbox::audit {
 namespace {
@@ -47,10 +48,35 @@ struct Reference {
       if (opt.log_raw || p.rfind(prefix, 0) != 0) continue;
       size_t op_end = p.find('/', prefix.size());
       if (op_end == std::string::npos || op_end + 1 >= p.size()) return p;
-      std::string rest = p.substr(op_end + 1);
-      return p.substr(0, op_end + 1) + H(rest.substr(0, rest.find('?')));
+      return p.substr(0, op_end + 1) + H(p.substr(op_end + 1));
     }
     return p;
+  }
+  // The path as PathOf, every query value hashed (its decoded text), keys
+  // and order kept; empty pairs dropped.
+  std::string UriOf(const std::string& uri, const std::vector<std::string>& clear_keys) const {
+    const size_t qm = uri.find('?');
+    if (opt.log_raw) return uri;
+    std::string out = PathOf(uri.substr(0, qm));
+    if (qm == std::string::npos) return out;
+    out += '?';
+    std::string q = uri.substr(qm + 1) + "&";
+    bool first = true;
+    for (size_t start = 0, amp; (amp = q.find('&', start)) != std::string::npos; start = amp + 1) {
+      std::string pair = q.substr(start, amp - start);
+      if (pair.empty()) continue;
+      if (!first) out += '&';
+      first = false;
+      const size_t eq = pair.find('=');
+      if (eq == std::string::npos) {
+        out += pair;
+        continue;
+      }
+      const std::string key = pair.substr(0, eq), value = PercentDecode(pair.substr(eq + 1), true);
+      const bool clear = std::count(clear_keys.begin(), clear_keys.end(), PercentDecode(key, true)) > 0;
+      out += key + "=" + (clear ? pair.substr(eq + 1) : H(value));
+    }
+    return out;
   }
   template <typename T>
   Json Token(const std::string& client_token, const T& t, const std::vector<std::string>& tp) const {
@@ -69,6 +95,11 @@ struct Reference {
     }
     Json data = req.data;
     if (!opt.log_raw) HashTree(data, &mount.non_hmac_request_keys);
+    if (req.data_elided) {
+      data = req.raw_body.empty() ? Json(nullptr)
+                                  : Json{{"elided_body_bytes", req.raw_body.size()},
+                                         {"elided_body_hmac", HashValue(salt, std::string(req.raw_body))}};
+    }
     entry["request"] = {{"id", req.id},
                         {"operation", std::string(logical::OperationName(req.op))},
                         {"mount_point", req.mount_point},
@@ -81,7 +112,7 @@ struct Reference {
                         {"path", PathOf(req.original_path)},
                         {"data", data},
                         {"remote_address", req.remote_addr},
-                        {"request_uri", PathOf(req.request_uri)}};
+                        {"request_uri", UriOf(req.request_uri, mount.non_hmac_request_keys)}};
     if (req.remote_port) entry["request"]["remote_port"] = req.remote_port;
     if (!error.empty()) entry["error"] = error;
     if (resp) {
@@ -216,10 +247,10 @@ TEST_F(EntryFormatTest, BareRequestAndEmptyResponse) {
   ExpectSame(req, &resp);
 }
 
-TEST_F(EntryFormatTest, TokensInPathsAreHashedQueryDropped) {
+TEST_F(EntryFormatTest, TokensInPathsAreHashed) {
   logical::Request req;
-  for (std::string p : {"auth/token/lookup/hvs.abc", "auth/token/lookup/", "auth/token/lookup", "auth/token/x/y?z=1",
-                        "/v1/auth/token/revoke/hvs.q?x=1", "/v1/auth/token/revoke/?x=1", "secret/data/a"}) {
+  for (std::string p : {"auth/token/lookup/hvs.abc", "auth/token/lookup/", "auth/token/lookup", "auth/token/x/y",
+                        "secret/data/a"}) {
     req.original_path = req.request_uri = p;
     ExpectSame(req, nullptr);
     opt_.log_raw = !opt_.log_raw;
@@ -228,6 +259,48 @@ TEST_F(EntryFormatTest, TokensInPathsAreHashedQueryDropped) {
   req.original_path = "auth/token/lookup/hvs.abc";
   opt_.log_raw = false;
   EXPECT_EQ(Direct("request", req, nullptr).find("hvs.abc"), std::string::npos);
+}
+
+// GET auth/token/lookup?token=... once wrote a live token in clear.
+TEST_F(EntryFormatTest, QueryValuesInTheRequestUriAreHashed) {
+  logical::Request req;
+  req.original_path = "auth/token/lookup";
+  for (std::string uri : {"/v1/auth/token/lookup?token=hvs.live-token", "/v1/auth/token/revoke/hvs.q?x=1&y",
+                          "/v1/auth/token/revoke/?x=1", "/v1/secret/?list=true&&a=%41%2b+b&a=2&=v&k=",
+                          "/v1/sys/health?", "/v1/x?list=true&version=3"}) {
+    req.request_uri = uri;
+    for (bool raw : {false, true}) {
+      opt_.log_raw = raw;
+      ExpectSame(req, nullptr);
+    }
+    mount_.non_hmac_request_keys = {"version"};
+    opt_.log_raw = false;
+    ExpectSame(req, nullptr);
+    mount_.non_hmac_request_keys.clear();
+  }
+  req.request_uri = "/v1/auth/token/lookup?token=hvs.live-token";
+  const Json entry = Json::parse(Direct("request", req, nullptr));
+  EXPECT_EQ(entry["request"]["request_uri"], "/v1/auth/token/lookup?token=" + HashValue(salt_, "hvs.live-token"));
+}
+
+// A request refused before authentication: its body's size and HMAC, never
+// its keys or values, in both of its entries, whatever the device's options.
+TEST_F(EntryFormatTest, DataOfARequestRefusedBeforeAuthenticationIsElided) {
+  logical::Request req = FullRequest();
+  req.token.reset();
+  const std::string body = R"({"key-in-clear-1":1,"key-in-clear-2":"v"})";
+  req.raw_body = body;
+  req.data_elided = true;
+  for (bool raw : {false, true}) {
+    opt_.log_raw = raw;
+    ExpectSame(req, nullptr, "permission denied");
+    const std::string text = Direct("response", req, nullptr, "permission denied");
+    EXPECT_EQ(text.find("key-in-clear"), std::string::npos) << text;
+    const Json data = Json::parse(text)["request"]["data"];
+    EXPECT_EQ(data, (Json{{"elided_body_bytes", body.size()}, {"elided_body_hmac", HashValue(salt_, body)}}));
+  }
+  req.raw_body = {};
+  EXPECT_FALSE(Json::parse(Direct("request", req, nullptr))["request"].contains("data"));
 }
 
 TEST_F(EntryFormatTest, ElidedListsShowCountsInClear) {

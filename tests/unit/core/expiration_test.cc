@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "base/saturating.h"
 #include "storage/storage.h"
 
 namespace sealbox::core {
@@ -49,6 +50,23 @@ TEST(ExpirationTest, ExpiresInOrderOnlyWhenDue) {
   EXPECT_EQ(f.revoked, (std::set<std::string>{"a"}));
   EXPECT_FALSE(f.m->Lookup(a)->has_value());
   EXPECT_TRUE(f.m->Lookup(b)->has_value());
+}
+
+// A TTL as long as Go allows: issue + ttl once wrapped into the past and the
+// lease was revoked at the next tick.
+TEST(ExpirationTest, TheLongestTtlSaturatesInsteadOfExpiring) {
+  Fixture f;
+  std::string a = f.Reg("a", kMaxDurationSeconds, "tok", kMaxDurationSeconds);
+  f.clock.AdvanceSeconds(3600);
+  f.m->Tick();
+  EXPECT_TRUE(f.revoked.empty());
+  std::vector<std::string> w;
+  auto ttl = f.m->Renew(a, kMaxDurationSeconds, &w);
+  ASSERT_TRUE(ttl.ok()) << ttl.status().message();
+  EXPECT_GT(*ttl, 0);
+  f.m->Tick();
+  EXPECT_TRUE(f.revoked.empty());
+  EXPECT_GT((*f.m->Lookup(a))->expire_ns, AddSeconds(f.clock.NowNanos(), int64_t{200} * 365 * 86400));
 }
 
 TEST(ExpirationTest, SurvivesARestartWithoutLoadingAnything) {

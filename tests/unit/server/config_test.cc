@@ -86,6 +86,10 @@ listener "tcp" {
   max_request_duration = "2m"
   max_request_json_depth = 10
   max_request_json_strings = 20
+  max_json_elements = 30
+  max_json_string_value_length = 40
+  max_json_key_length = 50
+  max_unauthenticated_request_size = 60
   http_idle_timeout = "5m"
   http_read_header_timeout = 3
   max_header_size = 8192
@@ -103,6 +107,10 @@ disable_mlock = true
   EXPECT_EQ(c.listener.max_request_duration_s, 120);
   EXPECT_EQ(c.listener.max_json_depth, 10u);
   EXPECT_EQ(c.listener.max_json_strings, 20u);
+  EXPECT_EQ(c.listener.max_json_elements, 30u);
+  EXPECT_EQ(c.listener.max_json_string_value_length, 40u);
+  EXPECT_EQ(c.listener.max_json_key_length, 50u);
+  EXPECT_EQ(c.listener.max_unauthenticated_request_size, 60u);
   EXPECT_EQ(c.listener.idle_timeout_s, 300);
   EXPECT_EQ(c.listener.header_timeout_s, 3);
   EXPECT_EQ(c.listener.max_header_size, 8192u);
