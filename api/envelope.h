@@ -3,7 +3,7 @@
 #pragma once
 
 #include "api/http.h"
-#include "core/logical/request.h"
+#include "logical/request.h"
 
 namespace sealbox::api {
 

@@ -12,7 +12,7 @@
 #include "api/http.h"
 #include "base/json_util.h"
 #include "base/status.h"
-#include "core/logical/request.h"
+#include "logical/request.h"
 
 namespace sealbox::api {
 

@@ -39,7 +39,7 @@
 #include "base/json_util.h"
 #include "base/status.h"
 #include "base/task.h"
-#include "core/logical/request.h"
+#include "logical/request.h"
 
 namespace sealbox {
 class Storage;

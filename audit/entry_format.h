@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/logical/request.h"
+#include "logical/request.h"
 
 namespace sealbox::crypto {
 class HmacSha256Key;

@@ -27,7 +27,7 @@
 
 #include "auth/policy.h"
 #include "base/json_util.h"
-#include "core/logical/request.h"
+#include "logical/request.h"
 
 namespace sealbox::auth {
 

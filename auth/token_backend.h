@@ -19,7 +19,7 @@
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "base/clock.h"
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 
 namespace sealbox::auth {
 

@@ -20,8 +20,8 @@
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "base/task.h"
-#include "core/logical/backend.h"
-#include "core/logical/request.h"
+#include "logical/backend.h"
+#include "logical/request.h"
 
 namespace sealbox {
 class Storage;

@@ -17,7 +17,7 @@
 #include "auth/token_store.h"
 #include "core/core.h"
 #include "core/expiration_manager.h"
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 #include "core/password_policy.h"
 #include "core/router.h"
 #include "storage/barrier.h"

@@ -22,7 +22,7 @@
 #include "base/clock.h"
 #include "base/json_util.h"
 #include "base/status.h"
-#include "core/logical/request.h"
+#include "logical/request.h"
 #include "storage/storage.h"
 
 namespace sealbox::core {

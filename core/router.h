@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 #include "core/mount_table.h"
 #include "storage/storage.h"
 

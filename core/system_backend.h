@@ -4,7 +4,7 @@
 // Thread-safety: handlers run concurrently; state lives in CoreImpl.
 #pragma once
 
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 
 namespace sealbox::core {
 

@@ -13,7 +13,7 @@
 #include "auth/kubernetes/jwt.h"
 #include "auth/kubernetes/selector_yaml.h"
 #include "base/log.h"
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 #include "storage/storage.h"
 
 namespace sealbox::auth::k8s {

@@ -11,7 +11,7 @@
 #include <memory>
 
 #include "base/http_client.h"
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 
 namespace sealbox::auth::k8s {
 

@@ -14,7 +14,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 #include "engines/database/scram.h"
 #include "engines/database/username_template.h"
 #include "storage/storage.h"

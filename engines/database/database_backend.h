@@ -7,7 +7,7 @@
 // connection pool guarded by its own mutex.
 #pragma once
 
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 #include "engines/database/connection.h"
 
 namespace sealbox::engines::database {

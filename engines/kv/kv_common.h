@@ -16,7 +16,7 @@
 #include "base/clock.h"
 #include "base/json_util.h"
 #include "base/status.h"
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 
 namespace sealbox {
 class Storage;

@@ -14,7 +14,7 @@
 
 #include <string>
 
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 
 namespace sealbox::engines::kv {
 

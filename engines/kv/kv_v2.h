@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 #include "engines/kv/kv_common.h"
 #include "storage/storage.h"
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "base/status.h"
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 
 namespace sealbox {
 class Storage;

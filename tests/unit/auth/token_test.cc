@@ -17,7 +17,7 @@
 #include "base/json_util.h"
 #include "core/core.h"
 #include "core/core_impl.h"
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 #include "storage/storage.h"
 
 namespace sealbox::auth {

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 
 namespace sealbox::core {
 namespace {

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "base/clock.h"
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 #include "engines/database/database_backend.h"
 #include "storage/storage.h"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 #include "engines/kv/kv_common.h"
 #include "engines/kv/register.h"
 #include "storage/storage.h"

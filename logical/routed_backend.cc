@@ -1,4 +1,4 @@
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 
 #include <algorithm>
 

@@ -4,7 +4,7 @@
 // fields without Vault's synopsis and description.
 #include <algorithm>
 
-#include "core/logical/routed_backend.h"
+#include "logical/routed_backend.h"
 
 namespace sealbox::logical {
 namespace {

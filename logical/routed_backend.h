@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "core/logical/backend.h"
+#include "logical/backend.h"
 
 namespace sealbox::logical {
 

@@ -14,7 +14,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
-#include "core/logical/request.h"
+#include "logical/request.h"
 
 namespace sealbox {
 class Storage;
