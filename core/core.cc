@@ -28,10 +28,6 @@ class IdentityStub final : public logical::Backend {
 
 }  // namespace
 
-BackendRegistry& GlobalRegistry() {
-  static BackendRegistry r;
-  return r;
-}
 
 Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
   if (!options.physical) return InvalidArgument("no storage");
@@ -327,7 +323,7 @@ Result<DevCredentials> CoreImpl::DevSetup(const std::string& root_token_id) {
     if (old) SB_RETURN_IF_ERROR(tokens_->RevokeTree(old->hash));
     SB_ASSIGN_OR_RETURN(creds.root_token, CreateRootToken(root_token_id));
   }
-  if (GlobalRegistry().Find("kv")) {
+  if (options_.backends.Find("kv")) {
     MountEntry m;
     m.path = "secret/";
     m.type = "kv";
@@ -366,7 +362,7 @@ Result<std::shared_ptr<RouteEntry>> CoreImpl::Instantiate(const MountEntry& m) {
   } else if (m.type == "identity") {
     entry->backend = std::make_unique<IdentityStub>();
   } else {
-    const logical::BackendFactory* f = GlobalRegistry().Find(m.type);
+    const logical::BackendFactory* f = options_.backends.Find(m.type);
     if (!f) return InvalidArgument("plugin not found in the catalog");
     SB_ASSIGN_OR_RETURN(entry->backend, (*f)(cfg));
   }
@@ -421,7 +417,7 @@ Status CoreImpl::SetupMounts() {
       }
     }
     for (const auto& m : entries) {
-      if (m.type == "cubbyhole" && !GlobalRegistry().Find("cubbyhole")) continue;
+      if (m.type == "cubbyhole" && !options_.backends.Find("cubbyhole")) continue;
       auto inst = Instantiate(m);
       if (!inst.ok()) {
         log::Error("core: cannot mount " + m.RoutePath() + ": " + inst.status().message());

@@ -20,6 +20,7 @@
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "base/task.h"
+#include "core/backend_registry.h"
 #include "logical/backend.h"
 #include "logical/request.h"
 
@@ -58,6 +59,9 @@ struct CoreOptions {
   size_t max_entry_size = 1 << 20;        // largest KV value we store (413 above)
   std::optional<StaticSealKeys> static_seal;  // absent: Shamir
   audit::FileDeviceLimits audit_file_limits;  // allow_audit_log_prefixing, audit_file_dirs
+  // The engines and auth methods mounts may use, by type (the composition
+  // root's choice; core adds its own sys, token and identity).
+  BackendRegistry backends;
 };
 
 struct SealConfig {

@@ -24,23 +24,6 @@
 
 namespace sealbox::core {
 
-// Type name → factory. Core registers its built-ins; main registers engines
-// and auth methods, so core/ never includes engines/.
-class BackendRegistry {
- public:
-  void Register(const std::string& type, logical::BackendFactory f) { factories_[type] = std::move(f); }
-  const logical::BackendFactory* Find(const std::string& type) const {
-    auto it = factories_.find(type);
-    return it == factories_.end() ? nullptr : &it->second;
-  }
-
- private:
-  std::map<std::string, logical::BackendFactory> factories_;
-};
-
-// The process-wide registry main() fills before creating the Core.
-BackendRegistry& GlobalRegistry();
-
 // Storage paths outside the mount tables that both seal kinds use.
 inline constexpr const char* kSealConfigPath = "core/seal-config";  // physical; its presence = initialised
 inline constexpr const char* kClusterPath = "core/cluster";         // under the barrier
@@ -85,6 +68,7 @@ class CoreImpl final : public Core {
   PasswordPolicyStore& password_policies() { return *password_policies_; }
   Barrier& barrier() { return *barrier_; }
   const CoreOptions& options() const { return options_; }
+  const BackendRegistry& backends() const { return options_.backends; }
   // Mounts a new secrets engine or auth method and persists the table.
   Status EnableMount(MountEntry entry);
   // Revokes what the mount granted (leases, or an auth method's tokens), then

@@ -4,6 +4,12 @@
 // Thread-safety: handlers run concurrently; state lives in CoreImpl.
 #pragma once
 
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
 #include "logical/routed_backend.h"
 
 namespace sealbox::core {
@@ -22,7 +28,31 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> PasswordPolicyRoutes();  // system_backend_password_policy.cc
   std::vector<logical::PathSpec> AuditRoutes();   // system_backend_audit.cc
   std::vector<logical::PathSpec> LeaseRoutes();   // system_backend_leases.cc
+  std::vector<logical::PathSpec> RemountRoutes();   // system_backend_mounts.cc
+  std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
+
+  // sys/mounts/<path>[/tune] (system_backend_mounts.cc).
+  using Response = logical::Response;
+  using Request = logical::Request;
+  using FieldData = logical::FieldData;
+  Result<Response> ReadMount(Request& req, FieldData& fd);
+  Result<Response> WriteMount(Request& req, FieldData& fd);
+  Result<Response> TuneMount(const std::string& path, FieldData& fd);
+  Result<Response> EnableSecretsEngine(const std::string& path, FieldData& fd);
+  Result<Response> DisableMountPath(Request& req, FieldData& fd);
+
+  // The moves sys/remount made, newest last (bounded), for sys/remount/status.
+  struct RemountHistory {
+    struct Migration {
+      std::string id, from, to;
+    };
+    static constexpr size_t kMax = 100;
+    std::mutex mu;
+    std::deque<Migration> done;  // guarded by mu
+  };
+
   CoreImpl* core_;
+  std::unique_ptr<RemountHistory> remounts_ = std::make_unique<RemountHistory>();
 };
 
 }  // namespace sealbox::core

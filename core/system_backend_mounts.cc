@@ -151,15 +151,6 @@ Status CheckTtls(const MountConfig& c, int64_t sys_max) {
   return Status::Ok();
 }
 
-// Remount migrations are synchronous; their ids are kept (bounded) so
-// `sys/remount/status/<id>` can answer as Vault does.
-struct Migration {
-  std::string id, from, to;
-};
-std::mutex g_migrations_mu;
-std::deque<Migration> g_migrations;  // guarded by g_migrations_mu, newest last
-constexpr size_t kMaxMigrations = 100;
-
 std::vector<FieldSpec> MountFields() {
   std::vector<FieldSpec> f;
   for (const char* n : {"path", "type", "description", "plugin_name", "plugin_version", "listing_visibility",
@@ -179,8 +170,6 @@ std::vector<FieldSpec> MountFields() {
 
 std::vector<PathSpec> SystemBackend::MountRoutes() {
   std::vector<PathSpec> r;
-
-  // ---- GET sys/mounts ----
   auto list = [this](Request&, FieldData&) -> Result<Response> {
     Json d = Json::object();
     for (const auto& e : core_->router().All())
@@ -191,144 +180,158 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
   };
   r.push_back({.pattern = "mounts", .ops = {{Operation::kRead, list}}});
   r.push_back({.pattern = "mounts/", .ops = {{Operation::kRead, list}}});
-
-  // ---- sys/mounts/<path> and sys/mounts/<path>/tune ----
-  auto read = [this](Request&, FieldData& fd) -> Result<Response> {
-    std::string path;
-    if (SplitTune(fd.Get("path").get<std::string>(), &path)) {
-      auto e = core_->router().Match(path);
-      if (!e) return InvalidArgument("cannot fetch sysview for path \"" + path + "\"");
-      const MountConfig& c = e->mount.config;
-      Json d = {{"description", e->mount.description},
-                {"default_lease_ttl", e->mount_view->DefaultLeaseTtl()},
-                {"max_lease_ttl", e->mount_view->MaxLeaseTtl()},
-                {"force_no_cache", c.force_no_cache}};
-      if (!e->mount.options.empty()) d["options"] = e->mount.options;  // tune lists options only when set
-      if (!c.listing_visibility.empty()) d["listing_visibility"] = c.listing_visibility;
-      if (!c.audit_non_hmac_request_keys.empty()) d["audit_non_hmac_request_keys"] = c.audit_non_hmac_request_keys;
-      if (!c.audit_non_hmac_response_keys.empty()) d["audit_non_hmac_response_keys"] = c.audit_non_hmac_response_keys;
-      if (!c.passthrough_request_headers.empty()) d["passthrough_request_headers"] = c.passthrough_request_headers;
-      if (!c.allowed_response_headers.empty()) d["allowed_response_headers"] = c.allowed_response_headers;
-      if (e->mount.auth) d["token_type"] = c.token_type.empty() ? "default-service" : c.token_type;
-      Response resp = Response::WithData(std::move(d));
-      resp.inject_top_level = true;
-      return resp;
-    }
-    auto e = core_->router().Match(path);
-    if (!e || e->mount.auth) return InvalidArgument("No secret engine mount at " + path);
-    Response resp = Response::WithData(e->mount.ToApiJson());
-    resp.inject_top_level = true;
-    return resp;
+  auto h = [this](Result<Response> (SystemBackend::*fn)(Request&, FieldData&)) {
+    return [this, fn](Request& req, FieldData& fd) { return (this->*fn)(req, fd); };
   };
-
-  auto enable_or_tune = [this](Request&, FieldData& fd) -> Result<Response> {
-    std::string path;
-    bool tune = SplitTune(fd.Get("path").get<std::string>(), &path);
-    const Json& raw = fd.raw();
-    Response resp;
-
-    if (tune) {
-      auto e = core_->router().Match(path);
-      if (!e) return InvalidArgument("cannot fetch sysview for path \"" + path + "\"");
-      std::string route = e->mount.RoutePath();
-      bool upgrade = false;
-      Status s = core_->UpdateMount(route, [&](MountEntry& m) -> Status {
-        if (fd.Has("description")) {
-          SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
-        }
-        MountConfig c = m.config;
-        SB_RETURN_IF_ERROR(ApplyConfigFields(raw, m.auth, &c));
-        SB_RETURN_IF_ERROR(CheckTtls(c, core_->options().max_lease_ttl));
-        if (fd.Has("options") && !fd.Get("options").is_null()) {
-          SB_ASSIGN_OR_RETURN(Json opts, ParseOptions(fd.Get("options")));
-          Json merged = m.options.is_object() ? m.options : Json::object();
-          for (auto& [k, v] : opts.items()) {
-            if (k == "version") continue;
-            // An empty value removes the option.
-            if (v.get_ref<const std::string&>().empty()) {
-              merged.erase(k);
-            } else {
-              merged[k] = v;
-            }
-          }
-          if (opts.contains("version") && !opts["version"].get_ref<const std::string&>().empty()) {
-            std::string want = opts["version"].get<std::string>();
-            if (m.type != "kv") return InvalidArgument("secrets engine \"" + m.type + "\" does not allow setting a version");
-            if (want != "1" && want != "2") return InvalidArgument("invalid version: \"" + want + "\"");
-            std::string have = OptionVersion(m.options);
-            if (have.empty()) have = "1";
-            // One way only, as Vault: v2 data has no v1 representation.
-            if (want < have) return InvalidArgument("cannot downgrade mount from version " + have);
-            if (want != have) upgrade = true;
-            merged["version"] = want;
-          }
-          m.options = merged.empty() ? Json(nullptr) : merged;
-        }
-        m.config = c;
-        return Status::Ok();
-      });
-      SB_RETURN_IF_ERROR(s);
-      if (upgrade) {
-        SB_RETURN_IF_ERROR(core_->ReloadMount(route));
-        resp.warnings.push_back("Upgrading mount from version 1 to version 2. This mount will be unavailable for a "
-                                "brief period and will resume service shortly.");
-      }
-      return resp;
-    }
-
-    // ---- enable ----
-    const Json& type_raw = fd.Get("type");
-    if (!type_raw.is_string() || type_raw.get_ref<const std::string&>().empty())
-      return InvalidArgument("backend type must be specified as a string");
-    MountEntry m;
-    m.path = path;
-    m.type = type_raw.get<std::string>();
-    SB_ASSIGN_OR_RETURN(m.options, ParseOptions(fd.Get("options")));
-    if (m.options.is_null()) m.options = Json::object();  // Vault lists {} for a mount enabled without options
-    // kv-v1 / kv-v2 (and the historical "generic") are aliases of kv.
-    if (m.type == "kv-v1" || m.type == "kv-v2" || m.type == "generic") {
-      if (!m.options.is_object()) m.options = Json::object();
-      if (m.type != "generic") m.options["version"] = m.type == "kv-v2" ? "2" : "1";
-      m.type = "kv";
-    }
-    std::string version = OptionVersion(m.options);
-    if (!version.empty()) {
-      if (m.type != "kv") return InvalidArgument("secrets engine \"" + m.type + "\" does not allow setting a version");
-      if (version != "1" && version != "2") return InvalidArgument("invalid version: \"" + version + "\"");
-    }
-    if (std::any_of(std::begin(kSingletonTypes), std::end(kSingletonTypes),
-                    [&](const char* t) { return m.type == t; }))
-      return InvalidArgument("plugin not found in the catalog");
-    if (IsProtected(path)) return InvalidArgument("cannot mount \"" + path + "\"");
-    SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
-    SB_ASSIGN_OR_RETURN(m.local, fd.GetBool("local"));
-    SB_ASSIGN_OR_RETURN(m.seal_wrap, fd.GetBool("seal_wrap"));
-    SB_ASSIGN_OR_RETURN(m.external_entropy_access, fd.GetBool("external_entropy_access"));
-    SB_ASSIGN_OR_RETURN(Json config, fd.GetMap("config"));
-    SB_RETURN_IF_ERROR(ApplyConfigFields(config, false, &m.config));
-    SB_RETURN_IF_ERROR(CheckTtls(m.config, core_->options().max_lease_ttl));
-    if (!GlobalRegistry().Find(m.type)) return InvalidArgument("plugin not found in the catalog");
-    SB_RETURN_IF_ERROR(core_->EnableMount(std::move(m)));
-    return resp;
-  };
-
-  auto disable = [this](Request&, FieldData& fd) -> Result<Response> {
-    std::string path;
-    if (SplitTune(fd.Get("path").get<std::string>(), &path)) return Unsupported();
-    if (IsBuiltin(path)) return InvalidArgument("cannot unmount \"" + path + "\"");
-    auto e = core_->router().Get(path);
-    // Idempotent: nothing mounted (or an auth method, which lives in sys/auth).
-    if (!e || e->mount.auth) return Response::Empty();
-    SB_RETURN_IF_ERROR(core_->DisableMount(path));
-    return Response::Empty();
-  };
-
   r.push_back({.pattern = "mounts/{path:+}",
                .fields = MountFields(),
-               .ops = {{Operation::kRead, read},
-                       {Operation::kUpdate, enable_or_tune},
-                       {Operation::kDelete, disable}}});
+               .ops = {{Operation::kRead, h(&SystemBackend::ReadMount)},
+                       {Operation::kUpdate, h(&SystemBackend::WriteMount)},
+                       {Operation::kDelete, h(&SystemBackend::DisableMountPath)}}});
+  for (auto& route : RemountRoutes()) r.push_back(std::move(route));
+  for (auto& route : UiMountRoutes()) r.push_back(std::move(route));
+  return r;
+}
 
+// sys/mounts/<path>/tune (read) or sys/mounts/<path> (the mount's entry).
+Result<Response> SystemBackend::ReadMount(Request&, FieldData& fd) {
+  std::string path;
+  if (SplitTune(fd.Get("path").get<std::string>(), &path)) {
+    auto e = core_->router().Match(path);
+    if (!e) return InvalidArgument("cannot fetch sysview for path \"" + path + "\"");
+    const MountConfig& c = e->mount.config;
+    Json d = {{"description", e->mount.description},
+              {"default_lease_ttl", e->mount_view->DefaultLeaseTtl()},
+              {"max_lease_ttl", e->mount_view->MaxLeaseTtl()},
+              {"force_no_cache", c.force_no_cache}};
+    if (!e->mount.options.empty()) d["options"] = e->mount.options;  // tune lists options only when set
+    if (!c.listing_visibility.empty()) d["listing_visibility"] = c.listing_visibility;
+    if (!c.audit_non_hmac_request_keys.empty()) d["audit_non_hmac_request_keys"] = c.audit_non_hmac_request_keys;
+    if (!c.audit_non_hmac_response_keys.empty()) d["audit_non_hmac_response_keys"] = c.audit_non_hmac_response_keys;
+    if (!c.passthrough_request_headers.empty()) d["passthrough_request_headers"] = c.passthrough_request_headers;
+    if (!c.allowed_response_headers.empty()) d["allowed_response_headers"] = c.allowed_response_headers;
+    if (e->mount.auth) d["token_type"] = c.token_type.empty() ? "default-service" : c.token_type;
+    Response resp = Response::WithData(std::move(d));
+    resp.inject_top_level = true;
+    return resp;
+  }
+  auto e = core_->router().Match(path);
+  if (!e || e->mount.auth) return InvalidArgument("No secret engine mount at " + path);
+  Response resp = Response::WithData(e->mount.ToApiJson());
+  resp.inject_top_level = true;
+  return resp;
+}
+
+// sys/mounts/<path>: enable; sys/mounts/<path>/tune: tune.
+Result<Response> SystemBackend::WriteMount(Request&, FieldData& fd) {
+  std::string path;
+  bool tune = SplitTune(fd.Get("path").get<std::string>(), &path);
+  return tune ? TuneMount(path, fd) : EnableSecretsEngine(path, fd);
+}
+
+Result<Response> SystemBackend::TuneMount(const std::string& path, FieldData& fd) {
+  const Json& raw = fd.raw();
+  Response resp;
+  auto e = core_->router().Match(path);
+  if (!e) return InvalidArgument("cannot fetch sysview for path \"" + path + "\"");
+  std::string route = e->mount.RoutePath();
+  bool upgrade = false;
+  Status s = core_->UpdateMount(route, [&](MountEntry& m) -> Status {
+    if (fd.Has("description")) {
+      SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
+    }
+    MountConfig c = m.config;
+    SB_RETURN_IF_ERROR(ApplyConfigFields(raw, m.auth, &c));
+    SB_RETURN_IF_ERROR(CheckTtls(c, core_->options().max_lease_ttl));
+    if (fd.Has("options") && !fd.Get("options").is_null()) {
+      SB_ASSIGN_OR_RETURN(Json opts, ParseOptions(fd.Get("options")));
+      Json merged = m.options.is_object() ? m.options : Json::object();
+      for (auto& [k, v] : opts.items()) {
+        if (k == "version") continue;
+        // An empty value removes the option.
+        if (v.get_ref<const std::string&>().empty()) {
+          merged.erase(k);
+        } else {
+          merged[k] = v;
+        }
+      }
+      if (opts.contains("version") && !opts["version"].get_ref<const std::string&>().empty()) {
+        std::string want = opts["version"].get<std::string>();
+        if (m.type != "kv") return InvalidArgument("secrets engine \"" + m.type + "\" does not allow setting a version");
+        if (want != "1" && want != "2") return InvalidArgument("invalid version: \"" + want + "\"");
+        std::string have = OptionVersion(m.options);
+        if (have.empty()) have = "1";
+        // One way only, as Vault: v2 data has no v1 representation.
+        if (want < have) return InvalidArgument("cannot downgrade mount from version " + have);
+        if (want != have) upgrade = true;
+        merged["version"] = want;
+      }
+      m.options = merged.empty() ? Json(nullptr) : merged;
+    }
+    m.config = c;
+    return Status::Ok();
+  });
+  SB_RETURN_IF_ERROR(s);
+  if (upgrade) {
+    SB_RETURN_IF_ERROR(core_->ReloadMount(route));
+    resp.warnings.push_back("Upgrading mount from version 1 to version 2. This mount will be unavailable for a "
+                            "brief period and will resume service shortly.");
+  }
+  return resp;
+}
+
+Result<Response> SystemBackend::EnableSecretsEngine(const std::string& path, FieldData& fd) {
+  Response resp;
+  const Json& type_raw = fd.Get("type");
+  if (!type_raw.is_string() || type_raw.get_ref<const std::string&>().empty())
+    return InvalidArgument("backend type must be specified as a string");
+  MountEntry m;
+  m.path = path;
+  m.type = type_raw.get<std::string>();
+  SB_ASSIGN_OR_RETURN(m.options, ParseOptions(fd.Get("options")));
+  if (m.options.is_null()) m.options = Json::object();  // Vault lists {} for a mount enabled without options
+  // kv-v1 / kv-v2 (and the historical "generic") are aliases of kv.
+  if (m.type == "kv-v1" || m.type == "kv-v2" || m.type == "generic") {
+    if (!m.options.is_object()) m.options = Json::object();
+    if (m.type != "generic") m.options["version"] = m.type == "kv-v2" ? "2" : "1";
+    m.type = "kv";
+  }
+  std::string version = OptionVersion(m.options);
+  if (!version.empty()) {
+    if (m.type != "kv") return InvalidArgument("secrets engine \"" + m.type + "\" does not allow setting a version");
+    if (version != "1" && version != "2") return InvalidArgument("invalid version: \"" + version + "\"");
+  }
+  if (std::any_of(std::begin(kSingletonTypes), std::end(kSingletonTypes),
+                  [&](const char* t) { return m.type == t; }))
+    return InvalidArgument("plugin not found in the catalog");
+  if (IsProtected(path)) return InvalidArgument("cannot mount \"" + path + "\"");
+  SB_ASSIGN_OR_RETURN(m.description, fd.GetString("description"));
+  SB_ASSIGN_OR_RETURN(m.local, fd.GetBool("local"));
+  SB_ASSIGN_OR_RETURN(m.seal_wrap, fd.GetBool("seal_wrap"));
+  SB_ASSIGN_OR_RETURN(m.external_entropy_access, fd.GetBool("external_entropy_access"));
+  SB_ASSIGN_OR_RETURN(Json config, fd.GetMap("config"));
+  SB_RETURN_IF_ERROR(ApplyConfigFields(config, false, &m.config));
+  SB_RETURN_IF_ERROR(CheckTtls(m.config, core_->options().max_lease_ttl));
+  if (!core_->backends().Find(m.type)) return InvalidArgument("plugin not found in the catalog");
+  SB_RETURN_IF_ERROR(core_->EnableMount(std::move(m)));
+  return resp;
+}
+
+Result<Response> SystemBackend::DisableMountPath(Request&, FieldData& fd) {
+  std::string path;
+  if (SplitTune(fd.Get("path").get<std::string>(), &path)) return Unsupported();
+  if (IsBuiltin(path)) return InvalidArgument("cannot unmount \"" + path + "\"");
+  auto e = core_->router().Get(path);
+  // Idempotent: nothing mounted (or an auth method, which lives in sys/auth).
+  if (!e || e->mount.auth) return Response::Empty();
+  SB_RETURN_IF_ERROR(core_->DisableMount(path));
+  return Response::Empty();
+}
+
+// Remount migrations are synchronous; their ids are kept (bounded) so
+// `sys/remount/status/<id>` can answer as Vault does.
+std::vector<PathSpec> SystemBackend::RemountRoutes() {
+  std::vector<PathSpec> r;
   // ---- sys/remount ----
   r.push_back({.pattern = "remount",
                .fields = {{"from", FieldType::kString}, {"to", FieldType::kString}},
@@ -345,11 +348,11 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
                    return InvalidArgument("cannot remount to \"" + to + "\"");
                  if (!core_->router().Get(from)) return InvalidArgument("no matching mount at \"" + from + "\"");
                  SB_RETURN_IF_ERROR(core_->Remount(from, to));
-                 Migration mig{crypto::Uuid(), from, to};
+                 RemountHistory::Migration mig{crypto::Uuid(), from, to};
                  {
-                   std::lock_guard l(g_migrations_mu);
-                   g_migrations.push_back(mig);
-                   if (g_migrations.size() > kMaxMigrations) g_migrations.pop_front();
+                   std::lock_guard l(remounts_->mu);
+                   remounts_->done.push_back(mig);
+                   if (remounts_->done.size() > RemountHistory::kMax) remounts_->done.pop_front();
                  }
                  Response resp = Response::WithData(Json{{"migration_id", mig.id}});
                  resp.inject_top_level = true;
@@ -360,10 +363,10 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
                }}}});
   r.push_back({.pattern = "remount/status/{migration_id}",
                .fields = {{"migration_id", FieldType::kString}},
-               .ops = {{Operation::kRead, [](Request&, FieldData& fd) -> Result<Response> {
+               .ops = {{Operation::kRead, [this](Request&, FieldData& fd) -> Result<Response> {
                  SB_ASSIGN_OR_RETURN(std::string id, fd.GetString("migration_id"));
-                 std::lock_guard l(g_migrations_mu);
-                 for (const auto& m : g_migrations) {
+                 std::lock_guard l(remounts_->mu);
+                 for (const auto& m : remounts_->done) {
                    if (m.id != id) continue;
                    return Response::WithData(Json{{"migration_id", m.id},
                                                   {"migration_info",
@@ -374,6 +377,11 @@ std::vector<PathSpec> SystemBackend::MountRoutes() {
                  return Response::Empty();
                }}}});
 
+  return r;
+}
+
+std::vector<PathSpec> SystemBackend::UiMountRoutes() {
+  std::vector<PathSpec> r;
   // ---- sys/internal/ui/mounts (unauthenticated in routing) ----
   // The token, if any, is resolved here: the router lets these paths through
   // without one.
@@ -493,7 +501,7 @@ std::vector<PathSpec> SystemBackend::AuthRoutes() {
     SB_ASSIGN_OR_RETURN(Json config, fd.GetMap("config"));
     SB_RETURN_IF_ERROR(ApplyConfigFields(config, true, &m.config));
     SB_RETURN_IF_ERROR(CheckTtls(m.config, core_->options().max_lease_ttl));
-    if (!GlobalRegistry().Find(m.type)) return InvalidArgument("plugin not found in the catalog");
+    if (!core_->backends().Find(m.type)) return InvalidArgument("plugin not found in the catalog");
     SB_RETURN_IF_ERROR(core_->EnableMount(std::move(m)));
     return Response::Empty();
   };

@@ -27,7 +27,6 @@
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "core/core.h"
-#include "core/core_impl.h"
 #include "auth/kubernetes/kubernetes_backend.h"
 #include "engines/database/database_backend.h"
 #include "engines/kv/register.h"
@@ -128,11 +127,14 @@ Status PrepareDataDir(const std::string& path) {
   return Status::Ok();
 }
 
-void RegisterBackends() {
-  core::GlobalRegistry().Register("kv", engines::kv::Factory());
-  core::GlobalRegistry().Register("cubbyhole", engines::kv::CubbyholeFactory());
-  core::GlobalRegistry().Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
-  core::GlobalRegistry().Register("database", engines::database::Factory());
+// The engines and auth methods this binary links, by mount type.
+core::BackendRegistry Backends() {
+  core::BackendRegistry r;
+  r.Register("kv", engines::kv::Factory());
+  r.Register("cubbyhole", engines::kv::CubbyholeFactory());
+  r.Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
+  r.Register("database", engines::database::Factory());
+  return r;
 }
 
 struct RemoveDirOnExit {
@@ -191,7 +193,6 @@ int RunServer(int argc, char** argv) {
     return Fail("listener \"tcp\" needs tls_cert_file and tls_key_file (Sealbox serves HTTPS only)");
   RaiseFileLimit(cfg.listener.max_connections);
   if (!cfg.disable_mlock) LockMemory();
-  RegisterBackends();
 
   if (Status st = PrepareDataDir(cfg.storage_path); !st.ok()) return Fail(st.message());
   auto storage = OpenRocksDbStorage(cfg.storage_path);
@@ -200,6 +201,7 @@ int RunServer(int argc, char** argv) {
   co.physical = std::move(storage).value();
   co.storage_type = "rocksdb";
   co.max_entry_size = cfg.max_entry_size;
+  co.backends = Backends();
   co.default_lease_ttl = cfg.default_lease_ttl;
   co.max_lease_ttl = cfg.max_lease_ttl;
   co.audit_file_limits.allow_prefix = cfg.allow_audit_log_prefixing;

@@ -1,8 +1,8 @@
 // Factories for the key/value engines, registered with core's
 // BackendRegistry by main() (engines never include core/):
 //
-//   core::GlobalRegistry().Register("kv", engines::kv::Factory());
-//   core::GlobalRegistry().Register("cubbyhole", engines::kv::CubbyholeFactory());
+//   registry.Register("kv", engines::kv::Factory());
+//   registry.Register("cubbyhole", engines::kv::CubbyholeFactory());
 //
 // Thread-safety: the factories are stateless and may be called concurrently.
 #pragma once

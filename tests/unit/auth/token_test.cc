@@ -78,25 +78,22 @@ class FakeKv final : public logical::RoutedBackend {
   bool cubbyhole_;
 };
 
-void RegisterFakes() {
-  static bool done = [] {
-    core::GlobalRegistry().Register("kv", [](const logical::BackendConfig& c) -> Result<std::unique_ptr<logical::Backend>> {
-      return std::unique_ptr<logical::Backend>(new FakeKv(c.storage, false));
-    });
-    core::GlobalRegistry().Register(
-        "cubbyhole", [](const logical::BackendConfig& c) -> Result<std::unique_ptr<logical::Backend>> {
-          return std::unique_ptr<logical::Backend>(new FakeKv(c.storage, true));
-        });
-    return true;
-  }();
-  (void)done;
+core::BackendRegistry FakeBackends() {
+  core::BackendRegistry r;
+  r.Register("kv", [](const logical::BackendConfig& c) -> Result<std::unique_ptr<logical::Backend>> {
+    return std::unique_ptr<logical::Backend>(new FakeKv(c.storage, false));
+  });
+  r.Register("cubbyhole", [](const logical::BackendConfig& c) -> Result<std::unique_ptr<logical::Backend>> {
+    return std::unique_ptr<logical::Backend>(new FakeKv(c.storage, true));
+  });
+  return r;
 }
 
 class TokenTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RegisterFakes();
     core::CoreOptions o;
+    o.backends = FakeBackends();
     o.physical = NewInMemStorage();
     o.storage_type = "inmem";
     o.clock = &clock_;
