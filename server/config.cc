@@ -149,6 +149,71 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
   return Status::Ok();
 }
 
+// storage "rocksdb" { path = "..." } (`backend` is an alias).
+Status ParseStorage(const std::string& k, const Json& v, const KeyLines& lines, ServerConfig& c) {
+  const Json& s = FirstBlock(v);
+  if (!s.is_object() || s.size() != 1) return KeyError(k, "expected one storage block: storage \"rocksdb\" { ... }");
+  auto it = s.begin();
+  if (it.key() != "rocksdb") return KeyError(k, "unsupported storage type \"" + it.key() + "\" (supported: rocksdb)");
+  c.storage_type = "rocksdb";
+  const Json& body = FirstBlock(it.value());
+  if (!body.is_object()) return KeyError(k, "expected storage \"rocksdb\" { path = \"...\" }");
+  for (auto& [sk, sv] : body.items()) {
+    if (sk != "path") return UnknownKey(lines, "storage \"rocksdb\"", sk, lines.Find(k, 0));
+    SB_ASSIGN_OR_RETURN(c.storage_path, Str(sv, k + ".path"));
+  }
+  if (c.storage_path.empty()) return KeyError(k, "path is required");
+  return Status::Ok();
+}
+
+// listener "tcp" { ... }
+Status ParseListenerBlock(const std::string& k, const Json& v, const KeyLines& lines, ServerConfig& c) {
+  const Json& l = FirstBlock(v);
+  if (!l.is_object() || l.size() != 1) return KeyError(k, "expected one listener block: listener \"tcp\" { ... }");
+  if (l.begin().key() != "tcp")
+    return KeyError(k, "unsupported listener type \"" + l.begin().key() + "\" (supported: tcp)");
+  const Json& body = FirstBlock(l.begin().value());
+  if (!body.is_object()) return KeyError(k, "expected listener \"tcp\" { ... }");
+  SB_RETURN_IF_ERROR(ParseListener(body, c.listener, lines, lines.Find("listener", 0)));
+  return Status::Ok();
+}
+
+// seal "static" { current_key_id = ... current_key = ... previous_* }
+Status ParseSeal(const std::string& k, const Json& v, const KeyLines& lines, ServerConfig& c) {
+  const Json& sb = FirstBlock(v);
+  if (!sb.is_object() || sb.size() != 1) return KeyError(k, "expected one seal block: seal \"static\" { ... }");
+  if (sb.begin().key() != "static")
+    return KeyError(k, "unsupported seal type \"" + sb.begin().key() + "\" (supported: static)");
+  const Json& body = FirstBlock(sb.begin().value());
+  if (!body.is_object()) return KeyError(k, "expected seal \"static\" { ... }");
+  c.seal.enabled = true;
+  for (auto& [sk, sv] : body.items()) {
+    std::string key = "seal.static." + sk;
+    if (sk == "current_key_id") {
+      SB_ASSIGN_OR_RETURN(c.seal.current_key_id, Str(sv, key));
+    } else if (sk == "current_key") {
+      SB_ASSIGN_OR_RETURN(c.seal.current_key, Str(sv, key));
+    } else if (sk == "previous_key_id") {
+      SB_ASSIGN_OR_RETURN(c.seal.previous_key_id, Str(sv, key));
+    } else if (sk == "previous_key") {
+      SB_ASSIGN_OR_RETURN(c.seal.previous_key, Str(sv, key));
+    } else if (sk == "disabled") {
+      auto b = JsonToBool(sv);
+      if (!b.ok()) return KeyError(key, "expected a boolean");
+      if (*b) return KeyError(key, "seal migration is not supported");
+    } else {
+      return UnknownKey(lines, "seal \"static\"", sk, lines.Find("seal", 0));
+    }
+  }
+  if (c.seal.current_key_id.empty() || c.seal.current_key.empty())
+    return KeyError("seal.static", "current_key_id and current_key are required");
+  if (c.seal.previous_key_id.empty() != c.seal.previous_key.empty())
+    return KeyError("seal.static", "previous_key_id and previous_key go together");
+  if (!c.seal.previous_key_id.empty() && c.seal.previous_key_id == c.seal.current_key_id)
+    return KeyError("seal.static", "previous_key_id must differ from current_key_id");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
@@ -162,59 +227,12 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
   bool have_storage = false;
   for (auto& [k, v] : root.items()) {
     if (k == "storage" || k == "backend") {
-      const Json& s = FirstBlock(v);
-      if (!s.is_object() || s.size() != 1) return KeyError(k, "expected one storage block: storage \"rocksdb\" { ... }");
-      auto it = s.begin();
-      if (it.key() != "rocksdb") return KeyError(k, "unsupported storage type \"" + it.key() + "\" (supported: rocksdb)");
-      c.storage_type = "rocksdb";
-      const Json& body = FirstBlock(it.value());
-      if (!body.is_object()) return KeyError(k, "expected storage \"rocksdb\" { path = \"...\" }");
-      for (auto& [sk, sv] : body.items()) {
-        if (sk != "path") return UnknownKey(lines, "storage \"rocksdb\"", sk, lines.Find(k, 0));
-        SB_ASSIGN_OR_RETURN(c.storage_path, Str(sv, k + ".path"));
-      }
-      if (c.storage_path.empty()) return KeyError(k, "path is required");
+      SB_RETURN_IF_ERROR(ParseStorage(k, v, lines, c));
       have_storage = true;
     } else if (k == "listener") {
-      const Json& l = FirstBlock(v);
-      if (!l.is_object() || l.size() != 1) return KeyError(k, "expected one listener block: listener \"tcp\" { ... }");
-      if (l.begin().key() != "tcp")
-        return KeyError(k, "unsupported listener type \"" + l.begin().key() + "\" (supported: tcp)");
-      const Json& body = FirstBlock(l.begin().value());
-      if (!body.is_object()) return KeyError(k, "expected listener \"tcp\" { ... }");
-      SB_RETURN_IF_ERROR(ParseListener(body, c.listener, lines, lines.Find("listener", 0)));
+      SB_RETURN_IF_ERROR(ParseListenerBlock(k, v, lines, c));
     } else if (k == "seal") {
-      const Json& sb = FirstBlock(v);
-      if (!sb.is_object() || sb.size() != 1) return KeyError(k, "expected one seal block: seal \"static\" { ... }");
-      if (sb.begin().key() != "static")
-        return KeyError(k, "unsupported seal type \"" + sb.begin().key() + "\" (supported: static)");
-      const Json& body = FirstBlock(sb.begin().value());
-      if (!body.is_object()) return KeyError(k, "expected seal \"static\" { ... }");
-      c.seal.enabled = true;
-      for (auto& [sk, sv] : body.items()) {
-        std::string key = "seal.static." + sk;
-        if (sk == "current_key_id") {
-          SB_ASSIGN_OR_RETURN(c.seal.current_key_id, Str(sv, key));
-        } else if (sk == "current_key") {
-          SB_ASSIGN_OR_RETURN(c.seal.current_key, Str(sv, key));
-        } else if (sk == "previous_key_id") {
-          SB_ASSIGN_OR_RETURN(c.seal.previous_key_id, Str(sv, key));
-        } else if (sk == "previous_key") {
-          SB_ASSIGN_OR_RETURN(c.seal.previous_key, Str(sv, key));
-        } else if (sk == "disabled") {
-          auto b = JsonToBool(sv);
-          if (!b.ok()) return KeyError(key, "expected a boolean");
-          if (*b) return KeyError(key, "seal migration is not supported");
-        } else {
-          return UnknownKey(lines, "seal \"static\"", sk, lines.Find("seal", 0));
-        }
-      }
-      if (c.seal.current_key_id.empty() || c.seal.current_key.empty())
-        return KeyError("seal.static", "current_key_id and current_key are required");
-      if (c.seal.previous_key_id.empty() != c.seal.previous_key.empty())
-        return KeyError("seal.static", "previous_key_id and previous_key go together");
-      if (!c.seal.previous_key_id.empty() && c.seal.previous_key_id == c.seal.current_key_id)
-        return KeyError("seal.static", "previous_key_id must differ from current_key_id");
+      SB_RETURN_IF_ERROR(ParseSeal(k, v, lines, c));
     } else if (k == "api_addr") {
       SB_ASSIGN_OR_RETURN(c.api_addr, Str(v, k));
     } else if (k == "log_level") {

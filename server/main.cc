@@ -151,54 +151,50 @@ int Fail(const std::string& message) {
   return 1;
 }
 
-int RunServer(int argc, char** argv) {
-  // Everything the server creates (data, dev certificates, audit files
-  // unless their mode says otherwise) is its own.
-  ::umask(077);
-  auto flags = ParseServerFlags(std::vector<std::string>(argv, argv + argc));
-  if (!flags.ok()) return Fail(flags.status().message());
-  ServerConfig cfg;
-  if (!flags->config.empty()) {
-    auto loaded = LoadConfigFile(flags->config);
-    if (!loaded.ok()) return Fail(loaded.status().message());
-    cfg = *loaded;
+// Dev mode always runs from its own temporary directory (storage and TLS); a
+// config file given alongside supplies the other settings.
+Result<DevCertPaths> PrepareDevMode(const ServerFlags& flags, ServerConfig& cfg, RemoveDirOnExit& cleanup) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string dir = std::string(tmp && *tmp ? tmp : "/tmp") + "/sealbox-dev-XXXXXX";
+  if (!mkdtemp(dir.data())) return Internal(std::string("cannot create a temporary directory: ") + std::strerror(errno));
+  cleanup.dir = dir;
+  SB_ASSIGN_OR_RETURN(DevCertPaths certs, GenerateDevCerts(dir));
+  cfg.storage_type = "rocksdb";
+  cfg.storage_path = dir + "/data";
+  cfg.listener.tls_cert_file = certs.server_cert;
+  cfg.listener.tls_key_file = certs.server_key;
+  if (flags.config.empty()) cfg.disable_mlock = true;
+  if (cfg.seal.enabled) {
+    log::Warn("server: dev mode ignores the seal \"static\" block (dev vaults are throwaway)");
+    cfg.seal = {};
   }
-  if (Status st = ApplyFlags(*flags, &cfg); !st.ok()) return Fail(st.message());
-  log::Level level;
-  if (!log::ParseLevel(cfg.log_level, &level)) return Fail("unknown log level " + cfg.log_level);
-  log::SetLevel(level);
-  if (!cfg.enable_core_dumps) DisableCoreDumps();
+  return certs;
+}
 
-  std::string dev_dir;
-  std::optional<DevCertPaths> dev_certs;
-  RemoveDirOnExit dev_cleanup;  // dev data is throwaway, also on errors
-  if (flags->dev) {
-    // Dev mode always runs from its own temporary directory (storage and
-    // TLS); a config file given alongside supplies the other settings.
-    const char* tmp = std::getenv("TMPDIR");
-    std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/sealbox-dev-XXXXXX";
-    if (!mkdtemp(tmpl.data())) return Fail(std::string("cannot create a temporary directory: ") + std::strerror(errno));
-    dev_dir = tmpl;
-    dev_cleanup.dir = dev_dir;
-    auto certs = GenerateDevCerts(dev_dir);
-    if (!certs.ok()) return Fail(certs.status().message());
-    dev_certs = *certs;
-    cfg.storage_type = "rocksdb";
-    cfg.storage_path = dev_dir + "/data";
-    cfg.listener.tls_cert_file = certs->server_cert;
-    cfg.listener.tls_key_file = certs->server_key;
-    if (flags->config.empty()) cfg.disable_mlock = true;
+// The static seal's keys, resolved from their specs (which are wiped after).
+Result<core::StaticSealKeys> LoadStaticSeal(ServerConfig& cfg) {
+  core::StaticSealKeys keys;
+  keys.current_key_id = cfg.seal.current_key_id;
+  auto current = LoadSealKey(cfg.seal.current_key);
+  if (!current.ok()) return InvalidArgument("seal \"static\": current_key: " + current.status().message());
+  keys.current_key = std::move(current).value();
+  if (!cfg.seal.previous_key_id.empty()) {
+    keys.previous_key_id = cfg.seal.previous_key_id;
+    auto previous = LoadSealKey(cfg.seal.previous_key);
+    if (!previous.ok()) return InvalidArgument("seal \"static\": previous_key: " + previous.status().message());
+    keys.previous_key = std::move(previous).value();
   }
-  if (cfg.listener.tls_cert_file.empty() || cfg.listener.tls_key_file.empty())
-    return Fail("listener \"tcp\" needs tls_cert_file and tls_key_file (Sealbox serves HTTPS only)");
-  RaiseFileLimit(cfg.listener.max_connections);
-  if (!cfg.disable_mlock) LockMemory();
+  // A key written into the config itself should not outlive this point.
+  for (std::string* spec : {&cfg.seal.current_key, &cfg.seal.previous_key}) OPENSSL_cleanse(spec->data(), spec->size());
+  return keys;
+}
 
-  if (Status st = PrepareDataDir(cfg.storage_path); !st.ok()) return Fail(st.message());
-  auto storage = OpenRocksDbStorage(cfg.storage_path);
-  if (!storage.ok()) return Fail(storage.status().message());
+// Opens the storage and creates the core, unsealing it with a static seal.
+Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
+  SB_RETURN_IF_ERROR(PrepareDataDir(cfg.storage_path));
+  SB_ASSIGN_OR_RETURN(auto storage, OpenRocksDbStorage(cfg.storage_path));
   core::CoreOptions co;
-  co.physical = std::move(storage).value();
+  co.physical = std::move(storage);
   co.storage_type = "rocksdb";
   co.max_entry_size = cfg.max_entry_size;
   co.backends = Backends();
@@ -206,45 +202,93 @@ int RunServer(int argc, char** argv) {
   co.max_lease_ttl = cfg.max_lease_ttl;
   co.audit_file_limits.allow_prefix = cfg.allow_audit_log_prefixing;
   co.audit_file_limits.allowed_dirs = cfg.audit_file_dirs;
-  if (flags->dev && cfg.seal.enabled) {
-    log::Warn("server: dev mode ignores the seal \"static\" block (dev vaults are throwaway)");
-    cfg.seal = {};
-  }
   if (cfg.seal.enabled) {
-    core::StaticSealKeys keys;
-    keys.current_key_id = cfg.seal.current_key_id;
-    auto current = LoadSealKey(cfg.seal.current_key);
-    if (!current.ok()) return Fail("seal \"static\": current_key: " + current.status().message());
-    keys.current_key = std::move(current).value();
-    if (!cfg.seal.previous_key_id.empty()) {
-      keys.previous_key_id = cfg.seal.previous_key_id;
-      auto previous = LoadSealKey(cfg.seal.previous_key);
-      if (!previous.ok()) return Fail("seal \"static\": previous_key: " + previous.status().message());
-      keys.previous_key = std::move(previous).value();
-    }
-    // A key written into the config itself should not outlive this point.
-    for (std::string* spec : {&cfg.seal.current_key, &cfg.seal.previous_key}) OPENSSL_cleanse(spec->data(), spec->size());
-    co.static_seal = std::move(keys);
+    SB_ASSIGN_OR_RETURN(co.static_seal, LoadStaticSeal(cfg));
   }
-  auto core = core::Core::Create(std::move(co));
-  if (!core.ok()) return Fail(core.status().message());
-  if (cfg.seal.enabled && (*core)->Initialized()) {
-    Status s = (*core)->AutoUnseal();
-    if (s.code() == StatusCode::kInvalidArgument) return Fail(s.message());
+  SB_ASSIGN_OR_RETURN(auto core, core::Core::Create(std::move(co)));
+  if (cfg.seal.enabled && core->Initialized()) {
+    Status s = core->AutoUnseal();
+    if (s.code() == StatusCode::kInvalidArgument) return s;
     // A key that does not open the root key leaves the vault sealed and
     // serving (seal-status, health) so the operator can see what is wrong.
     if (!s.ok()) log::Error("server: static seal: auto-unseal failed, the vault stays sealed: " + s.message());
   }
-  api::ApiOptions ao;
-  ao.max_request_size = cfg.listener.max_request_size;
-  ao.max_unauthenticated_request_size = cfg.listener.max_unauthenticated_request_size;
-  ao.json.max_depth = cfg.listener.max_json_depth;
-  ao.json.max_strings = cfg.listener.max_json_strings;
-  ao.json.max_elements = cfg.listener.max_json_elements;
-  ao.json.max_string_size = cfg.listener.max_json_string_value_length;
-  ao.json.max_key_size = cfg.listener.max_json_key_length;
-  auto handler = api::NewApiHandler(core->get(), ao);
+  return core;
+}
 
+api::ApiOptions ApiOptionsOf(const ListenerConfig& l) {
+  api::ApiOptions ao;
+  ao.max_request_size = l.max_request_size;
+  ao.max_unauthenticated_request_size = l.max_unauthenticated_request_size;
+  ao.json.max_depth = l.max_json_depth;
+  ao.json.max_strings = l.max_json_strings;
+  ao.json.max_elements = l.max_json_elements;
+  ao.json.max_string_size = l.max_json_string_value_length;
+  ao.json.max_key_size = l.max_json_key_length;
+  return ao;
+}
+
+void PrintBanner(const ServerConfig& cfg, const std::string& url) {
+  std::printf("==> Sealbox server started! Log data will stream in below:\n\n");
+  std::printf("    Sealbox version: %s (Vault API %s)\n", kSealboxVersion, kVaultApiVersion);
+  std::printf("            Storage: rocksdb (%s)\n", cfg.storage_path.c_str());
+  if (cfg.seal.enabled) std::printf("               Seal: static (key id %s)\n", cfg.seal.current_key_id.c_str());
+  std::printf("Listening on %s\n\n", url.c_str());
+}
+
+void PrintDevCredentials(const std::string& url, const DevCertPaths& certs, const core::DevCredentials& creds) {
+  std::printf(
+      "WARNING! dev mode is enabled! In this mode, Sealbox runs entirely from a\n"
+      "temporary directory, is already initialized and unsealed, and the root\n"
+      "token is printed below. Do not run dev mode in production!\n\n"
+      "You may need to set the following environment variables:\n\n"
+      "    $ export VAULT_ADDR='%s'\n"
+      "    $ export VAULT_CACERT='%s'\n\n"
+      "The unseal key and root token are displayed below in case you want to\n"
+      "seal/unseal the Vault or re-authenticate.\n\n"
+      "Unseal Key: %s\n"
+      "Root Token: %s\n\n"
+      "Development mode should NOT be used in production installations!\n\n",
+      url.c_str(), certs.ca_cert.c_str(), creds.unseal_key_b64.c_str(), creds.root_token.c_str());
+}
+
+// The configuration, the file's and the flags', with logging set up.
+Result<ServerConfig> LoadServerConfig(const ServerFlags& flags) {
+  ServerConfig cfg;
+  if (!flags.config.empty()) {
+    SB_ASSIGN_OR_RETURN(cfg, LoadConfigFile(flags.config));
+  }
+  SB_RETURN_IF_ERROR(ApplyFlags(flags, &cfg));
+  log::Level level;
+  if (!log::ParseLevel(cfg.log_level, &level)) return InvalidArgument("unknown log level " + cfg.log_level);
+  log::SetLevel(level);
+  return cfg;
+}
+
+int RunServer(int argc, char** argv) {
+  // Everything the server creates (data, dev certificates, audit files
+  // unless their mode says otherwise) is its own.
+  ::umask(077);
+  auto flags = ParseServerFlags(std::vector<std::string>(argv, argv + argc));
+  if (!flags.ok()) return Fail(flags.status().message());
+  auto loaded = LoadServerConfig(*flags);
+  if (!loaded.ok()) return Fail(loaded.status().message());
+  ServerConfig cfg = std::move(loaded).value();
+  if (!cfg.enable_core_dumps) DisableCoreDumps();
+  std::optional<DevCertPaths> dev_certs;
+  RemoveDirOnExit dev_cleanup;  // dev data is throwaway, also on errors
+  if (flags->dev) {
+    auto certs = PrepareDevMode(*flags, cfg, dev_cleanup);
+    if (!certs.ok()) return Fail(certs.status().message());
+    dev_certs = *certs;
+  }
+  if (cfg.listener.tls_cert_file.empty() || cfg.listener.tls_key_file.empty())
+    return Fail("listener \"tcp\" needs tls_cert_file and tls_key_file (Sealbox serves HTTPS only)");
+  RaiseFileLimit(cfg.listener.max_connections);
+  if (!cfg.disable_mlock) LockMemory();
+  auto core = StartCore(cfg);
+  if (!core.ok()) return Fail(core.status().message());
+  auto handler = api::NewApiHandler(core->get(), ApiOptionsOf(cfg.listener));
   HttpServer::Options so;
   so.listener = cfg.listener;
   so.worker_threads = cfg.listener.worker_threads;
@@ -253,29 +297,11 @@ int RunServer(int argc, char** argv) {
   if (!server.ok()) return Fail(server.status().message());
   std::string host = cfg.listener.address.substr(0, cfg.listener.address.rfind(':'));
   std::string url = "https://" + host + ":" + std::to_string((*server)->port());
-
-  std::printf("==> Sealbox server started! Log data will stream in below:\n\n");
-  std::printf("    Sealbox version: %s (Vault API %s)\n", kSealboxVersion, kVaultApiVersion);
-  std::printf("            Storage: rocksdb (%s)\n", cfg.storage_path.c_str());
-  if (cfg.seal.enabled)
-    std::printf("               Seal: static (key id %s)\n", cfg.seal.current_key_id.c_str());
-  std::printf("Listening on %s\n\n", url.c_str());
+  PrintBanner(cfg, url);
   if (flags->dev) {
     auto creds = (*core)->DevSetup(flags->dev_root_token_id);
     if (!creds.ok()) return Fail("dev setup failed: " + creds.status().message());
-    std::printf(
-        "WARNING! dev mode is enabled! In this mode, Sealbox runs entirely from a\n"
-        "temporary directory, is already initialized and unsealed, and the root\n"
-        "token is printed below. Do not run dev mode in production!\n\n"
-        "You may need to set the following environment variables:\n\n"
-        "    $ export VAULT_ADDR='%s'\n"
-        "    $ export VAULT_CACERT='%s'\n\n"
-        "The unseal key and root token are displayed below in case you want to\n"
-        "seal/unseal the Vault or re-authenticate.\n\n"
-        "Unseal Key: %s\n"
-        "Root Token: %s\n\n"
-        "Development mode should NOT be used in production installations!\n\n",
-        url.c_str(), dev_certs->ca_cert.c_str(), creds->unseal_key_b64.c_str(), creds->root_token.c_str());
+    PrintDevCredentials(url, *dev_certs, *creds);
   }
   std::fflush(stdout);
   core::Core* core_ptr = core->get();

@@ -48,14 +48,17 @@ def test_slow_backend_work_never_holds_the_io_threads(env, path):
     for th in slow:
         th.start()
     # While they sleep in PostgreSQL, another client's health checks answer fast.
-    worst = 0.0
+    times = []
     while time.monotonic() - started < SLEEP_S - 0.5:
         t0 = time.monotonic()
         st, _ = s.raw("GET", "/v1/sys/health", timeout=10)
-        worst = max(worst, time.monotonic() - t0)
+        times.append(time.monotonic() - t0)
         assert st == 200
     for th in slow:
         th.join(60)
     assert results == [200] * 4
-    # A frozen loop costs seconds.
-    assert worst < 0.1, "sys/health took %.3f s while credential reads slept" % worst
+    # A frozen loop costs the whole sleep (3 s) per check; a loaded machine
+    # (sanitizers, parallel tests) costs a few tens of milliseconds at worst.
+    times.sort()
+    median, worst = times[len(times) // 2], times[-1]
+    assert median < 0.1 and worst < 1.0, "sys/health took %.3f s (median %.3f s) while reads slept" % (worst, median)
