@@ -155,7 +155,7 @@ Status CheckEntityAlias(const std::string& entity_alias, const TokenRole* role) 
   if (!role) return InvalidArgument("'entity_alias' is only allowed in combination with token role");
   std::string lower = NormalizePolicyName(entity_alias);
   const auto& allowed = role->allowed_entity_aliases;
-  if (std::find(allowed.begin(), allowed.end(), lower) == allowed.end() && !MatchesAnyGlob(allowed, lower))
+  if (std::find(allowed.begin(), allowed.end(), lower) == allowed.end() && !MatchesAnyGoGlob(allowed, lower))
     return InvalidArgument("invalid 'entity_alias' value");
   // Sealbox has no identity store to create or fetch the entity in.
   return InvalidArgument("'entity_alias' is not supported: no identity store");

@@ -29,7 +29,7 @@ Result<std::vector<std::string>> WithinRole(const TokenPolicyInputs& in) {
   const TokenRole& role = *in.role;
   const bool add_default = !in.no_default_policy && !role.token_no_default_policy &&
                            !Contains(role.disallowed_policies, "default") &&
-                           !MatchesAnyGlob(role.disallowed_policies_glob, "default");
+                           !MatchesAnyGoGlob(role.disallowed_policies_glob, "default");
   std::vector<std::string> policies;
   if (!in.requested.empty()) policies = SanitizePolicies(in.requested, add_default);
   if (!role.allowed_policies.empty() || !role.allowed_policies_glob.empty()) {
@@ -39,7 +39,7 @@ Result<std::vector<std::string>> WithinRole(const TokenPolicyInputs& in) {
     } else {
       auto role_globs = SanitizePolicies(role.allowed_policies_glob, false);
       for (const auto& p : policies) {
-        if (!Contains(role_allowed, p) && !MatchesAnyGlob(role_globs, p))
+        if (!Contains(role_allowed, p) && !MatchesAnyGoGlob(role_globs, p))
           return InvalidArgument("token policies (" + QuoteList(policies) +
                                  ") must be subset of the role's allowed policies (" + QuoteList(role_allowed) +
                                  ") or glob policies (" + QuoteList(role_globs) + ")");
@@ -49,7 +49,7 @@ Result<std::vector<std::string>> WithinRole(const TokenPolicyInputs& in) {
     policies = SanitizePolicies(in.parent, add_default);
   }
   for (const auto& p : policies) {
-    if (Contains(role.disallowed_policies, p) || MatchesAnyGlob(role.disallowed_policies_glob, p))
+    if (Contains(role.disallowed_policies, p) || MatchesAnyGoGlob(role.disallowed_policies_glob, p))
       return InvalidArgument("token policy \"" + p + "\" is disallowed by this role");
   }
   return policies;
@@ -86,7 +86,7 @@ std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in, bo
   return out;
 }
 
-bool GlobMatch(std::string_view pattern, std::string_view subject) {
+bool GoGlobMatch(std::string_view pattern, std::string_view subject) {
   if (pattern.empty()) return subject.empty();
   if (pattern == "*") return true;
   std::vector<std::string_view> parts;
@@ -113,8 +113,8 @@ bool GlobMatch(std::string_view pattern, std::string_view subject) {
          (subject.size() >= parts[end].size() && subject.substr(subject.size() - parts[end].size()) == parts[end]);
 }
 
-bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view s) {
-  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return GlobMatch(g, s); });
+bool MatchesAnyGoGlob(const std::vector<std::string>& globs, std::string_view s) {
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return GoGlobMatch(g, s); });
 }
 
 Result<std::vector<std::string>> ResolveTokenPolicies(const TokenPolicyInputs& in) {

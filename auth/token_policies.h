@@ -20,9 +20,10 @@ namespace sealbox::auth {
 std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in, bool add_default);
 
 // ryanuber/go-glob: '*' matches any run of characters, nothing else is special.
-bool GlobMatch(std::string_view pattern, std::string_view subject);
+// (Role policy and entity-alias globs; ACL parameter globs are another rule, auth/acl.cc.)
+bool GoGlobMatch(std::string_view pattern, std::string_view subject);
 // True when one of `globs` matches `s`.
-bool MatchesAnyGlob(const std::vector<std::string>& globs, std::string_view s);
+bool MatchesAnyGoGlob(const std::vector<std::string>& globs, std::string_view s);
 
 // What decides a new token's policies.
 struct TokenPolicyInputs {

@@ -120,17 +120,17 @@ TEST(TokenPoliciesTest, RoleWithoutPolicyListsKeepsTheParentRules) {
   EXPECT_EQ(Resolve({.parent = {"dev"}, .role = &role}), "dev");
 }
 
-TEST(TokenPoliciesTest, GlobMatchIsGoGlob) {
-  EXPECT_TRUE(GlobMatch("*", ""));
-  EXPECT_TRUE(GlobMatch("dev-*", "dev-a"));
-  EXPECT_TRUE(GlobMatch("*-db", "prod-db"));
-  EXPECT_TRUE(GlobMatch("a*c*e", "abcde"));
-  EXPECT_FALSE(GlobMatch("a*c*e", "abcd"));
-  EXPECT_FALSE(GlobMatch("dev-*", "xdev-a"));
-  EXPECT_FALSE(GlobMatch("dev", "dev-a"));
-  EXPECT_FALSE(GlobMatch("", "a"));
-  EXPECT_TRUE(MatchesAnyGlob({"x", "d*"}, "default"));
-  EXPECT_FALSE(MatchesAnyGlob({}, "default"));
+TEST(TokenPoliciesTest, GoGlobMatch) {
+  EXPECT_TRUE(GoGlobMatch("*", ""));
+  EXPECT_TRUE(GoGlobMatch("dev-*", "dev-a"));
+  EXPECT_TRUE(GoGlobMatch("*-db", "prod-db"));
+  EXPECT_TRUE(GoGlobMatch("a*c*e", "abcde"));
+  EXPECT_FALSE(GoGlobMatch("a*c*e", "abcd"));
+  EXPECT_FALSE(GoGlobMatch("dev-*", "xdev-a"));
+  EXPECT_FALSE(GoGlobMatch("dev", "dev-a"));
+  EXPECT_FALSE(GoGlobMatch("", "a"));
+  EXPECT_TRUE(MatchesAnyGoGlob({"x", "d*"}, "default"));
+  EXPECT_FALSE(MatchesAnyGoGlob({}, "default"));
 }
 
 }  // namespace
