@@ -8,9 +8,16 @@
 //
 // Tamper evidence (beyond Vault): each line carries "chain", the hex
 // HMAC-SHA256 under a per-device key of the previous line's chain value and
-// this line without the field; `sealbox audit verify` recomputes it. A file
-// reopened after rotation starts from the last chain value, so verifying the
-// rotated files in order still links them.
+// this line without the field (audit/hash_chain.h); `sealbox audit verify`
+// recomputes it. A file reopened after rotation starts from the last chain
+// value, so verifying the rotated files in order still links them.
+//
+// The broker holds the device registry (persisted in the barrier), fans each
+// entry out to the devices and applies the fail-closed rule. The rest has
+// files of its own: the entry's text (entry_format.h), a device and its
+// chain (device.h, hash_chain.h), the group commit of file writes
+// (group_writer.h), the sinks (file_sink.h, socket_sink.h), the filter
+// (audit_filter.h) and the rules for opening a file (audit_file.h).
 //
 // Thread-safety: all methods may be called concurrently. Entries are
 // written as text and hashed outside any lock (audit/entry_format.h); each
@@ -36,6 +43,7 @@
 
 #include "audit/audit_file.h"
 #include "audit/entry_format.h"
+#include "audit/hash_chain.h"  // VerifyFile
 #include "base/json_util.h"
 #include "base/status.h"
 #include "base/task.h"
@@ -66,8 +74,9 @@ class AuditWrite {
   bool await_suspend(std::coroutine_handle<> h);
   Status await_resume() const;
 
-  // Called once per device with the outcome of its write, on any thread.
-  void Complete(const Device& device, const Status& s);
+  // Called once per device (named by its path) with the outcome of its
+  // write, on any thread.
+  void Complete(const std::string& device_path, const Status& s);
 
  private:
   friend class AuditBroker;
@@ -161,10 +170,5 @@ class AuditBroker {
   std::map<std::string, std::shared_ptr<Device>> devices_;  // guarded by mu_
   std::shared_ptr<const DeviceList> active_;                // devices_ as a list; guarded by mu_
 };
-
-// Verifies a file's hash chain with the device's chain key. Writes a report
-// to `out`; returns 0 when intact, 1 at the first altered, dropped or
-// reordered line (named by its line number), 2 on usage errors.
-int VerifyFile(const std::string& file, const std::string& key_hex, const std::string& prefix, std::string* out);
 
 }  // namespace sealbox::audit

@@ -1,39 +1,32 @@
 // TokenBackend: the token auth method mounted at auth/token/ (contract §4):
 // create (plain, orphan, against a role), lookup, renew and revoke (by token,
 // self or accessor), revoke-orphan, LIST accessors, roles CRUD and tidy, over
-// the TokenStore. Policy names are sanitised here (trim, lowercase, dedupe,
-// sort; "root" swallows the rest) and the parent/child rules enforced: a
-// non-root parent grants only a subset of its policies, only root creates
-// root, and a child never outlives its parent's current expiry.
+// the TokenStore. The parent/child rules are enforced at creation: a non-root
+// parent grants only a subset of its policies, only root creates root
+// (auth/token_policies.h), and a child never outlives its parent's current
+// expiry.
+//
+// Files: token_backend.cc (routes, lookup, renew, revoke, tidy),
+// token_create.cc (create, as its steps), token_roles.cc (roles),
+// token_policies.cc (policy resolution), token_ttl.cc (TTL arithmetic).
 //
 // Thread-safety: handlers run concurrently; state is in TokenStore and
 // PolicyStore, both thread-safe.
 #pragma once
 
 #include <functional>
-
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/policy_store.h"
+#include "auth/token_policies.h"
 #include "auth/token_store.h"
+#include "auth/token_ttl.h"
 #include "base/clock.h"
 #include "logical/routed_backend.h"
 
 namespace sealbox::auth {
-
-// Vault's policyutil.SanitizePolicies: normalised names (NormalizePolicyName),
-// empty ones dropped, "default" added when asked, sorted and unique; a set
-// containing "root" becomes just {"root"}.
-std::vector<std::string> SanitizePolicies(const std::vector<std::string>& in, bool add_default);
-
-// Vault's framework.CalculateTTL, in seconds. `start_nanos` is the lease's
-// issue time; `warnings` receives Vault's capping warnings. Errors with
-// "past the max TTL, cannot renew" when the max is already behind us.
-Result<int64_t> CalculateTtl(int64_t sys_default, int64_t sys_max, int64_t increment, int64_t backend_ttl,
-                             int64_t period, int64_t backend_max, int64_t explicit_max, int64_t start_nanos,
-                             int64_t now_nanos, std::vector<std::string>* warnings);
 
 class TokenBackend final : public logical::RoutedBackend {
  public:
@@ -60,8 +53,17 @@ class TokenBackend final : public logical::RoutedBackend {
   // Root, or the sudo capability on the request path (Vault's SudoPrivilege).
   Result<bool> HasSudo(const Req& req, const TokenEntry& caller);
 
+  static const std::vector<logical::FieldSpec>& CreateFields();
+  static const std::vector<logical::FieldSpec>& RoleFields();
+  // Vault's framework.GenericNameRegex: \w(([\w-.]+)?\w)?
+  static bool ValidRoleName(std::string_view name);
+  // The mount's default and max lease TTLs, or the system's without a mount.
+  TtlDefaults SystemTtls() const;
+
   Result<Resp> Create(Req& req, Fd& fd, bool orphan_path, const TokenRole* role);
   Result<Resp> CreateAgainstRole(Req& req, Fd& fd);
+  // Create's last step: the auth block for the stored `te`, and its warnings.
+  Result<Resp> CreatedResponse(const TokenEntry& te, const std::string& token, std::vector<std::string> warnings);
   Result<Resp> Lookup(Req& req, Fd& fd);
   Result<Resp> LookupSelf(Req& req, Fd& fd);
   Result<Resp> LookupAccessor(Req& req, Fd& fd);
