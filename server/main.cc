@@ -29,7 +29,8 @@
 #include "core/core.h"
 #include "core/core_impl.h"
 #include "auth/kubernetes/kubernetes_backend.h"
-#include "engines/database/database_backend.h"
+#include "engines/database/database_engine.h"
+#include "engines/database/postgres/postgres_plugin.h"
 #include "engines/kv/register.h"
 #include "server/beast_http_client.h"
 #include "server/config.h"
@@ -132,7 +133,7 @@ void RegisterBackends() {
   core::GlobalRegistry().Register("kv", engines::kv::Factory());
   core::GlobalRegistry().Register("cubbyhole", engines::kv::CubbyholeFactory());
   core::GlobalRegistry().Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
-  core::GlobalRegistry().Register("database", engines::database::Factory());
+  core::GlobalRegistry().Register("database", engines::database::Factory({engines::database::postgres::Plugin()}));
 }
 
 struct RemoveDirOnExit {
