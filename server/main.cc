@@ -28,7 +28,8 @@
 #include "cli/flags.h"
 #include "core/core.h"
 #include "auth/kubernetes/kubernetes_backend.h"
-#include "engines/database/database_backend.h"
+#include "engines/database/database_engine.h"
+#include "engines/database/postgres/postgres_plugin.h"
 #include "engines/kv/register.h"
 #include "server/beast_http_client.h"
 #include "server/config.h"
@@ -133,7 +134,7 @@ core::BackendRegistry Backends() {
   r.Register("kv", engines::kv::Factory());
   r.Register("cubbyhole", engines::kv::CubbyholeFactory());
   r.Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
-  r.Register("database", engines::database::Factory());
+  r.Register("database", engines::database::Factory({engines::database::postgres::Plugin()}));
   return r;
 }
 

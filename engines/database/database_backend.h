@@ -1,47 +1,28 @@
-// Database secrets engine (type "database") with the PostgreSQL plugin:
-// connection configs, dynamic roles, and credentials that exist only for
-// their lease (contract: kv-database-leases-kubernetes.md §3). Revocation and
-// renewal arrive as kRevoke / kRenew requests routed by the expiration manager,
-// carrying the lease's internal data.
-// Thread-safety: handlers run concurrently; each config has a small
-// connection pool guarded by its own mutex.
+// The database engine with its PostgreSQL plugin over a session factory (a
+// fake connection in tests/unit/engines/database_test.cc, libpq by default),
+// as server/main.cc composes it from database_engine.h and
+// postgres/postgres_plugin.h. The engine itself knows only plugin.h.
+// Header-only: whoever includes it links sb_engines_db_postgres.
 #pragma once
 
-#include "logical/backend.h"
-#include "engines/database/connection.h"
+#include "engines/database/database_engine.h"
+#include "engines/database/postgres/postgres_plugin.h"
+#include "engines/database/postgres/statements.h"
 
 namespace sealbox::engines::database {
 
-logical::BackendFactory Factory(ConnectFn connect = PostgresConnector());
+// PostgreSQL's names, as the engine's callers use them.
+using postgres::CheckRoleName;
+using postgres::ConnectFn;
+using postgres::Connection;
+using postgres::ExpandStatement;
+using postgres::QuoteLiteral;
+using postgres::Row;
+using postgres::SplitStatements;
+using postgres::StatementValues;
 
-// Splits creation statements on ';', keeping `DO $$ ... $$` bodies whole.
-std::vector<std::string> SplitStatements(const std::string& text);
-
-// The values a statement's placeholders stand for.
-struct StatementValues {
-  std::string name;        // {{name}} and {{username}}
-  std::string password;    // {{password}} (or the SCRAM verifier)
-  std::string expiration;  // {{expiration}}
-};
-
-// Replaces the placeholders of one statement in a single pass, each value
-// escaped for where it lands, so no value can end the token it sits in:
-//   "{{name}}"        " doubled              (quoted identifier)
-//   '{{password}}'    ' doubled; E'..' also doubles backslashes
-//   bare {{name}}     a quoted identifier    (bare {{password}}: a literal)
-//   in comments       refused if it could end the comment
-//   in $tag$ bodies   lexed again inside; refused if it holds an open tag
-// A NUL byte is always refused. Errors name the placeholder, never the value.
-// ASSUMES standard_conforming_strings = on (the connection sets it).
-Result<std::string> ExpandStatement(const std::string& statement, const StatementValues& values);
-
-// PostgreSQL string literal: '...' with ' doubled, or E'...' when the value
-// holds a backslash (as PostgreSQL's quote_literal).
-std::string QuoteLiteral(const std::string& s);
-
-// Checks a username is usable as a PostgreSQL role name: 1..63 bytes (longer
-// names would be silently truncated by the server), valid UTF-8, no control
-// characters. The message never contains the name.
-Status CheckRoleName(const std::string& name);
+inline logical::BackendFactory Factory(ConnectFn connect = postgres::LibpqConnector()) {
+  return Factory(std::vector<PluginType>{postgres::Plugin(std::move(connect))});
+}
 
 }  // namespace sealbox::engines::database

@@ -31,6 +31,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "engines/database/go_time_layout.h"
 
 namespace sealbox::engines::database {
 
@@ -65,8 +66,5 @@ class UsernameTemplate {
  private:
   std::shared_ptr<const Node> root_;
 };
-
-// Formats a UTC time with a Go layout ("2006-01-02T15:04:05Z07:00"); exposed for tests.
-std::string FormatGoLayout(int64_t unix_nanos, std::string_view layout);
 
 }  // namespace sealbox::engines::database

@@ -7,9 +7,9 @@
 #include <string>
 #include <string_view>
 
-namespace sealbox::engines::database {
+namespace sealbox::engines::database::postgres {
 
 // `salt` is raw bytes (16 random bytes in use; fixed in tests).
 std::string ScramSha256Verifier(std::string_view password, std::string_view salt, int iterations = 4096);
 
-}  // namespace sealbox::engines::database
+}  // namespace sealbox::engines::database::postgres

@@ -1,11 +1,11 @@
-#include "engines/database/scram.h"
+#include "engines/database/postgres/scram.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "base/crypto.h"
 
-namespace sealbox::engines::database {
+namespace sealbox::engines::database::postgres {
 
 std::string ScramSha256Verifier(std::string_view password, std::string_view salt, int iterations) {
   unsigned char salted[32];
@@ -22,4 +22,4 @@ std::string ScramSha256Verifier(std::string_view password, std::string_view salt
          crypto::Base64Encode(stored_key) + ":" + crypto::Base64Encode(server_key);
 }
 
-}  // namespace sealbox::engines::database
+}  // namespace sealbox::engines::database::postgres

@@ -1,6 +1,6 @@
-// Connection: one session with a database, behind an interface so the
-// database engine is tested with a fake and libpq stays in one file
-// (postgres_connection.cc). Not thread-safe: the engine pools connections and
+// Connection: one session with a PostgreSQL server, behind an interface so the
+// plugin is tested with a fake and libpq stays in one file
+// (libpq_connection.cc). Not thread-safe: the plugin pools connections and
 // uses each from one thread at a time.
 #pragma once
 
@@ -11,7 +11,7 @@
 
 #include "base/status.h"
 
-namespace sealbox::engines::database {
+namespace sealbox::engines::database::postgres {
 
 using Row = std::vector<std::string>;
 
@@ -29,9 +29,8 @@ class Connection {
 // contain the connection string (it holds the password).
 using ConnectFn = std::function<Result<std::unique_ptr<Connection>>(const std::string& dsn)>;
 
-ConnectFn PostgresConnector();
+// Connections through libpq, with a bounded connect and
+// standard_conforming_strings on.
+ConnectFn LibpqConnector();
 
-// Quotes an identifier for PostgreSQL ("a""b").
-std::string QuoteIdent(const std::string& s);
-
-}  // namespace sealbox::engines::database
+}  // namespace sealbox::engines::database::postgres

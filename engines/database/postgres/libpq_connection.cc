@@ -1,10 +1,9 @@
 // The only file that includes libpq.
 #include <libpq-fe.h>
 
-#include "base/log.h"
-#include "engines/database/connection.h"
+#include "engines/database/postgres/connection.h"
 
-namespace sealbox::engines::database {
+namespace sealbox::engines::database::postgres {
 namespace {
 
 std::string FirstLine(const char* msg) {
@@ -57,7 +56,7 @@ class PgConnection final : public Connection {
 
 }  // namespace
 
-ConnectFn PostgresConnector() {
+ConnectFn LibpqConnector() {
   return [](const std::string& dsn) -> Result<std::unique_ptr<Connection>> {
     // Bounded connect so a dead database cannot hang a request forever.
     std::string full = dsn;
@@ -85,13 +84,4 @@ ConnectFn PostgresConnector() {
   };
 }
 
-std::string QuoteIdent(const std::string& s) {
-  std::string out = "\"";
-  for (char ch : s) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-}  // namespace sealbox::engines::database
+}  // namespace sealbox::engines::database::postgres
