@@ -26,12 +26,14 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
 void DumpString(std::string_view s, std::string& out) {
   const size_t start = out.size();
   out += '"';
+  const size_t n = s.size();
   size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
+  for (size_t i = 0;; ++i) {
+    // The common case, a run of plain ASCII, in a loop of its own.
+    while (i < n && kCharClass[static_cast<unsigned char>(s[i])] == 0) ++i;
+    if (i == n) break;
     auto c = static_cast<unsigned char>(s[i]);
-    const uint8_t cls = kCharClass[c];
-    if (cls == 0) continue;
-    if (cls == 2) {
+    if (kCharClass[c] == 2) {
       out.resize(start);
       out += NlohmannDump(Json(std::string(s)));
       return;
