@@ -4,7 +4,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
-#include "base/json_util.h"
+#include "base/json_writer.h"
 #include "base/url_query.h"
 
 namespace sealbox::audit {
@@ -19,100 +19,54 @@ void AppendHash(std::string& out, const crypto::HmacSha256Key& salt, std::string
   crypto::AppendHex(out, mac, sizeof mac);
 }
 
-// One JSON object being appended to `out`. Fields must be added in sorted key
-// order. A field whose value turns out empty is taken back with Drop.
-class Object {
- public:
-  explicit Object(std::string& out) : out_(out) { out_ += '{'; }
-
-  // Writes `"k":` and returns the mark Drop needs. A key from data is
-  // escaped; Name is for the entry's own field names, which need none.
-  size_t Key(std::string_view k) {
-    const size_t mark = out_.size();
-    if (fields_++ > 0) out_ += ',';
-    AppendJsonString(out_, k);
-    out_ += ':';
-    return mark;
-  }
-  size_t Name(std::string_view k) {
-    const size_t mark = out_.size();
-    out_.append(fields_++ > 0 ? ",\"" : "\"");
-    out_.append(k);
-    out_.append("\":");
-    return mark;
-  }
-  void Drop(size_t mark) {
-    out_.resize(mark);
-    --fields_;
-  }
-  // Closes the object; false (and nothing written) when it has no field, so
-  // the parent drops the key: Go's omitempty on a map.
-  bool End() {
-    if (fields_ == 0) return false;
-    out_ += '}';
-    return true;
-  }
-
- private:
-  std::string& out_;
-  int fields_ = 0;
-};
-
 class EntryWriter {
  public:
-  EntryWriter(std::string& out, const EntryOptions& opt, const crypto::HmacSha256Key& salt)
-      : out_(out), opt_(opt), salt_(salt) {}
+  // Fields are written in sorted key order; one whose value turns out empty
+  // is left out (Go's omitempty).
+  EntryWriter(JsonWriter& w, const EntryOptions& opt, const crypto::HmacSha256Key& salt)
+      : w_(w), opt_(opt), salt_(salt) {}
 
   // Str, Secret, Int and List take the entry's own field names (k).
-  void Str(Object& o, std::string_view k, std::string_view v) {
+  void Str(std::string_view k, std::string_view v) {
     if (v.empty()) return;
-    o.Name(k);
-    AppendJsonString(out_, v);
+    w_.PlainKey(k).String(v);
   }
   // A token or accessor: hashed unless the device logs raw. An entry holds
   // the token and its accessor twice each (auth and request): each is
   // hashed once.
-  void Secret(Object& o, std::string_view k, std::string_view v, bool hash = true) {
+  void Secret(std::string_view k, std::string_view v, bool hash = true) {
     if (v.empty()) return;
-    o.Name(k);
-    if (!hash || opt_.log_raw) return AppendJsonString(out_, v);
-    out_ += '"';
+    w_.PlainKey(k);
+    if (!hash || opt_.log_raw) return w_.String(v);
+    std::string& out = w_.RawValue();
+    out += '"';
     for (const Memo& m : memo_) {
       if (m.size > 0 && m.in == v) {
-        out_.append(m.out, m.size);
-        out_ += '"';
+        out.append(m.out, m.size);
+        out += '"';
         return;
       }
     }
-    const size_t at = out_.size();
-    AppendHash(out_, salt_, v);
+    const size_t at = out.size();
+    AppendHash(out, salt_, v);
     Memo& m = memo_[memo_next_++ % 2];
     m.in = v;
-    m.size = out_.size() - at;
-    out_.copy(m.out, m.size, at);
-    out_ += '"';
+    m.size = out.size() - at;
+    out.copy(m.out, m.size, at);
+    out += '"';
   }
-  void Accessor(Object& o, std::string_view k, std::string_view v) { Secret(o, k, v, opt_.hmac_accessor); }
-  void Int(Object& o, std::string_view k, int64_t v) {
-    o.Name(k);
-    out_ += std::to_string(v);
-  }
-  void List(Object& o, std::string_view k, const std::vector<std::string>& v) {
+  void Accessor(std::string_view k, std::string_view v) { Secret(k, v, opt_.hmac_accessor); }
+  void Int(std::string_view k, int64_t v) { w_.PlainKey(k).Int(v); }
+  void List(std::string_view k, const std::vector<std::string>& v) {
     if (v.empty()) return;
-    o.Name(k);
-    out_ += '[';
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (i > 0) out_ += ',';
-      AppendJsonString(out_, v[i]);
-    }
-    out_ += ']';
+    w_.PlainKey(k).StringList(v);
   }
 
   // A field holding a JSON value. `hash`: string and number leaves are
   // hashed (numbers by their JSON text). `skip`: top-level keys of an object
   // value left unhashed (audit_non_hmac_*_keys). Empty values are left out,
   // through nested objects.
-  void Value(Object& o, std::string_view k, const Json& v, bool hash, const std::vector<std::string>* skip = nullptr,
+  void Value(std::string_view k, const Json& v, bool hash, const std::vector<std::string>* skip = nullptr,
              bool elide = false) {
     switch (v.type()) {
       case Json::value_t::null:
@@ -120,29 +74,29 @@ class EntryWriter {
         return;
       case Json::value_t::string:
         if (!hash && v.get_ref<const std::string&>().empty()) return;
-        o.Key(k);
+        w_.Key(k);
         return Element(v, hash);
       case Json::value_t::array:
         if (v.empty()) return;
-        o.Key(k);
+        w_.Key(k);
         return Element(v, hash);
       case Json::value_t::object: {
-        const size_t mark = o.Key(k);
-        Object child(out_);
+        const JsonWriter::Mark mark = w_.mark();
+        w_.Key(k).BeginObject();
         for (const auto& [ck, cv] : v.get_ref<const Json::object_t&>()) {
           if (elide && ck == "keys" && cv.is_array()) {
-            Int(child, ck, static_cast<int64_t>(cv.size()));
+            w_.Key(ck).Int(static_cast<int64_t>(cv.size()));
           } else if (elide && ck == "key_info" && cv.is_object()) {
-            Int(child, ck, static_cast<int64_t>(cv.size()));
+            w_.Key(ck).Int(static_cast<int64_t>(cv.size()));
           } else {
-            Value(child, ck, cv, hash && !(skip && std::count(skip->begin(), skip->end(), ck) > 0));
+            Value(ck, cv, hash && !(skip && std::count(skip->begin(), skip->end(), ck) > 0));
           }
         }
-        if (!child.End()) o.Drop(mark);
+        w_.EndObjectOrRewind(mark);
         return;
       }
       default:  // numbers, booleans
-        o.Key(k);
+        w_.Key(k);
         return Element(v, hash);
     }
   }
@@ -151,45 +105,26 @@ class EntryWriter {
   void Element(const Json& v, bool hash) {
     switch (v.type()) {
       case Json::value_t::string:
-        if (!hash || opt_.log_raw) return AppendJsonString(out_, v.get_ref<const std::string&>());
-        out_ += '"';
-        AppendHash(out_, salt_, v.get_ref<const std::string&>());
-        out_ += '"';
-        return;
+        if (!hash || opt_.log_raw) return w_.String(v.get_ref<const std::string&>());
+        return HashedString(v.get_ref<const std::string&>());
       case Json::value_t::number_integer:
       case Json::value_t::number_unsigned:
       case Json::value_t::number_float:
-        if (!hash || opt_.log_raw) return AppendJson(out_, v);
-        out_ += '"';
-        AppendHash(out_, salt_, DumpJson(v));
-        out_ += '"';
-        return;
-      case Json::value_t::array: {
-        out_ += '[';
-        bool first = true;
-        for (const Json& e : v.get_ref<const Json::array_t&>()) {
-          if (!first) out_ += ',';
-          first = false;
-          Element(e, hash);
-        }
-        out_ += ']';
-        return;
-      }
-      case Json::value_t::object: {
-        out_ += '{';
-        bool first = true;
+        if (!hash || opt_.log_raw) return w_.Value(v);
+        return HashedString(DumpJson(v));
+      case Json::value_t::array:
+        w_.BeginArray();
+        for (const Json& e : v.get_ref<const Json::array_t&>()) Element(e, hash);
+        return w_.EndArray();
+      case Json::value_t::object:
+        w_.BeginObject();
         for (const auto& [ck, cv] : v.get_ref<const Json::object_t&>()) {
-          if (!first) out_ += ',';
-          first = false;
-          AppendJsonString(out_, ck);
-          out_ += ':';
+          w_.Key(ck);
           Element(cv, hash);
         }
-        out_ += '}';
-        return;
-      }
+        return w_.EndObject();
       default:  // booleans, null
-        return AppendJson(out_, v);
+        return w_.Value(v);
     }
   }
 
@@ -197,35 +132,32 @@ class EntryWriter {
   // and HMAC (even for a device that logs raw), so an anonymous body costs
   // the log a few bytes however large or many-keyed it is, and an operator
   // can still tell whether a body they hold is the one sent (sys/audit-hash).
-  void ElidedBody(Object& o, std::string_view k, std::string_view body) {
+  void ElidedBody(std::string_view k, std::string_view body) {
     if (body.empty()) return;
-    o.Name(k);
-    Object d(out_);
-    Int(d, "elided_body_bytes", static_cast<int64_t>(body.size()));
-    d.Name("elided_body_hmac");
-    out_ += '"';
-    AppendHash(out_, salt_, body);
-    out_ += '"';
-    d.End();
+    w_.PlainKey(k).BeginObject();
+    Int("elided_body_bytes", static_cast<int64_t>(body.size()));
+    w_.PlainKey("elided_body_hmac");
+    HashedString(body);
+    w_.EndObject();
   }
 
   // auth/token/{lookup,renew,revoke,...}/<token> carries a token in the
   // path itself (Vault logs it in clear): that segment is hashed like any
   // token.
-  void Path(Object& o, std::string_view k, std::string_view p) {
-    if (opt_.log_raw || TokenSegment(p) == std::string_view::npos) return Str(o, k, p);
+  void Path(std::string_view k, std::string_view p) {
+    if (opt_.log_raw || TokenSegment(p) == std::string_view::npos) return Str(k, p);
     std::string redacted;
     AppendPath(redacted, p);
-    Str(o, k, redacted);
+    Str(k, redacted);
   }
 
   // The request target: its path as Path writes it, and its query with every
   // value hashed as a body value is (`?token=...` is a token), keys and
   // order kept; values of the mount's audit_non_hmac_request_keys stay clear.
-  void RequestUri(Object& o, std::string_view k, std::string_view uri, const std::vector<std::string>& clear_keys) {
+  void RequestUri(std::string_view k, std::string_view uri, const std::vector<std::string>& clear_keys) {
     const size_t qm = uri.find('?');
     if (opt_.log_raw || (qm == std::string_view::npos && TokenSegment(uri) == std::string_view::npos))
-      return Str(o, k, uri);
+      return Str(k, uri);
     std::string redacted;
     AppendPath(redacted, uri.substr(0, qm));
     if (qm != std::string_view::npos) {
@@ -246,37 +178,45 @@ class EntryWriter {
         }
       });
     }
-    Str(o, k, redacted);
+    Str(k, redacted);
   }
 
   // The token block of a request (the caller's token) or of a response (the
   // token a login or create issued).
   template <typename T>
-  void TokenBlock(Object& o, const std::string& client_token, const T& t, const std::vector<std::string>& policies,
+  void TokenBlock(const std::string& client_token, const T& t, const std::vector<std::string>& policies,
                   const std::vector<std::string>& token_policies, int64_t issue_time_nanos) {
-    const size_t mark = o.Name("auth");
-    Object a(out_);
-    Accessor(a, "accessor", t.accessor);
-    Secret(a, "client_token", client_token);
-    Str(a, "display_name", t.display_name);
-    Str(a, "entity_id", t.entity_id);
-    Value(a, "metadata", t.metadata, /*hash=*/false);
-    List(a, "policies", policies);
-    if (issue_time_nanos != 0) Str(a, "token_issue_time", FormatRfc3339(issue_time_nanos / 1'000'000'000));
-    List(a, "token_policies", token_policies);
-    Int(a, "token_ttl", t.ttl);
-    Str(a, "token_type", t.token_type);
-    if (!a.End()) o.Drop(mark);
+    const JsonWriter::Mark mark = w_.mark();
+    w_.PlainKey("auth").BeginObject();
+    Accessor("accessor", t.accessor);
+    Secret("client_token", client_token);
+    Str("display_name", t.display_name);
+    Str("entity_id", t.entity_id);
+    Value("metadata", t.metadata, /*hash=*/false);
+    List("policies", policies);
+    if (issue_time_nanos != 0) Str("token_issue_time", FormatRfc3339(issue_time_nanos / 1'000'000'000));
+    List("token_policies", token_policies);
+    Int("token_ttl", t.ttl);
+    Str("token_type", t.token_type);
+    w_.EndObjectOrRewind(mark);
   }
 
-  void MountFields(Object& o, const logical::Request& req) {
-    Str(o, "mount_accessor", req.mount_accessor);
-    Str(o, "mount_class", req.mount_class);
-    Str(o, "mount_point", req.mount_point);
-    Str(o, "mount_type", req.mount_type);
+  void MountFields(const logical::Request& req) {
+    Str("mount_accessor", req.mount_accessor);
+    Str("mount_class", req.mount_class);
+    Str("mount_point", req.mount_point);
+    Str("mount_type", req.mount_type);
   }
 
  private:
+  // "hmac-sha256:<hex>" of `v`, as a string value.
+  void HashedString(std::string_view v) {
+    std::string& out = w_.RawValue();
+    out += '"';
+    AppendHash(out, salt_, v);
+    out += '"';
+  }
+
   // Where the token segment of (/v1/)auth/token/<op>/<token> starts in a
   // path without query; npos when there is none.
   static size_t TokenSegment(std::string_view p) {
@@ -302,7 +242,7 @@ class EntryWriter {
     char out[kHashPrefix.size() + 2 * crypto::HmacSha256Key::kSize];
     size_t size = 0;
   };
-  std::string& out_;
+  JsonWriter& w_;
   const EntryOptions& opt_;
   const crypto::HmacSha256Key& salt_;
   Memo memo_[2];
@@ -320,59 +260,58 @@ std::string HashValue(const crypto::HmacSha256Key& salt, std::string_view v) {
 void AppendEntry(std::string& out, std::string_view type, std::string_view time, const logical::Request& req,
                  const MountInfo& mount, const logical::Response* resp, std::string_view error,
                  const EntryOptions& opt, const crypto::HmacSha256Key& salt) {
-  EntryWriter w(out, opt, salt);
+  JsonWriter j(out);
+  EntryWriter w(j, opt, salt);
   const bool hash = !opt.log_raw;
-  Object e(out);
+  j.BeginObject();
   if (req.token) {
     const auto& t = *req.token;
-    w.TokenBlock(e, req.client_token, t, t.policies, t.policies, t.issue_time_nanos);
+    w.TokenBlock(req.client_token, t, t.policies, t.policies, t.issue_time_nanos);
   }
-  w.Str(e, "error", error);
+  w.Str("error", error);
   {
-    const size_t mark = e.Name("request");
-    Object r(out);
-    w.Secret(r, "client_token", req.client_token);
-    if (req.token) w.Accessor(r, "client_token_accessor", req.token->accessor);
+    const JsonWriter::Mark mark = j.mark();
+    j.PlainKey("request").BeginObject();
+    w.Secret("client_token", req.client_token);
+    if (req.token) w.Accessor("client_token_accessor", req.token->accessor);
     if (req.data_elided) {
-      w.ElidedBody(r, "data", req.raw_body);
+      w.ElidedBody("data", req.raw_body);
     } else {
-      w.Value(r, "data", req.data, hash, &mount.non_hmac_request_keys);
+      w.Value("data", req.data, hash, &mount.non_hmac_request_keys);
     }
-    w.Str(r, "id", req.id);
-    w.MountFields(r, req);
-    r.Name("namespace");
-    out += R"({"id":"root"})";
-    w.Str(r, "operation", logical::OperationName(req.op));
-    w.Path(r, "path", req.original_path.empty() ? req.path : req.original_path);
-    w.Str(r, "remote_address", req.remote_addr);
-    if (req.remote_port != 0) w.Int(r, "remote_port", req.remote_port);
-    w.RequestUri(r, "request_uri", req.request_uri, mount.non_hmac_request_keys);
-    if (!r.End()) e.Drop(mark);
+    w.Str("id", req.id);
+    w.MountFields(req);
+    j.PlainKey("namespace").RawValue() += R"({"id":"root"})";
+    w.Str("operation", logical::OperationName(req.op));
+    w.Path("path", req.original_path.empty() ? req.path : req.original_path);
+    w.Str("remote_address", req.remote_addr);
+    if (req.remote_port != 0) w.Int("remote_port", req.remote_port);
+    w.RequestUri("request_uri", req.request_uri, mount.non_hmac_request_keys);
+    j.EndObjectOrRewind(mark);
   }
   if (resp) {
-    const size_t mark = e.Name("response");
-    Object r(out);
+    const JsonWriter::Mark mark = j.mark();
+    j.PlainKey("response").BeginObject();
     if (resp->auth) {
       const auto& a = *resp->auth;
-      w.TokenBlock(r, a.client_token, a, a.policies, a.token_policies, 0);
+      w.TokenBlock(a.client_token, a, a.policies, a.token_policies, 0);
     }
     if (resp->data) {
       const bool elide = opt.elide_lists && req.op == logical::Operation::kList;
-      w.Value(r, "data", *resp->data, hash, &mount.non_hmac_response_keys, elide);
+      w.Value("data", *resp->data, hash, &mount.non_hmac_response_keys, elide);
     }
-    w.MountFields(r, req);
+    w.MountFields(req);
     if (resp->secret && !resp->secret->lease_id.empty()) {
-      r.Name("secret");
-      Object s(out);
-      w.Str(s, "lease_id", resp->secret->lease_id);
-      s.End();
+      j.PlainKey("secret").BeginObject();
+      w.Str("lease_id", resp->secret->lease_id);
+      j.EndObject();
     }
-    w.List(r, "warnings", resp->warnings);
-    if (!r.End()) e.Drop(mark);
+    w.List("warnings", resp->warnings);
+    j.EndObjectOrRewind(mark);
   }
-  w.Str(e, "time", time);
-  w.Str(e, "type", type);
-  e.End();
+  w.Str("time", time);
+  w.Str("type", type);
+  j.EndObject();
 }
 
 }  // namespace sealbox::audit

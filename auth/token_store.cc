@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "base/crypto.h"
+#include "base/json_writer.h"
 #include "base/log.h"
 #include "storage/storage.h"
 
@@ -22,24 +23,6 @@ std::string ParentKey(const std::string& parent, const std::string& child) {
   return "parent/" + parent + "/" + child;
 }
 
-void AppendKey(std::string& out, const char* key) {
-  out += out.size() > 1 ? ",\"" : "\"";
-  out += key;
-  out += "\":";
-}
-void AppendInt(std::string& out, int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-void AppendStringList(std::string& out, const std::vector<std::string>& v) {
-  out += '[';
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ',';
-    AppendJsonString(out, v[i]);
-  }
-  out += ']';
-}
 }  // namespace
 
 // ---- TokenEntry ----
@@ -51,57 +34,43 @@ std::string TokenEntry::ToText() const {
   const TokenEntry& e = *this;
   std::string out;
   out.reserve(1024);
-  out += '{';
-  auto str = [&](const char* k, const std::string& v) { AppendKey(out, k); AppendJsonString(out, v); };
-  auto num = [&](const char* k, int64_t v) { AppendKey(out, k); AppendInt(out, v); };
-  auto boolean = [&](const char* k, bool v) { AppendKey(out, k); out += v ? "true" : "false"; };
-  str("accessor", e.accessor);
+  JsonWriter w(out);
+  w.BeginObject();
+  w.PlainKey("accessor").String(e.accessor);
   if (e.alias) {
-    AppendKey(out, "alias");
-    out += "{\"metadata\":{";
-    bool first = true;
-    for (const auto& [k, v] : e.alias->metadata) {
-      if (!first) out += ',';
-      first = false;
-      AppendJsonString(out, k);
-      out += ':';
-      AppendJsonString(out, v);
-    }
-    out += "},\"mount_accessor\":";
-    AppendJsonString(out, e.alias->mount_accessor);
-    out += ",\"name\":";
-    AppendJsonString(out, e.alias->name);
-    out += '}';
+    w.PlainKey("alias").BeginObject();
+    w.PlainKey("metadata").BeginObject();
+    for (const auto& [k, v] : e.alias->metadata) w.Key(k).String(v);
+    w.EndObject();
+    w.PlainKey("mount_accessor").String(e.alias->mount_accessor);
+    w.PlainKey("name").String(e.alias->name);
+    w.EndObject();
   }
-  AppendKey(out, "bound_cidrs");
-  AppendStringList(out, e.bound_cidrs);
-  num("creation_time", e.creation_time);
-  num("creation_time_nanos", e.creation_time_nanos);
-  num("creation_ttl", e.creation_ttl);
-  str("display_name", e.display_name);
-  str("entity_id", e.entity_id);
-  num("expire_time_nanos", e.expire_time_nanos);
-  num("explicit_max_ttl", e.explicit_max_ttl);
-  str("hash", e.hash);
-  AppendKey(out, "internal");
-  AppendJson(out, e.internal);
-  num("issue_time_nanos", e.issue_time_nanos);
-  num("last_renewal_nanos", e.last_renewal_nanos);
-  num("lease_ttl", e.lease_ttl);
-  AppendKey(out, "meta");
-  AppendJson(out, e.meta);
-  boolean("no_default_policy", e.no_default_policy);
-  num("num_uses", e.num_uses);
-  boolean("orphan", e.orphan);
-  str("parent_hash", e.parent_hash);
-  str("path", e.path);
-  num("period", e.period);
-  AppendKey(out, "policies");
-  AppendStringList(out, e.policies);
-  boolean("renewable", e.renewable);
-  str("role", e.role);
-  str("type", e.type);
-  out += '}';
+  w.PlainKey("bound_cidrs").StringList(e.bound_cidrs);
+  w.PlainKey("creation_time").Int(e.creation_time);
+  w.PlainKey("creation_time_nanos").Int(e.creation_time_nanos);
+  w.PlainKey("creation_ttl").Int(e.creation_ttl);
+  w.PlainKey("display_name").String(e.display_name);
+  w.PlainKey("entity_id").String(e.entity_id);
+  w.PlainKey("expire_time_nanos").Int(e.expire_time_nanos);
+  w.PlainKey("explicit_max_ttl").Int(e.explicit_max_ttl);
+  w.PlainKey("hash").String(e.hash);
+  w.PlainKey("internal").Value(e.internal);
+  w.PlainKey("issue_time_nanos").Int(e.issue_time_nanos);
+  w.PlainKey("last_renewal_nanos").Int(e.last_renewal_nanos);
+  w.PlainKey("lease_ttl").Int(e.lease_ttl);
+  w.PlainKey("meta").Value(e.meta);
+  w.PlainKey("no_default_policy").Bool(e.no_default_policy);
+  w.PlainKey("num_uses").Int(e.num_uses);
+  w.PlainKey("orphan").Bool(e.orphan);
+  w.PlainKey("parent_hash").String(e.parent_hash);
+  w.PlainKey("path").String(e.path);
+  w.PlainKey("period").Int(e.period);
+  w.PlainKey("policies").StringList(e.policies);
+  w.PlainKey("renewable").Bool(e.renewable);
+  w.PlainKey("role").String(e.role);
+  w.PlainKey("type").String(e.type);
+  w.EndObject();
   return out;
 }
 
@@ -270,9 +239,11 @@ Result<std::string> TokenStore::Create(TokenEntry& entry, const std::string& cus
   std::vector<WriteOp> ops;
   ops.reserve(3);
   ops.push_back(WriteOp::Put("id/" + entry.hash, entry.ToText()));
-  std::string accessor_entry = "{\"token_hash\":";
-  AppendJsonString(accessor_entry, entry.hash);  // hex
-  accessor_entry += '}';
+  std::string accessor_entry;
+  JsonWriter accessor_text(accessor_entry);
+  accessor_text.BeginObject();
+  accessor_text.PlainKey("token_hash").String(entry.hash);  // hex
+  accessor_text.EndObject();
   ops.push_back(WriteOp::Put("accessor/" + HashToken(entry.accessor), std::move(accessor_entry)));
   if (entry.parent_hash.empty()) {
     SB_RETURN_IF_ERROR(view_->Batch(ops));

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "base/utf8.h"
+#include "base/go_string.h"
 
 namespace sealbox::hcl {
 namespace {
@@ -33,12 +33,6 @@ bool IsIdentChar(char c) { return IsLetter(c) || IsDigit(c) || c == '-' || c == 
 // [[:space:]], used to find a heredoc terminator line.
 bool IsPosixSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-int HexValue(char c) {
-  if (IsDigit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return c - 'A' + 10;
 }
 
 // Offset of the first NUL byte or invalid UTF-8 sequence, or kNpos. Checked up
@@ -301,38 +295,10 @@ Result<Token> Lexer::ScanString(Token t) {
       continue;
     }
     if (i + 1 >= src_.size()) return Error(t.begin, "unterminated string");
-    const char e = src_[i + 1];
-    switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case 'n': out += '\n'; break;
-      case 't': out += '\t'; break;
-      case 'r': out += '\r'; break;
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'v': out += '\v'; break;
-      case 'u':
-      case 'U': {
-        const size_t digits = e == 'u' ? 4 : 8;
-        uint32_t cp = 0;
-        for (size_t k = 0; k < digits; ++k) {
-          const char h = At(i + 2 + k);
-          if (!IsHex(h)) return Error(i, "invalid unicode escape");
-          cp = (cp << 4) | static_cast<uint32_t>(HexValue(h));
-        }
-        // Surrogates and out-of-range values are not characters (Go rejects
-        // them too) and would make the result invalid UTF-8.
-        if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-          return Error(i, "invalid unicode escape");
-        }
-        AppendUtf8(out, cp);
-        i += digits;
-        break;
-      }
-      default: return Error(i, "invalid escape sequence");
-    }
-    i += 2;
+    // Strings must stay UTF-8 (FindInvalidByte): no byte escapes.
+    auto taken = AppendGoEscape(src_.substr(i + 1), out, ByteEscapes::kRefused);
+    if (!taken.ok()) return Error(i, taken.status().message());
+    i += 1 + *taken;
   }
   t.end = pos_ = i;
   return t;

@@ -1,7 +1,5 @@
 #include "auth/kubernetes/kubernetes_backend.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -11,6 +9,7 @@
 #include <unordered_map>
 
 #include "auth/kubernetes/jwt.h"
+#include "auth/kubernetes/login_checks.h"
 #include "auth/kubernetes/selector_yaml.h"
 #include "base/log.h"
 #include "logical/routed_backend.h"
@@ -40,57 +39,6 @@ std::string Lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
-
-bool ParseIp(const std::string& s, unsigned char out[16], int* family) {
-  if (inet_pton(AF_INET, s.c_str(), out) == 1) {
-    *family = AF_INET;
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), out) == 1) {
-    *family = AF_INET6;
-    return true;
-  }
-  return false;
-}
-
-struct Claims {
-  std::string ns, name, uid, secret_name;
-};
-
-Claims ExtractClaims(const Json& c) {
-  Claims out;
-  auto str = [](const Json& o, const char* k) {
-    return o.is_object() && o.contains(k) && o[k].is_string() ? o[k].get<std::string>() : std::string();
-  };
-  out.ns = str(c, "kubernetes.io/serviceaccount/namespace");
-  out.name = str(c, "kubernetes.io/serviceaccount/service-account.name");
-  out.uid = str(c, "kubernetes.io/serviceaccount/service-account.uid");
-  out.secret_name = str(c, "kubernetes.io/serviceaccount/secret.name");
-  // The nested projected-token claims win when present.
-  if (c.contains("kubernetes.io") && c["kubernetes.io"].is_object()) {
-    const Json& k = c["kubernetes.io"];
-    if (!str(k, "namespace").empty()) out.ns = str(k, "namespace");
-    if (k.contains("serviceaccount") && k["serviceaccount"].is_object()) {
-      out.name = str(k["serviceaccount"], "name");
-      out.uid = str(k["serviceaccount"], "uid");
-    }
-    if (k.contains("secret") && k["secret"].is_object()) out.secret_name = str(k["secret"], "name");
-  }
-  return out;
-}
-
-std::vector<std::string> Audiences(const Json& claims) {
-  std::vector<std::string> out;
-  if (!claims.contains("aud")) return out;
-  const Json& a = claims["aud"];
-  if (a.is_string()) out.push_back(a.get<std::string>());
-  if (a.is_array())
-    for (const auto& e : a)
-      if (e.is_string()) out.push_back(e.get<std::string>());
-  return out;
-}
-
-Status ClaimTimeError(const std::string& m) { return PermissionDenied(m); }
 
 class KubernetesBackend final : public logical::RoutedBackend {
  public:
@@ -276,12 +224,8 @@ class KubernetesBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(std::string token_type, f.GetString("token_type"));
     if (max_ttl > 0 && ttl > max_ttl) return InvalidArgument("'token_ttl' cannot be greater than 'token_max_ttl'");
     if (num_uses < 0) return InvalidArgument("token num uses cannot be negative");
-    for (const auto& c : cidrs) {
-      std::string ip = c.substr(0, c.find('/'));
-      unsigned char buf[16];
-      int fam;
-      if (!ParseIp(ip, buf, &fam)) return InvalidArgument("invalid CIDR in token_bound_cidrs");
-    }
+    for (const auto& c : cidrs)
+      if (!CidrAddressValid(c)) return InvalidArgument("invalid CIDR in token_bound_cidrs");
     if (!token_type.empty() && token_type != "default" && token_type != "service" && token_type != "batch" &&
         token_type != "default-service" && token_type != "default-batch")
       return InvalidArgument("invalid token_type");
@@ -489,6 +433,9 @@ class KubernetesBackend final : public logical::RoutedBackend {
     return Response::Empty();
   }
 
+  // A login, in steps: the role and config; the JWT checked locally (cheap,
+  // and it keeps garbage away from the API server); the service account
+  // bound by the role; the API server's TokenReview; the Auth.
   Result<Response> Login(Request& req, FieldData& f) {
     SB_ASSIGN_OR_RETURN(std::string role_name, f.GetString("role"));
     SB_ASSIGN_OR_RETURN(std::string token, f.GetString("jwt"));
@@ -503,9 +450,31 @@ class KubernetesBackend final : public logical::RoutedBackend {
     if (!cfg_ptr) return Internal("could not load backend configuration");
     const Json& cfg = *cfg_ptr;
 
-    // Local checks first: cheap, and they keep garbage away from the API server.
+    SB_ASSIGN_OR_RETURN(Json claims, VerifiedClaims(cfg, token));
+    const std::vector<std::string> token_aud = Audiences(claims);
+    const std::string audience = role.value("audience", "");
+    SB_RETURN_IF_ERROR(CheckClaims(claims, cfg, audience, token_aud, clock_->NowSeconds()));
+    const ServiceAccountClaims c = ExtractClaims(claims);
+    const std::string reviewer = ReviewerToken(cfg, token);
+    SB_RETURN_IF_ERROR(CheckBinding(cfg, role, reviewer, c));
+
+    // TokenReview: only the API server's answer is trusted (CVE-2020-16250).
+    const std::vector<std::string> want_aud = audience.empty() ? token_aud : std::vector<std::string>{audience};
+    auto r = CallApi(cfg, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", reviewer,
+                     TokenReviewBody(token, want_aud));
+    if (!r.ok()) {
+      log::Warn("kubernetes: TokenReview failed: " + r.status().message());
+      return PermissionDenied();
+    }
+    SB_RETURN_IF_ERROR(CheckTokenReview(r->status, r->body, want_aud, c));
+    return LoginResponse(cfg, role, role_name, reviewer, c, std::move(cidrs));
+  }
+
+  // The JWT's claims, once it parses and (when the config has keys) its
+  // signature verifies; Vault's plugin answers any unparsable token as a
+  // failed signature check.
+  Result<Json> VerifiedClaims(const Json& cfg, const std::string& token) {
     auto jwt = ParseJwt(token);
-    // Vault's plugin answers any unparsable token as a failed signature check.
     if (!jwt.ok()) return PermissionDenied();
     auto pem_keys = cfg.value("pem_keys", std::vector<std::string>{});
     if (!pem_keys.empty()) {
@@ -514,26 +483,12 @@ class KubernetesBackend final : public logical::RoutedBackend {
         for (auto& b : SplitPemBlocks(k)) blocks.push_back(b);
       if (!VerifyJwtSignature(*jwt, blocks).ok()) return PermissionDenied();
     }
-    const Json& claims = jwt->claims;
-    std::string issuer = cfg.value("issuer", "");
-    if (!issuer.empty() && !cfg.value("disable_iss_validation", true) &&
-        (!claims.contains("iss") || claims["iss"] != issuer))
-      return PermissionDenied("invalid issuer (iss) claim");
-    std::vector<std::string> token_aud = Audiences(claims);
-    std::string audience = role.value("audience", "");
-    if (!audience.empty() && std::find(token_aud.begin(), token_aud.end(), audience) == token_aud.end())
-      return PermissionDenied("invalid audience (aud) claim: audience claim does not match any expected audience");
-    const int64_t now = clock_->NowSeconds();
-    constexpr int64_t kSkew = 60;
-    auto num = [&](const char* k) -> std::optional<int64_t> {
-      if (!claims.contains(k) || !claims[k].is_number()) return std::nullopt;
-      return claims[k].get<int64_t>();
-    };
-    if (auto exp = num("exp"); exp && now > *exp + kSkew) return ClaimTimeError("token is expired (exp)");
-    if (auto nbf = num("nbf"); nbf && now + kSkew < *nbf) return ClaimTimeError("token not yet valid (nbf)");
-    if (auto iat = num("iat"); iat && now + kSkew < *iat) return ClaimTimeError("token issued in the future (iat)");
+    return std::move(jwt->claims);
+  }
 
-    Claims c = ExtractClaims(claims);
+  // The role binds the service account: its name, and its namespace by name
+  // or (asking the API) by the role's label selector.
+  Status CheckBinding(const Json& cfg, const Json& role, const std::string& reviewer, const ServiceAccountClaims& c) {
     auto names = role.value("bound_service_account_names", std::vector<std::string>{});
     bool name_ok = names.size() == 1 && names[0] == "*";
     for (const auto& n : names) name_ok = name_ok || GlobMatch(n, c.name);
@@ -544,81 +499,16 @@ class KubernetesBackend final : public logical::RoutedBackend {
     static const Json kNoSelector;
     auto sel_it = role.find("bound_service_account_namespace_selector");
     const Json& selector = sel_it != role.end() ? *sel_it : kNoSelector;
-    std::string reviewer = ReviewerToken(cfg, token);
     if (!ns_ok && selector.is_object() && !c.ns.empty()) ns_ok = NamespaceSelected(cfg, reviewer, c.ns, selector);
     if (!ns_ok || c.ns.empty()) return PermissionDenied("namespace not authorized");
     if (c.uid.empty()) return Internal("could not parse UID from claims");
+    return Status::Ok();
+  }
 
-    // TokenReview: only the API server's answer is trusted (CVE-2020-16250).
-    // The request body is written as text (the bytes nlohmann would dump for
-    // {"apiVersion", "kind", "spec": {"audiences", "token"}}), not built as a tree.
-    std::vector<std::string> want_aud = audience.empty() ? token_aud : std::vector<std::string>{audience};
-    std::string review;
-    review.reserve(token.size() + 160);
-    review = R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{)";
-    if (!want_aud.empty()) {
-      review += R"("audiences":[)";
-      for (size_t i = 0; i < want_aud.size(); ++i) {
-        if (i) review += ',';
-        AppendJsonString(review, want_aud[i]);
-      }
-      review += "],";
-    }
-    review += R"("token":)";
-    AppendJsonString(review, token);
-    review += "}}";
-    auto r = CallApi(cfg, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", reviewer, review);
-    if (!r.ok()) {
-      log::Warn("kubernetes: TokenReview failed: " + r.status().message());
-      return PermissionDenied();
-    }
-    if (r->status < 200 || r->status > 206) {
-      log::Warn(r->status == 401 ? "kubernetes: TokenReview returned 401: the reviewer token is not valid (service "
-                                   "account unauthorized; deleted or recreated?)"
-                                 : "kubernetes: TokenReview returned HTTP " + std::to_string(r->status));
-      return PermissionDenied();
-    }
-    // The answer echoes the spec (the JWT): only kind and status are read
-    // below, and of status.user only username and uid, so nothing else is
-    // built into the tree (the whole text is still parsed and must be valid).
-    Json tr = Json::parse(
-        r->body,
-        [](int depth, Json::parse_event_t ev, Json& parsed) {
-          if (ev != Json::parse_event_t::key) return true;
-          if (depth == 1) return parsed == "kind" || parsed == "status";
-          if (depth == 3) return parsed == "username" || parsed == "uid";  // keys of status.<object>
-          return true;
-        },
-        false);
-    if (!tr.is_object() || !tr.contains("status") || !tr["status"].is_object()) {
-      log::Warn("kubernetes: TokenReview answer malformed");
-      return PermissionDenied();
-    }
-    if (tr.value("kind", "") == "Status") {
-      log::Warn("kubernetes: TokenReview returned a Status object");
-      return PermissionDenied();
-    }
-    const Json& st = tr["status"];
-    if (!st.value("error", "").empty() || !st.value("authenticated", false)) {
-      log::Info("kubernetes: token not authenticated by the API server");
-      return PermissionDenied();
-    }
-    if (!want_aud.empty()) {
-      auto got = st.value("audiences", std::vector<std::string>{});
-      bool meet = false;
-      for (const auto& a : want_aud) meet = meet || std::find(got.begin(), got.end(), a) != got.end();
-      if (!meet) return PermissionDenied();
-    }
-    static const Json kNoUser = Json::object();
-    auto user_it = st.find("user");
-    const Json& user = user_it != st.end() && user_it->is_object() ? *user_it : kNoUser;
-    std::string username = user.value("username", "");
-    std::string expect = "system:serviceaccount:" + c.ns + ":" + c.name;
-    if (username != expect || user.value("uid", "") != c.uid) {
-      log::Warn("kubernetes: TokenReview identity does not match the JWT claims");
-      return PermissionDenied();
-    }
-
+  // The Auth of a login that passed every check.
+  Result<Response> LoginResponse(const Json& cfg, const Json& role, const std::string& role_name,
+                                 const std::string& reviewer, const ServiceAccountClaims& c,
+                                 std::vector<std::string> cidrs) {
     // Alias metadata: the ServiceAccount's alias-metadata annotations when
     // configured, then the four default keys (vault-plugin-auth-kubernetes).
     Json alias_metadata = Json::object();
@@ -648,7 +538,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     a.explicit_max_ttl = role.value("token_explicit_max_ttl", int64_t{0});
     a.num_uses = static_cast<int>(role.value("token_num_uses", int64_t{0}));
     a.no_default_policy = role.value("token_no_default_policy", false);
-    a.bound_cidrs = cidrs;
+    a.bound_cidrs = std::move(cidrs);
     a.renewable = true;
     a.internal_data = {{"role", Lower(role_name)}, {"service_account_uid", c.uid}};
     Response resp;
@@ -669,78 +559,6 @@ class KubernetesBackend final : public logical::RoutedBackend {
 };
 
 }  // namespace
-
-bool GlobMatch(const std::string& p, const std::string& v) {
-  if (p == "*") return true;
-  bool pre = !p.empty() && p.front() == '*', suf = p.size() > 1 && p.back() == '*';
-  if (!pre && !suf) return p == v;
-  std::string core = p.substr(pre ? 1 : 0, p.size() - (pre ? 1 : 0) - (suf ? 1 : 0));
-  if (pre && suf) return v.find(core) != std::string::npos;
-  if (pre) return v.size() >= core.size() && v.compare(v.size() - core.size(), core.size(), core) == 0;
-  return v.compare(0, core.size(), core) == 0;
-}
-
-bool IpInCidrs(const std::string& ip_in, const std::vector<std::string>& cidrs) {
-  std::string ip = ip_in;
-  if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string::npos) ip = ip.substr(7);
-  unsigned char addr[16] = {0};
-  int fam = 0;
-  if (!ParseIp(ip, addr, &fam)) return false;
-  for (const auto& c : cidrs) {
-    size_t slash = c.find('/');
-    unsigned char net[16] = {0};
-    int nfam = 0;
-    if (!ParseIp(c.substr(0, slash), net, &nfam) || nfam != fam) continue;
-    int maxbits = fam == AF_INET ? 32 : 128;
-    int bits = maxbits;
-    if (slash != std::string::npos) {
-      try {
-        bits = std::stoi(c.substr(slash + 1));
-      } catch (...) {
-        continue;
-      }
-    }
-    if (bits < 0 || bits > maxbits) continue;
-    bool match = true;
-    for (int i = 0; i < bits && match; ++i) {
-      int byte = i / 8, bit = 7 - i % 8;
-      match = ((addr[byte] >> bit) & 1) == ((net[byte] >> bit) & 1);
-    }
-    if (match) return true;
-  }
-  return false;
-}
-
-Result<bool> SelectorMatches(const Json& selector, const Json& labels) {
-  if (!selector.is_object()) return InvalidArgument("invalid namespace selector");
-  auto label = [&](const std::string& k) -> const Json* {
-    return labels.is_object() && labels.contains(k) ? &labels[k] : nullptr;
-  };
-  bool ok = true;
-  if (selector.contains("matchLabels")) {
-    if (!selector["matchLabels"].is_object()) return InvalidArgument("invalid namespace selector");
-    for (auto& [k, v] : selector["matchLabels"].items()) {
-      const Json* l = label(k);
-      ok = ok && l && *l == v;
-    }
-  }
-  if (selector.contains("matchExpressions")) {
-    if (!selector["matchExpressions"].is_array()) return InvalidArgument("invalid namespace selector");
-    for (const auto& e : selector["matchExpressions"]) {
-      if (!e.is_object() || !e.contains("key") || !e.contains("operator")) return InvalidArgument("invalid namespace selector");
-      std::string key = e["key"].get<std::string>(), op = e["operator"].get<std::string>();
-      auto values = e.value("values", std::vector<std::string>{});
-      const Json* l = label(key);
-      bool in = l && l->is_string() && std::find(values.begin(), values.end(), l->get<std::string>()) != values.end();
-      if (op == "In") ok = ok && in;
-      else if (op == "NotIn") ok = ok && !in;
-      else if (op == "Exists") ok = ok && l;
-      else if (op == "DoesNotExist") ok = ok && !l;
-      else return InvalidArgument("invalid namespace selector operator");
-    }
-  }
-  return ok;
-}
 
 logical::BackendFactory Factory(std::shared_ptr<HttpClient> client) {
   return [client](const logical::BackendConfig& cfg) -> Result<std::unique_ptr<logical::Backend>> {

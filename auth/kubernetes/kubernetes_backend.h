@@ -10,6 +10,8 @@
 
 #include <memory>
 
+// GlobMatch, IpInCidrs and SelectorMatches (the role bounds) are in login_checks.h.
+#include "auth/kubernetes/login_checks.h"
 #include "base/http_client.h"
 #include "logical/backend.h"
 
@@ -17,13 +19,5 @@ namespace sealbox::auth::k8s {
 
 // Factory for mount type "kubernetes". `client` is shared by every mount.
 logical::BackendFactory Factory(std::shared_ptr<HttpClient> client);
-
-// Exposed for unit tests: glob match as the role bounds use it ("*" alone,
-// or one '*' at the start and/or end).
-bool GlobMatch(const std::string& pattern, const std::string& value);
-// True if `ip` is inside any of the CIDRs ("10.0.0.0/8", "::1/128", or a bare address).
-bool IpInCidrs(const std::string& ip, const std::vector<std::string>& cidrs);
-// Kubernetes LabelSelector (matchLabels / matchExpressions) against labels.
-Result<bool> SelectorMatches(const Json& selector, const Json& labels);
 
 }  // namespace sealbox::auth::k8s

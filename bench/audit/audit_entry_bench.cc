@@ -17,6 +17,8 @@
 #include <vector>
 
 #include "audit/audit_broker.h"
+#include "audit/entry_format.h"
+#include "base/crypto.h"
 #include "storage/storage.h"
 #include "tests/unit/base/queue_resumer.h"
 
@@ -119,6 +121,25 @@ void Suspending(benchmark::State& state, const std::string& kind) {
   state.SetItemsProcessed(state.iterations() * kBatch);
 }
 
+// The entry text alone (request and response entries, hashes included), no
+// chain and no device: what base's JsonWriter costs on the audit path.
+void Format(benchmark::State& state) {
+  const logical::Request req = KvRead();
+  const logical::Response resp = KvReadResponse();
+  const MountInfo mount;
+  const EntryOptions opt;
+  const crypto::HmacSha256Key salt(std::string(32, 's'));
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    AppendEntry(out, "request", "2026-11-23T10:00:00.123456Z", req, mount, nullptr, "", opt, salt);
+    AppendEntry(out, "response", "2026-11-23T10:00:00.123456Z", req, mount, &resp, "", opt, salt);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+BENCHMARK(Format);
 BENCHMARK_CAPTURE(Blocking, file, std::string("file"));
 BENCHMARK_CAPTURE(Blocking, discard, std::string("discard"));
 BENCHMARK_CAPTURE(Suspending, file, std::string("file"));

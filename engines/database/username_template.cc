@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "base/crypto.h"
-#include "base/utf8.h"
+#include "base/go_string.h"
 
 namespace sealbox::engines::database {
 namespace {
@@ -343,55 +343,9 @@ class ActionParser {
         continue;
       }
       if (pos_ >= src_.size()) return Error("unterminated quoted string");
-      char e = src_[pos_++];
-      switch (e) {
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case 'r': out += '\r'; break;
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
-        case '"': out += '"'; break;
-        case '\'': out += '\''; break;
-        case 'x': {
-          if (pos_ + 2 > src_.size()) return Error("bad \\x escape");
-          std::string hex(src_.substr(pos_, 2));
-          char* end = nullptr;
-          long v = std::strtol(hex.c_str(), &end, 16);
-          if (*end != '\0') return Error("bad \\x escape");
-          out += static_cast<char>(v);
-          pos_ += 2;
-          break;
-        }
-        case 'u':
-        case 'U': {
-          size_t n = e == 'u' ? 4 : 8;
-          if (pos_ + n > src_.size()) return Error("bad \\u escape");
-          std::string hex(src_.substr(pos_, n));
-          char* end = nullptr;
-          unsigned long cp = std::strtoul(hex.c_str(), &end, 16);
-          if (*end != '\0' || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return Error("bad \\u escape");
-          pos_ += n;
-          AppendUtf8(out, static_cast<uint32_t>(cp));
-          break;
-        }
-        default:
-          if (e >= '0' && e <= '7') {  // \NNN octal
-            if (pos_ + 2 > src_.size()) return Error("bad octal escape");
-            int v = e - '0';
-            for (int k = 0; k < 2; ++k) {
-              char d = src_[pos_++];
-              if (d < '0' || d > '7') return Error("bad octal escape");
-              v = v * 8 + (d - '0');
-            }
-            if (v > 255) return Error("bad octal escape");
-            out += static_cast<char>(v);
-            break;
-          }
-          return Error(std::string("unknown escape sequence \\") + e);
-      }
+      auto taken = AppendGoEscape(src_.substr(pos_), out, ByteEscapes::kAllowed);
+      if (!taken.ok()) return Error(taken.status().message());
+      pos_ += *taken;
     }
     o.text = std::move(out);
     return o;

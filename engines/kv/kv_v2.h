@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,12 +44,15 @@ class KvV2Backend final : public logical::RoutedBackend {
   // interrupted upgrade resumes where it stopped. Idempotent.
   Status MigrateFromV1();
 
-  struct KeyMeta;  // defined in kv_v2.cc
+  struct KeyMeta;  // defined in kv_v2_meta.h
   struct Config;
+  struct VersionChange;
 
  private:
   using Handler = Result<logical::Response> (KvV2Backend::*)(logical::Request&, logical::FieldData&);
   logical::Handler Bind(Handler h);
+  // config, data/ and metadata/: the routes of whole keys.
+  std::vector<logical::PathSpec> KeyRoutes();
 
   // Handlers, one per route and operation.
   Result<logical::Response> ReadConfig(logical::Request& req, logical::FieldData& fd);
@@ -82,6 +86,13 @@ class KvV2Backend final : public logical::RoutedBackend {
   Status SaveMeta(const std::string& key, const KeyMeta& meta, std::vector<WriteOp> extra = {});
   // The read/subkeys shape for one version, or an empty (404) response.
   Result<logical::Response> ReadVersion(logical::FieldData& fd, bool subkeys);
+  // The skeleton of delete, undelete and destroy: under the key's lock,
+  // `edit` runs on each of `versions` the key has, then the metadata and the
+  // ops edit added are written in one batch. No key: an empty response.
+  Result<logical::Response> EditVersions(const std::string& key, const std::vector<uint64_t>& versions,
+                                         const std::function<void(VersionChange&)>& edit);
+  // `keys` (relative to `dir`) without those whose current version is deleted.
+  Result<std::vector<std::string>> WithoutDeleted(const std::string& dir, std::vector<std::string> keys);
   int64_t NowNanos() const;
 
   logical::BackendConfig config_;

@@ -1,0 +1,105 @@
+#include "base/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace sealbox {
+namespace {
+
+std::string Nlohmann(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+// Members written one by one give the bytes nlohmann dumps for the same
+// tree: escapes, non-ASCII, invalid UTF-8 (replaced), integer extremes,
+// nested containers and empty ones.
+TEST(JsonWriterTest, WritesWhatNlohmannDumps) {
+  const std::string odd = std::string("q\"b\\s/\b\f\n\r\t\x01\x1f") + "\xc3\xa9" + "\xff";
+  const int64_t min = std::numeric_limits<int64_t>::min(), max = std::numeric_limits<int64_t>::max();
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  w.PlainKey("a").Int(min);
+  w.PlainKey("b").Int(max);
+  w.PlainKey("c").Bool(true);
+  w.PlainKey("d").Bool(false);
+  w.PlainKey("e").StringList({});
+  w.PlainKey("f").StringList({"x", odd});
+  w.PlainKey("g").BeginObject();
+  w.EndObject();
+  w.PlainKey("h").BeginArray();
+  w.BeginObject();
+  w.Key(odd).String(odd);
+  w.EndObject();
+  w.Int(0);
+  w.EndArray();
+  w.PlainKey("i").Value(Json{{"n", nullptr}, {"x", 1.5}, {"y", Json::array({1, "2"})}});
+  w.PlainKey("j").String("");
+  w.EndObject();
+
+  const Json tree = {{"a", min},
+                     {"b", max},
+                     {"c", true},
+                     {"d", false},
+                     {"e", Json::array()},
+                     {"f", {"x", odd}},
+                     {"g", Json::object()},
+                     {"h", Json::array({Json{{odd, odd}}, 0})},
+                     {"i", {{"n", nullptr}, {"x", 1.5}, {"y", Json::array({1, "2"})}}},
+                     {"j", ""}};
+  EXPECT_EQ(out, Nlohmann(tree));
+  EXPECT_EQ(out, DumpJson(tree));
+}
+
+// An object that got no member is taken back with its key, and the next
+// member's comma follows what was written before it.
+TEST(JsonWriterTest, EmptyObjectIsTakenBackWithItsKey) {
+  std::string out = "prefix:";
+  JsonWriter w(out);
+  w.BeginObject();
+  w.PlainKey("a").Int(1);
+  JsonWriter::Mark before = w.mark();
+  w.PlainKey("empty").BeginObject();
+  EXPECT_FALSE(w.EndObjectOrRewind(before));
+  before = w.mark();
+  w.PlainKey("full").BeginObject();
+  w.PlainKey("x").Int(2);
+  EXPECT_TRUE(w.EndObjectOrRewind(before));
+  w.PlainKey("z").Int(3);
+  w.EndObject();
+  EXPECT_EQ(out, R"(prefix:{"a":1,"full":{"x":2},"z":3})");
+}
+
+// A first member taken back leaves no comma before the next one.
+TEST(JsonWriterTest, RewindOfFirstMemberLeavesNoComma) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  const JsonWriter::Mark before = w.mark();
+  w.PlainKey("gone").BeginObject();
+  w.PlainKey("inner").BeginObject();
+  w.PlainKey("x").String("1");
+  w.Rewind(before);
+  w.PlainKey("kept").String("v");
+  w.EndObject();
+  EXPECT_EQ(out, R"({"kept":"v"})");
+}
+
+// Text the caller writes itself is separated like any value; Key escapes
+// what PlainKey would copy.
+TEST(JsonWriterTest, RawValuesAndEscapedKeys) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginArray();
+  w.RawValue() += R"({"id":"root"})";
+  w.RawValue() += "\"hmac\"";
+  w.BeginObject();
+  w.Key("a\"b").Int(1);
+  w.EndObject();
+  w.EndArray();
+  EXPECT_EQ(out, R"([{"id":"root"},"hmac",{"a\"b":1}])");
+}
+
+}  // namespace
+}  // namespace sealbox
