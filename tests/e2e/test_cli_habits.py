@@ -10,7 +10,6 @@ import os
 import pty
 import select
 import subprocess
-import tempfile
 import termios
 import time
 
@@ -19,24 +18,8 @@ import pytest
 import harness
 
 
-@pytest.fixture(scope="module")
-def dev():
-    d = harness.DevServer()
-    home = tempfile.mkdtemp(prefix="sealbox-cli-habits-")
-    yield d, home
-    d.stop()
-
-
-def cli(dev, *args, token="root", stdin=None, extra_env=None):
-    d, home = dev
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": home, "VAULT_ADDR": d.url, "VAULT_CACERT": d.cacert}
-    if token == "root":
-        env["VAULT_TOKEN"] = d.root_token
-    elif token:
-        env["VAULT_TOKEN"] = token
-    env.update(extra_env or {})
-    return subprocess.run([harness.sealbox_bin()] + list(args), input=stdin, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+# The dev server fixture and the CLI runner are test_cli.py's.
+from test_cli import cli, dev  # noqa: E402,F401  (a fixture, used by name)
 
 
 def api(dev, method, path, body=None, token=None):

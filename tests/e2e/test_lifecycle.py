@@ -139,23 +139,31 @@ def test_path_help_never_runs_the_request(s, pg):
     assert s.raw("GET", "/v1/dbhelp/creds/ro?help=1")[0] == 403
 
 
+def kube_login(s, k, path, policies):
+    """Enables Kubernetes auth at `path` against the stand-in and logs in as
+    prod/app; returns the login token."""
+    t = s.root_token
+    assert s.raw("POST", "/v1/sys/auth/" + path, t, {"type": "kubernetes"})[0] == 204
+    assert s.raw("POST", "/v1/auth/%s/config" % path, t, {
+        "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": k.reviewer_token,
+        "disable_local_ca_jwt": True})[0] == 204
+    assert s.raw("POST", "/v1/auth/%s/role/app" % path, t, {
+        "bound_service_account_names": ["app"], "bound_service_account_namespaces": ["prod"],
+        "audience": "vault", "token_policies": policies, "token_ttl": "1h"})[0] == 204
+    k.sa("prod", "app")
+    st, b = s.raw("POST", "/v1/auth/%s/login" % path,
+                  body={"role": "app", "jwt": k.token("prod", "app", audiences=["vault"])})
+    assert st == 200, b
+    return b["auth"]["client_token"]
+
+
 def test_disabling_an_auth_method_revokes_its_tokens_and_children(s):
     k = Kube(s.dir)
     try:
         t = s.root_token
-        assert s.raw("POST", "/v1/sys/auth/kube", t, {"type": "kubernetes"})[0] == 204
-        assert s.raw("POST", "/v1/auth/kube/config", t, {
-            "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": k.reviewer_token,
-            "disable_local_ca_jwt": True})[0] == 204
         assert s.raw("PUT", "/v1/sys/policies/acl/creator", t, {
             "policy": 'path "auth/token/create" { capabilities = ["update"] }'})[0] == 204
-        assert s.raw("POST", "/v1/auth/kube/role/app", t, {
-            "bound_service_account_names": ["app"], "bound_service_account_namespaces": ["prod"],
-            "audience": "vault", "token_policies": ["creator"], "token_ttl": "1h"})[0] == 204
-        k.sa("prod", "app")
-        st, b = s.raw("POST", "/v1/auth/kube/login", body={"role": "app", "jwt": k.token("prod", "app", audiences=["vault"])})
-        assert st == 200, b
-        login_token = b["auth"]["client_token"]
+        login_token = kube_login(s, k, "kube", ["creator"])
         st, b = s.raw("POST", "/v1/auth/token/create", login_token, {"policies": ["default"]})
         assert st == 200, b
         child = b["auth"]["client_token"]
@@ -176,17 +184,7 @@ def test_auth_remount_keeps_its_tokens_revocable_by_disable(s):
     k = Kube(s.dir)
     try:
         t = s.root_token
-        assert s.raw("POST", "/v1/sys/auth/kfrom", t, {"type": "kubernetes"})[0] == 204
-        assert s.raw("POST", "/v1/auth/kfrom/config", t, {
-            "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": k.reviewer_token,
-            "disable_local_ca_jwt": True})[0] == 204
-        assert s.raw("POST", "/v1/auth/kfrom/role/app", t, {
-            "bound_service_account_names": ["app"], "bound_service_account_namespaces": ["prod"],
-            "audience": "vault", "token_policies": ["default"]})[0] == 204
-        k.sa("prod", "app")
-        st, b = s.raw("POST", "/v1/auth/kfrom/login", body={"role": "app", "jwt": k.token("prod", "app", audiences=["vault"])})
-        assert st == 200, b
-        tok = b["auth"]["client_token"]
+        tok = kube_login(s, k, "kfrom", ["default"])
         st, b = s.raw("POST", "/v1/sys/remount", t, {"from": "auth/kfrom", "to": "auth/kto"})
         assert st == 200, b
         st, b = s.raw("GET", "/v1/auth/token/lookup-self", tok)
