@@ -111,7 +111,11 @@ def test_idle_sockets_from_one_address_do_not_lock_out_other_clients():
         attacker = IdleAttacker(s.port, ATTACK_SOCKETS)
         attacker.start()
         assert attacker.burst_sent.wait(60), "the attacker could not open its sockets"
-        wait_until(lambda: open_fds(s.proc.pid) >= baseline_fds + 512, 30, what="the server to take the attack")
+        # "Taken" is most of the cap, not all of it: the baseline may still
+        # count the set-up's own connections (closed a moment later), and held
+        # sockets close at the handshake timeout while the attacker, slowed on
+        # a loaded machine, reconnects.
+        wait_until(lambda: open_fds(s.proc.pid) >= baseline_fds + 384, 30, what="the server to take the attack")
         # For three seconds of the attacker reconnecting, another client is
         # served at once, each time on a new connection.
         served, deadline = 0, time.monotonic() + 3
