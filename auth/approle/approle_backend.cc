@@ -232,7 +232,8 @@ Result<Response> AppRoleBackend::ReadRoleField(const RoleFieldPath& p, Request& 
   if (!role) return Response::Empty();
   const Json all = RoleReadData(*role);
   Json data = Json::object();
-  for (const auto& k : p.keys) data[k] = all.contains(k) ? all[k] : all["token_" + k];
+  // "policies" and "period" show the token_* value unless set by those names.
+  for (const auto& k : p.keys) data[k] = all.contains(k) ? all.at(k) : all.at("token_" + k);
   return Response::WithData(data);
 }
 

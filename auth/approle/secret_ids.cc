@@ -33,8 +33,11 @@ std::vector<logical::PathSpec> AppRoleBackend::SecretIdRoutes() {
   return {
       {.pattern = "role/{role_name}/secret-id",
        .fields = issue_fields,
-       .ops = {{Operation::kUpdate, bind(&AppRoleBackend::GenerateSecretId)},
-               {Operation::kList, bind(&AppRoleBackend::ListSecretIds)}}},
+       .ops = {{Operation::kUpdate, bind(&AppRoleBackend::GenerateSecretId)}}},
+      // LIST paths end in '/' (api/ adds it).
+      {.pattern = "role/{role_name}/secret-id/",
+       .fields = {{"role_name"}},
+       .ops = {{Operation::kList, bind(&AppRoleBackend::ListSecretIds)}}},
       {.pattern = "role/{role_name}/custom-secret-id",
        .fields = issue_fields,
        .ops = {{Operation::kUpdate, bind(&AppRoleBackend::CustomSecretId)}}},

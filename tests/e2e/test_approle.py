@@ -86,11 +86,12 @@ def test_happy_path_token_carries_role_policies_ttl_and_name(server):
 
 
 def test_role_id_write_and_per_field_paths(server):
-    make_role(server, "fields")
+    old_id = make_role(server, "fields")
     assert root(server, "POST", A + "/role/fields/role-id", {"role_id": "my-fixed-role-id"})[0] == 204
     assert root(server, "GET", A + "/role/fields/role-id")[1]["data"] == {"role_id": "my-fixed-role-id"}
-    # The old role_id no longer logs in; the new one does.
-    sid = secret_id(server, "fields")["secret_id"]
+    # The new role_id logs in; the generated one no longer does.
+    sid = secret_id(server, "fields", num_uses=0)["secret_id"]
+    assert login(server, old_id, sid) == (400, {"errors": ["invalid role or secret ID"]})
     assert login(server, "my-fixed-role-id", sid)[0] == 200
     assert root(server, "POST", A + "/role/fields/token-ttl", {"token_ttl": "5m"})[0] == 204
     assert root(server, "GET", A + "/role/fields/token-ttl")[1]["data"] == {"token_ttl": 300}
