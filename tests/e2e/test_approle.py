@@ -13,7 +13,6 @@ import concurrent.futures
 import json
 import os
 import tempfile
-import time
 
 import pytest
 
