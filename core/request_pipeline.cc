@@ -16,6 +16,7 @@
 // through the same bound route.
 #include <algorithm>
 
+#include "auth/cidr.h"
 #include "base/log.h"
 #include "core/core_impl.h"
 
@@ -113,6 +114,8 @@ Result<bool> CoreImpl::Authorize(logical::Request& req, const BoundRoute& route,
     if (exists && !*exists) req.op = logical::Operation::kCreate;
   }
   if (req.unauthenticated) return true;
+  // A token bound to client addresses works only from them (Vault's CheckToken).
+  if (!token->bound_cidrs.empty() && !auth::IpInCidrs(req.remote_addr, token->bound_cidrs)) return false;
   SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
   bool sudo = logical::MatchesSpecial(backend.special_paths().root, route.relative_path);
   if (!acl->AllowOperation(req.original_path, req.op, req.data, sudo).allowed) return false;

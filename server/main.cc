@@ -27,6 +27,7 @@
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "core/core.h"
+#include "auth/approle/approle_backend.h"
 #include "auth/kubernetes/kubernetes_backend.h"
 #include "engines/database/database_engine.h"
 #include "engines/database/postgres/postgres_plugin.h"
@@ -134,6 +135,7 @@ core::BackendRegistry Backends() {
   r.Register("kv", engines::kv::Factory());
   r.Register("cubbyhole", engines::kv::CubbyholeFactory());
   r.Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
+  r.Register("approle", auth::approle::Factory());
   r.Register("database", engines::database::Factory({engines::database::postgres::Plugin()}));
   return r;
 }

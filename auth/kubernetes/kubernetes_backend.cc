@@ -11,6 +11,7 @@
 #include "auth/kubernetes/jwt.h"
 #include "auth/kubernetes/login_checks.h"
 #include "auth/kubernetes/selector_yaml.h"
+#include "auth/token_fields.h"
 #include "base/log.h"
 #include "logical/routed_backend.h"
 #include "storage/storage.h"
@@ -23,6 +24,9 @@ using logical::FieldType;
 using logical::Operation;
 using logical::Request;
 using logical::Response;
+
+// The pre-tokenutil names Vault's Kubernetes roles still accept.
+const DeprecatedTokenFields kDeprecatedTokenFields = {"policies", "ttl", "max_ttl", "period", "num_uses", "bound_cidrs"};
 
 constexpr const char* kLocalTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 constexpr const char* kLocalCaFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
@@ -44,28 +48,14 @@ class KubernetesBackend final : public logical::RoutedBackend {
  public:
   KubernetesBackend(const logical::BackendConfig& cfg, std::shared_ptr<HttpClient> client)
       : clock_(cfg.clock ? cfg.clock : SystemClock::Default()), client_(std::move(client)) {
-    const std::vector<logical::FieldSpec> role_fields = {
+    std::vector<logical::FieldSpec> role_fields = {
         {"name"},
         {"bound_service_account_names", FieldType::kStringList},
         {"bound_service_account_namespaces", FieldType::kStringList},
         {"bound_service_account_namespace_selector"},
         {"audience"},
-        {"alias_name_source", FieldType::kString, "serviceaccount_uid"},
-        {"token_ttl", FieldType::kDuration},
-        {"token_max_ttl", FieldType::kDuration},
-        {"token_policies", FieldType::kStringList},
-        {"token_bound_cidrs", FieldType::kStringList},
-        {"token_explicit_max_ttl", FieldType::kDuration},
-        {"token_no_default_policy", FieldType::kBool},
-        {"token_num_uses", FieldType::kInt},
-        {"token_period", FieldType::kDuration},
-        {"token_type"},
-        {"policies", FieldType::kStringList},
-        {"ttl", FieldType::kDuration},
-        {"max_ttl", FieldType::kDuration},
-        {"period", FieldType::kDuration},
-        {"num_uses", FieldType::kInt},
-        {"bound_cidrs", FieldType::kStringList}};
+        {"alias_name_source", FieldType::kString, "serviceaccount_uid"}};
+    for (auto& spec : TokenFieldSpecs(kDeprecatedTokenFields)) role_fields.push_back(std::move(spec));
     SetRoutes({
         {.pattern = "config",
          .fields = {{"kubernetes_host"},
@@ -204,45 +194,14 @@ class KubernetesBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(std::string alias_source, f.GetString("alias_name_source"));
     if (alias_source != "serviceaccount_uid" && alias_source != "serviceaccount_name")
       return InvalidArgument("invalid alias_name_source, must be one of: serviceaccount_uid, serviceaccount_name");
-    // Deprecated aliases fill the token_* fields they stand for.
-    auto pick_list = [&](const char* modern, const char* old) -> Result<std::vector<std::string>> {
-      if (f.Has(modern)) return f.GetStringList(modern);
-      return f.GetStringList(old);
-    };
-    auto pick_dur = [&](const char* modern, const char* old) -> Result<int64_t> {
-      if (f.Has(modern)) return f.GetDuration(modern);
-      return f.GetDuration(old);
-    };
-    SB_ASSIGN_OR_RETURN(auto policies, pick_list("token_policies", "policies"));
-    SB_ASSIGN_OR_RETURN(auto cidrs, pick_list("token_bound_cidrs", "bound_cidrs"));
-    SB_ASSIGN_OR_RETURN(int64_t ttl, pick_dur("token_ttl", "ttl"));
-    SB_ASSIGN_OR_RETURN(int64_t max_ttl, pick_dur("token_max_ttl", "max_ttl"));
-    SB_ASSIGN_OR_RETURN(int64_t period, pick_dur("token_period", "period"));
-    SB_ASSIGN_OR_RETURN(int64_t explicit_max, f.GetDuration("token_explicit_max_ttl"));
-    SB_ASSIGN_OR_RETURN(int64_t num_uses, f.Has("token_num_uses") ? f.GetInt("token_num_uses") : f.GetInt("num_uses"));
-    SB_ASSIGN_OR_RETURN(bool no_default, f.GetBool("token_no_default_policy"));
-    SB_ASSIGN_OR_RETURN(std::string token_type, f.GetString("token_type"));
-    if (max_ttl > 0 && ttl > max_ttl) return InvalidArgument("'token_ttl' cannot be greater than 'token_max_ttl'");
-    if (num_uses < 0) return InvalidArgument("token num uses cannot be negative");
-    for (const auto& c : cidrs)
-      if (!CidrAddressValid(c)) return InvalidArgument("invalid CIDR in token_bound_cidrs");
-    if (!token_type.empty() && token_type != "default" && token_type != "service" && token_type != "batch" &&
-        token_type != "default-service" && token_type != "default-batch")
-      return InvalidArgument("invalid token_type");
+    TokenParams token;
+    SB_RETURN_IF_ERROR(ParseTokenFields(f, kDeprecatedTokenFields, &token, &warnings));
     role = {{"bound_service_account_names", names},
             {"bound_service_account_namespaces", namespaces},
             {"bound_service_account_namespace_selector", selector},
             {"audience", audience},
-            {"alias_name_source", alias_source},
-            {"token_policies", policies},
-            {"token_bound_cidrs", cidrs},
-            {"token_ttl", ttl},
-            {"token_max_ttl", max_ttl},
-            {"token_period", period},
-            {"token_explicit_max_ttl", explicit_max},
-            {"token_num_uses", num_uses},
-            {"token_no_default_policy", no_default},
-            {"token_type", token_type.empty() ? "default" : token_type}};
+            {"alias_name_source", alias_source}};
+    PopulateTokenData(token, &role);
     SB_RETURN_IF_ERROR(req.storage->Put("role/" + name, role.dump()));
     if (warnings.empty()) return Response::Empty();
     Response r;
@@ -444,8 +403,9 @@ class KubernetesBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(auto role_ptr, RoleShared(req.storage, role_name));
     if (!role_ptr) return InvalidArgument("invalid role name \"" + Lower(role_name) + "\"");
     const Json& role = *role_ptr;
-    auto cidrs = role.value("token_bound_cidrs", std::vector<std::string>{});
-    if (!cidrs.empty() && !IpInCidrs(req.remote_addr, cidrs)) return PermissionDenied();
+    const TokenParams token_params = TokenParamsFromJson(role);
+    if (!token_params.bound_cidrs.empty() && !IpInCidrs(req.remote_addr, token_params.bound_cidrs))
+      return PermissionDenied();
     SB_ASSIGN_OR_RETURN(auto cfg_ptr, ConfigShared(req.storage));
     if (!cfg_ptr) return Internal("could not load backend configuration");
     const Json& cfg = *cfg_ptr;
@@ -467,7 +427,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
       return PermissionDenied();
     }
     SB_RETURN_IF_ERROR(CheckTokenReview(r->status, r->body, want_aud, c));
-    return LoginResponse(cfg, role, role_name, reviewer, c, std::move(cidrs));
+    return LoginResponse(cfg, role, role_name, reviewer, c, token_params);
   }
 
   // The JWT's claims, once it parses and (when the config has keys) its
@@ -508,7 +468,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
   // The Auth of a login that passed every check.
   Result<Response> LoginResponse(const Json& cfg, const Json& role, const std::string& role_name,
                                  const std::string& reviewer, const ServiceAccountClaims& c,
-                                 std::vector<std::string> cidrs) {
+                                 const TokenParams& token_params) {
     // Alias metadata: the ServiceAccount's alias-metadata annotations when
     // configured, then the four default keys (vault-plugin-auth-kubernetes).
     Json alias_metadata = Json::object();
@@ -522,7 +482,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
 
     logical::Auth a;
     a.alias_metadata = std::move(alias_metadata);
-    a.policies = role.value("token_policies", std::vector<std::string>{});
+    PopulateTokenAuth(token_params, &a);
     a.metadata = {{"role", role_name},  // as submitted, as Vault
                   {"service_account_name", c.name},
                   {"service_account_namespace", c.ns},
@@ -532,14 +492,6 @@ class KubernetesBackend final : public logical::RoutedBackend {
     a.alias_name = role.value("alias_name_source", "serviceaccount_uid") == "serviceaccount_name"
                        ? c.ns + "/" + c.name
                        : c.uid;
-    a.ttl = role.value("token_ttl", int64_t{0});
-    a.max_ttl = role.value("token_max_ttl", int64_t{0});
-    a.period = role.value("token_period", int64_t{0});
-    a.explicit_max_ttl = role.value("token_explicit_max_ttl", int64_t{0});
-    a.num_uses = static_cast<int>(role.value("token_num_uses", int64_t{0}));
-    a.no_default_policy = role.value("token_no_default_policy", false);
-    a.bound_cidrs = std::move(cidrs);
-    a.renewable = true;
     a.internal_data = {{"role", Lower(role_name)}, {"service_account_uid", c.uid}};
     Response resp;
     resp.auth = std::move(a);

@@ -1,7 +1,5 @@
 #include "auth/kubernetes/login_checks.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <optional>
 
@@ -9,21 +7,6 @@
 #include "base/log.h"
 
 namespace sealbox::auth::k8s {
-namespace {
-
-bool ParseIp(const std::string& s, unsigned char out[16], int* family) {
-  if (inet_pton(AF_INET, s.c_str(), out) == 1) {
-    *family = AF_INET;
-    return true;
-  }
-  if (inet_pton(AF_INET6, s.c_str(), out) == 1) {
-    *family = AF_INET6;
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
 
 bool GlobMatch(const std::string& p, const std::string& v) {
   if (p == "*") return true;
@@ -33,43 +16,6 @@ bool GlobMatch(const std::string& p, const std::string& v) {
   if (pre && suf) return v.find(core) != std::string::npos;
   if (pre) return v.size() >= core.size() && v.compare(v.size() - core.size(), core.size(), core) == 0;
   return v.compare(0, core.size(), core) == 0;
-}
-
-bool CidrAddressValid(const std::string& cidr) {
-  unsigned char buf[16];
-  int fam = 0;
-  return ParseIp(cidr.substr(0, cidr.find('/')), buf, &fam);
-}
-
-bool IpInCidrs(const std::string& ip_in, const std::vector<std::string>& cidrs) {
-  std::string ip = ip_in;
-  if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string::npos) ip = ip.substr(7);
-  unsigned char addr[16] = {0};
-  int fam = 0;
-  if (!ParseIp(ip, addr, &fam)) return false;
-  for (const auto& c : cidrs) {
-    size_t slash = c.find('/');
-    unsigned char net[16] = {0};
-    int nfam = 0;
-    if (!ParseIp(c.substr(0, slash), net, &nfam) || nfam != fam) continue;
-    int maxbits = fam == AF_INET ? 32 : 128;
-    int bits = maxbits;
-    if (slash != std::string::npos) {
-      try {
-        bits = std::stoi(c.substr(slash + 1));
-      } catch (...) {
-        continue;
-      }
-    }
-    if (bits < 0 || bits > maxbits) continue;
-    bool match = true;
-    for (int i = 0; i < bits && match; ++i) {
-      int byte = i / 8, bit = 7 - i % 8;
-      match = ((addr[byte] >> bit) & 1) == ((net[byte] >> bit) & 1);
-    }
-    if (match) return true;
-  }
-  return false;
 }
 
 Result<bool> SelectorMatches(const Json& selector, const Json& labels) {

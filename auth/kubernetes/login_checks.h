@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/cidr.h"
 #include "base/json_util.h"
 #include "base/status.h"
 
@@ -18,10 +19,9 @@ namespace sealbox::auth::k8s {
 // Glob match as the role bounds use it ("*" alone,
 // or one '*' at the start and/or end).
 bool GlobMatch(const std::string& pattern, const std::string& value);
-// True if `ip` is inside any of the CIDRs ("10.0.0.0/8", "::1/128", or a bare address).
-bool IpInCidrs(const std::string& ip, const std::vector<std::string>& cidrs);
-// Whether the address of `cidr` (before any '/') is an IPv4 or IPv6 address.
-bool CidrAddressValid(const std::string& cidr);
+// IpInCidrs and CidrAddressValid: auth/cidr.h (shared with the other methods).
+using auth::CidrAddressValid;
+using auth::IpInCidrs;
 // Kubernetes LabelSelector (matchLabels / matchExpressions) against labels.
 Result<bool> SelectorMatches(const Json& selector, const Json& labels);
 

@@ -1,6 +1,7 @@
 """python3-hvac 0.11.2 (Debian's) with hvac's own methods, for the areas the
 e2e suites drive mostly over raw HTTP: tokens, audit devices, KV v2
-versions and metadata, and leases. (Lifecycle, mounts, legacy policies,
+versions and metadata, leases, and AppRole (hvac 2.4's client.auth.approle).
+(Lifecycle, mounts, legacy policies,
 database and kubernetes are in tests/e2e's hvac tests.)"""
 import os
 
@@ -111,3 +112,42 @@ def test_leases(env):
                                        for u in more), what="revoke-prefix to drop the roles")
     finally:
         pg.cleanup()
+
+
+def test_approle(env):
+    s, c = env
+    c.sys.enable_auth_method("approle")
+    ar = c.auth.approle
+    ar.create_or_update_approle("hvac-app", token_policies=["p1"], token_ttl="20m", secret_id_num_uses=5,
+                                token_type="service")
+    assert ar.list_roles()["data"]["keys"] == ["hvac-app"]
+    role = ar.read_role("hvac-app")["data"]
+    assert role["token_policies"] == ["p1"] and role["token_ttl"] == 1200 and role["secret_id_num_uses"] == 5
+    role_id = ar.read_role_id("hvac-app")["data"]["role_id"]
+    generated = ar.generate_secret_id("hvac-app", metadata={"env": "test"})["data"]
+    custom = ar.create_custom_secret_id("hvac-app", "hvac-custom-secret-1")["data"]
+    assert custom["secret_id"] == "hvac-custom-secret-1" and custom["secret_id_num_uses"] == 5
+    accessors = ar.list_secret_id_accessors("hvac-app")["data"]["keys"]
+    assert sorted(accessors) == sorted([generated["secret_id_accessor"], custom["secret_id_accessor"]])
+    looked = ar.read_secret_id("hvac-app", generated["secret_id"])["data"]
+    assert looked["metadata"] == {"env": "test"} and looked["secret_id_accessor"] == generated["secret_id_accessor"]
+    by_accessor = ar.read_secret_id_accessor("hvac-app", custom["secret_id_accessor"])["data"]
+    assert by_accessor["secret_id_num_uses"] == 5
+
+    client = s.hvac(token="")
+    resp = client.auth.approle.login(role_id=role_id, secret_id=generated["secret_id"])
+    assert resp["auth"]["policies"] == ["default", "p1"] and resp["auth"]["metadata"]["role_name"] == "hvac-app"
+    assert client.token == resp["auth"]["client_token"] and client.is_authenticated()
+    assert ar.read_secret_id("hvac-app", generated["secret_id"])["data"]["secret_id_num_uses"] == 4
+
+    ar.destroy_secret_id("hvac-app", generated["secret_id"])
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="invalid role or secret ID"):
+        s.hvac(token="").auth.approle.login(role_id=role_id, secret_id=generated["secret_id"])
+    ar.destroy_secret_id_accessor("hvac-app", custom["secret_id_accessor"])
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        ar.list_secret_id_accessors("hvac-app")
+    ar.update_role_id("hvac-app", "hvac-fixed-role-id")
+    assert ar.read_role_id("hvac-app")["data"]["role_id"] == "hvac-fixed-role-id"
+    ar.delete_role("hvac-app")
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        ar.read_role("hvac-app")
