@@ -179,10 +179,9 @@ class ApiHandler final : public HttpHandler {
     if (!target.ok()) return answer(ErrorFromStatus(target.status()));
     if (!target->is_api) return answer(ErrorResponse(404, ""));
 
-    // Contract decisions 1 and 2: one namespace; no response wrapping.
+    // Contract decision 1: one namespace.
     std::string_view ns = http.Header("x-vault-namespace");
     if (!ns.empty() && ns != "root" && ns != "root/") return answer(ErrorResponse(400, "namespaces are not supported"));
-    if (http.HasHeader("x-vault-wrap-ttl")) return answer(ErrorResponse(400, "response wrapping is not supported"));
 
     const std::string& p = target->path;
     call.raw_ = RawEndpointFor(p);
@@ -192,7 +191,6 @@ class ApiHandler final : public HttpHandler {
       call.target_ = std::move(target).value();
       return;
     }
-    if (p.rfind("sys/wrapping/", 0) == 0) return answer(ErrorResponse(404, ""));
     if (http.method == "HEAD") return answer(ErrorResponse(405, ""));
     // Sealing a sealed server has nothing left to protect: 204, as Vault.
     if (p == "sys/seal" && (http.method == "PUT" || http.method == "POST") && core_->Sealed()) {

@@ -2,25 +2,23 @@
 
 #include "api/api_handler.h"
 #include "api/error_mapper.h"
+#include "logical/response_json.h"
 
 namespace sealbox::api {
 
-Json AuthToJson(const logical::Auth& a) {
-  Json j = {{"client_token", a.client_token},
-            {"accessor", a.accessor},
-            {"policies", a.policies},
-            {"metadata", a.metadata},
-            {"lease_duration", a.ttl},
-            {"renewable", a.renewable},
-            {"entity_id", a.entity_id},
-            {"token_type", a.token_type},
-            {"orphan", a.orphan},
-            {"mfa_requirement", nullptr},
-            {"num_uses", a.num_uses}};
-  if (!a.token_policies.empty()) j["token_policies"] = a.token_policies;
-  if (!a.identity_policies.empty()) j["identity_policies"] = a.identity_policies;
+namespace {
+
+Json WrapInfoToJson(const logical::WrapInfo& w) {
+  Json j = {{"token", w.token},
+            {"accessor", w.accessor},
+            {"ttl", w.ttl},
+            {"creation_time", w.creation_time},
+            {"creation_path", w.creation_path}};
+  if (!w.wrapped_accessor.empty()) j["wrapped_accessor"] = w.wrapped_accessor;
   return j;
 }
+
+}  // namespace
 
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
@@ -51,7 +49,9 @@ HttpResponse RenderResponse(const logical::Request& req, logical::Response&& res
                     (*resp.data)["keys"].is_array() && !(*resp.data)["keys"].empty();
     if (!has_keys) return ErrorResponse(404, "");
   }
-  Json env = {{"request_id", req.id},
+  // A wrapped response carries nothing but where its payload waits; Vault
+  // sends it without a request id.
+  Json env = {{"request_id", resp.wrap_info ? std::string() : req.id},
               {"lease_id", ""},
               {"renewable", false},
               {"lease_duration", 0},
@@ -71,7 +71,8 @@ HttpResponse RenderResponse(const logical::Request& req, logical::Response&& res
     env["lease_duration"] = resp.secret->ttl;
   }
   if (!resp.warnings.empty()) env["warnings"] = resp.warnings;
-  if (resp.auth) env["auth"] = AuthToJson(*resp.auth);
+  if (resp.auth) env["auth"] = logical::AuthToJson(*resp.auth);
+  if (resp.wrap_info) env["wrap_info"] = WrapInfoToJson(*resp.wrap_info);
   if (!resp.errors.empty()) env["errors"] = resp.errors;
   out.status = resp.http_status ? resp.http_status : 200;
   out.body = DumpJson(env);

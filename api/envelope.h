@@ -7,7 +7,6 @@
 
 namespace sealbox::api {
 
-Json AuthToJson(const logical::Auth& a);
 // Consumes `resp` (its data is moved into the body, not copied).
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp);
 

@@ -76,6 +76,27 @@ Status ParseRequestBody(const HttpRequest& http, const BuildLimits& limits, logi
   return Status::Ok();
 }
 
+namespace {
+
+// X-Vault-Wrap-TTL: seconds or a Go duration, as Vault parses it; only
+// Vault's JSON wrap format.
+Result<int64_t> WrapTtlOf(const HttpRequest& http) {
+  constexpr const char* kPrefix = "error parsing X-Vault-Wrap-TTL header: ";
+  std::string_view v = http.Header("x-vault-wrap-ttl");
+  if (v.empty()) return int64_t{0};
+  if (v.front() == '-') return InvalidArgument(std::string(kPrefix) + "requested wrap ttl cannot be negative");
+  auto ttl = ParseDurationSeconds(v);
+  if (!ttl.ok() || *ttl < 0) {
+    std::string shown(v.substr(0, 64));
+    return InvalidArgument(std::string(kPrefix) + "time: invalid duration \"" + shown + "\"");
+  }
+  std::string_view format = http.Header("x-vault-wrap-format");
+  if (!format.empty() && format != "json") return InvalidArgument("only the json wrap format is supported");
+  return *ttl;
+}
+
+}  // namespace
+
 Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarget& target,
                                       const BuildLimits& limits, BodyParsing body) {
   using logical::Operation;
@@ -144,6 +165,7 @@ Result<logical::Request> BuildRequest(const HttpRequest& http, const ParsedTarge
   }
 
   req.client_token = std::string(RequestToken(http));
+  SB_ASSIGN_OR_RETURN(req.wrap_ttl, WrapTtlOf(http));
   return req;
 }
 

@@ -287,6 +287,7 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
     w.Str("remote_address", req.remote_addr);
     if (req.remote_port != 0) w.Int("remote_port", req.remote_port);
     w.RequestUri("request_uri", req.request_uri, mount.non_hmac_request_keys);
+    if (req.wrap_ttl != 0) w.Int("wrap_ttl", req.wrap_ttl);
     j.EndObjectOrRewind(mark);
   }
   if (resp) {
@@ -307,6 +308,17 @@ void AppendEntry(std::string& out, std::string_view type, std::string_view time,
       j.EndObject();
     }
     w.List("warnings", resp->warnings);
+    if (resp->wrap_info) {
+      const auto& wi = *resp->wrap_info;
+      j.PlainKey("wrap_info").BeginObject();
+      w.Accessor("accessor", wi.accessor);
+      w.Str("creation_path", wi.creation_path);
+      w.Str("creation_time", wi.creation_time);
+      w.Secret("token", wi.token);
+      w.Int("ttl", wi.ttl);
+      w.Accessor("wrapped_accessor", wi.wrapped_accessor);
+      j.EndObject();
+    }
     j.EndObjectOrRewind(mark);
   }
   w.Str("time", time);

@@ -387,7 +387,7 @@ bool Acl::CheckParameters(const Rule& rule, const Json& data) {
 }
 
 AclResult Acl::AllowOperation(std::string_view path, logical::Operation op, const Json& data,
-                              bool is_sudo_path) const {
+                              bool is_sudo_path, int64_t wrap_ttl) const {
   AclResult res;
   if (is_root_) {
     res.allowed = true;
@@ -411,8 +411,12 @@ AclResult Acl::AllowOperation(std::string_view path, logical::Operation op, cons
   const uint32_t need = OpCapability(op);
   if (!(rule->caps & need)) return res;
   if (is_sudo_path && !(rule->caps & kCapSudo)) return res;
-  // Sealbox never wraps responses, so a wrapping bound can never be met.
-  if (rule->min_wrapping_ttl > 0 || rule->max_wrapping_ttl > 0) return res;
+  // As Vault's: a bound on the wrapping TTL requires wrapping within it.
+  if (rule->min_wrapping_ttl > 0 || rule->max_wrapping_ttl > 0) {
+    if (wrap_ttl <= 0) return res;
+    if (rule->min_wrapping_ttl > 0 && wrap_ttl < rule->min_wrapping_ttl) return res;
+    if (rule->max_wrapping_ttl > 0 && wrap_ttl > rule->max_wrapping_ttl) return res;
+  }
 
   const bool param_op = op == logical::Operation::kRead || op == logical::Operation::kCreate ||
                         op == logical::Operation::kUpdate || op == logical::Operation::kPatch;

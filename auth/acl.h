@@ -59,9 +59,9 @@ class Acl {
   // same-named capability, renew and revoke to update. Help is allowed when
   // the selected rule grants any capability. Parameter rules (§5.4) apply to
   // read, create, update and patch only. A selected rule with wrapping-TTL
-  // bounds denies: Sealbox never wraps responses, so the bound cannot be met.
+  // bounds needs the response wrapped (`wrap_ttl`, seconds) within them.
   AclResult AllowOperation(std::string_view path, logical::Operation op, const Json& data,
-                           bool is_sudo_path) const;
+                           bool is_sudo_path, int64_t wrap_ttl = 0) const;
 
   // Sorted capability names of the rule selected for `path` with list-style
   // selection (as Vault's sys/capabilities does): {"root"} for root, {"deny"}

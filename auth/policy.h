@@ -120,6 +120,8 @@ std::string NormalizePolicyName(std::string_view name);
 // The built-in `default` policy (contract §4.6), without the identity-templated
 // paths and without sys/control-group.
 extern const char* const kDefaultPolicyText;
+// The built-in policy of response-wrapping tokens (auth/policy_store.cc).
+inline constexpr const char* kResponseWrappingPolicy = "response-wrapping";
 
 // Sorted capability names for a bitmap ("create", "delete", "list", "patch",
 // "read", "sudo", "update"); ["deny"] for a deny or empty bitmap.

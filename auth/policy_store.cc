@@ -5,6 +5,25 @@
 #include "storage/storage.h"
 
 namespace sealbox::auth {
+namespace {
+
+// The policy of every response-wrapping token (Vault's, built in and
+// immutable): it may read its own cubbyhole's response, unwrap, and revoke itself.
+constexpr const char* kResponseWrappingPolicyText = R"(
+path "cubbyhole/response" {
+    capabilities = ["create", "read"]
+}
+
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+
+path "auth/token/revoke-self" {
+    capabilities = ["update"]
+}
+)";
+
+}  // namespace
 
 Status PolicyStore::Setup() {
   SB_ASSIGN_OR_RETURN(auto existing, view_->Get("default"));
@@ -28,6 +47,13 @@ Result<std::shared_ptr<const Policy>> PolicyStore::Get(const std::string& name) 
     p->name = "root";
     return std::shared_ptr<const Policy>(p);
   }
+  if (name == kResponseWrappingPolicy) {
+    static const std::shared_ptr<const Policy> wrapping = [] {
+      auto parsed = ParsePolicy(kResponseWrappingPolicy, kResponseWrappingPolicyText);
+      return std::make_shared<const Policy>(std::move(parsed).value());
+    }();
+    return wrapping;
+  }
   uint64_t gen;
   {
     std::shared_lock l(mu_);
@@ -47,7 +73,8 @@ Result<std::shared_ptr<const Policy>> PolicyStore::Get(const std::string& name) 
 }
 
 Status PolicyStore::Put(const std::string& name, const std::string& text) {
-  if (name == "root") return InvalidArgument("cannot update \"root\" policy");
+  if (name == "root" || name == kResponseWrappingPolicy)
+    return InvalidArgument("cannot update \"" + name + "\" policy");
   auto parsed = ParsePolicy(name, text);
   if (!parsed.ok()) return InvalidArgument("failed to parse policy: " + parsed.status().message());
   SB_RETURN_IF_ERROR(view_->Put(name, Json{{"name", name}, {"policy", text}}.dump()));
@@ -59,7 +86,8 @@ Status PolicyStore::Put(const std::string& name, const std::string& text) {
 }
 
 Status PolicyStore::Delete(const std::string& name) {
-  if (name == "root") return InvalidArgument("cannot delete \"root\" policy");
+  if (name == "root" || name == kResponseWrappingPolicy)
+    return InvalidArgument("cannot delete \"" + name + "\" policy");
   if (name == "default") return InvalidArgument("cannot delete default policy");
   SB_RETURN_IF_ERROR(view_->Delete(name));
   std::unique_lock l(mu_);

@@ -24,7 +24,6 @@ std::string TrimSpace(std::string s) {
 // sending a request the user did not mean (e.g. a secret unwrapped).
 Status CheckEnvironment() {
   static const std::pair<const char*, const char*> kRefused[] = {
-      {"WRAP_TTL", "response wrapping is not implemented"},
       {"CLIENT_CERT", "TLS client certificates are not supported"},
       {"CLIENT_KEY", "TLS client certificates are not supported"},
       {"AGENT_ADDR", "Sealbox has no agent"},
@@ -71,7 +70,7 @@ std::vector<FlagSpec> HttpFlagSpecs() {
       {"client-cert", T::kString, "", "", "TLS client certificates are not supported"},
       {"client-key", T::kString, "", "", "TLS client certificates are not supported"},
       {"header", T::kStrings, "", "", "extra request headers are not supported"},
-      {"wrap-ttl", T::kDuration, "", "", "response wrapping is not implemented"},
+      {"wrap-ttl", T::kString, "Wrap the response in a single-use token living this long (VAULT_WRAP_TTL).", ""},
       {"policy-override", T::kBool, "", "", "Sentinel policies do not exist in Sealbox"},
       {"mfa", T::kStrings, "", "", "MFA is not supported"},
       {"output-curl-string", T::kBool, "", "", "printing the request as curl is not supported"},
@@ -94,6 +93,7 @@ Result<Connection> ConnectionFrom(const FlagValues& f) {
     std::getline(in, c.token);
     c.token = TrimSpace(c.token);
   }
+  c.wrap_ttl = f.Has("wrap-ttl") ? f.String("wrap-ttl") : Env("WRAP_TTL");
   c.tls.ca_file = f.Has("ca-cert") ? f.String("ca-cert") : Env("CACERT");
   c.tls.ca_path = f.Has("ca-path") ? f.String("ca-path") : Env("CAPATH");
   c.tls.server_name = f.Has("tls-server-name") ? f.String("tls-server-name") : Env("TLS_SERVER_NAME");
@@ -111,6 +111,7 @@ Result<Reply> Call(const Connection& c, const std::string& method, const std::st
   r.timeout_ms = 60000;
   r.headers = {{"X-Vault-Request", "true"}};
   if (!c.token.empty()) r.headers.emplace_back("X-Vault-Token", c.token);
+  if (!c.wrap_ttl.empty()) r.headers.emplace_back("X-Vault-Wrap-TTL", c.wrap_ttl);
   if (!body.is_null()) {
     r.body = DumpJson(body);
     r.headers.emplace_back("Content-Type", method == "PATCH" ? "application/merge-patch+json" : "application/json");

@@ -31,12 +31,13 @@ std::string TokenHelperPath();  // ~/.vault-token
 struct Connection {
   std::string addr;   // https://127.0.0.1:8200, no trailing slash
   std::string token;  // VAULT_TOKEN, else ~/.vault-token
+  std::string wrap_ttl;  // -wrap-ttl or VAULT_WRAP_TTL: sent as X-Vault-Wrap-TTL
   TlsClientConfig tls;
 };
 
 // The connection the common HTTP flags and the environment describe. Errors
 // (InvalidArgument) for what Sealbox does not do: a namespace other than
-// root, client certificates, response wrapping, agent addresses...
+// root, client certificates, agent addresses...
 Result<Connection> ConnectionFrom(const FlagValues& flags);
 
 // The flags every command that talks to a server accepts (vault's "HTTP

@@ -125,6 +125,20 @@ int RunPathHelp(Invocation& inv) {
   return kExitOk;
 }
 
+// unwrap [TOKEN]: the wrapped response; without TOKEN, the token in use is
+// the wrapping token.
+int RunUnwrap(Invocation& inv) {
+  int rc;
+  if (!CheckArgs(inv, 0, 1, &rc)) return rc;
+  Json body = Json::object();
+  if (!inv.args.empty()) body["token"] = inv.args[0];
+  auto r = Call(inv.conn, "PUT", "sys/wrapping/unwrap", body);
+  if (!r.ok()) return Fail("unwrapping token", r.status());
+  if (r->status >= 300) return ApiError("unwrapping token", *r);
+  if (r->status == 204 || r->body.is_null()) return kExitOk;
+  return PrintSecret(inv.out, r->body);
+}
+
 int RunPrintToken(Invocation& inv) {
   int rc;
   if (!CheckArgs(inv, 0, 0, &rc)) return rc;
@@ -155,6 +169,10 @@ std::vector<Command> GenericCommands() {
       {"path-help", "Retrieve API help for paths",
        "Usage: sealbox path-help [options] PATH\n\n  The API help for a path: the route it matches and the parameters it takes.",
        {}, true, OutputFlags::kFormat, RunPathHelp},
+      {"unwrap", "Unwrap a wrapped secret",
+       "Usage: sealbox unwrap [options] [TOKEN]\n\n  Unwraps a response-wrapping token once; without TOKEN, the token in use\n"
+       "  (VAULT_TOKEN) is the wrapping token.",
+       {}, true, OutputFlags::kFormatField, RunUnwrap},
       {"print", "Prints runtime configurations", "Usage: sealbox print <subcommand>\n\n  Prints runtime values.", {},
        false, OutputFlags::kNone, nullptr},
       {"print token", "Prints the token currently in use",

@@ -18,12 +18,18 @@ struct KvTarget {
   std::string Api(const std::string& kind) const { return v2 ? mount + kind + "/" + rel : mount + rel; }
 };
 
+// A response wrapped at -wrap-ttl's request: only its wrap info is printed.
+bool IsWrapped(const Reply& r) { return r.body.is_object() && r.body.contains("wrap_info") && r.body["wrap_info"].is_object(); }
+
 // Which mount serves the path the user named (with -mount or as a prefix).
 Result<KvTarget> Preflight(const Invocation& inv, const std::string& user_path, int* exit_code) {
   const std::string mount_flag = inv.flags.String("mount");
   const std::string path = CleanPath(user_path);
   const std::string full = mount_flag.empty() ? path : mount_flag + "/" + path;
-  auto r = Call(inv.conn, "GET", "sys/internal/ui/mounts/" + (mount_flag.empty() ? full : mount_flag));
+  // As vault: the preflight itself is never wrapped.
+  Connection unwrapped = inv.conn;
+  unwrapped.wrap_ttl.clear();
+  auto r = Call(unwrapped, "GET", "sys/internal/ui/mounts/" + (mount_flag.empty() ? full : mount_flag));
   if (!r.ok()) {
     *exit_code = Fail("preflight capability check", r.status());
     return r.status();
@@ -98,6 +104,7 @@ int RunGet(Invocation& inv) {
   const bool has_data = r->body.is_object() && r->body["data"].is_object();
   if (r->status == 404 && !has_data) return Fail("No value found at " + t.Api("data"));
   if (r->status != 200 && r->status != 404) return ApiError("reading " + path, *r);
+  if (IsWrapped(*r)) return PrintSecret(inv.out, r->body);
   if (!inv.out.field.empty()) return PrintKvField(inv, t, t.Api("data"), r->body);
   if (inv.out.format != "table" || !t.v2) return PrintSecret(inv.out, r->body);
   PrintKvTable(t.Api("data"), r->body, true);
@@ -125,7 +132,7 @@ int PutLike(Invocation& inv, bool patch) {
     if (inv.out.format == "table") std::cout << "Success! Data written to: " << path << "\n";
     return kExitOk;
   }
-  if (!inv.out.field.empty() || inv.out.format != "table") return PrintSecret(inv.out, r->body);
+  if (IsWrapped(*r) || !inv.out.field.empty() || inv.out.format != "table") return PrintSecret(inv.out, r->body);
   PrintKvTable(path, r->body, false);
   return kExitOk;
 }
@@ -230,7 +237,7 @@ int RunRollback(Invocation& inv) {
   auto r = Call(inv.conn, "PUT", path, Json{{"data", target->body["data"]["data"]}, {"options", {{"cas", current}}}});
   if (!r.ok()) return Fail("writing data to " + path, r.status());
   if (r->status >= 300) return ApiError("writing data to " + path, *r);
-  if (!inv.out.field.empty() || inv.out.format != "table") return PrintSecret(inv.out, r->body);
+  if (IsWrapped(*r) || !inv.out.field.empty() || inv.out.format != "table") return PrintSecret(inv.out, r->body);
   PrintKvTable(path, r->body, false);
   return kExitOk;
 }

@@ -124,8 +124,43 @@ std::vector<std::pair<std::string, std::string>> AuthRows(const Json& a) {
   return rows;
 }
 
-// The value -field names: auth's table names, data, then the envelope.
+// RFC 3339 as Go prints a time.Time: "2026-12-07 05:30:19.93 +0000 UTC".
+std::string GoTime(const Json& v) {
+  if (!v.is_string()) return GoValue(v);
+  std::string t = v.get<std::string>();
+  if (t.size() < 20 || t.back() != 'Z' || t[10] != 'T') return t;
+  t[10] = ' ';
+  t.pop_back();
+  return t + " +0000 UTC";
+}
+
+// A wrapped response's table: only where its payload waits, as vault prints it.
+std::vector<std::pair<std::string, std::string>> WrapRows(const Json& w) {
+  std::vector<std::pair<std::string, std::string>> rows = {
+      {"wrapping_token:", GoValue(Member(w, "token"))},
+      {"wrapping_accessor:", GoValue(Member(w, "accessor"))},
+      {"wrapping_token_ttl:", HumanDuration(Member(w, "ttl").is_number() ? w["ttl"].get<int64_t>() : 0)},
+      {"wrapping_token_creation_time:", GoTime(Member(w, "creation_time"))},
+      {"wrapping_token_creation_path:", GoValue(Member(w, "creation_path"))}};
+  const Json& wrapped = Member(w, "wrapped_accessor");
+  if (wrapped.is_string() && !wrapped.get<std::string>().empty()) rows.push_back({"wrapped_accessor:", GoValue(wrapped)});
+  return rows;
+}
+
+// The value -field names: wrap info, auth's table names, data, then the envelope.
 const Json* FindField(const Json& env, const std::string& field) {
+  static const std::map<std::string, std::string> kWrapNames = {
+      {"wrapping_token", "token"},
+      {"wrapping_accessor", "accessor"},
+      {"wrapping_token_ttl", "ttl"},
+      {"wrapping_token_creation_time", "creation_time"},
+      {"wrapping_token_creation_path", "creation_path"},
+      {"wrapped_accessor", "wrapped_accessor"}};
+  const Json& wrap = Member(env, "wrap_info");
+  if (wrap.is_object()) {
+    auto it = kWrapNames.find(field);
+    if (it != kWrapNames.end() && wrap.contains(it->second)) return &wrap[it->second];
+  }
   static const std::map<std::string, std::string> kAuthNames = {
       {"token", "client_token"},          {"token_accessor", "accessor"},
       {"token_duration", "lease_duration"}, {"token_renewable", "renewable"},
@@ -239,7 +274,10 @@ Json SecretJson(const Json& env) {
   Json out = {{"request_id", get("request_id", "")}, {"lease_id", get("lease_id", "")},
               {"lease_duration", get("lease_duration", 0)}, {"renewable", get("renewable", false)},
               {"data", get("data", nullptr)}, {"warnings", get("warnings", nullptr)}};
-  if (!Member(env, "wrap_info").is_null()) out["wrap_info"] = env["wrap_info"];
+  if (!Member(env, "wrap_info").is_null()) {
+    out["wrap_info"] = env["wrap_info"];
+    if (!out["wrap_info"].contains("wrapped_accessor")) out["wrap_info"]["wrapped_accessor"] = "";  // as vault's
+  }
   if (!Member(env, "auth").is_null()) out["auth"] = AuthJson(env["auth"]);
   return out;
 }
@@ -281,6 +319,10 @@ int PrintSecret(const OutputOptions& out, const Json& env) {
     return 0;
   }
   PrintWarnings(env);
+  if (Member(env, "wrap_info").is_object()) {
+    PrintKeyValues(WrapRows(env["wrap_info"]));
+    return 0;
+  }
   auto rows = LeaseRows(env);
   for (auto& r : AuthRows(Member(env, "auth"))) rows.push_back(std::move(r));
   const Json& data = Member(env, "data");

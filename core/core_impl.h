@@ -99,6 +99,20 @@ class CoreImpl final : public Core {
   // The ACL for a request's token (root ACL for root tokens).
   Result<std::shared_ptr<const auth::Acl>> AclForToken(const auth::TokenEntry& entry);
 
+  // Response wrapping (core/response_wrapping.cc).
+  // Replaces `resp` by the wrap info of a new single-use token living
+  // req.wrap_ttl seconds, in whose cubbyhole the response waits.
+  Status WrapResponse(const logical::Request& req, logical::Response& resp);
+  // A wrapping token's stored envelope and creation info. `spend` uses the
+  // token up (once only, even under concurrent calls) and revokes it.
+  struct WrappedEntry {
+    Json envelope;
+    Json info;  // creation_path, creation_time, creation_ttl
+  };
+  Result<WrappedEntry> ReadWrapped(std::string_view token, bool spend);
+  // Spends `token` and wraps its payload again in a new token (same TTL).
+  Result<logical::WrapInfo> Rewrap(std::string_view token);
+
  private:
   Status RevokeGrants(const RouteEntry& entry);
   Status MoveGrants(bool auth, const std::string& from_route, const std::string& to_route);
@@ -131,6 +145,8 @@ class CoreImpl final : public Core {
   Result<SealConfig> LoadSealConfig();
   Result<std::string> CreateRootToken(const std::string& custom_id);
   Status SealLocked();
+  Result<Storage*> CubbyholeView();
+  Result<logical::WrapInfo> StoreWrapped(const Json& envelope, const std::string& creation_path, int64_t ttl);
 
   CoreOptions options_;
   std::unique_ptr<Barrier> barrier_;

@@ -8,6 +8,7 @@
 //   audit        the request entry; no device could record it: 500, stop
 //   dispatch     the backend, with the request bound to the mount
 //   Complete     a login's token, a dynamic secret's lease
+//   wrap         X-Vault-Wrap-TTL: the response waits behind a wrapping token
 //   audit        the response entry; no device could record it: withheld
 //
 // A request refused before the backend is audited too (request and response
@@ -55,6 +56,13 @@ logical::TokenInfo TokenInfoOf(const auth::TokenEntry& token, int64_t now_nanos)
   ti.is_root = token.IsRoot();
   if (token.expire_time_nanos) ti.ttl = (token.expire_time_nanos - now_nanos) / kNanos;
   return ti;
+}
+
+// What Vault wraps: a response with something in it, not an error, an
+// empty answer or one already wrapped.
+bool Wrappable(const logical::Response& r) {
+  if (r.wrap_info || (r.http_status != 0 && r.http_status != 200)) return false;
+  return r.data || r.secret || r.auth;
 }
 
 audit::MountInfo AuditMountInfo(const BoundRoute& route) {
@@ -118,7 +126,7 @@ Result<bool> CoreImpl::Authorize(logical::Request& req, const BoundRoute& route,
   if (!token->bound_cidrs.empty() && !auth::IpInCidrs(req.remote_addr, token->bound_cidrs)) return false;
   SB_ASSIGN_OR_RETURN(auto acl, AclForToken(*token));
   bool sudo = logical::MatchesSpecial(backend.special_paths().root, route.relative_path);
-  if (!acl->AllowOperation(req.original_path, req.op, req.data, sudo).allowed) return false;
+  if (!acl->AllowOperation(req.original_path, req.op, req.data, sudo, req.wrap_ttl).allowed) return false;
   if (token->num_uses > 0) {
     // Count the use before the request runs (under the token's lock, so
     // concurrent requests cannot overspend it). On the last use the entry
@@ -132,7 +140,7 @@ Result<bool> CoreImpl::Authorize(logical::Request& req, const BoundRoute& route,
 }
 
 void CoreImpl::Complete(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp) {
-  if (!resp.ok()) return;
+  if (!resp.ok() || resp->replayed) return;
   const MountEntry& mount = route.entry->mount;
   // An auth block is a login to complete, unless the token store issued it.
   if (resp->auth && !route.entry->backend->IssuesTokens()) {
@@ -209,6 +217,10 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resu
     if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
   }
   Complete(req, route, resp);
+  if (resp.ok() && req.wrap_ttl > 0 && req.op != logical::Operation::kHelp && Wrappable(*resp)) {
+    Status s = WrapResponse(req, *resp);
+    if (!s.ok()) resp = s;
+  }
   if (!resp.ok() && !req.unauthenticated) resp = AsVaultMultierror(resp.status());
   std::string err;
   if (!resp.ok()) {

@@ -30,6 +30,7 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> LeaseRoutes();   // system_backend_leases.cc
   std::vector<logical::PathSpec> RemountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
+  std::vector<logical::PathSpec> WrappingRoutes();  // system_backend_wrapping.cc
 
   // sys/mounts/<path>[/tune] (system_backend_mounts.cc).
   using Response = logical::Response;
@@ -40,6 +41,8 @@ class SystemBackend final : public logical::RoutedBackend {
   Result<Response> TuneMount(const std::string& path, FieldData& fd);
   Result<Response> EnableSecretsEngine(const std::string& path, FieldData& fd);
   Result<Response> DisableMountPath(Request& req, FieldData& fd);
+  // An unwrap of someone else's wrapping token: the caller's own token must allow it.
+  Status CallerMayUnwrap(const Request& req);
 
   // The moves sys/remount made, newest last (bounded), for sys/remount/status.
   struct RemountHistory {

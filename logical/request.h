@@ -65,6 +65,9 @@ struct Request {
   // cannot make the audit log grow by more than a line per request.
   std::string_view raw_body;
   bool data_elided = false;
+  // X-Vault-Wrap-TTL in seconds: wrap the response in a single-use token
+  // living that long. 0: no wrapping.
+  int64_t wrap_ttl = 0;
 };
 
 struct Secret {
@@ -99,6 +102,16 @@ struct Auth {
   Json internal_data = nullptr;             // for renew re-checks; never returned
 };
 
+// A wrapped response's only content: where its payload waits.
+struct WrapInfo {
+  std::string token;             // the single-use wrapping token (never logged in clear)
+  std::string accessor;
+  int64_t ttl = 0;
+  std::string creation_time;     // RFC 3339, nanoseconds
+  std::string creation_path;
+  std::string wrapped_accessor;  // the accessor of a wrapped token, if one was wrapped
+};
+
 struct Response {
   std::optional<Json> data;  // nullopt renders as "data": null
   std::optional<Secret> secret;
@@ -111,9 +124,13 @@ struct Response {
   bool inject_top_level = false;
   // Errors returned alongside data (KV v2 deleted versions); rendered into "errors".
   std::vector<std::string> errors;
+  std::optional<WrapInfo> wrap_info;
+  // A response stored earlier and handed back as it was (an unwrap): its
+  // token was issued and its lease registered when it was first made.
+  bool replayed = false;
 
   bool IsEmpty() const {
-    return !data && !secret && !auth && warnings.empty() && http_status == 0 && errors.empty();
+    return !data && !secret && !auth && warnings.empty() && http_status == 0 && errors.empty() && !wrap_info;
   }
   static Response Empty() { return Response{}; }
   static Response WithData(Json d) {

@@ -151,3 +151,22 @@ def test_approle(env):
     ar.delete_role("hvac-app")
     with pytest.raises(hvac.exceptions.InvalidPath):
         ar.read_role("hvac-app")
+
+
+def test_response_wrapping(env):
+    s, c = env
+    c.secrets.kv.v2.create_or_update_secret("to-wrap", secret={"pw": "wrapped-by-hvac"})
+    wrapped = c.read("secret/data/to-wrap", wrap_ttl="60s")
+    info = wrapped["wrap_info"]
+    assert info["ttl"] == 60 and info["creation_path"] == "secret/data/to-wrap" and wrapped["data"] is None
+    out = c.sys.unwrap(info["token"])
+    assert out["data"]["data"] == {"pw": "wrapped-by-hvac"}
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        c.sys.unwrap(info["token"])
+    # sys/wrapping/wrap, then unwrap with the wrapping token as the client's own token.
+    token = c.sys.wrap(payload={"a": "b"}, ttl="2m")["wrap_info"]["token"]
+    assert s.hvac(token=token).sys.unwrap()["data"] == {"a": "b"}
+    # A wrapped token creation, unwrapped to a token that works.
+    token = c.auth.token.create(policies=["default"], wrap_ttl="30s")["wrap_info"]["token"]
+    issued = c.sys.unwrap(token)["auth"]["client_token"]
+    assert s.hvac(token=issued).is_authenticated()

@@ -238,16 +238,13 @@ def test_write_reads_json_from_stdin_and_files(dev):
 
 def test_unsupported_flags_are_refused_before_any_request(dev):
     assert cli(dev, "kv", "put", "secret/wrapped", "v=clear-secret").returncode == 0
-    for args in (["read", "-wrap-ttl=5m", "secret/data/wrapped"], ["kv", "get", "-wrap-ttl=5m", "secret/wrapped"],
-                 ["read", "-output-curl-string", "secret/data/wrapped"],
+    for args in (["read", "-output-curl-string", "secret/data/wrapped"],
                  ["read", "-namespace=team", "secret/data/wrapped"], ["read", "-header=X-A=b", "secret/data/wrapped"],
                  ["write", "-policy-override", "secret/data/wrapped", "v=1"],
                  ["operator", "init", "-pgp-keys=k.asc"]):
         r = cli(dev, *args)
         assert r.returncode == 1, (args, r.stdout, r.stderr)
         assert r.stdout == "" and "not supported" in r.stderr, (args, r.stderr)
-    r = cli(dev, "read", "secret/data/wrapped", extra_env={"VAULT_WRAP_TTL": "5m"})
-    assert r.returncode == 1 and "clear-secret" not in r.stdout and "VAULT_WRAP_TTL" in r.stderr
     r = cli(dev, "read", "secret/data/wrapped", extra_env={"VAULT_NAMESPACE": "team"})
     assert r.returncode == 1 and "namespaces are not supported" in r.stderr
     assert cli(dev, "read", "-namespace=root", "-field=data", "secret/data/wrapped").returncode == 0
@@ -274,3 +271,23 @@ def test_exit_codes_are_vaults(dev):
     assert cli(dev, "nosuchcommand").returncode == 127
     assert cli(dev, "read", "-address=https://127.0.0.1:1", "sys/mounts").returncode == 2
     assert cli(dev, "status", "-address=https://127.0.0.1:1").returncode == 1
+
+
+def test_wrap_ttl_wraps_and_unwrap_reads_it_once(dev):
+    assert cli(dev, "kv", "put", "secret/wrapped-cli", "v=clear-secret").returncode == 0
+    r = cli(dev, "read", "-wrap-ttl=5m", "secret/data/wrapped-cli")
+    assert r.returncode == 0 and "clear-secret" not in r.stdout, r.stdout
+    for row in ("wrapping_token:", "wrapping_accessor:", "wrapping_token_ttl:", "wrapping_token_creation_time:",
+                "wrapping_token_creation_path:"):
+        assert row in r.stdout, (row, r.stdout)
+    assert "5m" in r.stdout and "+0000 UTC" in r.stdout and "secret/data/wrapped-cli" in r.stdout
+    token = cli(dev, "kv", "get", "-wrap-ttl=90s", "-field=wrapping_token", "secret/wrapped-cli").stdout.strip()
+    r = cli(dev, "unwrap", "-field=data", token)
+    assert r.returncode == 0 and "clear-secret" in r.stdout, (r.stdout, r.stderr)
+    r = cli(dev, "unwrap", token)
+    assert r.returncode == 2 and "wrapping token is not valid or does not exist" in r.stderr, r.stderr
+    # VAULT_WRAP_TTL wraps every request; without a token argument, the token in use is the wrapping token.
+    env_wrapped = cli(dev, "read", "-field=wrapping_token", "secret/data/wrapped-cli", extra_env={"VAULT_WRAP_TTL": "60"})
+    assert env_wrapped.returncode == 0
+    r = cli(dev, "unwrap", "-format=json", extra_env={"VAULT_TOKEN": env_wrapped.stdout.strip()})
+    assert r.returncode == 0 and json.loads(r.stdout)["data"]["data"] == {"v": "clear-secret"}, r.stdout
