@@ -119,7 +119,7 @@ int PrintRekeyStatus(const Invocation& inv, const Json& s, bool verify) {
   std::vector<std::pair<std::string, std::string>> rows = {{"Nonce", s.value("nonce", "")},
                                                            {"Started", Text(s.value("started", Json(false)))}};
   const int threshold = verify ? s.value("t", 0) : s.value("required", 0);
-  rows.push_back({verify ? "Verification Progress" : "Rekey Progress",
+  rows.push_back({verify ? "Verification Progress" : "Progress",
                   std::to_string(s.value("progress", 0)) + "/" + std::to_string(threshold)});
   rows.push_back({"New Shares", std::to_string(s.value("n", 0))});
   rows.push_back({"New Threshold", std::to_string(s.value("t", 0))});
