@@ -123,7 +123,7 @@ def test_audited_with_the_shares_hmaced(srv):
     token = generate_root(srv, srv.keys_b64[:2])
     with open(srv.audit_path) as f:
         entries = [json.loads(line) for line in f if line.strip()]
-    updates = [e for e in entries if e["request"]["path"] == "sys/generate-root/update"]
+    updates = [e for e in entries if e.get("request", {}).get("path") == "sys/generate-root/update"]
     assert len(updates) == 4, "a request and a response entry per share"
     for e in updates:
         assert e["request"]["data"]["key"].startswith("hmac-sha256:")
