@@ -18,13 +18,22 @@ Json WrapInfoToJson(const logical::WrapInfo& w) {
   return j;
 }
 
+// Vault answers these from raw HTTP handlers: the body is the data itself.
+// (OpenBao's authenticated sys/generate-root-token/* use the envelope.)
+bool IsBareSysPath(std::string_view path) {
+  for (std::string_view raw : {"sys/generate-root/", "sys/rekey/", "sys/rekey-recovery-key/"})
+    if (path.substr(0, raw.size()) == raw) return true;
+  return false;
+}
+
 }  // namespace
 
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
   HttpResponse out;
-  // Path help is Vault's bare help document, not an envelope.
-  if (req.op == Operation::kHelp && resp.data) {
+  // Path help is Vault's bare help document, not an envelope; so are the
+  // answers of Vault's raw sys handlers.
+  if ((req.op == Operation::kHelp || IsBareSysPath(req.original_path)) && resp.data) {
     out.body = DumpJson(*resp.data);
     AddStandardHeaders(out, true);
     return out;

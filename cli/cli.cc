@@ -11,7 +11,8 @@ namespace {
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command> all = [] {
     std::vector<Command> v;
-    for (auto* table : {OperatorCommands, GenericCommands, KvCommands, TokenCommands, PolicyCommands, MountCommands})
+    for (auto* table : {OperatorCommands, GenericCommands, KvCommands, TokenCommands, PolicyCommands, MountCommands,
+                        BreakGlassCommands})
       for (auto& c : table()) v.push_back(std::move(c));
     return v;
   }();

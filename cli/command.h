@@ -43,6 +43,7 @@ std::vector<Command> KvCommands();
 std::vector<Command> TokenCommands();
 std::vector<Command> PolicyCommands();  // and lease
 std::vector<Command> MountCommands();
+std::vector<Command> BreakGlassCommands();  // operator generate-root, operator rekey
 
 // Shared helpers of the command files.
 

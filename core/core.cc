@@ -51,6 +51,9 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   expiration_->SetCallbacks(
       [this](const LeaseEntry& e) { return RouteLeaseOp(e, logical::Operation::kRevoke, 0); },
       [this](const LeaseEntry& e, int64_t ttl) { return RouteLeaseOp(e, logical::Operation::kRenew, ttl); });
+  root_generation_ = std::make_unique<RootGeneration>(this);
+  barrier_rekey_ = std::make_unique<Rekey>(this, RekeyTarget::kBarrier);
+  recovery_rekey_ = std::make_unique<Rekey>(this, RekeyTarget::kRecovery);
   tokens_->SetRevokeHook([this](const std::string& storage_id) {
     // A token's leases die with it (and its children's, as the tree is revoked).
     expiration_->RevokeByToken(storage_id);
@@ -62,6 +65,32 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
 }
 
 CoreImpl::~CoreImpl() { Shutdown(); }
+
+// ---- Break-glass support ----
+
+Result<int> CoreImpl::QuorumThreshold() {
+  SB_ASSIGN_OR_RETURN(SealConfig cfg, LoadSealConfig());
+  return cfg.type == "static" ? cfg.recovery_threshold : cfg.secret_threshold;
+}
+
+Status CoreImpl::CheckQuorumKey(const SecureBytes& key) {
+  if (options_.static_seal) {
+    Status s = VerifyRecoveryKey(key);
+    return s.code() == StatusCode::kInvalidArgument ? InvalidArgument("invalid key") : s;
+  }
+  auto root = ReadRootKey(key);
+  if (root.ok()) return Status::Ok();
+  return root.status().code() == StatusCode::kInvalidArgument ? InvalidArgument("invalid key") : root.status();
+}
+
+Status CoreImpl::ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes& new_key, int shares,
+                                  int threshold) {
+  SB_ASSIGN_OR_RETURN(SecureBytes root_key, ReadRootKey(old_key));
+  SB_ASSIGN_OR_RETURN(std::string sealed_root, Barrier::EncryptWith(0, new_key, kRootKeyPath, root_key.view()));
+  const std::string config =
+      Json{{"type", "shamir"}, {"secret_shares", shares}, {"secret_threshold", threshold}}.dump();
+  return options_.physical->Batch({WriteOp::Put(kRootKeyPath, sealed_root), WriteOp::Put(kSealConfigPath, config)});
+}
 
 void CoreImpl::Shutdown() {
   std::unique_lock l(state_mu_);
@@ -293,6 +322,10 @@ void CoreImpl::PreSeal() {
 
 Status CoreImpl::SealLocked() {
   sealed_.store(true);
+  // A ceremony in progress ends with the unsealed state it relied on.
+  root_generation_->Cancel();
+  barrier_rekey_->Cancel();
+  recovery_rekey_->Cancel();
   PreSeal();
   barrier_->Seal();
   std::lock_guard l(unseal_mu_);

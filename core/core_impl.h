@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "audit/audit_broker.h"
+#include "core/break_glass.h"
 #include "base/shared_gate.h"
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
@@ -112,6 +113,22 @@ class CoreImpl final : public Core {
   Result<WrappedEntry> ReadWrapped(std::string_view token, bool spend);
   // Spends `token` and wraps its payload again in a new token (same TTL).
   Result<logical::WrapInfo> Rewrap(std::string_view token);
+  // --- Break-glass (core/break_glass.h): the ceremonies and what they need. ---
+  RootGeneration& root_generation() { return *root_generation_; }
+  Rekey& rekey(RekeyTarget target) { return target == RekeyTarget::kBarrier ? *barrier_rekey_ : *recovery_rekey_; }
+  // The threshold of the shares that open this vault: unseal-key shares
+  // (Shamir seal) or recovery-key shares (static seal).
+  Result<int> QuorumThreshold();
+  // OK if `key` (combined from such shares) is the unseal key, or the
+  // recovery key; InvalidArgument("invalid key") otherwise.
+  Status CheckQuorumKey(const SecureBytes& key);
+  // A new root token (stored hashed, like the one init issued).
+  Result<std::string> IssueRootToken() { return CreateRootToken(""); }
+  // Shamir seal: the root key, wrapped by `new_key` instead of `old_key`,
+  // and the seal configuration, written in one batch.
+  Status ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes& new_key, int shares, int threshold);
+  // Static seal: the recovery key and its configuration, in one batch.
+  Status ReplaceRecoveryKey(const SecureBytes& new_key, int shares, int threshold);
 
  private:
   Status RevokeGrants(const RouteEntry& entry);
@@ -172,6 +189,8 @@ class CoreImpl final : public Core {
   std::string cluster_name_, cluster_id_;  // guarded by state_mu_
   std::mutex mount_mu_;                 // serialises mount table changes
   std::atomic<bool> seal_requested_{false};
+  std::unique_ptr<RootGeneration> root_generation_;
+  std::unique_ptr<Rekey> barrier_rekey_, recovery_rekey_;
 };
 
 }  // namespace sealbox::core

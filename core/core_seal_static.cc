@@ -160,6 +160,17 @@ Status CoreImpl::AutoUnsealLocked() {
   return Status::Ok();
 }
 
+Status CoreImpl::ReplaceRecoveryKey(const SecureBytes& new_key, int shares, int threshold) {
+  const StaticSealKeys& seal = *options_.static_seal;
+  SB_ASSIGN_OR_RETURN(std::string wrapped, Wrap(seal.current_key, seal.current_key_id, kRecoveryKeyPath, new_key));
+  const std::string config = Json{{"type", "static"},
+                                  {"secret_shares", 1},
+                                  {"secret_threshold", 1},
+                                  {"recovery_shares", shares},
+                                  {"recovery_threshold", threshold}}.dump();
+  return options_.physical->Batch({WriteOp::Put(kRecoveryKeyPath, wrapped), WriteOp::Put(kSealConfigPath, config)});
+}
+
 Status CoreImpl::VerifyRecoveryKey(const SecureBytes& recovery_key) {
   SB_ASSIGN_OR_RETURN(WrappedRecord rec, ReadRecord(*options_.physical, kRecoveryKeyPath));
   SB_ASSIGN_OR_RETURN(SecureBytes stored, Unwrap(*options_.static_seal, kRecoveryKeyPath, rec));

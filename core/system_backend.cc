@@ -20,14 +20,19 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
   for (auto& r : LeaseRoutes()) routes.push_back(std::move(r));
   for (auto& r : WrappingRoutes()) routes.push_back(std::move(r));
+  for (auto& r : GenerateRootRoutes()) routes.push_back(std::move(r));
+  for (auto& r : RekeyRoutes("rekey", RekeyTarget::kBarrier)) routes.push_back(std::move(r));
+  for (auto& r : RekeyRoutes("rekey-recovery-key", RekeyTarget::kRecovery)) routes.push_back(std::move(r));
   SetRoutes(std::move(routes));
   // sys/ reads answer from memory and the local store (lease listings say otherwise).
   SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
-                            "revoke-prefix/*", "revoke-force/*", "remount", "config/*"},
-                   .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "wrapping/lookup",
-                                       "wrapping/unwrap"}});
+                            "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*"},
+                   // As Vault: a quorum of key shares, not a token, is what the
+                   // break-glass paths take; a wrapping token is its own credential.
+                   .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/*",
+                                       "rekey-recovery-key/*", "wrapping/lookup", "wrapping/unwrap"}});
 }
 
 std::vector<PathSpec> SystemBackend::SealRoutes() {

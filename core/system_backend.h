@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/break_glass.h"
 #include "logical/routed_backend.h"
 
 namespace sealbox::core {
@@ -31,6 +32,9 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> RemountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> WrappingRoutes();  // system_backend_wrapping.cc
+  // system_backend_break_glass.cc: generate-root, and rekey under `prefix`.
+  std::vector<logical::PathSpec> GenerateRootRoutes();
+  std::vector<logical::PathSpec> RekeyRoutes(const std::string& prefix, RekeyTarget target);
 
   // sys/mounts/<path>[/tune] (system_backend_mounts.cc).
   using Response = logical::Response;

@@ -170,3 +170,44 @@ def test_response_wrapping(env):
     token = c.auth.token.create(policies=["default"], wrap_ttl="30s")["wrap_info"]["token"]
     issued = c.sys.unwrap(token)["auth"]["client_token"]
     assert s.hvac(token=issued).is_authenticated()
+
+
+def test_generate_root_and_rekey(env):
+    """hvac 2.4's generate-root and rekey methods (Vault's unauthenticated
+    sys/generate-root and sys/rekey), with verification of the new shares."""
+    import base64
+    s, c = env
+    anon = s.hvac(token="")
+    assert anon.sys.read_root_generation_progress()["started"] is False
+    att = anon.sys.start_root_token_generation()
+    assert len(att["otp"]) == att["otp_length"] == 28
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        anon.sys.start_root_token_generation()
+    anon.sys.cancel_root_generation()
+    att = anon.sys.start_root_token_generation()
+    done = anon.sys.generate_root(key=s.keys_b64[0], nonce=att["nonce"])
+    assert done["complete"] is True
+    raw = base64.b64decode(done["encoded_token"] + "=" * (-len(done["encoded_token"]) % 4))
+    token = bytes(a ^ b for a, b in zip(raw, att["otp"].encode())).decode()
+    harness.SECRETS.add(token)
+    assert s.hvac(token=token).auth.token.lookup_self()["data"]["policies"] == ["root"]
+
+    start = anon.sys.start_rekey(secret_shares=3, secret_threshold=2, require_verification=True)
+    assert start["started"] is True and anon.sys.read_rekey_progress()["nonce"] == start["nonce"]
+    anon.sys.cancel_rekey()
+    assert anon.sys.read_rekey_progress()["started"] is False
+    start = anon.sys.start_rekey(secret_shares=3, secret_threshold=2, require_verification=True)
+    done = anon.sys.rekey_multi([s.keys_b64[0]], nonce=start["nonce"])
+    new = done["keys_base64"]
+    harness.SECRETS.update(new)
+    verify = anon.sys.read_rekey_verify_progress()
+    assert verify["nonce"] == done["verification_nonce"] and verify["progress"] == 0
+    anon.sys.rekey_verify(new[0], verify["nonce"])
+    restarted = anon.sys.cancel_rekey_verify()
+    assert restarted["progress"] == 0 and restarted["nonce"] != verify["nonce"]
+    assert anon.sys.rekey_verify_multi(new[1:3], restarted["nonce"])["complete"] is True
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        anon.sys.rekey(s.keys_b64[0], nonce="no-rekey")
+    s.keys, s.keys_b64 = done["keys"], new
+    s.restart()
+    s.unseal(s.keys[:2])

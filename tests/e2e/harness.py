@@ -101,7 +101,8 @@ def https_request(port, cacert, method, path, token=None, body=None, headers=Non
 # test's own key material excepted) must contain none of them.
 SECRETS = set()
 SECRET_FIELDS = {"password", "jwt", "token", "client_token", "root_token", "id", "key", "secret", "api_key",
-                 "db_password", "value", "pw", "connection_url", "token_reviewer_jwt"}
+                 "db_password", "value", "pw", "connection_url", "token_reviewer_jwt", "otp", "encoded_token",
+                 "encoded_root_token"}
 # Only in sys/init answers are "keys" secrets (elsewhere they are LIST results).
 INIT_FIELDS = {"keys", "keys_base64", "recovery_keys", "recovery_keys_base64"}
 MIN_SECRET_LEN = 8
@@ -136,7 +137,7 @@ def note_secrets(path, request_body, response_body):
         if "/data/" in path and isinstance(request_body.get("data"), dict):  # KV v2 values
             SECRETS.update(x for x in _leaves(request_body["data"]) if len(x) >= MIN_SECRET_LEN)
     if isinstance(response_body, dict):
-        if path.rstrip("/").endswith("/sys/init"):
+        if path.rstrip("/").endswith(("/sys/init", "/sys/rekey/update", "/sys/rekey-recovery-key/update")):
             for k in INIT_FIELDS:
                 SECRETS.update(x for x in _leaves(response_body.get(k)) if len(x) >= MIN_SECRET_LEN)
         auth = response_body.get("auth")
