@@ -46,9 +46,10 @@ grpc::ChannelArguments ChannelArgs(const EtcdOptions& o) {
   grpc::ChannelArguments args;
   // A range page or one value, with room for etcd's framing.
   args.SetMaxReceiveMessageSize(static_cast<int>(o.max_request_bytes * 2 + (1 << 20)));
-  // A member that comes back is dialled again within two seconds.
+  // A member that comes back is dialled again within two seconds. (gRPC's
+  // minimum reconnect back-off doubles as the connect timeout: it stays at
+  // its default of 20 s.)
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 250);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   // Finds a member that vanished without closing its connections; etcd's
   // default keep-alive policy allows pings every 5 s.
