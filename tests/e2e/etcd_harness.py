@@ -168,9 +168,11 @@ class EtcdCluster:
     def etcdctl(self, *args, timeout=30):
         return self._etcdctl_at(None, *args, timeout=timeout)
 
-    def _etcdctl_at(self, member, *args, timeout=30):
+    def _etcdctl_at(self, member, *args, timeout=30, user=None):
         endpoints = self.address() if member is None else self.client_url(member)
         cmd = [ETCDCTL, "--endpoints", endpoints, "--command-timeout", "10s"]
+        if user:
+            cmd += ["--user", user]
         if self.tls:
             cmd += ["--cacert", self.ca, "--cert", self.client_cert, "--key", self.client_key]
         r = subprocess.run(cmd + list(args), env=dict(os.environ, ETCDCTL_API="3"), stdout=subprocess.PIPE,
@@ -181,6 +183,10 @@ class EtcdCluster:
 
     def get_prefix(self, prefix):
         """Every key under `prefix` with its value, as bytes."""
-        out = json.loads(self.etcdctl("get", "--prefix", prefix, "-w", "json"))
+        return self.get_prefix_as(None, prefix)
+
+    def get_prefix_as(self, user, prefix):
+        """get_prefix as an etcd user ("name:password") once auth is on."""
+        out = json.loads(self._etcdctl_at(None, "get", "--prefix", prefix, "-w", "json", user=user))
         return {base64.b64decode(kv["key"]): base64.b64decode(kv.get("value", ""))
                 for kv in out.get("kvs", [])}

@@ -232,3 +232,37 @@ def test_tls_etcd_with_client_certificates():
         if s:
             s.cleanup()
         c.cleanup()
+
+
+def test_etcd_auth_with_username_and_password():
+    c = etcd_harness.EtcdCluster(size=1)
+    s = None
+    try:
+        for args in (["user", "add", "root:rootpw"], ["user", "add", "sealbox:sbpw"], ["role", "add", "sealbox"],
+                     ["role", "grant-permission", "sealbox", "--prefix=true", "readwrite", "/t-auth/"],
+                     ["user", "grant-role", "sealbox", "sealbox"], ["auth", "enable"]):
+            c.etcdctl(*args)
+        s = harness.Server(storage=c.storage_block(
+            "/t-auth/", '  username = "sealbox"\n  password = "sbpw"\n  request_timeout = "2s"\n'))
+        s.start()
+        ready_vault(s)
+        assert write(s, "a", {"v": MARKER})[0] == 200
+        assert read(s, "a")[1]["data"]["data"]["v"] == MARKER
+        assert any(k.startswith(b"/t-auth/core/") for k in c.get_prefix_as("root:rootpw", "/t-auth/"))
+
+        for storage, why in (('  username = "sealbox"\n  password = "wrong-pw-1234"\n', "username, password"),
+                             ('  username = "sealbox"\n  password = "sbpw"\n', "permissions")):
+            path = "/t-auth/" if "wrong" in storage else "/elsewhere/"
+            bad = harness.Server(storage=c.storage_block(path, storage + '  request_timeout = "2s"\n'))
+            try:
+                p = subprocess.run([harness.sealbox_bin(), "server", "-config", bad.config], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, timeout=30)
+                out = p.stdout.decode(errors="replace")
+                assert p.returncode != 0 and "etcd refused" in out and why in out, out
+                assert "wrong-pw-1234" not in out and "sbpw" not in out
+            finally:
+                bad.cleanup()
+    finally:
+        if s:
+            s.cleanup()
+        c.cleanup()
