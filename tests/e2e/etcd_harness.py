@@ -45,9 +45,11 @@ class EtcdCluster:
     HEARTBEAT_MS = 200
     ELECTION_MS = 2000
 
-    def __init__(self, size=3, tls=False):
+    def __init__(self, size=3, tls=False, extra_args=()):
+        """`extra_args` go to every member (e.g. --quota-backend-bytes)."""
         self.dir = tempfile.mkdtemp(prefix="sealbox-etcd-")
         self.tls = tls
+        self.extra_args = list(extra_args)
         self.scheme = "https" if tls else "http"
         if tls:
             self.ca = harness.make_certs(self.dir)  # server.pem for 127.0.0.1
@@ -90,6 +92,7 @@ class EtcdCluster:
                 "--initial-cluster-token", os.path.basename(self.dir),
                 "--heartbeat-interval", str(self.HEARTBEAT_MS), "--election-timeout", str(self.ELECTION_MS),
                 "--logger", "zap", "--log-level", "warn"]
+        args += self.extra_args
         if self.tls:
             args += ["--cert-file", os.path.join(self.dir, "server.pem"),
                      "--key-file", os.path.join(self.dir, "server.key"),
@@ -180,6 +183,15 @@ class EtcdCluster:
         if r.returncode != 0:
             raise RuntimeError("etcdctl %s: %s" % (" ".join(args), r.stderr.decode(errors="replace")))
         return r.stdout
+
+    def reclaim_space(self):
+        """An operator's answer to the NOSPACE alarm: compact to the current
+        revision, defragment every member, disarm the alarm."""
+        status = json.loads(self.etcdctl("endpoint", "status", "-w", "json"))
+        revision = max(st["Status"]["header"]["revision"] for st in status)
+        self.etcdctl("compact", str(revision))
+        self.etcdctl("defrag")
+        self.etcdctl("alarm", "disarm")
 
     def get_prefix(self, prefix):
         """Every key under `prefix` with its value, as bytes."""

@@ -266,3 +266,30 @@ def test_etcd_auth_with_username_and_password():
         if s:
             s.cleanup()
         c.cleanup()
+
+
+def test_etcd_space_quota_is_507_and_recovers_after_compaction():
+    c = etcd_harness.EtcdCluster(size=1, extra_args=["--quota-backend-bytes", str(8 << 20)])
+    s = None
+    try:
+        s = harness.Server(storage=c.storage_block("/t-quota/", '  request_timeout = "2s"\n'))
+        s.start()
+        ready_vault(s)
+        value = "q" * (700 * 1024)
+        statuses = []
+        for i in range(40):  # every version stays until compaction: ~0.7 MiB each
+            st, body = write(s, "fill", {"v": value + str(i)})
+            statuses.append(st)
+            if st != 200:
+                break
+        assert statuses[-1] == 507 and statuses.count(200) >= 3, statuses
+        assert body["errors"] == ["storage full"], body
+        assert read(s, "fill")[0] == 200, "reads go on while etcd is full"
+        c.reclaim_space()
+        harness.wait_until(lambda: write(s, "after", {"v": "x"})[0] == 200, 20, 0.2,
+                           what="writes to resume after compaction, defragmentation and disarm")
+        assert "NOSPACE" in s.log()
+    finally:
+        if s:
+            s.cleanup()
+        c.cleanup()
