@@ -6,6 +6,7 @@ FROM debian:12 AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake ninja-build ccache pkg-config ca-certificates \
       libboost1.81-dev librocksdb-dev libssl-dev nlohmann-json3-dev libspdlog-dev libpq-dev libyaml-cpp-dev \
+      libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
       libgtest-dev libgmock-dev libbenchmark-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -16,7 +17,8 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEALBOX_BUI
 
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librocksdb7.8 libssl3 libpq5 libspdlog1.10 libfmt9 libyaml-cpp0.7 ca-certificates curl \
+      librocksdb7.8 libssl3 libpq5 libspdlog1.10 libfmt9 libyaml-cpp0.7 libgrpc++1.51 libprotobuf32 \
+      ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 sealbox \
     && useradd --system --uid 10001 --gid sealbox --home-dir /sealbox --shell /usr/sbin/nologin sealbox \

@@ -15,6 +15,7 @@
 #include "base/hcl.h"
 #include "base/json_util.h"
 #include "base/log.h"
+#include "etcd/etcd_plan.h"
 
 namespace sealbox::server {
 namespace {
@@ -149,16 +150,73 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
   return Status::Ok();
 }
 
-// storage "rocksdb" { path = "..." } (`backend` is an alias).
+Result<int64_t> TimeoutMs(const Json& v, const std::string& key) {
+  auto d = JsonToDurationSeconds(v);
+  if (!d.ok() || *d <= 0 || *d > 3600) return KeyError(key, "expected a duration from 1s to 1h");
+  return *d * 1000;
+}
+
+// The etcd settings that are plain strings, by key; null for any other key.
+std::string* EtcdString(etcd::EtcdOptions& e, const std::string& k) {
+  if (k == "tls_ca_file") return &e.tls_ca_file;
+  if (k == "tls_cert_file") return &e.tls_cert_file;
+  if (k == "tls_key_file") return &e.tls_key_file;
+  if (k == "username") return &e.username;
+  if (k == "password") return &e.password;
+  return nullptr;
+}
+
+// storage "etcd" { ... }: Vault's etcd backend keys (etcd v3 API only).
+Status ParseEtcd(const std::string& k, const Json& body, const KeyLines& lines, etcd::EtcdOptions& e) {
+  for (auto& [sk, sv] : body.items()) {
+    std::string key = k + ".etcd." + sk;
+    if (sk == "address") {
+      SB_ASSIGN_OR_RETURN(e.address, Str(sv, key));
+    } else if (sk == "path") {
+      SB_ASSIGN_OR_RETURN(e.path, Str(sv, key));
+      if (e.path.empty()) e.path = "/vault/";
+    } else if (sk == "ha_enabled") {
+      auto b = JsonToBool(sv);
+      if (!b.ok()) return KeyError(key, "expected a boolean");
+      e.ha_enabled = *b;
+    } else if (std::string* field = EtcdString(e, sk)) {
+      SB_ASSIGN_OR_RETURN(*field, Str(sv, key));
+    } else if (sk == "request_timeout") {
+      SB_ASSIGN_OR_RETURN(e.request_timeout_ms, TimeoutMs(sv, key));
+    } else if (sk == "lock_timeout") {
+      SB_ASSIGN_OR_RETURN(e.lock_timeout_ms, TimeoutMs(sv, key));
+    } else if (sk == "etcd_api") {
+      SB_ASSIGN_OR_RETURN(std::string api, Str(sv, key));
+      if (api != "v3") return KeyError(key, "only etcd's v3 API is supported");
+    } else {
+      return UnknownKey(lines, "storage \"etcd\"", sk, lines.Find(k, 0));
+    }
+  }
+  if (e.ha_enabled)
+    return KeyError(k + ".etcd.ha_enabled",
+                    "high availability on etcd is not available yet (issue 22: the election is the next step); "
+                    "remove ha_enabled or set it to false");
+  if (e.username.empty() != e.password.empty()) return KeyError(k + ".etcd", "username and password go together");
+  if (e.tls_cert_file.empty() != e.tls_key_file.empty())
+    return KeyError(k + ".etcd", "tls_cert_file and tls_key_file go together");
+  auto endpoints = etcd::ParseEndpoints(e.address, !e.tls_ca_file.empty() || !e.tls_cert_file.empty());
+  if (!endpoints.ok()) return KeyError(k + ".etcd.address", endpoints.status().message());
+  return Status::Ok();
+}
+
+// storage "rocksdb" { path = "..." } or storage "etcd" { ... } (`backend` is an alias).
 Status ParseStorage(const std::string& k, const Json& v, const KeyLines& lines, ServerConfig& c) {
   const Json& s = FirstBlock(v);
   if (!s.is_object() || s.size() != 1) return KeyError(k, "expected one storage block: storage \"rocksdb\" { ... }");
   auto it = s.begin();
-  if (it.key() != "rocksdb") return KeyError(k, "unsupported storage type \"" + it.key() + "\" (supported: rocksdb)");
-  c.storage_type = "rocksdb";
+  if (it.key() != "rocksdb" && it.key() != "etcd")
+    return KeyError(k, "unsupported storage type \"" + it.key() + "\" (supported: rocksdb, etcd)");
+  c.storage_type = it.key();
   const Json& body = FirstBlock(it.value());
-  if (!body.is_object()) return KeyError(k, "expected storage \"rocksdb\" { path = \"...\" }");
+  if (!body.is_object()) return KeyError(k, "expected storage \"" + it.key() + "\" { ... }");
+  if (c.storage_type == "etcd") return ParseEtcd(k, body, lines, c.etcd);
   for (auto& [sk, sv] : body.items()) {
+    if (sk == "ha_enabled") return KeyError(k + ".rocksdb.ha_enabled", "RocksDB is one node's storage; HA needs etcd");
     if (sk != "path") return UnknownKey(lines, "storage \"rocksdb\"", sk, lines.Find(k, 0));
     SB_ASSIGN_OR_RETURN(c.storage_path, Str(sv, k + ".path"));
   }
@@ -275,7 +333,7 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       return UnknownKey(lines, "", k, 0);
     }
   }
-  if (!have_storage) return InvalidArgument("config: a storage \"rocksdb\" block is required");
+  if (!have_storage) return InvalidArgument("config: a storage block is required (storage \"rocksdb\" or storage \"etcd\")");
   // As Vault: 0 keeps the 768h default, and the default may not pass the max.
   if (c.default_lease_ttl == 0) c.default_lease_ttl = kDefaultLeaseTtl;
   if (c.max_lease_ttl == 0) c.max_lease_ttl = kDefaultLeaseTtl;

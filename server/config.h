@@ -2,6 +2,9 @@
 // api_addr, log_level) and the `sealbox server` flags that override it.
 //
 //   storage "rocksdb" { path = "/var/lib/sealbox" }     # `backend` is an alias
+//   # or: storage "etcd" { address = "https://a:2379,https://b:2379"  path = "/vault/"
+//   #       tls_ca_file tls_cert_file tls_key_file username password
+//   #       request_timeout = "5s"  lock_timeout = "15s"  ha_enabled = false }
 //   listener "tcp" {
 //     address       = "127.0.0.1:8200"                   # or "[::1]:8200"; port 0 = any
 //     tls_cert_file = "/etc/sealbox/server.pem"
@@ -32,6 +35,7 @@
 
 #include "base/secure_bytes.h"
 #include "base/status.h"
+#include "etcd/etcd_options.h"
 
 namespace sealbox::server {
 
@@ -82,8 +86,9 @@ struct StaticSealConfig {
 inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's 32 days
 
 struct ServerConfig {
-  std::string storage_type = "rocksdb";
-  std::string storage_path;
+  std::string storage_type = "rocksdb";  // rocksdb | etcd
+  std::string storage_path;              // rocksdb
+  etcd::EtcdOptions etcd;                // etcd
   ListenerConfig listener;
   std::string api_addr;
   std::string log_level = "info";

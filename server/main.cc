@@ -36,6 +36,7 @@
 #include "server/config.h"
 #include "server/dev_certs.h"
 #include "server/http_server.h"
+#include "etcd/etcd_storage.h"
 #include "storage/rocksdb_storage.h"
 
 namespace sealbox::server {
@@ -192,13 +193,24 @@ Result<core::StaticSealKeys> LoadStaticSeal(ServerConfig& cfg) {
   return keys;
 }
 
+// The configured physical storage, opened.
+Result<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& cfg) {
+  if (cfg.storage_type == "etcd") {
+    if (cfg.max_entry_size + 4096 > cfg.etcd.max_request_bytes)
+      log::Warn("server: max_entry_size (" + std::to_string(cfg.max_entry_size) +
+                ") is near or past what one etcd request holds; larger entries are refused by storage \"etcd\"");
+    return etcd::OpenEtcdStorage(cfg.etcd);
+  }
+  SB_RETURN_IF_ERROR(PrepareDataDir(cfg.storage_path));
+  return OpenRocksDbStorage(cfg.storage_path);
+}
+
 // Opens the storage and creates the core, unsealing it with a static seal.
 Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
-  SB_RETURN_IF_ERROR(PrepareDataDir(cfg.storage_path));
-  SB_ASSIGN_OR_RETURN(auto storage, OpenRocksDbStorage(cfg.storage_path));
+  SB_ASSIGN_OR_RETURN(auto storage, OpenStorage(cfg));
   core::CoreOptions co;
   co.physical = std::move(storage);
-  co.storage_type = "rocksdb";
+  co.storage_type = cfg.storage_type;
   co.max_entry_size = cfg.max_entry_size;
   co.backends = Backends();
   co.default_lease_ttl = cfg.default_lease_ttl;
@@ -234,7 +246,10 @@ api::ApiOptions ApiOptionsOf(const ListenerConfig& l) {
 void PrintBanner(const ServerConfig& cfg, const std::string& url) {
   std::printf("==> Sealbox server started! Log data will stream in below:\n\n");
   std::printf("    Sealbox version: %s (Vault API %s)\n", kSealboxVersion, kVaultApiVersion);
-  std::printf("            Storage: rocksdb (%s)\n", cfg.storage_path.c_str());
+  if (cfg.storage_type == "etcd")
+    std::printf("            Storage: etcd (%s, path %s)\n", cfg.etcd.address.c_str(), cfg.etcd.path.c_str());
+  else
+    std::printf("            Storage: rocksdb (%s)\n", cfg.storage_path.c_str());
   if (cfg.seal.enabled) std::printf("               Seal: static (key id %s)\n", cfg.seal.current_key_id.c_str());
   std::printf("Listening on %s\n\n", url.c_str());
 }

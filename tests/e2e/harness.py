@@ -172,19 +172,22 @@ def assert_no_secret_leaked(directory):
 
 
 class Server:
-    def __init__(self, extra_config="", listener_extra="", log_level="trace"):
+    def __init__(self, extra_config="", listener_extra="", log_level="trace", storage=None):
+        """`storage` replaces the RocksDB block (etcd_harness's storage_block)."""
         self.dir = tempfile.mkdtemp(prefix="sealbox-e2e-")
         self.port = free_port()
         self.url = "https://127.0.0.1:%d" % self.port
         self.cacert = make_certs(self.dir)
         self.data_dir = os.path.join(self.dir, "data")
         self.config = os.path.join(self.dir, "sealbox.hcl")
+        if storage is None:
+            storage = 'storage "rocksdb" {\n  path = "%s"\n}\n' % self.data_dir
         with open(self.config, "w") as f:
-            f.write('storage "rocksdb" {\n  path = "%s"\n}\n'
+            f.write('%s'
                     'listener "tcp" {\n  address = "127.0.0.1:%d"\n  tls_cert_file = "%s"\n'
                     '  tls_key_file = "%s"\n%s}\n'
                     'api_addr = "%s"\nlog_level = "%s"\ndisable_mlock = true\n%s\n'
-                    % (self.data_dir, self.port, os.path.join(self.dir, "server.pem"),
+                    % (storage, self.port, os.path.join(self.dir, "server.pem"),
                        os.path.join(self.dir, "server.key"), listener_extra, self.url, log_level, extra_config))
         self.log_path = os.path.join(self.dir, "server.log")
         self.proc = None

@@ -127,7 +127,54 @@ TEST(ConfigTest, BackendIsAnAliasOfStorage) {
   EXPECT_EQ(c.storage_path, "/old");
 }
 
-TEST(ConfigTest, StorageIsRequiredAndOnlyRocksDb) {
+TEST(ConfigTest, EtcdStorageTakesVaultsKeys) {
+  ServerConfig c = MustParse(R"hcl(
+storage "etcd" {
+  address         = "https://10.0.0.1:2379,https://10.0.0.2:2379"
+  path            = "/sealbox/"
+  ha_enabled      = "false"
+  tls_ca_file     = "/etc/etcd/ca.pem"
+  tls_cert_file   = "/etc/etcd/client.pem"
+  tls_key_file    = "/etc/etcd/client-key.pem"
+  username        = "sealbox"
+  password        = "pw"
+  request_timeout = "2s"
+  lock_timeout    = "4s"
+  etcd_api        = "v3"
+}
+cluster_addr = "https://10.0.0.9:8201"
+)hcl");
+  EXPECT_EQ(c.storage_type, "etcd");
+  EXPECT_EQ(c.etcd.address, "https://10.0.0.1:2379,https://10.0.0.2:2379");
+  EXPECT_EQ(c.etcd.path, "/sealbox/");
+  EXPECT_EQ(c.etcd.tls_ca_file, "/etc/etcd/ca.pem");
+  EXPECT_EQ(c.etcd.tls_cert_file, "/etc/etcd/client.pem");
+  EXPECT_EQ(c.etcd.tls_key_file, "/etc/etcd/client-key.pem");
+  EXPECT_EQ(c.etcd.username, "sealbox");
+  EXPECT_EQ(c.etcd.password, "pw");
+  EXPECT_EQ(c.etcd.request_timeout_ms, 2000);
+  EXPECT_EQ(c.etcd.lock_timeout_ms, 4000);
+  EXPECT_EQ(c.cluster_addr, "https://10.0.0.9:8201");
+  // Vault's defaults.
+  ServerConfig d = MustParse(R"hcl(storage "etcd" {})hcl");
+  EXPECT_EQ(d.etcd.address, "http://127.0.0.1:2379");
+  EXPECT_EQ(d.etcd.path, "/vault/");
+  EXPECT_EQ(d.etcd.request_timeout_ms, 5000);
+  EXPECT_EQ(d.etcd.lock_timeout_ms, 15000);
+}
+
+TEST(ConfigTest, EtcdStorageRefusals) {
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { ha_enabled = true })hcl"), HasSubstr("not available yet"));
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { adress = "http://a:1" })hcl"), HasSubstr("unknown key \"adress\""));
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { address = "http://a" })hcl"), HasSubstr("storage.etcd.address"));
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { username = "u" })hcl"), HasSubstr("username and password"));
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { tls_cert_file = "/c" })hcl"), HasSubstr("tls_cert_file and"));
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { request_timeout = "0s" })hcl"), HasSubstr("request_timeout"));
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" { etcd_api = "v2" })hcl"), HasSubstr("v3"));
+  EXPECT_THAT(ParseError(R"hcl(storage "rocksdb" { path = "/d"  ha_enabled = true })hcl"), HasSubstr("HA needs etcd"));
+}
+
+TEST(ConfigTest, StorageIsRequiredAndOnlyRocksDbOrEtcd) {
   EXPECT_THAT(ParseError(R"hcl(api_addr = "https://x")hcl"), HasSubstr("storage"));
   EXPECT_THAT(ParseError(R"hcl(storage "consul" { path = "/x" })hcl"), HasSubstr("unsupported storage type"));
   EXPECT_THAT(ParseError(R"hcl(storage "consul" { path = "/x" })hcl"), HasSubstr("consul"));

@@ -1,0 +1,206 @@
+#include "etcd/etcd_client.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "base/log.h"
+
+namespace sealbox::etcd {
+namespace {
+
+using etcdserverpb::Auth;
+using etcdserverpb::KV;
+
+// Bounds a certificate or key file read at start.
+constexpr size_t kMaxPemBytes = 1 << 20;
+
+Result<std::string> ReadPem(const std::string& path, const std::string& key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("storage \"etcd\": " + key + ": cannot read " + path + ": " + std::strerror(errno));
+  std::string text(kMaxPemBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxPemBytes) return InvalidArgument("storage \"etcd\": " + key + ": " + path + " is too large");
+  if (text.empty()) return InvalidArgument("storage \"etcd\": " + key + ": " + path + " is empty");
+  return text;
+}
+
+Result<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(const EtcdOptions& o) {
+  grpc::SslCredentialsOptions ssl;
+  if (!o.tls_ca_file.empty()) {
+    SB_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem(o.tls_ca_file, "tls_ca_file"));
+  }
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty())
+    return InvalidArgument("storage \"etcd\": tls_cert_file and tls_key_file go together");
+  if (!o.tls_cert_file.empty()) {
+    SB_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem(o.tls_cert_file, "tls_cert_file"));
+    SB_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem(o.tls_key_file, "tls_key_file"));
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+grpc::ChannelArguments ChannelArgs(const EtcdOptions& o) {
+  grpc::ChannelArguments args;
+  // A range page or one value, with room for etcd's framing.
+  args.SetMaxReceiveMessageSize(static_cast<int>(o.max_request_bytes * 2 + (1 << 20)));
+  // A member that comes back is dialled again within two seconds. (gRPC's
+  // minimum reconnect back-off doubles as the connect timeout: it stays at
+  // its default of 20 s.)
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 250);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Finds a member that vanished without closing its connections; etcd's
+  // default keep-alive policy allows pings every 5 s.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  return args;
+}
+
+// Errors after which the next endpoint may answer: the member is down, cut
+// off, or has no leader.
+bool WorthFailover(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+bool TokenRejected(const grpc::Status& s) {
+  return s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+         s.error_message().find("invalid auth token") != std::string::npos;
+}
+
+// etcd's answers that are not about one member being down.
+Status FromEtcd(const grpc::Status& s, const char* what) {
+  const std::string& m = s.error_message();
+  if (m.find("database space exceeded") != std::string::npos) {
+    log::Error("etcd: its space quota is exhausted (NOSPACE alarm): compact, defragment and disarm the alarm");
+    return StorageFull();
+  }
+  if (m.find("request is too large") != std::string::npos)
+    return TooLarge("entry too large for etcd storage (etcd's --max-request-bytes)");
+  if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED || s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+      m.find("authentication failed") != std::string::npos || m.find("user name") != std::string::npos) {
+    log::Error(std::string("etcd: ") + what + " refused: " + m);
+    return Unavailable("storage unavailable: etcd refused the " + std::string(what) +
+                       " (check the username, password and its role's permissions on the path)");
+  }
+  log::Error(std::string("etcd: ") + what + " failed: code " + std::to_string(s.error_code()) + ": " + m);
+  return IOError("storage error");
+}
+
+}  // namespace
+
+Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions& options) {
+  bool tls_files = !options.tls_ca_file.empty() || !options.tls_cert_file.empty();
+  SB_ASSIGN_OR_RETURN(auto endpoints, ParseEndpoints(options.address, tls_files));
+  std::shared_ptr<grpc::ChannelCredentials> tls;
+  for (const auto& e : endpoints) {
+    if (e.tls && !tls) {
+      SB_ASSIGN_OR_RETURN(tls, TlsCredentials(options));
+    }
+  }
+  if (!options.username.empty() && !tls)
+    log::Warn("storage \"etcd\": the etcd password and token travel in clear text (no https endpoint)");
+  std::vector<Member> members;
+  for (auto& e : endpoints) {
+    Member m;
+    m.channel = grpc::CreateCustomChannel(e.target, e.tls ? tls : grpc::InsecureChannelCredentials(),
+                                          ChannelArgs(options));
+    m.kv = KV::NewStub(m.channel);
+    m.auth = Auth::NewStub(m.channel);
+    m.endpoint = std::move(e);
+    members.push_back(std::move(m));
+  }
+  return std::unique_ptr<EtcdClient>(new EtcdClient(options, std::move(members)));
+}
+
+EtcdClient::EtcdClient(const EtcdOptions& options, std::vector<Member> members)
+    : options_(options), members_(std::move(members)) {}
+
+std::string EtcdClient::Describe() const {
+  std::string out;
+  for (const auto& m : members_) out += (out.empty() ? "" : ",") + m.endpoint.target;
+  return out;
+}
+
+std::string EtcdClient::Token() {
+  std::lock_guard l(token_mu_);
+  return token_;
+}
+
+grpc::Status EtcdClient::Authenticate(Member& m) {
+  etcdserverpb::AuthenticateRequest req;
+  req.set_name(options_.username);
+  req.set_password(options_.password);
+  etcdserverpb::AuthenticateResponse resp;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.request_timeout_ms));
+  grpc::Status s = m.auth->Authenticate(&ctx, req, &resp);
+  if (s.ok()) {
+    std::lock_guard l(token_mu_);
+    token_ = resp.token();
+  }
+  return s;
+}
+
+template <class Req, class Resp>
+grpc::Status EtcdClient::CallOne(Member& m, Method<KV::Stub, Req, Resp> method, const Req& req, Resp* resp) {
+  grpc::Status s;
+  // With a username: log in first, and once more if etcd drops the token
+  // (simple tokens expire after five idle minutes).
+  for (int login = 0; login < 2; ++login) {
+    if (!options_.username.empty() && (login == 1 || Token().empty())) {
+      s = Authenticate(m);
+      if (!s.ok()) return s;
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.request_timeout_ms));
+    if (!options_.username.empty()) ctx.AddMetadata("token", Token());
+    s = (m.kv.get()->*method)(&ctx, req, resp);
+    if (options_.username.empty() || !TokenRejected(s)) break;
+  }
+  return s;
+}
+
+template <class Req, class Resp>
+Result<Resp> EtcdClient::Call(const char* what, Method<KV::Stub, Req, Resp> method, const Req& req) {
+  const size_t n = members_.size();
+  const size_t first = current_.load();
+  std::string last_error;
+  for (size_t attempt = 0; attempt < n; ++attempt) {
+    Member& m = members_[(first + attempt) % n];
+    Resp resp;
+    grpc::Status s = CallOne(m, method, req, &resp);
+    if (s.ok()) {
+      if (attempt > 0) {
+        current_.store((first + attempt) % n);
+        log::Warn("etcd: now using endpoint " + m.endpoint.target);
+      }
+      return resp;
+    }
+    if (!WorthFailover(s)) return FromEtcd(s, what);
+    last_error = m.endpoint.target + ": " + s.error_message();
+    log::Debug(std::string("etcd: ") + what + " failed at " + last_error);
+  }
+  log::Error(std::string("etcd: ") + what + ": no endpoint answered; last error: " + last_error);
+  return Unavailable("storage unavailable: no etcd endpoint answered the " + std::string(what) + " within " +
+                     std::to_string(options_.request_timeout_ms) + " ms (" + std::to_string(n) + " tried)");
+}
+
+Result<etcdserverpb::RangeResponse> EtcdClient::Range(const etcdserverpb::RangeRequest& req) {
+  return Call("read", &KV::Stub::Range, req);
+}
+
+Result<etcdserverpb::PutResponse> EtcdClient::Put(const etcdserverpb::PutRequest& req) {
+  return Call("write", &KV::Stub::Put, req);
+}
+
+Result<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(const etcdserverpb::DeleteRangeRequest& req) {
+  return Call("delete", &KV::Stub::DeleteRange, req);
+}
+
+Result<etcdserverpb::TxnResponse> EtcdClient::Txn(const etcdserverpb::TxnRequest& req) {
+  return Call("transaction", &KV::Stub::Txn, req);
+}
+
+}  // namespace sealbox::etcd
