@@ -106,12 +106,16 @@ func TestTokenOrphansRolesAndRevocation(t *testing.T) {
 	requireResponseError(t, err, 400, "must be subset of the role's allowed policies")
 
 	// RevokeTree takes the children; RevokeOrphan leaves them, as orphans.
-	parent, _ := createToken(t, root, &TokenCreateRequest{Policies: []string{"default"}})
-	child, _ := createToken(t, newClient(t, parent), &TokenCreateRequest{Policies: []string{"default"}})
+	must(t, root.Sys().PutPolicy("token-maker", "path \"auth/token/create\" {\n  capabilities = [\"update\"]\n}\n"),
+		"PutPolicy token-maker")
+	parentReq := &TokenCreateRequest{Policies: []string{"default", "token-maker"}}
+	childReq := &TokenCreateRequest{Policies: []string{"default"}}
+	parent, _ := createToken(t, root, parentReq)
+	child, _ := createToken(t, newClient(t, parent), childReq)
 	must(t, tokens.RevokeTree(parent), "RevokeTree")
 	requireRevoked(t, child)
-	parent, _ = createToken(t, root, &TokenCreateRequest{Policies: []string{"default"}})
-	child, _ = createToken(t, newClient(t, parent), &TokenCreateRequest{Policies: []string{"default"}})
+	parent, _ = createToken(t, root, parentReq)
+	child, _ = createToken(t, newClient(t, parent), childReq)
 	must(t, tokens.RevokeOrphan(parent), "RevokeOrphan")
 	requireRevoked(t, parent)
 	look, err = tokens.Lookup(child)
