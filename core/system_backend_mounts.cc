@@ -62,7 +62,7 @@ bool SplitTune(const std::string& captured, std::string* mount) {
   return false;
 }
 
-// A TTL given as a duration string, integer seconds, "" or "system" (0: the
+// A TTL given as a duration string, integer seconds or "system" (0: the
 // system default).
 Result<int64_t> ParseTtl(const Json& v, const std::string& name) {
   if (v.is_string() && v.get_ref<const std::string&>() == "system") return int64_t{0};
@@ -99,13 +99,15 @@ Status ValidateListingVisibility(const std::string& v) {
 }
 
 // The optional MountConfig fields shared by enable (inside `config`) and tune
-// (top level); absent or null fields keep their value.
+// (top level); absent or null fields keep their value, and so does an empty
+// TTL, as in Vault's tune (the Go client's TuneMount always sends both TTLs).
 Status ApplyConfigFields(const Json& src, bool is_auth, MountConfig* c) {
   auto has = [&](const char* k) { return src.is_object() && src.contains(k) && !src[k].is_null(); };
-  if (has("default_lease_ttl")) {
+  auto has_ttl = [&](const char* k) { return has(k) && src[k] != Json(""); };
+  if (has_ttl("default_lease_ttl")) {
     SB_ASSIGN_OR_RETURN(c->default_lease_ttl, ParseTtl(src["default_lease_ttl"], "default lease TTL"));
   }
-  if (has("max_lease_ttl")) {
+  if (has_ttl("max_lease_ttl")) {
     SB_ASSIGN_OR_RETURN(c->max_lease_ttl, ParseTtl(src["max_lease_ttl"], "max lease TTL"));
   }
   if (has("force_no_cache")) {

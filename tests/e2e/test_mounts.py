@@ -139,6 +139,11 @@ def test_tune(server, client):
     assert st == 400 and body["errors"] == ['cannot fetch sysview for path "nothing-here/"']
     st, body = server.root("POST", "/v1/sys/mounts/nothing-here/tune", {"description": "x"})
     assert st == 400
+    # An empty TTL keeps the current one (the Go client's TuneMount sends both).
+    st, _ = server.root("POST", "/v1/sys/mounts/tuned/tune", {"default_lease_ttl": "30m", "max_lease_ttl": ""})
+    assert st == 204
+    st, body = server.root("GET", "/v1/sys/mounts/tuned/tune")
+    assert body["data"]["default_lease_ttl"] == 1800 and body["data"]["max_lease_ttl"] == 7200
     # "system" resets a TTL to the system default.
     st, _ = server.root("POST", "/v1/sys/mounts/tuned/tune", {"default_lease_ttl": "system", "max_lease_ttl": 0})
     assert st == 204
