@@ -1,6 +1,7 @@
 // Key management routes: create, read, list, delete, config, rotate, trim and
 // export, with Vault's (OpenBao 2.7's) answers and error words.
 #include "base/crypto.h"
+#include "engines/transit/backup.h"
 #include "engines/transit/transit_backend.h"
 
 namespace sealbox::engines::transit {
@@ -202,6 +203,28 @@ Result<Response> TransitBackend::ExportKey(Req&, Fd& fd) {
     keys[std::to_string(v)] = material(*kv);
   }
   return Response::WithData(Json{{"name", p->name}, {"type", KeyTypeName(p->type)}, {"keys", std::move(keys)}});
+}
+
+Result<Response> TransitBackend::BackupKey(Req&, Fd& fd) {
+  SB_ASSIGN_OR_RETURN(std::string name, fields::KeyName(fd));
+  SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "key \"" + name + "\" not found"));
+  if (!p->exportable) return InvalidArgument("exporting is disallowed on the policy");
+  if (!p->allow_plaintext_backup) return InvalidArgument("plaintext backup is disallowed on the policy");
+  return Response::WithData(Json{{"backup", BackupPolicy(*p)}});
+}
+
+Result<Response> TransitBackend::RestoreKey(Req&, Fd& fd) {
+  SB_ASSIGN_OR_RETURN(std::string backup, fd.GetString("backup"));
+  if (backup.empty()) return InvalidArgument("'backup' must be supplied");
+  std::string name;
+  if (fd.Get("name").is_string()) {
+    SB_ASSIGN_OR_RETURN(name, fields::KeyName(fd));
+  }
+  SB_ASSIGN_OR_RETURN(bool force, fd.GetBool("force"));
+  SB_ASSIGN_OR_RETURN(KeyPolicy restored, RestorePolicy(backup, name));
+  if (!fields::ValidKeyName(restored.name)) return InvalidArgument("invalid key name");
+  SB_RETURN_IF_ERROR(keys_.Restore(std::move(restored), force).status());
+  return Response::Empty();
 }
 
 }  // namespace sealbox::engines::transit

@@ -60,6 +60,17 @@ Result<PolicyPtr> KeyStore::CreateIfAbsent(KeyPolicy fresh) {
   return p;
 }
 
+Result<PolicyPtr> KeyStore::Restore(KeyPolicy restored, bool force) {
+  std::lock_guard<std::mutex> w(write_mu_);
+  SB_ASSIGN_OR_RETURN(PolicyPtr existing, LoadLocked(restored.name));
+  if (existing && !force) return InvalidArgument("key \"" + restored.name + "\" already exists");
+  SB_RETURN_IF_ERROR(StoreLocked(restored));
+  std::string name = restored.name;
+  auto p = std::make_shared<const KeyPolicy>(std::move(restored));
+  Publish(name, p);
+  return p;
+}
+
 Result<PolicyPtr> KeyStore::Update(const std::string& name, const std::string& missing,
                                    const std::function<Status(KeyPolicy&)>& change) {
   std::lock_guard<std::mutex> w(write_mu_);

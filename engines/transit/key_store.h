@@ -34,6 +34,9 @@ class KeyStore {
   Result<PolicyPtr> Get(const std::string& name);
   // Stores `fresh` unless a key of that name exists; returns the key in force.
   Result<PolicyPtr> CreateIfAbsent(KeyPolicy fresh);
+  // Stores a restored key; InvalidArgument `key "<name>" already exists`
+  // when one of that name exists and `force` is not set.
+  Result<PolicyPtr> Restore(KeyPolicy restored, bool force);
   // Applies `change` to a copy of the key and stores it. InvalidArgument
   // (message `missing`, as Vault answers 400) when there is no key; an error
   // from `change` leaves the key as it was.

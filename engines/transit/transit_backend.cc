@@ -101,6 +101,15 @@ TransitBackend::TransitBackend(const logical::BackendConfig& config) : config_(c
       update("random/{source}/{urlbytes}", random_fields, &TransitBackend::Random),
       update("random/{urlbytes}", random_fields, &TransitBackend::Random),
       update("random", random_fields, &TransitBackend::Random),
+      {.pattern = "backup/{name}",
+       .fields = {{"name", FieldType::kString}},
+       .ops = {{Operation::kRead, bind(&TransitBackend::BackupKey)}}},
+      {.pattern = "restore/{name}",
+       .fields = {{"name", FieldType::kString}, {"backup", FieldType::kString}, {"force", FieldType::kBool, false}},
+       .ops = {{Operation::kUpdate, bind(&TransitBackend::RestoreKey)}}},
+      {.pattern = "restore",
+       .fields = {{"name", FieldType::kString}, {"backup", FieldType::kString}, {"force", FieldType::kBool, false}},
+       .ops = {{Operation::kUpdate, bind(&TransitBackend::RestoreKey)}}},
       {.pattern = "export/{type}/{name}/{version}",
        .fields = export_fields,
        .ops = {{Operation::kRead, bind(&TransitBackend::ExportKey)}}},
@@ -112,7 +121,7 @@ TransitBackend::TransitBackend(const logical::BackendConfig& config) : config_(c
   SetRunModes(RunMode::kComputes, RunMode::kWaits);
 }
 
-Result<PolicyPtr> TransitBackend::MustGet(const std::string& name, const char* missing) {
+Result<PolicyPtr> TransitBackend::MustGet(const std::string& name, const std::string& missing) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Get(name));
   if (!p) return InvalidArgument(missing);
   return p;

@@ -3,7 +3,8 @@
 //   keys, keys/<name>[/config|/rotate|/trim]      key_handlers.cc
 //   encrypt, decrypt, rewrap, datakey             cipher_handlers.cc
 //   hmac, verify, hash, random                    mac_handlers.cc
-//   export/<type>/<name>[/<version>]              key_handlers.cc
+//   export/<type>/<name>[/<version>], backup/<name>, restore[/<name>]
+//                                                 key_handlers.cc (backup.h)
 // Symmetric key types only (aes128-gcm96, aes256-gcm96, chacha20-poly1305,
 // hmac); docs/transit.md lists what is supported.
 //
@@ -38,6 +39,8 @@ class TransitBackend final : public logical::RoutedBackend {
   Resp RotateKey(Req& req, Fd& fd);
   Resp TrimKey(Req& req, Fd& fd);
   Resp ExportKey(Req& req, Fd& fd);
+  Resp BackupKey(Req& req, Fd& fd);
+  Resp RestoreKey(Req& req, Fd& fd);
 
   // Encryption (cipher_handlers.cc).
   Resp Encrypt(Req& req, Fd& fd);
@@ -54,7 +57,7 @@ class TransitBackend final : public logical::RoutedBackend {
   Resp Random(Req& req, Fd& fd);
 
   // The named key; InvalidArgument `missing` when there is none.
-  Result<PolicyPtr> MustGet(const std::string& name, const char* missing);
+  Result<PolicyPtr> MustGet(const std::string& name, const std::string& missing);
   int64_t NowSeconds() const;
 
   logical::BackendConfig config_;

@@ -1,7 +1,8 @@
 """End to end: the Transit secrets engine (issue 26) on the real `sealbox`
 binary, with OpenBao 2.7 (`bao server`, tests/peers/openbao.py) as the
 reference: every key operation, encrypt/decrypt/rewrap/datakey, hmac/verify,
-random, hash and export, every refusal, and the same requests played against
+random, hash, export, backup and restore, every refusal, keys and
+ciphertext moved between the two servers by backup and restore, and the same requests played against
 both servers with their statuses, error words and response shapes compared.
 
 Run: SEALBOX_BIN=build/server/sealbox .venv/bin/python -m pytest tests/e2e/test_transit.py
@@ -287,6 +288,58 @@ def test_key_material_only_under_the_barrier_and_survives_restart(sb):
             with open(os.path.join(root, name), "rb") as f:
                 assert key not in f.read(), name
     assert ok(sb, "POST", "decrypt/atrest", {"ciphertext": ct})["plaintext"] == b64("persisted")
+
+
+def test_backup_and_restore(sb):
+    ok(sb, "POST", "keys/bk", {"exportable": True, "allow_plaintext_backup": True})
+    ok(sb, "POST", "keys/bk/rotate")
+    ct = ok(sb, "POST", "encrypt/bk", {"plaintext": b64("kept")})["ciphertext"]
+    backup = ok(sb, "GET", "backup/bk")["backup"]
+    st, _ = call(sb, "POST", "restore/bk-copy", {"backup": backup})
+    assert st == 204
+    assert ok(sb, "POST", "decrypt/bk-copy", {"ciphertext": ct})["plaintext"] == b64("kept")
+    assert ok(sb, "GET", "keys/bk-copy")["latest_version"] == 2
+    refused(sb, "restore/bk-copy", {"backup": backup}, 'key "bk-copy" already exists')
+    st, _ = call(sb, "POST", "restore/bk-copy", {"backup": backup, "force": True})
+    assert st == 204
+    ok(sb, "POST", "keys/bk-noexp", {})
+    refused(sb, "backup/bk-noexp", None, "exporting is disallowed on the policy", "GET")
+    ok(sb, "POST", "keys/bk-exp", {"exportable": True})
+    refused(sb, "backup/bk-exp", None, "plaintext backup is disallowed on the policy", "GET")
+    refused(sb, "backup/bk-none", None, 'key "bk-none" not found', "GET")
+    refused(sb, "restore", {}, "'backup' must be supplied")
+    refused(sb, "restore", {"backup": "!!"}, "illegal base64 data at input byte 0")
+    refused(sb, "restore", {"backup": b64("{}")}, "invalid backup: not a key backup")
+
+
+@pytest.mark.parametrize("typ", ["aes128-gcm96", "aes256-gcm96", "chacha20-poly1305"])
+def test_keys_and_ciphertext_move_between_openbao_and_sealbox(sb, bao, typ):
+    """A key backed up in OpenBao restores in Sealbox (and back): each decrypts
+    the other's ciphertext, and with a convergent key both produce the very
+    same ciphertext and HMAC, byte for byte (HKDF, the v3 nonce, the layout)."""
+    opts = {"type": typ, "derived": True, "convergent_encryption": True, "exportable": True,
+            "allow_plaintext_backup": True}
+    name = "move-" + typ
+    ok(bao, "POST", "keys/" + name, opts)
+    ok(bao, "POST", "keys/" + name + "/rotate")
+    st, _ = call(sb, "POST", "restore", {"backup": ok(bao, "GET", "backup/" + name)["backup"]})
+    assert st == 204
+    for version in (1, 2):
+        body = {"plaintext": b64("moved %d" % version), "context": b64("ctx"), "key_version": version,
+                "associated_data": b64("aad")}
+        from_bao = ok(bao, "POST", "encrypt/" + name, body)["ciphertext"]
+        assert ok(sb, "POST", "encrypt/" + name, body)["ciphertext"] == from_bao
+        back = ok(sb, "POST", "decrypt/" + name, {"ciphertext": from_bao, "context": b64("ctx"),
+                                                  "associated_data": b64("aad")})
+        assert back["plaintext"] == b64("moved %d" % version)
+    mac = {"input": b64("m"), "algorithm": "sha2-384"}
+    assert ok(sb, "POST", "hmac/" + name, mac) == ok(bao, "POST", "hmac/" + name, mac)
+
+    ok(sb, "POST", "keys/back-" + typ, {"type": typ, "exportable": True, "allow_plaintext_backup": True})
+    ct = ok(sb, "POST", "encrypt/back-" + typ, {"plaintext": b64("to bao")})["ciphertext"]
+    st, resp = call(bao, "POST", "restore", {"backup": ok(sb, "GET", "backup/back-" + typ)["backup"]})
+    assert st == 204, resp
+    assert ok(bao, "POST", "decrypt/back-" + typ, {"ciphertext": ct})["plaintext"] == b64("to bao")
 
 
 # ------------------------------------------------------------------ against OpenBao

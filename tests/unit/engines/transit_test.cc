@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/crypto.h"
+#include "engines/transit/backup.h"
 #include "engines/transit/key_policy.h"
 #include "engines/transit/register.h"
 #include "engines/transit/transit_crypto.h"
@@ -186,6 +187,78 @@ TEST(TransitStorage, PolicyRoundTripsAndRefusesDamage) {
   EXPECT_TRUE(back->versions[2].hmac_key.Equals(p.versions[2].hmac_key));
   EXPECT_FALSE(DecodePolicy(enc.view().substr(0, enc.size() - 3)).ok());
   EXPECT_FALSE(DecodePolicy("garbage").ok());
+}
+
+// Known answers from OpenBao 2.7.2 (`bao server -dev`, keys made for this
+// test): its ciphertext and HMAC open and verify here, and a convergent key
+// reproduces its ciphertext byte for byte.
+KeyPolicy OpenBaoKey(KeyType type, std::string_view key_b64, std::string_view hmac_b64, bool convergent) {
+  KeyPolicy p;
+  p.name = "kat";
+  p.type = type;
+  p.derived = p.convergent = convergent;
+  p.latest_version = 1;
+  p.versions[1].key = *DecodeStdBase64(key_b64);
+  p.versions[1].hmac_key = *DecodeStdBase64(hmac_b64);
+  return p;
+}
+
+TEST(TransitOpenBao, ConvergentCiphertextIsByteForByteOpenBaos) {
+  KeyPolicy p = OpenBaoKey(KeyType::kAes128Gcm96, "MKEFnFSMuLeDodO9FiMs0A==",
+                           "c1GCWh6DhVw9emhxudQRsjhHDqAupFHoY/68GUboDik=", true);
+  const std::string bao = "vault:v1:IAc8VaNPn6yTGVrLTxMvTYjLNvTSp41WY98aFdsGGOEZ";
+  EXPECT_EQ(*EncryptValue(p, 1, "ctx", "hello", ""), bao);
+  EXPECT_EQ(DecryptValue(p, "ctx", bao, "")->plaintext.view(), "hello");
+}
+
+TEST(TransitOpenBao, CiphertextAndHmacOpenHere) {
+  KeyPolicy p = OpenBaoKey(KeyType::kAes256Gcm96, "EqiD5cWRC7aMxQKtawY66DGx3k0sIFZ0n9zIha94a1E=",
+                           "4/73l3kadB8pUroq4YnRTYwvKzBSWEPV2j5l0dsVBTA=", false);
+  auto plain = DecryptValue(p, "", "vault:v1:Xc21Rgc/MvdxFZrswpWJJ2rvWM9pCFZHMZyMM5dgM1Aa", "aad");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->plaintext.view(), "hello");
+  EXPECT_EQ(crypto::Base64Encode(Hmac(HashAlgo::kSha2_256, p.versions[1].hmac_key, "hello")),
+            "0jVBPgdztixcozydcb+YdHgc+Cg2kJQ+w1B5A6+F72M=");
+}
+
+TEST(TransitOpenBao, RestoresItsBackupAndBacksUpRestorably) {
+  const std::string backup =
+    "eyJwb2xpY3kiOnsibmFtZSI6ImthdC1wbGFpbiIsImtleXMiOnsiMSI6eyJrZXkiOiJFcWlENWNXUkM3YU14UUt0YXdZNjZER3gz"
+    "azBzSUZaMG45ekloYTk0YTFFPSIsImhtYWNfa2V5IjoiNC83M2wza2FkQjhwVXJvcTRZblJUWXd2S3pCU1dFUFYyajVsMGRzVkJU"
+    "QT0iLCJ0aW1lIjoiMjAyNi0xMi0wN1QwNTowNTo0MC4wNjUwNzQwODFaIiwiZWNfeCI6bnVsbCwiZWNfeSI6bnVsbCwiZWNfZCI6"
+    "bnVsbCwicnNhX2tleSI6bnVsbCwicnNhX3B1YmxpY19rZXkiOm51bGwsInB1YmxpY19rZXkiOiIiLCJjb252ZXJnZW50X3ZlcnNp"
+    "b24iOjAsImNyZWF0aW9uX3RpbWUiOjE3OTY2MTk5NDAsImNlcnRpZmljYXRlX2NoYWluIjpudWxsLCJleHRlcm5hbF9rZXlfcmVm"
+    "IjoiIn19LCJkZXJpdmVkIjpmYWxzZSwia2RmIjowLCJjb252ZXJnZW50X2VuY3J5cHRpb24iOmZhbHNlLCJleHBvcnRhYmxlIjp0"
+    "cnVlLCJtaW5fZGVjcnlwdGlvbl92ZXJzaW9uIjoxLCJtaW5fZW5jcnlwdGlvbl92ZXJzaW9uIjowLCJsYXRlc3RfdmVyc2lvbiI6"
+    "MSwiYXJjaGl2ZV92ZXJzaW9uIjoxLCJhcmNoaXZlX21pbl92ZXJzaW9uIjowLCJtaW5fYXZhaWxhYmxlX3ZlcnNpb24iOjAsImRl"
+    "bGV0aW9uX2FsbG93ZWQiOmZhbHNlLCJjb252ZXJnZW50X3ZlcnNpb24iOjAsInR5cGUiOjAsImJhY2t1cF9pbmZvIjp7InRpbWUi"
+    "OiIyMDI2LTEyLTA3VDA1OjA1OjUwLjk2NTY1NTUxNloiLCJ2ZXJzaW9uIjoxfSwicmVzdG9yZV9pbmZvIjpudWxsLCJhbGxvd19w"
+    "bGFpbnRleHRfYmFja3VwIjp0cnVlLCJ2ZXJzaW9uX3RlbXBsYXRlIjoiIiwic3RvcmFnZV9wcmVmaXgiOiIiLCJhdXRvX3JvdGF0"
+    "ZV9wZXJpb2QiOjAsIkltcG9ydGVkIjpmYWxzZSwiQWxsb3dJbXBvcnRlZEtleVJvdGF0aW9uIjpmYWxzZSwic29mdF9kZWxldGVk"
+    "IjpmYWxzZX0sImFyY2hpdmVkX2tleXMiOnsia2V5cyI6W3sia2V5IjpudWxsLCJobWFjX2tleSI6bnVsbCwidGltZSI6IjAwMDEt"
+    "MDEtMDFUMDA6MDA6MDBaIiwiZWNfeCI6bnVsbCwiZWNfeSI6bnVsbCwiZWNfZCI6bnVsbCwicnNhX2tleSI6bnVsbCwicnNhX3B1"
+    "YmxpY19rZXkiOm51bGwsInB1YmxpY19rZXkiOiIiLCJjb252ZXJnZW50X3ZlcnNpb24iOjAsImNyZWF0aW9uX3RpbWUiOjAsImNl"
+    "cnRpZmljYXRlX2NoYWluIjpudWxsLCJleHRlcm5hbF9rZXlfcmVmIjoiIn0seyJrZXkiOiJFcWlENWNXUkM3YU14UUt0YXdZNjZE"
+    "R3gzazBzSUZaMG45ekloYTk0YTFFPSIsImhtYWNfa2V5IjoiNC83M2wza2FkQjhwVXJvcTRZblJUWXd2S3pCU1dFUFYyajVsMGRz"
+    "VkJUQT0iLCJ0aW1lIjoiMjAyNi0xMi0wN1QwNTowNTo0MC4wNjUwNzQwODFaIiwiZWNfeCI6bnVsbCwiZWNfeSI6bnVsbCwiZWNf"
+    "ZCI6bnVsbCwicnNhX2tleSI6bnVsbCwicnNhX3B1YmxpY19rZXkiOm51bGwsInB1YmxpY19rZXkiOiIiLCJjb252ZXJnZW50X3Zl"
+    "cnNpb24iOjAsImNyZWF0aW9uX3RpbWUiOjE3OTY2MTk5NDAsImNlcnRpZmljYXRlX2NoYWluIjpudWxsLCJleHRlcm5hbF9rZXlf"
+    "cmVmIjoiIn1dfX0K";
+  auto p = RestorePolicy(backup, "");
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->name, "kat-plain");
+  EXPECT_EQ(p->type, KeyType::kAes256Gcm96);
+  EXPECT_TRUE(p->exportable && p->allow_plaintext_backup);
+  EXPECT_EQ(DecryptValue(*p, "", "vault:v1:Xc21Rgc/MvdxFZrswpWJJ2rvWM9pCFZHMZyMM5dgM1Aa", "aad")->plaintext.view(),
+            "hello");
+  // Our backup of it restores to the same key under another name.
+  auto again = RestorePolicy(BackupPolicy(*p), "copy");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->name, "copy");
+  EXPECT_TRUE(again->versions[1].key.Equals(p->versions[1].key));
+  EXPECT_TRUE(again->versions[1].hmac_key.Equals(p->versions[1].hmac_key));
+  EXPECT_EQ(again->versions[1].created, p->versions[1].created);
+  EXPECT_EQ(RestorePolicy("e30=", "").status().message(), "invalid backup: not a key backup");
 }
 
 // The backend over in-memory storage: keys survive a cache drop (seal).
