@@ -91,6 +91,13 @@ Status ReadSettings(const Json& pol, KeyPolicy& p) {
     return InvalidArgument("invalid backup: malformed policy");
   }
   if (p.type == KeyType::kHmac && p.key_size == 0) p.key_size = 32;
+  // Version numbers a real key can have (a backup is untrusted input).
+  constexpr int kMaxVersions = 1 << 20;
+  if (p.latest_version < 1 || p.latest_version > kMaxVersions || p.min_available_version < 0 ||
+      p.min_available_version > p.latest_version || p.min_decryption_version < 0 ||
+      p.min_decryption_version > p.latest_version || p.min_encryption_version < 0 ||
+      p.min_encryption_version > p.latest_version)
+    return InvalidArgument("invalid backup: inconsistent key versions");
   return Status::Ok();
 }
 
@@ -141,26 +148,24 @@ std::string BackupPolicy(const KeyPolicy& p) {
   return out;
 }
 
-Result<KeyPolicy> RestorePolicy(std::string_view backup, const std::string& name) {
-  auto raw = DecodeStdBase64(backup);
-  if (!raw.ok()) return raw.status();
-  JsonLimits limits;
-  limits.max_strings = limits.max_elements = 1 << 22;
-  auto doc = ParseJsonBounded(raw->view(), limits);
-  if (!doc.ok() || !doc->is_object() || !doc->contains("policy") || !(*doc)["policy"].is_object())
-    return InvalidArgument("invalid backup: not a key backup");
-  const Json& pol = (*doc)["policy"];
+namespace {
+
+// The key of a parsed backup document. REQUIRES: doc["policy"] is an object.
+// May throw nlohmann's type_error on a field of the wrong type.
+Result<KeyPolicy> KeyFromBackup(const Json& doc, const std::string& name) {
+  const Json& pol = doc["policy"];
   KeyPolicy p;
   p.name = name.empty() ? pol.value("name", std::string()) : name;
   SB_RETURN_IF_ERROR(ReadSettings(pol, p));
   // Archived versions first, then the policy's own (the same versions, newer entries).
-  const Json* archived = doc->contains("archived_keys") && (*doc)["archived_keys"].is_object() &&
-                                 (*doc)["archived_keys"].contains("keys")
-                             ? &(*doc)["archived_keys"]["keys"]
-                             : nullptr;
-  if (archived != nullptr && archived->is_array()) {
+  const Json* archived = nullptr;
+  if (auto a = doc.find("archived_keys"); a != doc.end() && a->is_object()) {
+    if (auto k = a->find("keys"); k != a->end() && k->is_array()) archived = &*k;
+  }
+  if (archived != nullptr) {
     int base = pol.value("archive_min_version", 0);
-    for (size_t i = 0; i < archived->size(); ++i) {
+    if (base < 0 || base > p.latest_version) return InvalidArgument("invalid backup: inconsistent key versions");
+    for (size_t i = 0; i < archived->size() && base + i <= static_cast<size_t>(p.latest_version); ++i) {
       SB_ASSIGN_OR_RETURN(auto v, ReadEntry((*archived)[i]));
       if (v) p.versions[base + static_cast<int>(i)] = std::move(*v);
     }
@@ -169,7 +174,8 @@ Result<KeyPolicy> RestorePolicy(std::string_view backup, const std::string& name
   for (const auto& [n, e] : pol["keys"].items()) {
     SB_ASSIGN_OR_RETURN(auto v, ReadEntry(e));
     auto version = JsonToInt(Json(n));
-    if (!version.ok()) return InvalidArgument("invalid backup: malformed key entry");
+    if (!version.ok() || *version < 1 || *version > p.latest_version)
+      return InvalidArgument("invalid backup: malformed key entry");
     if (v) p.versions[static_cast<int>(*version)] = std::move(*v);
   }
   // Versions below min_available were trimmed; nothing below it may return.
@@ -177,6 +183,23 @@ Result<KeyPolicy> RestorePolicy(std::string_view backup, const std::string& name
     it = p.versions.erase(it);
   SB_RETURN_IF_ERROR(CheckVersions(p));
   return p;
+}
+
+}  // namespace
+
+Result<KeyPolicy> RestorePolicy(std::string_view backup, const std::string& name) {
+  auto raw = DecodeStdBase64(backup);
+  if (!raw.ok()) return raw.status();
+  JsonLimits limits;
+  limits.max_strings = limits.max_elements = 1 << 22;
+  auto doc = ParseJsonBounded(raw->view(), limits);
+  if (!doc.ok() || !doc->is_object() || !doc->contains("policy") || !(*doc)["policy"].is_object())
+    return InvalidArgument("invalid backup: not a key backup");
+  try {
+    return KeyFromBackup(*doc, name);
+  } catch (const std::exception&) {
+    return InvalidArgument("invalid backup: malformed policy");
+  }
 }
 
 }  // namespace sealbox::engines::transit

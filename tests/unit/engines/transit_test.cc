@@ -261,6 +261,28 @@ TEST(TransitOpenBao, RestoresItsBackupAndBacksUpRestorably) {
   EXPECT_EQ(RestorePolicy("e30=", "").status().message(), "invalid backup: not a key backup");
 }
 
+TEST(TransitBackup, RefusesHostileBackups) {
+  auto restore = [](std::string_view json) { return RestorePolicy(crypto::Base64Encode(json), ""); };
+  EXPECT_EQ(restore(R"({"policy":{"type":"x"}})").status().message(), "invalid backup: malformed policy");
+  EXPECT_EQ(restore(R"({"policy":{"type":3,"latest_version":1}})").status().message(),
+            "restoring this key type is not supported");
+  EXPECT_EQ(restore(R"({"policy":{"type":0,"latest_version":1,"min_available_version":-5}})").status().message(),
+            "invalid backup: inconsistent key versions");
+  EXPECT_EQ(restore(R"({"policy":{"type":0,"latest_version":1,"keys":{"1":{"key":"AAAA","hmac_key":""}}}})")
+                .status()
+                .message(),
+            "invalid backup: key of the wrong size");
+  EXPECT_EQ(restore(R"({"policy":{"type":0,"latest_version":1,"keys":{"9":{"key":"AAAA","hmac_key":""}}}})")
+                .status()
+                .message(),
+            "invalid backup: malformed key entry");
+  EXPECT_EQ(restore(R"({"policy":{"type":0,"latest_version":1,"archive_min_version":"x","keys":{}},
+                        "archived_keys":{"keys":[]}})")
+                .status()
+                .message(),
+            "invalid backup: malformed policy");
+}
+
 // The backend over in-memory storage: keys survive a cache drop (seal).
 TEST(TransitBackendTest, KeysPersistAcrossCleanup) {
   auto storage = NewInMemStorage();
