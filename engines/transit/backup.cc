@@ -1,9 +1,8 @@
 #include "engines/transit/backup.h"
 
-#include <ctime>
-
 #include <openssl/crypto.h>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 
 namespace sealbox::engines::transit {
@@ -17,8 +16,8 @@ int VaultTypeNumber(KeyType type) {
     case KeyType::kChaCha20Poly1305: return 5;
     case KeyType::kAes128Gcm96: return 8;
     case KeyType::kHmac: return 10;
+    default: return -1;  // signing keys: Vault's layout (big integers, Go's RSA struct) is not written
   }
-  return -1;
 }
 
 std::optional<KeyType> TypeFromVaultNumber(int64_t n) {
@@ -31,19 +30,10 @@ std::optional<KeyType> TypeFromVaultNumber(int64_t n) {
   }
 }
 
-std::string Rfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Json Entry(const KeyPolicy& p, const KeyVersion& v) {
   return Json{{"key", crypto::Base64Encode(v.key.view())},
               {"hmac_key", crypto::Base64Encode(v.hmac_key.view())},
-              {"time", Rfc3339(v.created)},
+              {"time", FormatRfc3339(v.created)},
               {"creation_time", v.created},
               {"convergent_version", p.convergent ? 3 : 0}};
 }

@@ -1,6 +1,7 @@
 // Key management routes: create, read, list, delete, config, rotate, trim and
 // export, with Vault's (OpenBao 2.7's) answers and error words.
 #include "base/crypto.h"
+#include "engines/transit/asymmetric.h"
 #include "engines/transit/backup.h"
 #include "engines/transit/transit_backend.h"
 
@@ -182,16 +183,22 @@ Result<Response> TransitBackend::ExportKey(Req&, Fd& fd) {
   if (!p) return Response::Empty();
   if (!p->exportable && type != "public-key") return InvalidArgument("private key material is not exportable");
   if (type == "encryption-key" && !IsAead(p->type)) return InvalidArgument("encryption not supported for the key");
-  if (type == "signing-key") return InvalidArgument("signing not supported for the key");
-  if (type == "public-key") return InvalidArgument("public key not supported for the key");
+  if (type == "signing-key" && !IsSigning(p->type)) return InvalidArgument("signing not supported for the key");
+  if (type == "public-key" && !IsSigning(p->type))
+    return InvalidArgument("unknown key type " + std::string(KeyTypeName(p->type)) + " for export type public-key");
 
-  auto material = [&](const KeyVersion& v) {
+  // Key material by export type: raw base64 for symmetric keys, PEM for signing keys.
+  auto material = [&](const KeyVersion& v) -> Result<std::string> {
+    if (type == "public-key") return PublicKeyText(p->type, v.key);
+    if (type == "signing-key") return PrivateKeyPem(v.key);
     return crypto::Base64Encode((type == "hmac-key" ? MacKey(*p, v) : v.key).view());
   };
   Json keys = Json::object();
   std::string version = fd.Get("version").is_string() ? fd.Get("version").get<std::string>() : "";
   if (version.empty()) {
-    for (const auto& [v, kv] : p->versions) keys[std::to_string(v)] = material(kv);
+    for (const auto& [v, kv] : p->versions) {
+      SB_ASSIGN_OR_RETURN(keys[std::to_string(v)], material(kv));
+    }
   } else {
     int v = p->latest_version;
     if (version != "latest") {
@@ -200,7 +207,7 @@ Result<Response> TransitBackend::ExportKey(Req&, Fd& fd) {
     }
     const KeyVersion* kv = p->Version(v);
     if (kv == nullptr) return InvalidArgument("version does not exist or cannot be found");
-    keys[std::to_string(v)] = material(*kv);
+    SB_ASSIGN_OR_RETURN(keys[std::to_string(v)], material(*kv));
   }
   return Response::WithData(Json{{"name", p->name}, {"type", KeyTypeName(p->type)}, {"keys", std::move(keys)}});
 }
@@ -210,6 +217,7 @@ Result<Response> TransitBackend::BackupKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "key \"" + name + "\" not found"));
   if (!p->exportable) return InvalidArgument("exporting is disallowed on the policy");
   if (!p->allow_plaintext_backup) return InvalidArgument("plaintext backup is disallowed on the policy");
+  if (IsSigning(p->type)) return InvalidArgument("backup of " + std::string(KeyTypeName(p->type)) + " keys is not supported");
   return Response::WithData(Json{{"backup", BackupPolicy(*p)}});
 }
 

@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/crypto.h"
+#include "engines/transit/asymmetric.h"
 
 namespace sealbox::engines::transit {
 
@@ -121,7 +123,10 @@ void KeyPolicy::Rotate(int64_t now_unix) {
   KeyVersion v;
   v.created = now_unix;
   v.hmac_key = crypto::RandomBytes(kHmacKeySize);
-  v.key = crypto::RandomBytes(type == KeyType::kHmac ? key_size : AeadKeySize(type));
+  if (IsSigning(type))
+    v.key = GenerateSigningKey(type);
+  else
+    v.key = crypto::RandomBytes(type == KeyType::kHmac ? key_size : AeadKeySize(type));
   versions[++latest_version] = std::move(v);
   if (min_decryption_version == 0) min_decryption_version = 1;
 }
@@ -133,6 +138,7 @@ const KeyVersion* KeyPolicy::Version(int v) const {
 
 Json KeyPolicy::ReadView() const {
   bool aead = IsAead(type);
+  bool signing = IsSigning(type);
   Json out{{"name", name},
            {"type", KeyTypeName(type)},
            {"allow_plaintext_backup", allow_plaintext_backup},
@@ -149,11 +155,22 @@ Json KeyPolicy::ReadView() const {
            {"supports_decryption", aead},
            {"supports_derivation", aead},
            {"supports_encryption", aead},
-           {"supports_signing", false}};
-  if (aead) {
+           {"supports_signing", signing}};
+  if (aead || signing) {
     Json keys = Json::object();
-    for (const auto& [v, kv] : versions)
-      if (v >= min_decryption_version) keys[std::to_string(v)] = kv.created;
+    for (const auto& [v, kv] : versions) {
+      if (v < min_decryption_version) continue;
+      if (aead) {
+        keys[std::to_string(v)] = kv.created;
+        continue;
+      }
+      // Signing keys show each version's public key, as Vault does.
+      auto pub = PublicKeyText(type, kv.key);
+      keys[std::to_string(v)] = Json{{"certificate_chain", ""},
+                                     {"creation_time", FormatRfc3339(kv.created)},
+                                     {"name", SigningKeyName(type)},
+                                     {"public_key", pub.ok() ? *pub : ""}};
+    }
     out["keys"] = std::move(keys);
   } else {
     out["key_size"] = key_size;
@@ -229,6 +246,19 @@ VersionedValue SplitVersioned(std::string_view value) {
   return out;
 }
 
+Result<VersionedValue> ParseVersioned(std::string_view value, std::string_view label,
+                                      std::string_view no_prefix_label) {
+  VersionedValue parts = SplitVersioned(value);
+  switch (parts.error) {
+    case VersionedValue::Error::kNoPrefix: return InvalidArgument(std::string(no_prefix_label) + ": no prefix");
+    case VersionedValue::Error::kFieldCount: return InvalidArgument(std::string(label) + ": wrong number of fields");
+    case VersionedValue::Error::kBadVersion:
+      return InvalidArgument(std::string(label) + ": version number could not be decoded");
+    case VersionedValue::Error::kNone: break;
+  }
+  return parts;
+}
+
 std::string VersionPrefix(int version) { return "vault:v" + std::to_string(version) + ":"; }
 
 Result<int> EncryptionVersion(const KeyPolicy& p, int64_t requested) {
@@ -263,14 +293,7 @@ Result<Decrypted> DecryptValue(const KeyPolicy& p, std::string_view context, std
                                std::string_view aad) {
   if (!IsAead(p.type))
     return InvalidArgument("message decryption not supported for key type " + std::string(KeyTypeName(p.type)));
-  VersionedValue parts = SplitVersioned(ciphertext);
-  switch (parts.error) {
-    case VersionedValue::Error::kNoPrefix: return InvalidArgument("invalid ciphertext: no prefix");
-    case VersionedValue::Error::kFieldCount: return InvalidArgument("invalid ciphertext: wrong number of fields");
-    case VersionedValue::Error::kBadVersion:
-      return InvalidArgument("invalid ciphertext: version number could not be decoded");
-    case VersionedValue::Error::kNone: break;
-  }
+  SB_ASSIGN_OR_RETURN(VersionedValue parts, ParseVersioned(ciphertext, "invalid ciphertext", "invalid ciphertext"));
   int ver = parts.version == 0 ? 1 : parts.version;  // v0: Vault's first releases counted from zero
   if (ver > p.latest_version) return InvalidArgument("invalid ciphertext: version is too new");
   if (p.min_decryption_version > 0 && ver < p.min_decryption_version)

@@ -24,7 +24,7 @@
 namespace sealbox::engines::transit {
 
 struct KeyVersion {
-  SecureBytes key;       // the AEAD key, or an hmac-type key's MAC key
+  SecureBytes key;       // the AEAD key, an hmac-type key's MAC key, or a signing key's private DER
   SecureBytes hmac_key;  // 32 bytes: hmac/verify (and convergent nonces) of AEAD keys
   int64_t created = 0;   // unix seconds
 };
@@ -62,6 +62,11 @@ struct VersionedValue {
   std::string_view payload;
 };
 VersionedValue SplitVersioned(std::string_view value);
+// The same, failing with Vault's words: "<no_prefix_label>: no prefix",
+// "<label>: wrong number of fields", "<label>: version number could not be
+// decoded" (labels such as "invalid ciphertext", "invalid signature").
+Result<VersionedValue> ParseVersioned(std::string_view value, std::string_view label,
+                                      std::string_view no_prefix_label);
 std::string VersionPrefix(int version);  // "vault:vN:"
 
 // The version an encryption (or HMAC, signature, datakey) uses: `requested`,

@@ -1,4 +1,5 @@
-// hmac, verify (HMACs), hash and random: Vault's answers and error words.
+// hmac, verify (HMACs; signatures in sign_handlers.cc), hash and random:
+// Vault's answers and error words.
 #include <charconv>
 
 #include "base/crypto.h"
@@ -33,24 +34,6 @@ Result<SecureBytes> Input(const Json& item) {
   return in;
 }
 
-// The single answer, or batch results (always 200, as Vault's hmac and verify).
-Result<Response> Answer(const logical::FieldData& fd, const Json& items,
-                        const std::function<Result<Json>(const Json&)>& fn) {
-  if (!fd.Has("batch_input")) {
-    SB_ASSIGN_OR_RETURN(Json out, fn(items[0]));
-    return Response::WithData(std::move(out));
-  }
-  Json results = Json::array();
-  for (const Json& item : items) {
-    auto r = fn(item);
-    Json out = r.ok() ? std::move(*r) : Json{{"error", r.status().message()}};
-    auto reference = fields::ItemString(item, "reference");
-    out["reference"] = reference.ok() ? *reference : "";
-    results.push_back(std::move(out));
-  }
-  return Response::WithData(Json{{"batch_results", std::move(results)}});
-}
-
 // The version an HMAC is made with (Vault's path_hmac checks).
 Result<int> HmacVersion(const KeyPolicy& p, int64_t requested) {
   if (requested == 0) return p.latest_version;
@@ -66,13 +49,7 @@ Result<int> HmacVersion(const KeyPolicy& p, int64_t requested) {
 Result<Json> VerifyOne(const KeyPolicy& p, HashAlgo algo, const Json& item) {
   SB_ASSIGN_OR_RETURN(SecureBytes input, Input(item));
   SB_ASSIGN_OR_RETURN(std::string hmac, fields::ItemString(item, "hmac"));
-  VersionedValue parts = SplitVersioned(hmac);
-  switch (parts.error) {
-    case VersionedValue::Error::kNoPrefix: return InvalidArgument("invalid HMAC to verify: no prefix");
-    case VersionedValue::Error::kFieldCount: return InvalidArgument("invalid HMAC: wrong number of fields");
-    case VersionedValue::Error::kBadVersion: return InvalidArgument("invalid HMAC: version number could not be decoded");
-    case VersionedValue::Error::kNone: break;
-  }
+  SB_ASSIGN_OR_RETURN(VersionedValue parts, ParseVersioned(hmac, "invalid HMAC", "invalid HMAC to verify"));
   auto given = DecodeStdBase64(parts.payload);
   if (!given.ok())
     return InvalidArgument("unable to decode verification HMAC as base64: " + given.status().message());
@@ -92,6 +69,27 @@ Result<std::string> Encoded(std::string_view bytes, const std::string& format) {
 
 }  // namespace
 
+namespace fields {
+
+Result<Response> AnswerItems(const logical::FieldData& fd, const Json& items,
+                             const std::function<Result<Json>(const Json&)>& fn) {
+  if (!fd.Has("batch_input")) {
+    SB_ASSIGN_OR_RETURN(Json out, fn(items[0]));
+    return Response::WithData(std::move(out));
+  }
+  Json results = Json::array();
+  for (const Json& item : items) {
+    auto r = fn(item);
+    Json out = r.ok() ? std::move(*r) : Json{{"error", r.status().message()}};
+    auto reference = ItemString(item, "reference");
+    out["reference"] = reference.ok() ? *reference : "";
+    results.push_back(std::move(out));
+  }
+  return Response::WithData(Json{{"batch_results", std::move(results)}});
+}
+
+}  // namespace fields
+
 Result<Response> TransitBackend::HmacInput(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(std::string name, fields::KeyName(fd));
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "encryption key not found"));
@@ -102,7 +100,7 @@ Result<Response> TransitBackend::HmacInput(Req&, Fd& fd) {
   if (v == nullptr) return InvalidArgument("no such key version");
   SB_ASSIGN_OR_RETURN(Json items, fields::BatchItems(fd));
   if (!fd.Has("batch_input") && !fd.Has("input")) return InvalidArgument("missing input for HMAC");
-  return Answer(fd, items, [&](const Json& item) -> Result<Json> {
+  return fields::AnswerItems(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes input, Input(item));
     std::string mac = Hmac(algo, MacKey(*p, *v), input.view());
     return Json{{"hmac", VersionPrefix(version) + crypto::Base64Encode(mac)}};
@@ -115,11 +113,18 @@ Result<Response> TransitBackend::Verify(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(HashAlgo algo, Algorithm(fd));
   SB_ASSIGN_OR_RETURN(Json items, fields::BatchItems(fd));
   if (!fd.Has("batch_input")) {
-    if (fd.Has("signature"))
+    if (fd.Has("signature") && !IsSigning(p->type))
       return InvalidArgument("key type " + std::string(KeyTypeName(p->type)) + " does not support verification");
-    if (!fd.Has("hmac")) return InvalidArgument("neither a 'signature' nor an 'hmac' were given to verify");
+    if (!fd.Has("hmac") && !fd.Has("signature"))
+      return InvalidArgument("neither a 'signature' nor an 'hmac' were given to verify");
   }
-  return Answer(fd, items, [&](const Json& item) { return VerifyOne(*p, algo, item); });
+  return fields::AnswerItems(fd, items, [&](const Json& item) -> Result<Json> {
+    if (!item.contains("signature")) return VerifyOne(*p, algo, item);
+    auto r = VerifySignatureItem(*p, fd, item);
+    // A batch item's signature failure still says it is not valid (Vault's shape).
+    if (!r.ok() && fd.Has("batch_input")) return Json{{"valid", false}, {"error", r.status().message()}};
+    return r;
+  });
 }
 
 Result<Response> TransitBackend::Hash(Req&, Fd& fd) {

@@ -44,7 +44,9 @@ TransitBackend::TransitBackend(const logical::BackendConfig& config) : config_(c
       {"algorithm", FieldType::kString, "sha2-256"}, {"hash_algorithm", FieldType::kString},
       {"input", FieldType::kString}, {"hmac", FieldType::kString},       {"signature", FieldType::kString},
       {"key_version", FieldType::kInt},   {"batch_input", FieldType::kAny},
-      {"reference", FieldType::kString}};
+      {"reference", FieldType::kString},  {"context", FieldType::kString},
+      {"prehashed", FieldType::kBool},    {"signature_algorithm", FieldType::kString},
+      {"marshaling_algorithm", FieldType::kString}, {"salt_length", FieldType::kString}};
   const std::vector<FieldSpec> random_fields = {{"urlbytes", FieldType::kString}, {"source", FieldType::kString},
                                                 {"bytes", FieldType::kInt, 32},
                                                 {"format", FieldType::kString, "base64"}};
@@ -94,6 +96,8 @@ TransitBackend::TransitBackend(const logical::BackendConfig& config) : config_(c
       update("datakey/{plaintext}/{name}", datakey_fields, &TransitBackend::DataKey),
       update("hmac/{name}/{urlalgorithm}", mac_fields, &TransitBackend::HmacInput),
       update("hmac/{name}", mac_fields, &TransitBackend::HmacInput),
+      update("sign/{name}/{urlalgorithm}", mac_fields, &TransitBackend::SignInput),
+      update("sign/{name}", mac_fields, &TransitBackend::SignInput),
       update("verify/{name}/{urlalgorithm}", mac_fields, &TransitBackend::Verify),
       update("verify/{name}", mac_fields, &TransitBackend::Verify),
       update("hash/{urlalgorithm}", hash_fields, &TransitBackend::Hash),

@@ -3,10 +3,11 @@
 //   keys, keys/<name>[/config|/rotate|/trim]      key_handlers.cc
 //   encrypt, decrypt, rewrap, datakey             cipher_handlers.cc
 //   hmac, verify, hash, random                    mac_handlers.cc
+//   sign (and verify of signatures)               sign_handlers.cc
 //   export/<type>/<name>[/<version>], backup/<name>, restore[/<name>]
 //                                                 key_handlers.cc (backup.h)
-// Symmetric key types only (aes128-gcm96, aes256-gcm96, chacha20-poly1305,
-// hmac); docs/transit.md lists what is supported.
+// Key types: aes128-gcm96, aes256-gcm96, chacha20-poly1305, hmac, ed25519,
+// ecdsa-p256/p384, rsa-2048/3072/4096; docs/transit.md lists what is served.
 //
 // Thread-safety: handlers run concurrently; key state is in the KeyStore.
 #pragma once
@@ -55,6 +56,9 @@ class TransitBackend final : public logical::RoutedBackend {
   Resp Verify(Req& req, Fd& fd);
   Resp Hash(Req& req, Fd& fd);
   Resp Random(Req& req, Fd& fd);
+  // Signatures (sign_handlers.cc); verify/ dispatches items with a signature.
+  Resp SignInput(Req& req, Fd& fd);
+  static Result<Json> VerifySignatureItem(const KeyPolicy& p, const Fd& fd, const Json& item);
 
   // The named key; InvalidArgument `missing` when there is none.
   Result<PolicyPtr> MustGet(const std::string& name, const std::string& missing);
@@ -80,6 +84,10 @@ Result<std::string> ItemString(const Json& item, const char* key);
 Result<int64_t> ItemInt(const Json& item, const char* key);
 // The base64 field decoded with Go's strict decoder; "" when absent.
 Result<SecureBytes> ItemBase64(const Json& item, const char* key);
+// The single item's answer (its error fails the request), or every item's
+// result (or error) with its reference under batch_results, answered 200.
+Result<logical::Response> AnswerItems(const logical::FieldData& fd, const Json& items,
+                                      const std::function<Result<Json>(const Json&)>& fn);
 }  // namespace fields
 
 }  // namespace sealbox::engines::transit

@@ -22,12 +22,13 @@ const EVP_CIPHER* CipherOf(KeyType type) {
     case KeyType::kAes128Gcm96: return EVP_aes_128_gcm();
     case KeyType::kAes256Gcm96: return EVP_aes_256_gcm();
     case KeyType::kChaCha20Poly1305: return EVP_chacha20_poly1305();
-    case KeyType::kHmac: break;
+    default: return nullptr;
   }
-  return nullptr;
 }
 
-const EVP_MD* MdOf(HashAlgo algo) {
+}  // namespace
+
+const EVP_MD* HashMd(HashAlgo algo) {
   switch (algo) {
     case HashAlgo::kSha2_224: return EVP_sha224();
     case HashAlgo::kSha2_256: return EVP_sha256();
@@ -40,6 +41,8 @@ const EVP_MD* MdOf(HashAlgo algo) {
   }
   return EVP_sha256();
 }
+
+namespace {
 
 const uint8_t* Bytes(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 
@@ -70,6 +73,12 @@ std::optional<KeyType> ParseKeyType(std::string_view name) {
   if (name == "aes128-gcm96") return KeyType::kAes128Gcm96;
   if (name == "chacha20-poly1305") return KeyType::kChaCha20Poly1305;
   if (name == "hmac") return KeyType::kHmac;
+  if (name == "ed25519") return KeyType::kEd25519;
+  if (name == "ecdsa-p256") return KeyType::kEcdsaP256;
+  if (name == "ecdsa-p384") return KeyType::kEcdsaP384;
+  if (name == "rsa-2048") return KeyType::kRsa2048;
+  if (name == "rsa-3072") return KeyType::kRsa3072;
+  if (name == "rsa-4096") return KeyType::kRsa4096;
   return std::nullopt;
 }
 
@@ -79,6 +88,12 @@ std::string_view KeyTypeName(KeyType type) {
     case KeyType::kAes256Gcm96: return "aes256-gcm96";
     case KeyType::kChaCha20Poly1305: return "chacha20-poly1305";
     case KeyType::kHmac: return "hmac";
+    case KeyType::kEd25519: return "ed25519";
+    case KeyType::kEcdsaP256: return "ecdsa-p256";
+    case KeyType::kEcdsaP384: return "ecdsa-p384";
+    case KeyType::kRsa2048: return "rsa-2048";
+    case KeyType::kRsa3072: return "rsa-3072";
+    case KeyType::kRsa4096: return "rsa-4096";
   }
   return "unknown";
 }
@@ -88,9 +103,8 @@ size_t AeadKeySize(KeyType type) {
     case KeyType::kAes128Gcm96: return 16;
     case KeyType::kAes256Gcm96:
     case KeyType::kChaCha20Poly1305: return 32;
-    case KeyType::kHmac: break;
+    default: return 0;
   }
-  return 0;
 }
 
 Result<std::string> AeadSeal(KeyType type, const SecureBytes& key, std::string_view nonce,
@@ -163,14 +177,14 @@ std::optional<HashAlgo> ParseHashAlgo(std::string_view name) {
 std::string Digest(HashAlgo algo, std::string_view msg) {
   uint8_t md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(msg.data(), msg.size(), md, &len, MdOf(algo), nullptr) != 1) abort();
+  if (EVP_Digest(msg.data(), msg.size(), md, &len, HashMd(algo), nullptr) != 1) abort();
   return std::string(reinterpret_cast<char*>(md), len);
 }
 
 std::string Hmac(HashAlgo algo, const SecureBytes& key, std::string_view msg) {
   uint8_t mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (HMAC(MdOf(algo), key.data(), static_cast<int>(key.size()), Bytes(msg), msg.size(), mac, &len) == nullptr)
+  if (HMAC(HashMd(algo), key.data(), static_cast<int>(key.size()), Bytes(msg), msg.size(), mac, &len) == nullptr)
     abort();
   return std::string(reinterpret_cast<char*>(mac), len);
 }

@@ -13,19 +13,37 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/types.h>
+
 #include "base/secure_bytes.h"
 #include "base/status.h"
 
 namespace sealbox::engines::transit {
 
-enum class KeyType { kAes128Gcm96, kAes256Gcm96, kChaCha20Poly1305, kHmac };
+enum class KeyType {
+  kAes128Gcm96,
+  kAes256Gcm96,
+  kChaCha20Poly1305,
+  kHmac,
+  kEd25519,
+  kEcdsaP256,
+  kEcdsaP384,
+  kRsa2048,
+  kRsa3072,
+  kRsa4096,
+};
 
 // "aes256-gcm96"... as Vault names the types; nullopt for an unknown name.
 std::optional<KeyType> ParseKeyType(std::string_view name);
 std::string_view KeyTypeName(KeyType type);
-// The raw key length of an AEAD type (16 or 32); 0 for hmac.
+// The raw key length of an AEAD type (16 or 32); 0 for the others.
 size_t AeadKeySize(KeyType type);
-inline bool IsAead(KeyType type) { return type != KeyType::kHmac; }
+inline bool IsAead(KeyType type) { return AeadKeySize(type) != 0; }
+// ed25519, ecdsa-*, rsa-*: keys that sign (asymmetric.h).
+inline bool IsSigning(KeyType type) { return !IsAead(type) && type != KeyType::kHmac; }
+inline bool IsRsa(KeyType type) {
+  return type == KeyType::kRsa2048 || type == KeyType::kRsa3072 || type == KeyType::kRsa4096;
+}
 
 inline constexpr size_t kNonceSize = 12;
 inline constexpr size_t kTagSize = 16;
@@ -46,6 +64,7 @@ SecureBytes HkdfSha256(const SecureBytes& ikm, std::string_view info, size_t n);
 // Vault's hash algorithm names: sha2-224/256/384/512, sha3-224/256/384/512.
 enum class HashAlgo { kSha2_224, kSha2_256, kSha2_384, kSha2_512, kSha3_224, kSha3_256, kSha3_384, kSha3_512 };
 std::optional<HashAlgo> ParseHashAlgo(std::string_view name);
+const EVP_MD* HashMd(HashAlgo algo);
 
 std::string Digest(HashAlgo algo, std::string_view msg);
 std::string Hmac(HashAlgo algo, const SecureBytes& key, std::string_view msg);

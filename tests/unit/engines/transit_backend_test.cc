@@ -7,6 +7,10 @@
 #include <memory>
 #include <string>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
 #include "base/crypto.h"
 #include "engines/transit/register.h"
 #include "storage/storage.h"
@@ -151,6 +155,78 @@ TEST_F(TransitRoutes, HashRandomAndExport) {
   EXPECT_EQ(crypto::Base64Decode((*exported->data)["keys"]["1"].get<std::string>())->size(), 32u);
   EXPECT_EQ(Refused("export/encryption-key/n", {}, Operation::kRead), "private key material is not exportable");
   EXPECT_EQ(Refused("backup/e", {}, Operation::kRead), "plaintext backup is disallowed on the policy");
+}
+
+// Checks a "vault:v1:" signature with OpenSSL's one-shot DigestVerify over the
+// PEM public key the key read shows: an independent path from the engine's.
+bool OpenSslVerifies(const std::string& pem, const std::string& type, std::string_view msg, std::string_view sig,
+                     bool pss) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (key == nullptr) return false;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  bool ok = EVP_DigestVerifyInit(ctx, &pctx, type == "ed25519" ? nullptr : EVP_sha256(), nullptr, key) == 1;
+  if (ok && pss) ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+                      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
+  ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                              reinterpret_cast<const unsigned char*>(msg.data()), msg.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+TEST_F(TransitRoutes, SignaturesVerifyHereAndWithOpenSsl) {
+  for (std::string type : {"ed25519", "ecdsa-p256", "ecdsa-p384", "rsa-2048"}) {
+    Json key = Ok("keys/s-" + type, {{"type", type}});
+    EXPECT_EQ(key["supports_signing"], true);
+    EXPECT_EQ(key["supports_encryption"], false);
+    const std::string pub = key["keys"]["1"]["public_key"];
+    std::string sig = Ok("sign/s-" + type, {{"input", B64("message")}})["signature"];
+    ASSERT_EQ(sig.rfind("vault:v1:", 0), 0u) << type;
+    EXPECT_EQ(Ok("verify/s-" + type, {{"input", B64("message")}, {"signature", sig}})["valid"], true) << type;
+    EXPECT_EQ(Ok("verify/s-" + type, {{"input", B64("other")}, {"signature", sig}})["valid"], false) << type;
+    if (type == "ed25519") {
+      EXPECT_EQ(crypto::Base64Decode(pub)->size(), 32u);
+      continue;
+    }
+    std::string raw(crypto::Base64Decode(sig.substr(9))->view());
+    EXPECT_TRUE(OpenSslVerifies(pub, type, "message", raw, type == "rsa-2048")) << type;
+  }
+  Json jws = Ok("sign/s-ecdsa-p256", {{"input", B64("m")}, {"marshaling_algorithm", "jws"}});
+  EXPECT_EQ(crypto::Base64UrlDecode(jws["signature"].get<std::string>().substr(9))->size(), 64u);
+  EXPECT_EQ(Ok("verify/s-ecdsa-p256", {{"input", B64("m")}, {"signature", jws["signature"]},
+                                        {"marshaling_algorithm", "jws"}})["valid"],
+            true);
+  std::string pkcs = Ok("sign/s-rsa-2048/sha2-512", {{"input", B64("m")}, {"signature_algorithm", "pkcs1v15"}})["signature"];
+  EXPECT_EQ(Ok("verify/s-rsa-2048/sha2-512", {{"input", B64("m")}, {"signature", pkcs},
+                                              {"signature_algorithm", "pkcs1v15"}})["valid"],
+            true);
+  std::string digest = crypto::Sha256("m");
+  std::string pre = Ok("sign/s-ecdsa-p256", {{"input", B64(digest)}, {"prehashed", true}})["signature"];
+  EXPECT_EQ(Ok("verify/s-ecdsa-p256", {{"input", B64("m")}, {"signature", pre}})["valid"], true);
+}
+
+TEST_F(TransitRoutes, SignatureRefusals) {
+  Ok("keys/ec", {{"type", "ecdsa-p256"}});
+  Ok("keys/aes");
+  EXPECT_EQ(Refused("sign/aes", {{"input", B64("m")}}), "key type aes256-gcm96 does not support signing");
+  EXPECT_EQ(Refused("sign/none", {{"input", B64("m")}}), "signing key not found");
+  EXPECT_EQ(Refused("sign/ec", {{"input", B64("m")}, {"marshaling_algorithm", "x"}}), "invalid marshaling type \"x\"");
+  EXPECT_EQ(Refused("sign/ec", {{"input", B64("m")}, {"hash_algorithm", "md5"}}), "invalid hash algorithm \"md5\"");
+  EXPECT_EQ(Refused("sign/ec", {{"input", "!!"}}), "unable to decode input as base64: illegal base64 data at input byte 0");
+  EXPECT_EQ(Refused("verify/ec", {{"input", B64("m")}, {"signature", "vault:v1:AAAA"}}), "supplied signature is invalid");
+  EXPECT_EQ(Refused("verify/ec", {{"input", B64("m")}, {"signature", "vault:v1:!!"}}), "invalid base64 signature value");
+  EXPECT_EQ(Refused("verify/ec", {{"input", B64("m")}, {"signature", "junk"}}), "invalid signature: no prefix");
+  Json batch = Ok("verify/ec", {{"batch_input", {{{"input", B64("m")}, {"signature", "junk"}}}}});
+  EXPECT_EQ(batch["batch_results"][0], (Json{{"valid", false}, {"error", "invalid signature: no prefix"}, {"reference", ""}}));
+  EXPECT_EQ(Refused("keys/ec2", {{"type", "ed25519"}, {"derived", true}}),
+            "key derivation and convergent encryption not supported for keys of type ed25519");
+  auto pub = Call(Operation::kRead, "export/public-key/ec");
+  ASSERT_TRUE(pub.ok());
+  EXPECT_EQ((*pub->data)["keys"]["1"].get<std::string>().rfind("-----BEGIN PUBLIC KEY-----", 0), 0u);
+  EXPECT_EQ(Refused("export/signing-key/ec", {}, Operation::kRead), "private key material is not exportable");
 }
 
 }  // namespace
