@@ -29,6 +29,20 @@ Result<Decrypted> DecryptItem(const KeyPolicy& p, const Json& item, ItemInputs& 
   return DecryptValue(p, in.context.view(), ct, in.aad.view());
 }
 
+// Either every item of a batch has a context or none has (Vault refuses a
+// mix: it decides from the first item whether a new key is derived).
+Status SameContextUse(const Json& items) {
+  auto has_context = [](const Json& item) {
+    auto it = item.find("context");
+    return it != item.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
+  };
+  bool first = has_context(items[0]);
+  for (const Json& item : items)
+    if (has_context(item) != first)
+      return InvalidArgument("context should be set either in all the request blocks or in none");
+  return Status::Ok();
+}
+
 // One item's result object (with the error in place of the result) plus
 // whether it failed.
 using ItemFn = std::function<Result<Json>(const Json& item)>;
@@ -102,6 +116,7 @@ Result<Response> TransitBackend::Encrypt(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(std::string name, fields::KeyName(fd));
   SB_ASSIGN_OR_RETURN(Json items, fields::BatchItems(fd));
   if (!fd.Has("batch_input") && !fd.Has("plaintext")) return InvalidArgument("missing plaintext to encrypt");
+  SB_RETURN_IF_ERROR(SameContextUse(items));
   SB_ASSIGN_OR_RETURN(PolicyPtr p, KeyForEncrypt(name, fd, items));
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes plaintext, fields::ItemBase64(item, "plaintext"));

@@ -112,6 +112,9 @@ TEST_F(TransitRoutes, BatchEncryptFailsTheRequestButAnswersEveryItem) {
   EXPECT_EQ(rewrap->http_status, 0);
   EXPECT_EQ((*rewrap->data)["batch_results"][0]["error"], "invalid ciphertext: no prefix");
   EXPECT_EQ(Refused("encrypt/b", {{"batch_input", Json::array()}}), "missing batch input to process");
+  EXPECT_EQ(Refused("encrypt/b", {{"batch_input", {{{"plaintext", B64("a")}, {"context", B64("c")}},
+                                                   {{"plaintext", B64("b")}}}}}),
+            "context should be set either in all the request blocks or in none");
 }
 
 TEST_F(TransitRoutes, EncryptCreatesItsKeyOnce) {
