@@ -175,11 +175,11 @@ Json KeyPolicy::ReadView() const {
   } else {
     out["key_size"] = key_size;
   }
-  if (derived) out["kdf"] = "hkdf_sha256";
-  if (convergent) {
-    out["convergent_encryption"] = true;
-    out["convergent_encryption_version"] = -1;
+  if (derived) {
+    out["kdf"] = "hkdf_sha256";
+    out["convergent_encryption"] = convergent;
   }
+  if (convergent) out["convergent_encryption_version"] = -1;
   return out;
 }
 

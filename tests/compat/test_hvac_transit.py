@@ -66,8 +66,10 @@ def test_encrypt_decrypt_rewrap(transit):
     out = transit.decrypt_data("enc", batch_input=[{"ciphertext": c} for c in cts])["data"]["batch_results"]
     assert [r["plaintext"] for r in out] == [b64("a"), b64("b")]
     transit.rotate_key("enc")
-    rewrapped = transit.rewrap_data("enc", ciphertext=ct)["data"]
+    # hvac's rewrap_data sends no associated_data: rewrap a value sealed without it.
+    rewrapped = transit.rewrap_data("enc", ciphertext=cts[0])["data"]
     assert rewrapped["ciphertext"].startswith("vault:v2:") and rewrapped["key_version"] == 2
+    assert transit.decrypt_data("enc", ciphertext=rewrapped["ciphertext"])["data"]["plaintext"] == b64("a")
     one = transit.encrypt_data("conv", plaintext=b64("same"), context=b64("c"))["data"]["ciphertext"]
     two = transit.encrypt_data("conv", plaintext=b64("same"), context=b64("c"))["data"]["ciphertext"]
     assert one == two
