@@ -32,6 +32,7 @@
 #include "engines/database/database_engine.h"
 #include "engines/database/postgres/postgres_plugin.h"
 #include "engines/kv/register.h"
+#include "engines/transit/register.h"
 #include "server/beast_http_client.h"
 #include "server/config.h"
 #include "server/dev_certs.h"
@@ -138,6 +139,7 @@ core::BackendRegistry Backends() {
   r.Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
   r.Register("approle", auth::approle::Factory());
   r.Register("database", engines::database::Factory({engines::database::postgres::Plugin()}));
+  r.Register("transit", engines::transit::Factory());
   return r;
 }
 

@@ -102,7 +102,7 @@ def https_request(port, cacert, method, path, token=None, body=None, headers=Non
 SECRETS = set()
 SECRET_FIELDS = {"password", "jwt", "token", "client_token", "root_token", "id", "key", "secret", "api_key",
                  "db_password", "value", "pw", "connection_url", "token_reviewer_jwt", "otp", "encoded_token",
-                 "encoded_root_token"}
+                 "encoded_root_token", "plaintext"}
 # Only in sys/init answers are "keys" secrets (elsewhere they are LIST results).
 INIT_FIELDS = {"keys", "keys_base64", "recovery_keys", "recovery_keys_base64"}
 MIN_SECRET_LEN = 8

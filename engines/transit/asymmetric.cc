@@ -1,0 +1,207 @@
+#include "engines/transit/asymmetric.h"
+
+#include <cstdlib>
+#include <memory>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "base/crypto.h"
+
+namespace sealbox::engines::transit {
+
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct PctxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct SigFree {
+  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+Result<Pkey> Load(const SecureBytes& der) {
+  const unsigned char* p = der.data();
+  EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+  if (k == nullptr) return Corruption("transit: unreadable signing key");
+  return Pkey(k);
+}
+
+size_t CurveBytes(KeyType type) { return type == KeyType::kEcdsaP384 ? 48 : 32; }
+
+std::string BioText(BIO* bio) {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+// ASN.1 DER ECDSA-Sig-Value <-> r || s (JWS), both halves `half` bytes.
+Result<std::string> DerToJws(std::string_view der, size_t half) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<ECDSA_SIG, SigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  if (!sig) return Internal("transit: signature encoding failed");
+  std::string out(2 * half, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  if (BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), o, static_cast<int>(half)) < 0 ||
+      BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), o + half, static_cast<int>(half)) < 0)
+    return Internal("transit: signature encoding failed");
+  return out;
+}
+
+std::string JwsToDer(std::string_view jws) {
+  std::unique_ptr<ECDSA_SIG, SigFree> sig(ECDSA_SIG_new());
+  const auto* b = reinterpret_cast<const unsigned char*>(jws.data());
+  size_t half = jws.size() / 2;
+  BIGNUM* r = BN_bin2bn(b, static_cast<int>(half), nullptr);
+  BIGNUM* s = BN_bin2bn(b + half, static_cast<int>(jws.size() - half), nullptr);
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    return std::string();
+  }
+  int n = i2d_ECDSA_SIG(sig.get(), nullptr);
+  std::string out(n > 0 ? static_cast<size_t>(n) : 0, '\0');
+  auto* o = reinterpret_cast<unsigned char*>(out.data());
+  if (n > 0) i2d_ECDSA_SIG(sig.get(), &o);
+  return out;
+}
+
+// A signing (or verifying) context over `digest`'s algorithm for ecdsa and rsa.
+Result<std::unique_ptr<EVP_PKEY_CTX, PctxFree>> DigestCtx(KeyType type, EVP_PKEY* key, const SignOptions& o,
+                                                          bool sign) {
+  std::unique_ptr<EVP_PKEY_CTX, PctxFree> ctx(EVP_PKEY_CTX_new(key, nullptr));
+  if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1)
+    return Internal("transit: signing set-up failed");
+  if (IsRsa(type)) {
+    bool ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), o.pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1 &&
+              EVP_PKEY_CTX_set_signature_md(ctx.get(), HashMd(o.hash)) == 1 &&
+              (!o.pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), sign ? RSA_PSS_SALTLEN_MAX
+                                                                             : RSA_PSS_SALTLEN_AUTO) == 1);
+    if (!ok) return Internal("transit: signing set-up failed");
+  }
+  return ctx;
+}
+
+// What ecdsa and rsa sign: the digest of the input, or the input itself.
+Result<std::string> ToBeSigned(KeyType type, std::string_view input, const SignOptions& o) {
+  if (!o.prehashed) return Digest(o.hash, input);
+  if (IsRsa(type) && input.size() != static_cast<size_t>(EVP_MD_get_size(HashMd(o.hash))))
+    return InvalidArgument("the prehashed input's length does not match the hash algorithm");
+  return std::string(input);
+}
+
+}  // namespace
+
+SecureBytes GenerateSigningKey(KeyType type) {
+  EVP_PKEY* k = nullptr;
+  switch (type) {
+    case KeyType::kEd25519: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::kEcdsaP256: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
+    case KeyType::kEcdsaP384: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
+    case KeyType::kRsa2048: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
+    case KeyType::kRsa3072: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072}); break;
+    case KeyType::kRsa4096: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096}); break;
+    default: break;
+  }
+  int len = k ? i2d_PrivateKey(k, nullptr) : -1;
+  // Key generation fails only without the default provider: never go on without a key.
+  if (len <= 0) abort();
+  SecureBytes out(static_cast<size_t>(len));
+  unsigned char* p = out.data();
+  i2d_PrivateKey(k, &p);
+  EVP_PKEY_free(k);
+  return out;
+}
+
+Result<std::string> Sign(KeyType type, const SecureBytes& private_der, std::string_view input,
+                         const SignOptions& opts) {
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+  size_t len = 0;
+  if (type == KeyType::kEd25519) {
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+    auto* in = reinterpret_cast<const unsigned char*>(input.data());
+    if (!md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+        EVP_DigestSign(md.get(), nullptr, &len, in, input.size()) != 1)
+      return Internal("transit: signing failed");
+    std::string sig(len, '\0');
+    if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in, input.size()) != 1)
+      return Internal("transit: signing failed");
+    return sig;
+  }
+  SB_ASSIGN_OR_RETURN(std::string tbs, ToBeSigned(type, input, opts));
+  SB_ASSIGN_OR_RETURN(auto ctx, DigestCtx(type, key.get(), opts, true));
+  auto* t = reinterpret_cast<const unsigned char*>(tbs.data());
+  if (EVP_PKEY_sign(ctx.get(), nullptr, &len, t, tbs.size()) != 1) return Internal("transit: signing failed");
+  std::string sig(len, '\0');
+  if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, t, tbs.size()) != 1)
+    return Internal("transit: signing failed");
+  sig.resize(len);
+  if (opts.jws && !IsRsa(type)) return DerToJws(sig, CurveBytes(type));
+  return sig;
+}
+
+Result<bool> Verify(KeyType type, const SecureBytes& private_der, std::string_view input,
+                    std::string_view signature, const SignOptions& opts) {
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+  if (type == KeyType::kEd25519) {
+    std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+    if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key.get()) != 1)
+      return Internal("transit: verification failed");
+    return EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                            reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  }
+  std::string der = opts.jws && !IsRsa(type) ? JwsToDer(signature) : std::string(signature);
+  SB_ASSIGN_OR_RETURN(std::string tbs, ToBeSigned(type, input, opts));
+  SB_ASSIGN_OR_RETURN(auto ctx, DigestCtx(type, key.get(), opts, false));
+  return EVP_PKEY_verify(ctx.get(), reinterpret_cast<const unsigned char*>(der.data()), der.size(),
+                         reinterpret_cast<const unsigned char*>(tbs.data()), tbs.size()) == 1;
+}
+
+Result<std::string> PublicKeyText(KeyType type, const SecureBytes& private_der) {
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+  if (type == KeyType::kEd25519) {
+    unsigned char raw[32];
+    size_t len = sizeof raw;
+    if (EVP_PKEY_get_raw_public_key(key.get(), raw, &len) != 1) return Internal("transit: public key failed");
+    return crypto::Base64Encode(std::string_view(reinterpret_cast<char*>(raw), len));
+  }
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1) return Internal("transit: public key failed");
+  return BioText(bio.get());
+}
+
+Result<std::string> PrivateKeyPem(const SecureBytes& private_der) {
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return Internal("transit: private key export failed");
+  return BioText(bio.get());
+}
+
+std::string_view SigningKeyName(KeyType type) {
+  switch (type) {
+    case KeyType::kEd25519: return "ed25519";
+    case KeyType::kEcdsaP256: return "P-256";
+    case KeyType::kEcdsaP384: return "P-384";
+    case KeyType::kRsa2048: return "rsa-2048";
+    case KeyType::kRsa3072: return "rsa-3072";
+    case KeyType::kRsa4096: return "rsa-4096";
+    default: return "";
+  }
+}
+
+}  // namespace sealbox::engines::transit

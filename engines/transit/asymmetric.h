@@ -1,0 +1,51 @@
+// Signing keys of the Transit engine (ed25519, ecdsa-p256/p384, rsa-2048/
+// 3072/4096) over OpenSSL 3 EVP: generation, signatures as Vault makes them,
+// and the public key forms Vault shows.
+//
+// A version's private key is held as DER (PKCS#8 or the type's traditional
+// form, what i2d_PrivateKey writes) in SecureBytes and parsed per use.
+// Signatures:
+//   ed25519  the input itself is signed (no hash; `prehashed` is ignored);
+//   ecdsa    the hash of the input (or the input when prehashed), ASN.1 DER
+//            or, marshaled "jws", r || s at the curve's size;
+//   rsa      the hash, PSS (salt length as long as possible when signing,
+//            any when verifying, as Go's PSSSaltLengthAuto) or PKCS#1 v1.5.
+// All functions are thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/secure_bytes.h"
+#include "base/status.h"
+#include "engines/transit/transit_crypto.h"
+
+namespace sealbox::engines::transit {
+
+// A fresh private key of a signing type, DER-encoded.
+SecureBytes GenerateSigningKey(KeyType type);
+
+struct SignOptions {
+  HashAlgo hash = HashAlgo::kSha2_256;
+  bool prehashed = false;  // the input is already the digest (ecdsa, rsa)
+  bool pss = true;         // rsa: PSS, else PKCS#1 v1.5
+  bool jws = false;        // ecdsa: r || s rather than ASN.1
+};
+
+// The raw signature of `input`; InvalidArgument for options the type refuses
+// (a prehashed input of the wrong length).
+Result<std::string> Sign(KeyType type, const SecureBytes& private_der, std::string_view input,
+                         const SignOptions& opts);
+// Whether `signature` is valid for `input`; a malformed signature is just invalid.
+Result<bool> Verify(KeyType type, const SecureBytes& private_der, std::string_view input,
+                    std::string_view signature, const SignOptions& opts);
+
+// Vault's `public_key` of a version: ed25519 the raw key in base64, the
+// others the PEM of their SubjectPublicKeyInfo.
+Result<std::string> PublicKeyText(KeyType type, const SecureBytes& private_der);
+// The private key as PEM (PKCS#8), for export/signing-key.
+Result<std::string> PrivateKeyPem(const SecureBytes& private_der);
+// Vault's `name` of a signing key version: "ed25519", "P-256", "rsa-2048"...
+std::string_view SigningKeyName(KeyType type);
+
+}  // namespace sealbox::engines::transit
