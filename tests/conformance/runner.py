@@ -51,6 +51,7 @@ VOLATILE_KEYS = {
     "cluster_addr", "hash", "hmac", "key_id", "raft_committed_index", "raft_applied_index",
     "leader_active_time", "last_wal", "replication_dr_mode", "replication_performance_mode",
     "term", "encryptions", "enterprise", "secret_id_accessor", "last_vault_rotation", "lease_start_time",
+    "wrapped_accessor",
 }
 VOLATILE_NUMBERS = {"version"}  # KV v2 versions are deterministic numbers; only strings are volatile
 TOLERANT_NUMBERS = {"ttl", "lease_duration", "secret_duration"}  # counted down in seconds; +-2 s
