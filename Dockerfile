@@ -7,7 +7,7 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
       g++ cmake ninja-build ccache pkg-config ca-certificates \
       libboost1.81-dev librocksdb-dev libssl-dev nlohmann-json3-dev libspdlog-dev libpq-dev libyaml-cpp-dev \
       libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc \
-      libgtest-dev libgmock-dev libbenchmark-dev \
+      libgtest-dev libgmock-dev libbenchmark-dev libargon2-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,7 +17,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEALBOX_BUI
 
 FROM debian:12-slim
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      librocksdb7.8 libssl3 libpq5 libspdlog1.10 libfmt9 libyaml-cpp0.7 libgrpc++1.51 libprotobuf32 \
+      librocksdb7.8 libssl3 libpq5 libspdlog1.10 libfmt9 libyaml-cpp0.7 libgrpc++1.51 libprotobuf32 libargon2-1 \
       ca-certificates curl \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 sealbox \

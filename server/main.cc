@@ -28,6 +28,7 @@
 #include "cli/flags.h"
 #include "core/core.h"
 #include "auth/approle/approle_backend.h"
+#include "auth/userpass/userpass_backend.h"
 #include "auth/kubernetes/kubernetes_backend.h"
 #include "engines/database/database_engine.h"
 #include "engines/database/postgres/postgres_plugin.h"
@@ -138,6 +139,7 @@ core::BackendRegistry Backends() {
   r.Register("cubbyhole", engines::kv::CubbyholeFactory());
   r.Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
   r.Register("approle", auth::approle::Factory());
+  r.Register("userpass", auth::userpass::Factory());
   r.Register("database", engines::database::Factory({engines::database::postgres::Plugin()}));
   r.Register("transit", engines::transit::Factory());
   return r;

@@ -211,3 +211,21 @@ def test_generate_root_and_rekey(env):
     s.keys, s.keys_b64 = done["keys"], new
     s.restart()
     s.unseal(s.keys[:2])
+
+
+def test_userpass(env):
+    s, c = env
+    c.sys.enable_auth_method("userpass")
+    up = c.auth.userpass
+    up.create_or_update_user("hvac-user", password="hvac-pw-1", policies=["p1"])
+    assert up.list_user()["data"]["keys"] == ["hvac-user"]
+    assert up.read_user("hvac-user")["data"]["token_policies"] == ["p1"]
+    logged = s.hvac(token="").auth.userpass.login("hvac-user", "hvac-pw-1")
+    assert logged["auth"]["metadata"] == {"username": "hvac-user"} and "p1" in logged["auth"]["policies"]
+    up.update_password_on_user("hvac-user", "hvac-pw-2")
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        s.hvac(token="").auth.userpass.login("hvac-user", "hvac-pw-1")
+    assert s.hvac(token="").auth.userpass.login("hvac-user", "hvac-pw-2")["auth"]["client_token"]
+    up.delete_user("hvac-user")
+    with pytest.raises(hvac.exceptions.InvalidRequest):
+        s.hvac(token="").auth.userpass.login("hvac-user", "hvac-pw-2")
