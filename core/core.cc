@@ -4,6 +4,7 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
+#include "core/identity_backend.h"
 #include "core/system_backend.h"
 #include "auth/token_backend.h"
 #include "storage/shamir.h"
@@ -17,17 +18,7 @@ constexpr const char* kAuthPath = "core/auth";
 // How often expired tokens are swept (they are already refused on use).
 constexpr int64_t kTokenTidyIntervalSeconds = 60;
 
-// Stub for identity/: exists so the mount table matches Vault's, answers 404.
-class IdentityStub final : public logical::Backend {
- public:
-  Result<logical::Response> HandleRequest(logical::Request&) override { return NotFound("unsupported path"); }
-  logical::RunMode RunModeFor(std::string_view, logical::Operation) const override {
-    return logical::RunMode::kNonBlocking;
-  }
-};
-
 }  // namespace
-
 
 Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
   if (!options.physical) return InvalidArgument("no storage");
@@ -37,6 +28,8 @@ Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
 CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   barrier_ = std::make_unique<Barrier>(options_.physical.get());
   token_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/token/");
+  identity_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/identity/");
+  identity_ = std::make_unique<IdentityStore>(identity_view_.get(), options_.clock);
   policy_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/policy/");
   audit_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/audit-devices/");
   audit_.SetFileDeviceLimits(options_.audit_file_limits);
@@ -393,7 +386,7 @@ Result<std::shared_ptr<RouteEntry>> CoreImpl::Instantiate(const MountEntry& m) {
     tb->SetRenewCheck([this](const auth::TokenEntry& te) { return CheckAuthRenewal(te); });
     entry->backend = std::move(tb);
   } else if (m.type == "identity") {
-    entry->backend = std::make_unique<IdentityStub>();
+    entry->backend = std::make_unique<IdentityBackend>(identity_.get());
   } else {
     const logical::BackendFactory* f = options_.backends.Find(m.type);
     if (!f) return InvalidArgument("plugin not found in the catalog");

@@ -18,6 +18,7 @@
 #include "auth/token_store.h"
 #include "core/core.h"
 #include "core/expiration_manager.h"
+#include "core/identity_store.h"
 #include "logical/backend.h"
 #include "core/password_policy.h"
 #include "core/router.h"
@@ -168,6 +169,8 @@ class CoreImpl final : public Core {
   CoreOptions options_;
   std::unique_ptr<Barrier> barrier_;
   std::unique_ptr<PrefixView> token_view_;
+  std::unique_ptr<PrefixView> identity_view_;
+  std::unique_ptr<IdentityStore> identity_;
   std::unique_ptr<PrefixView> policy_view_;
   std::unique_ptr<PrefixView> audit_view_;
   std::unique_ptr<PrefixView> expire_view_;

@@ -82,9 +82,15 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
                     {"alias_name", a.alias_name},
                     {"max_ttl", max_ttl},
                     {"data", a.internal_data}};
-  // The alias the login established, for templated policies (Sealbox keeps
-  // it on the token: there is no identity store).
+  // The alias the login established: its entity (made on the first login
+  // through it) goes on the token, and the alias itself, for templated policies.
   if (!a.alias_name.empty()) {
+    AliasRequest request{.mount_accessor = route.mount.accessor,
+                         .mount_type = route.mount.type,
+                         .mount_path = req.mount_point,
+                         .name = a.alias_name,
+                         .metadata = a.alias_metadata};
+    SB_ASSIGN_OR_RETURN(e.entity_id, identity_->EntityForAlias(request));
     auth::IdentityAlias alias;
     alias.mount_accessor = route.mount.accessor;
     alias.name = a.alias_name;
@@ -104,7 +110,7 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
   a.ttl = ttl;
   a.orphan = true;
   a.token_type = "service";
-  a.entity_id = "";
+  a.entity_id = e.entity_id;
   a.internal_data = nullptr;
   a.alias_metadata = nullptr;
   return Status::Ok();

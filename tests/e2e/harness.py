@@ -132,6 +132,8 @@ def _note_fields(obj):
 
 
 def note_secrets(path, request_body, response_body):
+    if "/v1/identity/" in path:  # entity and alias ids are names, not secrets
+        return
     if isinstance(request_body, dict):
         _note_fields(request_body)
         if "/data/" in path and isinstance(request_body.get("data"), dict):  # KV v2 values
