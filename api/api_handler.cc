@@ -184,6 +184,13 @@ class ApiHandler final : public HttpHandler {
     if (!ns.empty() && ns != "root" && ns != "root/") return answer(ErrorResponse(400, "namespaces are not supported"));
 
     const std::string& p = target->path;
+    // As OpenBao 2.5+: unless the listener turns them on, the token-free
+    // break-glass endpoints do not exist (anyone reaching them could cancel
+    // a ceremony in progress); sys/generate-root-token/* takes a sudo token.
+    if ((options_.disable_unauthed_generate_root && p.rfind("sys/generate-root/", 0) == 0) ||
+        (options_.disable_unauthed_rekey &&
+         (p.rfind("sys/rekey/", 0) == 0 || p.rfind("sys/rekey-recovery-key/", 0) == 0)))
+      return answer(ErrorResponse(405, "unsupported operation"));
     call.raw_ = RawEndpointFor(p);
     if (call.raw_ != RawEndpoint::kNone) {
       // Reads answer from memory; init and unseal write and derive keys.

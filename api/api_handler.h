@@ -26,6 +26,9 @@ struct ApiOptions {
   // ones are refused before they are read.
   size_t max_unauthenticated_request_size = 64 << 10;
   JsonLimits json;
+  // The token-free break-glass endpoints answer 405 while these are set.
+  bool disable_unauthed_generate_root = true;
+  bool disable_unauthed_rekey = true;
 };
 
 std::unique_ptr<HttpHandler> NewApiHandler(core::Core* core, ApiOptions options);

@@ -141,6 +141,11 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
       auto n = JsonToInt(v);
       if (!n.ok() || *n <= 0 || *n > 1024) return KeyError(key, "expected an integer from 1 to 1024");
       l.wait_worker_threads = static_cast<int>(*n);
+    } else if (k == "disable_unauthed_generate_root_endpoints" || k == "disable_unauthed_rekey_endpoints") {
+      auto b = JsonToBool(v);
+      if (!b.ok()) return KeyError(key, "expected a boolean");
+      (k == "disable_unauthed_rekey_endpoints" ? l.disable_unauthed_rekey_endpoints
+                                               : l.disable_unauthed_generate_root_endpoints) = *b;
     } else if (k == "cluster_address") {
       log::Warn("config: listener.cluster_address is ignored (Sealbox has no cluster port)");
     } else {

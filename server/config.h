@@ -64,6 +64,11 @@ struct ListenerConfig {
   // the last eighth of max_connections, an address holding an eighth of this
   // waits, so light clients still find room.
   size_t max_connections_per_address = 512;
+  // The token-free break-glass endpoints (sys/generate-root/*, sys/rekey/*,
+  // sys/rekey-recovery-key/*): off by default, as in OpenBao 2.5+, since
+  // anyone who reaches them can cancel a ceremony in progress.
+  bool disable_unauthed_generate_root_endpoints = true;
+  bool disable_unauthed_rekey_endpoints = true;
   // Threads for requests that may block: `worker_threads` for those that
   // mostly compute (reads while an audit device is on; few, on few cores),
   // `wait_worker_threads` for those that mostly wait (synced writes, database

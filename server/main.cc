@@ -239,6 +239,8 @@ api::ApiOptions ApiOptionsOf(const ListenerConfig& l) {
   api::ApiOptions ao;
   ao.max_request_size = l.max_request_size;
   ao.max_unauthenticated_request_size = l.max_unauthenticated_request_size;
+  ao.disable_unauthed_generate_root = l.disable_unauthed_generate_root_endpoints;
+  ao.disable_unauthed_rekey = l.disable_unauthed_rekey_endpoints;
   ao.json.max_depth = l.max_json_depth;
   ao.json.max_strings = l.max_json_strings;
   ao.json.max_elements = l.max_json_elements;

@@ -14,7 +14,9 @@ from pg_harness import Postgres
 
 @pytest.fixture(scope="module")
 def env():
-    s = harness.Server().start()
+    # hvac's break-glass methods use the token-free endpoints, off by default.
+    s = harness.Server(listener_extra="disable_unauthed_generate_root_endpoints = false\n"
+                                      "  disable_unauthed_rekey_endpoints = false\n").start()
     s.init(1, 1)
     s.unseal(s.keys)
     c = s.hvac()

@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.join(harness.ROOT, "tests", "peers"))
 from openbao import bao_bin  # noqa: E402
 
 ATTEMPT, UPDATE = "/v1/sys/generate-root/attempt", "/v1/sys/generate-root/update"
+# The token-free endpoints are off by default (as OpenBao 2.5+); these tests turn them on.
+UNAUTHED_ON = "disable_unauthed_generate_root_endpoints = false\n  disable_unauthed_rekey_endpoints = false\n"
 
 
 def decode(encoded, otp):
@@ -28,7 +30,7 @@ def decode(encoded, otp):
 
 @pytest.fixture
 def srv():
-    s = Server().start()
+    s = Server(listener_extra=UNAUTHED_ON).start()
     s.init(3, 2)
     s.unseal(s.keys[:2])
     s.audit_path = os.path.join(s.dir, "audit.log")
@@ -216,7 +218,7 @@ def test_rekey_refusals_cancel_and_wrong_key(srv):
 
 
 def static_server():
-    s = Server()
+    s = Server(listener_extra=UNAUTHED_ON)
     key = os.path.join(s.dir, "key-seal")
     with open(key, "wb") as f:
         f.write(os.urandom(32))
@@ -322,3 +324,24 @@ def test_bao_cli(srv):
     harness.SECRETS.update(new)
     srv.restart()
     srv.unseal(new)
+
+
+def test_token_free_ceremonies_are_off_by_default_so_nobody_can_cancel_one():
+    """HCSEC-2026-08: an anonymous DELETE of sys/generate-root/attempt
+    cancelled the operators' attempt in progress. By default the token-free
+    endpoints do not exist; the sudo-token sys/generate-root-token/* does."""
+    s = Server().start()
+    try:
+        s.init(1, 1)
+        s.unseal(s.keys)
+        st, att = s.root("PUT", "/v1/sys/generate-root-token/attempt", {})
+        assert st == 200 and att["data"]["started"] is True, att
+        for method, path in (("DELETE", ATTEMPT), ("GET", ATTEMPT), ("PUT", ATTEMPT), ("PUT", UPDATE),
+                             ("PUT", "/v1/sys/rekey/init"), ("DELETE", "/v1/sys/rekey/init"),
+                             ("PUT", "/v1/sys/rekey-recovery-key/init")):
+            st, b = s.raw(method, path, body={} if method == "PUT" else None)
+            assert (st, b) == (405, {"errors": ["unsupported operation"]}), (method, path)
+        st, att = s.root("GET", "/v1/sys/generate-root-token/attempt")
+        assert st == 200 and att["data"]["started"] is True, att  # still in progress
+    finally:
+        s.cleanup()
