@@ -199,6 +199,7 @@ class ApiHandler final : public HttpHandler {
       return;
     }
     if (http.method == "HEAD") return answer(ErrorResponse(405, ""));
+    if (core_->Standby()) return answer(StandbyRedirect(http.target));
     // Sealing a sealed server has nothing left to protect: 204, as Vault.
     if (p == "sys/seal" && (http.method == "PUT" || http.method == "POST") && core_->Sealed()) {
       HttpResponse r;
@@ -335,15 +336,18 @@ class ApiHandler final : public HttpHandler {
     int_param("performancestandbycode", 473, &bad);
     int_param("haunhealthycode", 474, &bad);
     int_param("removedcode", 530, &bad);
-    bool_param("standbyok", &bad);
+    bool standbyok = bool_param("standbyok", &bad);
     bool_param("perfstandbyok", &bad);
     if (bad) return ErrorResponse(400, "");
-    (void)standbycode;  // no HA: never a standby
     core::SealStatus st = core_->GetSealStatus();
-    int code = !st.initialized ? uninitcode : st.sealed ? sealedcode : activecode;
+    const bool standby = !st.sealed && core_->Standby();
+    int code = !st.initialized ? uninitcode
+               : st.sealed     ? sealedcode
+               : standby       ? (standbyok ? activecode : standbycode)
+                               : activecode;
     Json body = {{"initialized", st.initialized},
                  {"sealed", st.sealed},
-                 {"standby", st.sealed},
+                 {"standby", st.sealed || standby},
                  {"performance_standby", false},
                  {"replication_performance_mode", "disabled"},
                  {"replication_dr_mode", "disabled"},
@@ -361,13 +365,30 @@ class ApiHandler final : public HttpHandler {
 
   HttpResponse Leader(const HttpRequest& http) {
     if (http.method != "GET") return ErrorResponse(405, "");
-    return JsonResponse(200, Json{{"ha_enabled", false},
-                                  {"is_self", false},
-                                  {"active_time", "0001-01-01T00:00:00Z"},
-                                  {"leader_address", ""},
-                                  {"leader_cluster_address", ""},
+    core::HaStatus ha = core_->GetHaStatus();
+    const bool is_self = ha.enabled && ha.active;
+    return JsonResponse(200, Json{{"ha_enabled", ha.enabled},
+                                  {"is_self", is_self},
+                                  {"active_time", is_self ? FormatRfc3339(ha.active_since) : "0001-01-01T00:00:00Z"},
+                                  {"leader_address", ha.leader_api_addr},
+                                  {"leader_cluster_address", ha.leader_cluster_addr},
                                   {"performance_standby", false},
                                   {"performance_standby_last_remote_wal", 0}});
+  }
+
+  // A standby sends routed requests to the active node, as Vault's standbys
+  // do without request forwarding: 307 to the same path and query there.
+  HttpResponse StandbyRedirect(const std::string& raw_target) {
+    core::HaStatus ha = core_->GetHaStatus();
+    if (ha.leader_api_addr.empty())
+      return ErrorResponse(503, "node not active but active cluster node not found");
+    std::string base = ha.leader_api_addr;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    HttpResponse r;
+    r.status = 307;
+    r.headers.emplace_back("Location", base + raw_target);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
   }
 
   core::Core* core_;

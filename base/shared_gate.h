@@ -9,6 +9,7 @@
 // and std::shared_lock.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 
@@ -26,6 +27,21 @@ class SharedGate {
   void unlock() {
     std::lock_guard l(mu_);
     writer_ = false;
+    cv_.notify_all();
+  }
+  // lock(), unless `give_up` turns true first (then false). Whoever sets
+  // give_up calls wake().
+  bool lock_unless(const std::atomic<bool>& give_up) {
+    std::unique_lock l(mu_);
+    ++writers_waiting_;
+    cv_.wait(l, [&] { return give_up.load() || (!writer_ && readers_ == 0); });
+    --writers_waiting_;
+    if (writer_ || readers_ != 0) return false;
+    writer_ = true;
+    return true;
+  }
+  void wake() {
+    std::lock_guard l(mu_);
     cv_.notify_all();
   }
   void lock_shared() {

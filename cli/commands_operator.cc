@@ -32,13 +32,26 @@ void PrintSealStatusTable(const Json& s) {
     rows.push_back({"Cluster Name", s.value("cluster_name", "")});
     rows.push_back({"Cluster ID", s.value("cluster_id", "")});
   }
-  rows.push_back({"HA Enabled", "false"});
+  const bool ha = s.value("ha_enabled", false);
+  rows.push_back({"HA Enabled", ha ? "true" : "false"});
+  if (ha && !sealed) {
+    // As vault prints it, from sys/leader.
+    const bool active = s.value("is_self", false);
+    rows.push_back({"HA Cluster", s.value("leader_cluster_address", "")});
+    rows.push_back({"HA Mode", active ? "active" : "standby"});
+    if (active) rows.push_back({"Active Since", s.value("active_time", "")});
+    else rows.push_back({"Active Node Address", s.value("leader_address", "")});
+  }
   PrintKeyValues(rows);
 }
 
-// Prints a seal status; exit 0 unsealed, 2 sealed (vault's `status`).
-int PrintSealStatus(const Invocation& inv, Json s) {
-  s["ha_enabled"] = false;  // Sealbox runs one node
+// Prints a seal status; exit 0 unsealed, 2 sealed (vault's `status`). With
+// HA the leader status is merged in, as vault's JSON output does.
+int PrintSealStatus(const Invocation& inv, Json s, const Json& leader = Json()) {
+  s["ha_enabled"] = false;
+  if (leader.is_object() && leader.value("ha_enabled", false))
+    for (const char* k : {"ha_enabled", "is_self", "active_time", "leader_address", "leader_cluster_address"})
+      if (leader.contains(k)) s[k] = leader[k];
   if (inv.out.format == "table") PrintSealStatusTable(s);
   else PrintMap(inv.out, s);
   return s.value("sealed", true) ? kExitError : kExitOk;
@@ -54,7 +67,12 @@ int RunStatus(Invocation& inv) {
     ApiError("checking seal status", *r);
     return kExitUsage;
   }
-  return PrintSealStatus(inv, r->body);
+  Json leader;
+  if (!r->body.value("sealed", true)) {
+    auto l = Call(inv.conn, "GET", "sys/leader");
+    if (l.ok() && l->status == 200) leader = l->body;
+  }
+  return PrintSealStatus(inv, r->body, leader);
 }
 
 // Vault's `operator init -format=json` document (Kubernetes init jobs read it).

@@ -140,7 +140,7 @@ Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
     SB_ASSIGN_OR_RETURN(std::string sealed_root, Barrier::EncryptWith(0, unseal_key, kRootKeyPath, root_key.view()));
     SB_RETURN_IF_ERROR(options_.physical->Put(kRootKeyPath, sealed_root));
     SB_RETURN_IF_ERROR(WriteClusterIdentity());
-    SB_RETURN_IF_ERROR(PostUnseal());
+    SB_RETURN_IF_ERROR(PostUnsealForInit());
     SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
     SB_ASSIGN_OR_RETURN(result.shares, shamir::Split(unseal_key, req.secret_shares, req.secret_threshold));
     // Written last: its presence is what "initialized" means.
@@ -283,7 +283,7 @@ Result<SealStatus> CoreImpl::ResetUnseal() {
   return GetSealStatus();
 }
 
-Status CoreImpl::PostUnseal() {
+Status CoreImpl::LoadClusterIdentity() {
   SB_ASSIGN_OR_RETURN(auto cluster, barrier_->Get(kClusterPath));
   if (cluster) {
     Json j = Json::parse(*cluster, nullptr, false);
@@ -292,13 +292,36 @@ Status CoreImpl::PostUnseal() {
       cluster_name_ = j.value("name", "");
     }
   }
+  return Status::Ok();
+}
+
+Status CoreImpl::PostUnseal() {
+  SB_RETURN_IF_ERROR(LoadClusterIdentity());
+  if (options_.ha_lock) {
+    EnterStandby();
+    sealed_.store(false);
+    return Status::Ok();
+  }
+  SB_RETURN_IF_ERROR(Activate());
+  sealed_.store(false);
+  return Status::Ok();
+}
+
+Status CoreImpl::PostUnsealForInit() {
+  SB_RETURN_IF_ERROR(LoadClusterIdentity());
+  SB_RETURN_IF_ERROR(Activate());
+  standby_.store(false);
+  sealed_.store(false);
+  return Status::Ok();
+}
+
+Status CoreImpl::Activate() {
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
   SB_RETURN_IF_ERROR(audit_.Setup(audit_view_.get()));
   expiration_->Start();
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
-  sealed_.store(false);
   return Status::Ok();
 }
 
@@ -319,7 +342,9 @@ Status CoreImpl::SealLocked() {
   root_generation_->Cancel();
   barrier_rekey_->Cancel();
   recovery_rekey_->Cancel();
-  PreSeal();
+  StopHa();
+  if (!standby_.exchange(false)) PreSeal();
+  if (options_.ha_lock) options_.ha_lock->Release();
   barrier_->Seal();
   std::lock_guard l(unseal_mu_);
   unseal_parts_.clear();

@@ -25,6 +25,7 @@
 #include "logical/request.h"
 
 namespace sealbox {
+class HaLock;
 class Storage;
 }
 
@@ -62,6 +63,24 @@ struct CoreOptions {
   // The engines and auth methods mounts may use, by type (the composition
   // root's choice; core adds its own sys, token and identity).
   BackendRegistry backends;
+  // HA (storage "etcd" with ha_enabled): the election; null on one node.
+  // An unsealed node campaigns; until it wins it is a standby (core/ha.cc).
+  std::shared_ptr<HaLock> ha_lock;
+  std::string api_addr;      // advertised: where standbys send clients
+  std::string cluster_addr;  // advertised (request forwarding: not yet)
+};
+
+// What sys/leader, sys/ha-status and sys/health report.
+struct HaStatus {
+  struct Node {
+    std::string hostname, api_addr, cluster_addr;
+    bool active = false;
+  };
+  bool enabled = false;
+  bool active = false;  // unsealed and serving (always, without HA)
+  std::string leader_api_addr, leader_cluster_addr;  // empty: no active node known
+  int64_t active_since = 0;                          // unix seconds, while active
+  std::vector<Node> nodes;                           // the active node first
 };
 
 struct SealConfig {
@@ -122,6 +141,9 @@ class Core {
   // Wipes every key from memory; routed requests then get kSealed.
   virtual Status Seal() = 0;
   virtual bool Sealed() = 0;
+  // Unsealed but not the active node (HA): routed requests go to the active.
+  virtual bool Standby() = 0;
+  virtual HaStatus GetHaStatus() = 0;
   // The configured seal: "shamir" or "static".
   virtual std::string SealType() const = 0;
   // Static seal, at start: unwraps the root key with the configured key and

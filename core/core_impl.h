@@ -3,12 +3,15 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/audit_broker.h"
@@ -23,6 +26,7 @@
 #include "core/password_policy.h"
 #include "core/router.h"
 #include "storage/barrier.h"
+#include "storage/ha_lock.h"
 
 namespace sealbox::core {
 
@@ -46,6 +50,11 @@ class CoreImpl final : public Core {
   Result<SealStatus> ResetUnseal() override;
   Status Seal() override;
   bool Sealed() override { return sealed_.load(); }
+  bool Standby() override { return standby_.load() && !sealed_.load(); }
+  HaStatus GetHaStatus() override;
+  // sys/step-down: the active node gives up its lock and stays a standby for
+  // a while, so another node takes over. No-op without HA.
+  void StepDown();
   std::string SealType() const override { return options_.static_seal ? "static" : "shamir"; }
   Status AutoUnseal() override;
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
@@ -155,8 +164,22 @@ class CoreImpl final : public Core {
   Result<InitResult> InitializeStatic(const InitRequest& req);
   // At init: the cluster's id and name, under the barrier.
   Status WriteClusterIdentity();
+  // After the barrier is unsealed: activate (one node), or become a standby
+  // and campaign (HA).
   Status PostUnseal();
+  // Init: activate at once (no other node can be active before init), so the
+  // root token can be written. HA hands over to the election afterwards.
+  Status PostUnsealForInit();
+  Status LoadClusterIdentity();
+  // Loads the mount table, policies, tokens, audit, and starts background work.
+  Status Activate();
   void PreSeal();
+  // HA (core/ha.cc). REQUIRES: state_mu_ held exclusively.
+  void EnterStandby();
+  void StopHa();
+  void RunHa();
+  std::string Advert() const;
+  void WaitHa(std::chrono::milliseconds d);
   Status SetupMounts();
   Status PersistMountTable(bool auth_table);
   Result<std::shared_ptr<RouteEntry>> Instantiate(const MountEntry& m);
@@ -194,6 +217,15 @@ class CoreImpl final : public Core {
   std::atomic<bool> seal_requested_{false};
   std::unique_ptr<RootGeneration> root_generation_;
   std::unique_ptr<Rekey> barrier_rekey_, recovery_rekey_;
+
+  // HA: the election thread and what it tells requests.
+  std::thread ha_thread_;
+  std::atomic<bool> ha_stop_{false};
+  std::atomic<bool> standby_{false};
+  std::atomic<bool> step_down_{false};
+  std::atomic<int64_t> active_since_{0};
+  std::mutex ha_mu_;
+  std::condition_variable ha_cv_;
 };
 
 }  // namespace sealbox::core

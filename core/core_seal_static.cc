@@ -92,7 +92,7 @@ Result<InitResult> CoreImpl::InitializeStatic(const InitRequest& req) {
     SB_RETURN_IF_ERROR(options_.physical->Batch({WriteOp::Put(kStaticRootKeyPath, wrapped_root),
                                                  WriteOp::Put(kRecoveryKeyPath, wrapped_recovery)}));
     SB_RETURN_IF_ERROR(WriteClusterIdentity());
-    SB_RETURN_IF_ERROR(PostUnseal());
+    SB_RETURN_IF_ERROR(PostUnsealForInit());
     SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
     SB_ASSIGN_OR_RETURN(result.recovery_shares, shamir::Split(recovery_key, shares, threshold));
     // Written last: its presence is what "initialized" means.
@@ -106,7 +106,12 @@ Result<InitResult> CoreImpl::InitializeStatic(const InitRequest& req) {
     SealLocked().IgnoreError();
     return s;
   }
-  // Like Vault with auto-unseal, an initialised vault is unsealed at once.
+  // Like Vault with auto-unseal, an initialised vault is unsealed at once;
+  // with HA it joins the election like any unsealed node.
+  if (options_.ha_lock) {
+    PreSeal();
+    EnterStandby();
+  }
   log::Info("core: vault initialized with the static seal (key id " + seal.current_key_id + "), " +
             std::to_string(shares) + " recovery shares and threshold " + std::to_string(threshold));
   return result;

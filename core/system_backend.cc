@@ -1,9 +1,29 @@
 #include "core/system_backend.h"
 
 #include "base/clock.h"
+#include "base/version.h"
 #include "core/core_impl.h"
 
 namespace sealbox::core {
+namespace {
+
+// sys/ha-status as Vault's: the active node first, then the standbys that
+// campaign (last_echo: when this node last saw them; null for itself).
+logical::Response HaStatusResponse(const HaStatus& h, int64_t now) {
+  Json nodes = Json::array();
+  for (const auto& n : h.nodes)
+    nodes.push_back({{"hostname", n.hostname},
+                     {"api_address", n.api_addr},
+                     {"cluster_address", n.cluster_addr},
+                     {"active_node", n.active},
+                     {"last_echo", n.active ? Json() : Json(FormatRfc3339(now))},
+                     {"version", kVaultApiVersion}});
+  logical::Response resp = logical::Response::WithData(Json{{"nodes", nodes}});
+  resp.inject_top_level = true;
+  return resp;
+}
+
+}  // namespace
 
 using logical::FieldData;
 using logical::Operation;
@@ -43,8 +63,13 @@ std::vector<PathSpec> SystemBackend::SealRoutes() {
                  return Response::Empty();
                }}}});
   r.push_back({.pattern = "step-down",
-               .ops = {{Operation::kUpdate, [](Request&, FieldData&) -> Result<Response> {
-                 return Response::Empty();  // no HA: nothing to step down from
+               .ops = {{Operation::kUpdate, [this](Request&, FieldData&) -> Result<Response> {
+                 core_->StepDown();  // no HA: nothing to step down from
+                 return Response::Empty();
+               }}}});
+  r.push_back({.pattern = "ha-status",
+               .ops = {{Operation::kRead, [this](Request&, FieldData&) -> Result<Response> {
+                 return HaStatusResponse(core_->GetHaStatus(), core_->clock().NowSeconds());
                }}}});
   r.push_back({.pattern = "key-status",
                .ops = {{Operation::kRead, [this](Request&, FieldData&) -> Result<Response> {

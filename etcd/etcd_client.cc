@@ -13,6 +13,7 @@ namespace {
 
 using etcdserverpb::Auth;
 using etcdserverpb::KV;
+using etcdserverpb::Lease;
 
 // Bounds a certificate or key file read at start.
 constexpr size_t kMaxPemBytes = 1 << 20;
@@ -108,6 +109,7 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions& option
                                           ChannelArgs(options));
     m.kv = KV::NewStub(m.channel);
     m.auth = Auth::NewStub(m.channel);
+    m.lease = Lease::NewStub(m.channel);
     m.endpoint = std::move(e);
     members.push_back(std::move(m));
   }
@@ -143,8 +145,9 @@ grpc::Status EtcdClient::Authenticate(Member& m) {
   return s;
 }
 
-template <class Req, class Resp>
-grpc::Status EtcdClient::CallOne(Member& m, Method<KV::Stub, Req, Resp> method, const Req& req, Resp* resp) {
+template <class Stub, class Req, class Resp>
+grpc::Status EtcdClient::CallOne(Member& m, StubOf<Stub> stub, Method<Stub, Req, Resp> method, const Req& req,
+                                 Resp* resp) {
   grpc::Status s;
   // With a username: log in first, and once more if etcd drops the token
   // (simple tokens expire after five idle minutes).
@@ -156,21 +159,21 @@ grpc::Status EtcdClient::CallOne(Member& m, Method<KV::Stub, Req, Resp> method, 
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.request_timeout_ms));
     if (!options_.username.empty()) ctx.AddMetadata("token", Token());
-    s = (m.kv.get()->*method)(&ctx, req, resp);
+    s = ((m.*stub).get()->*method)(&ctx, req, resp);
     if (options_.username.empty() || !TokenRejected(s)) break;
   }
   return s;
 }
 
-template <class Req, class Resp>
-Result<Resp> EtcdClient::Call(const char* what, Method<KV::Stub, Req, Resp> method, const Req& req) {
+template <class Stub, class Req, class Resp>
+Result<Resp> EtcdClient::Call(const char* what, StubOf<Stub> stub, Method<Stub, Req, Resp> method, const Req& req) {
   const size_t n = members_.size();
   const size_t first = current_.load();
   std::string last_error;
   for (size_t attempt = 0; attempt < n; ++attempt) {
     Member& m = members_[(first + attempt) % n];
     Resp resp;
-    grpc::Status s = CallOne(m, method, req, &resp);
+    grpc::Status s = CallOne(m, stub, method, req, &resp);
     if (s.ok()) {
       if (attempt > 0) {
         current_.store((first + attempt) % n);
@@ -188,19 +191,55 @@ Result<Resp> EtcdClient::Call(const char* what, Method<KV::Stub, Req, Resp> meth
 }
 
 Result<etcdserverpb::RangeResponse> EtcdClient::Range(const etcdserverpb::RangeRequest& req) {
-  return Call("read", &KV::Stub::Range, req);
+  return Call("read", &Member::kv, &KV::Stub::Range, req);
 }
 
 Result<etcdserverpb::PutResponse> EtcdClient::Put(const etcdserverpb::PutRequest& req) {
-  return Call("write", &KV::Stub::Put, req);
+  return Call("write", &Member::kv, &KV::Stub::Put, req);
 }
 
 Result<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(const etcdserverpb::DeleteRangeRequest& req) {
-  return Call("delete", &KV::Stub::DeleteRange, req);
+  return Call("delete", &Member::kv, &KV::Stub::DeleteRange, req);
 }
 
 Result<etcdserverpb::TxnResponse> EtcdClient::Txn(const etcdserverpb::TxnRequest& req) {
-  return Call("transaction", &KV::Stub::Txn, req);
+  return Call("transaction", &Member::kv, &KV::Stub::Txn, req);
+}
+
+
+Result<etcdserverpb::LeaseGrantResponse> EtcdClient::LeaseGrant(const etcdserverpb::LeaseGrantRequest& req) {
+  return Call("lease grant", &Member::lease, &Lease::Stub::LeaseGrant, req);
+}
+
+Result<etcdserverpb::LeaseRevokeResponse> EtcdClient::LeaseRevoke(const etcdserverpb::LeaseRevokeRequest& req) {
+  return Call("lease revoke", &Member::lease, &Lease::Stub::LeaseRevoke, req);
+}
+
+grpc::Status EtcdClient::KeepAliveAt(Member& m, int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.request_timeout_ms));
+  if (!options_.username.empty()) ctx.AddMetadata("token", Token());
+  auto stream = m.lease->LeaseKeepAlive(&ctx);
+  etcdserverpb::LeaseKeepAliveRequest req;
+  req.set_id(id);
+  bool exchanged = stream->Write(req) && stream->Read(resp);
+  stream->WritesDone();
+  grpc::Status s = stream->Finish();
+  if (s.ok() && !exchanged) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "keep-alive stream closed");
+  return s;
+}
+
+Result<int64_t> EtcdClient::LeaseKeepAliveOnce(int64_t id) {
+  const size_t n = members_.size();
+  const size_t first = current_.load();
+  for (size_t attempt = 0; attempt < n; ++attempt) {
+    Member& m = members_[(first + attempt) % n];
+    etcdserverpb::LeaseKeepAliveResponse resp;
+    grpc::Status s = KeepAliveAt(m, id, &resp);
+    if (s.ok()) return resp.ttl();
+    if (!WorthFailover(s)) return FromEtcd(s, "lease keep-alive");
+  }
+  return Unavailable("storage unavailable: no etcd endpoint renewed the lease");
 }
 
 }  // namespace sealbox::etcd

@@ -11,9 +11,8 @@
 // way both times. With a username, the client authenticates and sends
 // etcd's token with every call, authenticating again when etcd drops it.
 //
-// Lease and Watch (the HA step) take the same channels: unary Lease calls go
-// through Call(); the keep-alive and watch streams will hold a channel of
-// their own member and move to the next one when it breaks.
+// Lease calls (the HA election) take the same channels and failover; a
+// keep-alive is one short stream per renewal on the member that answers.
 //
 // Errors become Status with messages fit for a client: etcd's own error
 // texts carry no values, and no value or token is ever logged. Thread-safe.
@@ -42,6 +41,10 @@ class EtcdClient {
   Result<etcdserverpb::PutResponse> Put(const etcdserverpb::PutRequest& req);
   Result<etcdserverpb::DeleteRangeResponse> DeleteRange(const etcdserverpb::DeleteRangeRequest& req);
   Result<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& req);
+  Result<etcdserverpb::LeaseGrantResponse> LeaseGrant(const etcdserverpb::LeaseGrantRequest& req);
+  Result<etcdserverpb::LeaseRevokeResponse> LeaseRevoke(const etcdserverpb::LeaseRevokeRequest& req);
+  // Renews lease `id` once; the TTL left (<= 0: the lease is gone).
+  Result<int64_t> LeaseKeepAliveOnce(int64_t id);
 
   // The endpoints, as configured (for messages and the banner).
   std::string Describe() const;
@@ -51,6 +54,7 @@ class EtcdClient {
     Endpoint endpoint;
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<etcdserverpb::KV::Stub> kv;
+    std::unique_ptr<etcdserverpb::Lease::Stub> lease;
     std::unique_ptr<etcdserverpb::Auth::Stub> auth;
   };
   template <class Stub, class Req, class Resp>
@@ -58,12 +62,16 @@ class EtcdClient {
 
   EtcdClient(const EtcdOptions& options, std::vector<Member> members);
 
+  template <class Stub>
+  using StubOf = std::unique_ptr<Stub> Member::*;
   // One call with failover; `what` names it in errors ("read", "write").
-  template <class Req, class Resp>
-  Result<Resp> Call(const char* what, Method<etcdserverpb::KV::Stub, Req, Resp> method, const Req& req);
+  template <class Stub, class Req, class Resp>
+  Result<Resp> Call(const char* what, StubOf<Stub> stub, Method<Stub, Req, Resp> method, const Req& req);
   // One member: the call, logging in first when needed.
-  template <class Req, class Resp>
-  grpc::Status CallOne(Member& m, Method<etcdserverpb::KV::Stub, Req, Resp> method, const Req& req, Resp* resp);
+  template <class Stub, class Req, class Resp>
+  grpc::Status CallOne(Member& m, StubOf<Stub> stub, Method<Stub, Req, Resp> method, const Req& req, Resp* resp);
+  // The keep-alive stream's one exchange at member `m`.
+  grpc::Status KeepAliveAt(Member& m, int64_t id, etcdserverpb::LeaseKeepAliveResponse* resp);
   // Logs in at `m` and keeps etcd's token for the next calls.
   grpc::Status Authenticate(Member& m);
   std::string Token();

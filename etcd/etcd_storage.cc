@@ -1,7 +1,10 @@
 #include "etcd/etcd_storage.h"
 
 #include "etcd/etcd_client.h"
+#include "etcd/etcd_fence.h"
+#include "etcd/etcd_ha.h"
 #include "etcd/etcd_plan.h"
+#include "base/log.h"
 
 namespace sealbox::etcd {
 namespace {
@@ -11,8 +14,12 @@ constexpr int64_t kListPage = 1000;
 
 class EtcdStorage final : public Storage {
  public:
-  EtcdStorage(std::unique_ptr<EtcdClient> client, const EtcdOptions& o)
-      : client_(std::move(client)), keys_(o.path), limits_(LimitsFor(o.max_txn_ops, o.max_request_bytes)) {}
+  EtcdStorage(std::shared_ptr<EtcdClient> client, std::shared_ptr<EtcdFence> fence, const EtcdOptions& o)
+      : client_(std::move(client)),
+        fence_(std::move(fence)),
+        keys_(o.path),
+        // The fence's compare takes one of the transaction's operations.
+        limits_(LimitsFor(o.max_txn_ops - (o.ha_enabled ? 1 : 0), o.max_request_bytes)) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
     etcdserverpb::RangeRequest req;
@@ -25,6 +32,7 @@ class EtcdStorage final : public Storage {
   Status Put(std::string_view key, std::string_view value) override {
     std::string k = keys_.ToEtcd(key);
     SB_RETURN_IF_ERROR(CheckPutFits(k.size(), value.size(), limits_));
+    if (fence_->Armed()) return Batch({WriteOp::Put(std::string(key), std::string(value))});
     etcdserverpb::PutRequest req;
     req.set_key(std::move(k));
     req.set_value(std::string(value));
@@ -32,6 +40,7 @@ class EtcdStorage final : public Storage {
   }
 
   Status Delete(std::string_view key) override {
+    if (fence_->Armed()) return Batch({WriteOp::Delete(std::string(key))});
     etcdserverpb::DeleteRangeRequest req;
     req.set_key(keys_.ToEtcd(key));
     return client_->DeleteRange(req).status();
@@ -72,6 +81,7 @@ class EtcdStorage final : public Storage {
     SB_ASSIGN_OR_RETURN(auto txns, PlanBatch(std::move(mapped), limits_));
     for (auto& txn : txns) {
       etcdserverpb::TxnRequest req;
+      fence_->Guard(req);
       for (auto& op : txn) {
         etcdserverpb::RequestOp* r = req.add_success();
         if (op.kind == WriteOp::Kind::kPut) {
@@ -81,21 +91,27 @@ class EtcdStorage final : public Storage {
           r->mutable_request_delete_range()->set_key(std::move(op.key));
         }
       }
-      SB_RETURN_IF_ERROR(client_->Txn(req).status());
+      SB_ASSIGN_OR_RETURN(auto resp, client_->Txn(req));
+      if (!resp.succeeded()) {
+        fence_->MarkBreached();
+        log::Error("etcd: a write was refused: this node lost the active role (fenced)");
+        return Unavailable("this node is no longer the active node; the write was refused");
+      }
     }
     return Status::Ok();
   }
 
  private:
-  std::unique_ptr<EtcdClient> client_;
+  std::shared_ptr<EtcdClient> client_;
+  std::shared_ptr<EtcdFence> fence_;
   const Keyspace keys_;
   const TxnLimits limits_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Storage>> OpenEtcdStorage(const EtcdOptions& options) {
-  SB_ASSIGN_OR_RETURN(auto client, EtcdClient::Create(options));
+Result<EtcdBackend> OpenEtcd(const EtcdOptions& options) {
+  SB_ASSIGN_OR_RETURN(std::shared_ptr<EtcdClient> client, EtcdClient::Create(options));
   etcdserverpb::RangeRequest probe;
   Keyspace keys(options.path);
   probe.set_key(keys.prefix());
@@ -104,7 +120,11 @@ Result<std::unique_ptr<Storage>> OpenEtcdStorage(const EtcdOptions& options) {
   auto reached = client->Range(probe);
   if (!reached.ok())
     return Status(reached.status().code(), "storage \"etcd\" (" + client->Describe() + "): " + reached.status().message());
-  return std::unique_ptr<Storage>(new EtcdStorage(std::move(client), options));
+  auto fence = std::make_shared<EtcdFence>();
+  EtcdBackend out;
+  out.storage = std::make_unique<EtcdStorage>(client, fence, options);
+  if (options.ha_enabled) out.ha = NewEtcdHaLock(client, fence, options);
+  return out;
 }
 
 }  // namespace sealbox::etcd

@@ -197,10 +197,6 @@ Status ParseEtcd(const std::string& k, const Json& body, const KeyLines& lines, 
       return UnknownKey(lines, "storage \"etcd\"", sk, lines.Find(k, 0));
     }
   }
-  if (e.ha_enabled)
-    return KeyError(k + ".etcd.ha_enabled",
-                    "high availability on etcd is not available yet (issue 22: the election is the next step); "
-                    "remove ha_enabled or set it to false");
   if (e.username.empty() != e.password.empty()) return KeyError(k + ".etcd", "username and password go together");
   if (e.tls_cert_file.empty() != e.tls_key_file.empty())
     return KeyError(k + ".etcd", "tls_cert_file and tls_key_file go together");
@@ -339,6 +335,8 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
     }
   }
   if (!have_storage) return InvalidArgument("config: a storage block is required (storage \"rocksdb\" or storage \"etcd\")");
+  if (c.storage_type == "etcd" && c.etcd.ha_enabled && c.api_addr.empty())
+    return KeyError("api_addr", "required with ha_enabled: standbys send clients to the active node's api_addr");
   // As Vault: 0 keeps the 768h default, and the default may not pass the max.
   if (c.default_lease_ttl == 0) c.default_lease_ttl = kDefaultLeaseTtl;
   if (c.max_lease_ttl == 0) c.max_lease_ttl = kDefaultLeaseTtl;

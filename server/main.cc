@@ -197,23 +197,28 @@ Result<core::StaticSealKeys> LoadStaticSeal(ServerConfig& cfg) {
   return keys;
 }
 
-// The configured physical storage, opened.
-Result<std::unique_ptr<Storage>> OpenStorage(const ServerConfig& cfg) {
+// The configured physical storage, opened, with its HA lock if enabled.
+Status OpenStorage(const ServerConfig& cfg, core::CoreOptions& co) {
   if (cfg.storage_type == "etcd") {
     if (cfg.max_entry_size + 4096 > cfg.etcd.max_request_bytes)
       log::Warn("server: max_entry_size (" + std::to_string(cfg.max_entry_size) +
                 ") is near or past what one etcd request holds; larger entries are refused by storage \"etcd\"");
-    return etcd::OpenEtcdStorage(cfg.etcd);
+    SB_ASSIGN_OR_RETURN(etcd::EtcdBackend backend, etcd::OpenEtcd(cfg.etcd));
+    co.physical = std::move(backend.storage);
+    co.ha_lock = std::move(backend.ha);
+    return Status::Ok();
   }
   SB_RETURN_IF_ERROR(PrepareDataDir(cfg.storage_path));
-  return OpenRocksDbStorage(cfg.storage_path);
+  SB_ASSIGN_OR_RETURN(co.physical, OpenRocksDbStorage(cfg.storage_path));
+  return Status::Ok();
 }
 
 // Opens the storage and creates the core, unsealing it with a static seal.
 Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
-  SB_ASSIGN_OR_RETURN(auto storage, OpenStorage(cfg));
   core::CoreOptions co;
-  co.physical = std::move(storage);
+  SB_RETURN_IF_ERROR(OpenStorage(cfg, co));
+  co.api_addr = cfg.api_addr;
+  co.cluster_addr = cfg.cluster_addr;
   co.storage_type = cfg.storage_type;
   co.max_entry_size = cfg.max_entry_size;
   co.backends = Backends();

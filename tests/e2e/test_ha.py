@@ -1,0 +1,225 @@
+"""HA on etcd: three real Sealbox nodes on a real 3-member etcd cluster on
+loopback. The election (lowest create revision of a leased key), standbys
+that send clients to the active node (307), Vault's HA surface (sys/leader,
+sys/health standby codes, sys/ha-status, sys/step-down), failover after
+kill -9 within the budget with every acknowledged write kept, and fencing:
+a node paused past its lease never writes after it wakes.
+"""
+
+import os
+import re
+import subprocess
+import shutil
+import signal
+import time
+
+import pytest
+
+import etcd_harness
+import harness
+
+LOCK_TTL = 2  # seconds: etcd's lease TTL for the election
+FAILOVER_BUDGET = 5.0
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    c = etcd_harness.EtcdCluster()
+    yield c
+    c.cleanup()
+
+
+class Trio:
+    """Three nodes sharing one etcd path, Shamir-sealed, all unsealed."""
+
+    def __init__(self, cluster, path):
+        extra = '  ha_enabled = true\n  lock_timeout = "%ds"\n  request_timeout = "1s"\n' % LOCK_TTL
+        self.nodes = [harness.Server(storage=cluster.storage_block(path, extra), log_level="debug")
+                      for _ in range(3)]
+        # One CA for the cluster, as in a real deployment, so a client that
+        # follows a redirect trusts the active node too.
+        for n in self.nodes[1:]:
+            for name in ("ca.pem", "server.pem", "server.key"):
+                shutil.copyfile(os.path.join(self.nodes[0].dir, name), os.path.join(n.dir, name))
+            n.cacert = self.nodes[0].cacert
+        for n in self.nodes:
+            n.start()
+        first = self.nodes[0]
+        first.init()
+        for n in self.nodes[1:]:
+            n.keys, n.root_token = first.keys, first.root_token
+        for n in self.nodes:
+            n.unseal()
+        self.active = self.wait_active()
+
+    def leader(self, n):
+        st, body = n.raw("GET", "/v1/sys/leader")
+        assert st == 200, body
+        return body
+
+    def wait_active(self, among=None, timeout=15.0):
+        among = among or [n for n in self.nodes if n.proc.poll() is None]
+        found = []
+
+        def one_active():
+            found[:] = [n for n in among if self.leader(n)["is_self"]]
+            return len(found) == 1
+        harness.wait_until(one_active, timeout, what="one active node")
+        return found[0]
+
+    def standbys(self):
+        return [n for n in self.nodes if n is not self.active and n.proc.poll() is None]
+
+    def cleanup(self):
+        for n in self.nodes:
+            if n.proc and n.proc.poll() is None and n.proc.returncode is None:
+                try:
+                    os.kill(n.proc.pid, signal.SIGCONT)
+                except OSError:
+                    pass
+            n.cleanup()
+
+
+@pytest.fixture
+def trio_factory(cluster):
+    made = []
+
+    def make(path):
+        t = Trio(cluster, path)
+        made.append(t)
+        return t
+    yield make
+    for t in made:
+        t.cleanup()
+
+
+BAO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".venv", "bin", "bao")
+
+
+def status_text(cli, node):
+    env = dict(os.environ, VAULT_ADDR=node.url, VAULT_CACERT=node.cacert, BAO_ADDR=node.url, BAO_CACERT=node.cacert)
+    p = subprocess.run([cli, "status"], env=env, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, (cli, p.returncode, p.stdout, p.stderr)
+    return p.stdout
+
+
+def kv_mount(node):
+    st, body = node.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})
+    assert st == 204, body
+
+
+def test_standbys_send_clients_to_the_active_and_report_ha(trio_factory):
+    t = trio_factory("/ha-surface/")
+    a = t.active
+    kv_mount(a)
+    assert a.root("POST", "/v1/secret/data/app", {"data": {"v": "1"}})[0] == 200
+
+    lead = t.leader(a)
+    assert lead["ha_enabled"] is True and lead["leader_address"] == a.url, lead
+    assert lead["active_time"] != "0001-01-01T00:00:00Z"
+    st, health = a.raw("GET", "/v1/sys/health")
+    assert st == 200 and health["standby"] is False, health
+
+    for s in t.standbys():
+        lead = t.leader(s)
+        assert lead["ha_enabled"] is True and lead["is_self"] is False and lead["leader_address"] == a.url, lead
+        st, health = s.raw("GET", "/v1/sys/health")
+        assert st == 429 and health["standby"] is True and health["sealed"] is False, (st, health)
+        assert s.raw("GET", "/v1/sys/health?standbyok=true")[0] == 200
+        assert s.raw("GET", "/v1/sys/health?standbycode=299")[0] == 299
+        # Any routed request: 307 to the same path and query on the active.
+        st, headers, _ = s.request("GET", "/v1/secret/data/app?version=1", token=a.root_token)
+        assert st == 307 and headers["location"] == a.url + "/v1/secret/data/app?version=1", (st, headers)
+        # hvac follows the redirect and reads from the active node.
+        client = s.hvac(token=a.root_token)
+        got = client.secrets.kv.v2.read_secret_version(path="app", raise_on_deleted_version=True)
+        assert got["data"]["data"] == {"v": "1"}
+
+    # `sealbox status` and OpenBao's own CLI show the HA mode.
+    for cli in (harness.sealbox_bin(), BAO):
+        for n, mode in [(a, "active")] + [(s, "standby") for s in t.standbys()]:
+            out = status_text(cli, n)
+            assert "HA Enabled" in out and re.search(r"HA Mode\s+%s" % mode, out), out
+            if mode == "standby":
+                assert re.search(r"Active Node Address\s+%s" % re.escape(a.url), out), out
+
+    st, body = a.root("GET", "/v1/sys/ha-status")
+    assert st == 200, body
+    nodes = body["data"]["nodes"]
+    assert len(nodes) == 3 and nodes[0]["active_node"] is True and nodes[0]["api_address"] == a.url, nodes
+    assert nodes[0]["last_echo"] is None
+    assert sorted(n["api_address"] for n in nodes[1:]) == sorted(s.url for s in t.standbys())
+
+
+def test_kill9_of_the_active_fails_over_within_budget_and_loses_nothing(trio_factory):
+    t = trio_factory("/ha-failover/")
+    a = t.active
+    kv_mount(a)
+    acked = {}
+    for i in range(20):
+        st, body = a.root("POST", "/v1/secret/data/k%d" % i, {"data": {"i": str(i)}})
+        assert st == 200, body
+        acked["k%d" % i] = str(i)
+
+    killed_at = time.monotonic()
+    a.kill9()
+    b = t.wait_active(among=t.standbys(), timeout=FAILOVER_BUDGET + 5)
+    took = time.monotonic() - killed_at
+    assert took < FAILOVER_BUDGET, "failover took %.2f s" % took
+    t.active = b
+    for k, v in acked.items():
+        st, body = b.root("GET", "/v1/secret/data/" + k)
+        assert st == 200 and body["data"]["data"] == {"i": v}, (k, st, body)
+    # The survivors agree on the new active, and writes go on there.
+    for s in t.standbys():
+        assert t.leader(s)["leader_address"] == b.url
+    assert b.root("POST", "/v1/secret/data/after", {"data": {"x": "y"}})[0] == 200
+
+    # The old active comes back as a standby.
+    a.start()
+    a.unseal()
+    harness.wait_until(lambda: t.leader(a)["leader_address"] == b.url, 10, what="the old active to see the new one")
+    assert t.leader(a)["is_self"] is False
+    assert a.raw("GET", "/v1/sys/health")[0] == 429
+
+
+def test_step_down_hands_over_to_another_node(trio_factory):
+    t = trio_factory("/ha-stepdown/")
+    a = t.active
+    st, body = a.root("PUT", "/v1/sys/step-down")
+    assert st == 204, body
+    b = t.wait_active(among=t.standbys(), timeout=FAILOVER_BUDGET)
+    assert b is not a
+    harness.wait_until(lambda: a.raw("GET", "/v1/sys/health")[0] == 429, 10, what="the old active to be a standby")
+    # Anything routed on the old active now goes to the new one.
+    st, headers, data = a.request("GET", "/v1/sys/mounts", token=a.root_token)
+    assert st == 307 and headers["location"] == b.url + "/v1/sys/mounts", (st, headers, data, t.leader(a))
+    # Without a sudo token, step-down is refused and nothing changes.
+    st, body = b.root("POST", "/v1/auth/token/create", {"policies": ["default"]})
+    assert st == 200, body
+    st, body = b.raw("PUT", "/v1/sys/step-down", token=body["auth"]["client_token"])
+    assert st == 403, body
+    assert t.leader(b)["is_self"] is True
+
+
+def test_a_node_paused_past_its_lease_never_writes_after_it_wakes(trio_factory):
+    t = trio_factory("/ha-fence/")
+    a = t.active
+    kv_mount(a)
+    assert a.root("POST", "/v1/secret/data/before", {"data": {"v": "1"}})[0] == 200
+
+    os.kill(a.proc.pid, signal.SIGSTOP)
+    try:
+        b = t.wait_active(among=t.standbys(), timeout=FAILOVER_BUDGET + 5)
+    finally:
+        os.kill(a.proc.pid, signal.SIGCONT)
+    # The woken node either knows already that it lost (307 to the new
+    # active) or finds its write fenced (503); the write never lands.
+    st, headers, data = a.request("POST", "/v1/secret/data/stale", token=a.root_token,
+                                  body={"data": {"from": "deposed"}})
+    assert st in (307, 503), (st, data)
+    st, body = b.root("GET", "/v1/secret/data/stale")
+    assert st == 404, body
+    st, body = b.root("GET", "/v1/secret/data/before")
+    assert st == 200 and body["data"]["data"] == {"v": "1"}, body
+    harness.wait_until(lambda: a.raw("GET", "/v1/sys/health")[0] == 429, 10, what="the deposed node to be a standby")
