@@ -62,7 +62,14 @@ grpc::ChannelArguments ChannelArgs(const EtcdOptions& o) {
 // Errors after which the next endpoint may answer: the member is down, cut
 // off, or has no leader.
 bool WorthFailover(const grpc::Status& s) {
-  return s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+  if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+    return true;
+  // A member killed mid-call: gRPC reports the reset stream as UNKNOWN
+  // ("Stream removed") or INTERNAL ("RST_STREAM"), not as UNAVAILABLE.
+  const std::string& m = s.error_message();
+  return (s.error_code() == grpc::StatusCode::UNKNOWN || s.error_code() == grpc::StatusCode::INTERNAL) &&
+         (m.find("Stream removed") != std::string::npos || m.find("RST_STREAM") != std::string::npos ||
+          m.find("Socket closed") != std::string::npos || m.find("Connection reset") != std::string::npos);
 }
 
 bool TokenRejected(const grpc::Status& s) {

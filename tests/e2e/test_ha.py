@@ -103,6 +103,10 @@ def status_text(cli, node):
     return p.stdout
 
 
+def errors_in_log(node):
+    return [l for l in node.log().splitlines() if "[error]" in l or "[warning]" in l][-10:]
+
+
 def kv_mount(node):
     st, body = node.root("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})
     assert st == 204, body
@@ -223,3 +227,55 @@ def test_a_node_paused_past_its_lease_never_writes_after_it_wakes(trio_factory):
     st, body = b.root("GET", "/v1/secret/data/before")
     assert st == 200 and body["data"]["data"] == {"v": "1"}, body
     harness.wait_until(lambda: a.raw("GET", "/v1/sys/health")[0] == 429, 10, what="the deposed node to be a standby")
+
+
+def test_losing_one_etcd_member_keeps_one_active_and_every_write(cluster, trio_factory):
+    t = trio_factory("/ha-member/")
+    kv_mount(t.active)
+    acked = {}
+    try:
+        cluster.kill(0)  # the endpoint every node tries first
+        for i in range(10):
+            st, body = t.active.root("POST", "/v1/secret/data/m%d" % i, {"data": {"i": str(i)}})
+            if st == 200:
+                acked["m%d" % i] = str(i)
+            else:
+                # Only a failover between nodes may refuse a write, and then
+                # clients go to the new active.
+                assert st in (307, 503), (st, body, errors_in_log(t.active))
+                t.active = t.wait_active()
+        assert len(acked) >= 8, acked
+        active = t.wait_active()
+        for k, v in acked.items():
+            st, body = active.root("GET", "/v1/secret/data/" + k)
+            assert st == 200 and body["data"]["data"] == {"i": v}, (k, st, body)
+    finally:
+        cluster.start(0)
+        cluster.wait_healthy()
+
+
+def test_quorum_lost_then_back_no_active_meanwhile_and_nothing_acknowledged_lost(cluster, trio_factory):
+    t = trio_factory("/ha-quorum/")
+    a = t.active
+    kv_mount(a)
+    assert a.root("POST", "/v1/secret/data/before", {"data": {"v": "1"}})[0] == 200
+    try:
+        cluster.kill(1)
+        cluster.kill(2)
+        # Without a quorum no lease can be renewed: within the TTL (plus the
+        # calls' timeouts) no node serves as the active, and no write is
+        # acknowledged.
+        harness.wait_until(lambda: not any(t.leader(n)["is_self"] for n in t.nodes), 15,
+                           what="the active node to give up without a quorum")
+        st, _, _ = a.request("POST", "/v1/secret/data/during", token=a.root_token, body={"data": {"v": "x"}},
+                             timeout=30)
+        assert st in (307, 503), st
+    finally:
+        cluster.start(1)
+        cluster.start(2)
+        cluster.wait_healthy()
+    b = t.wait_active(timeout=30)
+    st, body = b.root("GET", "/v1/secret/data/before")
+    assert st == 200 and body["data"]["data"] == {"v": "1"}, body
+    assert b.root("GET", "/v1/secret/data/during")[0] == 404
+    assert b.root("POST", "/v1/secret/data/after", {"data": {"v": "2"}})[0] == 200
