@@ -9,6 +9,7 @@ a node paused past its lease never writes after it wakes.
 import os
 import re
 import subprocess
+import threading
 import shutil
 import signal
 import time
@@ -155,18 +156,44 @@ def test_standbys_send_clients_to_the_active_and_report_ha(trio_factory):
     assert sorted(n["api_address"] for n in nodes[1:]) == sorted(s.url for s in t.standbys())
 
 
-def test_kill9_of_the_active_fails_over_within_budget_and_loses_nothing(trio_factory):
+def test_kill9_of_the_active_under_write_load_fails_over_within_budget_and_loses_nothing(trio_factory):
     t = trio_factory("/ha-failover/")
     a = t.active
     kv_mount(a)
     acked = {}
-    for i in range(20):
-        st, body = a.root("POST", "/v1/secret/data/k%d" % i, {"data": {"i": str(i)}})
-        assert st == 200, body
-        acked["k%d" % i] = str(i)
+    stop = threading.Event()
+    killed = threading.Event()
 
+    def writer():
+        # Writes one key after another to the active node until the kill;
+        # a key counts only if the server acknowledged it (200).
+        i = 0
+        while not stop.is_set():
+            key = "k%d" % i
+            try:
+                st, _ = a.root("POST", "/v1/secret/data/" + key, {"data": {"i": str(i)}})
+            except OSError:
+                st = None
+            if st == 200:
+                acked[key] = str(i)
+            elif not killed.is_set():
+                raise AssertionError("write %s refused before the kill: %s" % (key, st))
+            i += 1
+
+    # Tokens and their leases live in etcd: the new active must honour both.
+    tokens = {}
+    for name, ttl in (("short", "4s"), ("long", "1h")):
+        st, body = a.root("POST", "/v1/auth/token/create", {"ttl": ttl, "policies": ["default"]})
+        assert st == 200, body
+        tokens[name] = body["auth"]["client_token"]
+    w = threading.Thread(target=writer)
+    w.start()
+    harness.wait_until(lambda: len(acked) >= 20, 30, what="20 acknowledged writes")
     killed_at = time.monotonic()
+    killed.set()
     a.kill9()
+    stop.set()
+    w.join(timeout=60)
     b = t.wait_active(among=t.standbys(), timeout=FAILOVER_BUDGET + 5)
     took = time.monotonic() - killed_at
     assert took < FAILOVER_BUDGET, "failover took %.2f s" % took
@@ -174,6 +201,10 @@ def test_kill9_of_the_active_fails_over_within_budget_and_loses_nothing(trio_fac
     for k, v in acked.items():
         st, body = b.root("GET", "/v1/secret/data/" + k)
         assert st == 200 and body["data"]["data"] == {"i": v}, (k, st, body)
+    st, body = b.raw("POST", "/v1/auth/token/renew-self", token=tokens["long"], body={"increment": "2h"})
+    assert st == 200 and body["auth"]["lease_duration"] > 3600, body
+    harness.wait_until(lambda: b.raw("GET", "/v1/auth/token/lookup-self", token=tokens["short"])[0] == 403, 15,
+                       what="the short token to expire on the new active")
     # The survivors agree on the new active, and writes go on there.
     for s in t.standbys():
         assert t.leader(s)["leader_address"] == b.url
