@@ -33,9 +33,9 @@ def cluster():
 class Trio:
     """Three nodes sharing one etcd path, Shamir-sealed, all unsealed."""
 
-    def __init__(self, cluster, path):
+    def __init__(self, cluster, path, log_level="debug"):
         extra = '  ha_enabled = true\n  lock_timeout = "%ds"\n  request_timeout = "1s"\n' % LOCK_TTL
-        self.nodes = [harness.Server(storage=cluster.storage_block(path, extra), log_level="debug")
+        self.nodes = [harness.Server(storage=cluster.storage_block(path, extra), log_level=log_level)
                       for _ in range(3)]
         # One CA for the cluster, as in a real deployment, so a client that
         # follows a redirect trusts the active node too.
