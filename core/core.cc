@@ -26,7 +26,14 @@ Result<std::unique_ptr<Core>> Core::Create(CoreOptions options) {
 }
 
 CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
-  barrier_ = std::make_unique<Barrier>(options_.physical.get());
+  physical_ = options_.physical.get();
+  if (options_.cache_size > 0) {
+    cache_ = std::make_unique<CachingStorage>(physical_, options_.cache_size);
+    // Under HA the cache holds only while this node is the one writer.
+    cache_->SetEnabled(!options_.ha_lock);
+    physical_ = cache_.get();
+  }
+  barrier_ = std::make_unique<Barrier>(physical_);
   token_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/token/");
   identity_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/identity/");
   identity_ = std::make_unique<IdentityStore>(identity_view_.get(), options_.clock);
@@ -82,7 +89,7 @@ Status CoreImpl::ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes&
   SB_ASSIGN_OR_RETURN(std::string sealed_root, Barrier::EncryptWith(0, new_key, kRootKeyPath, root_key.view()));
   const std::string config =
       Json{{"type", "shamir"}, {"secret_shares", shares}, {"secret_threshold", threshold}}.dump();
-  return options_.physical->Batch({WriteOp::Put(kRootKeyPath, sealed_root), WriteOp::Put(kSealConfigPath, config)});
+  return physical_->Batch({WriteOp::Put(kRootKeyPath, sealed_root), WriteOp::Put(kSealConfigPath, config)});
 }
 
 void CoreImpl::Shutdown() {
@@ -91,12 +98,12 @@ void CoreImpl::Shutdown() {
 }
 
 bool CoreImpl::Initialized() {
-  auto v = options_.physical->Get(kSealConfigPath);
+  auto v = physical_->Get(kSealConfigPath);
   return v.ok() && v->has_value();
 }
 
 Result<SealConfig> CoreImpl::LoadSealConfig() {
-  SB_ASSIGN_OR_RETURN(auto raw, options_.physical->Get(kSealConfigPath));
+  SB_ASSIGN_OR_RETURN(auto raw, physical_->Get(kSealConfigPath));
   if (!raw) return InvalidArgument("Vault is not initialized");
   Json j = Json::parse(*raw, nullptr, false);
   if (!j.is_object()) return Corruption("seal config malformed");
@@ -129,8 +136,8 @@ Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
 
   // A crash during an earlier init can leave a keyring without a seal config:
   // nothing was ever handed out, so start over.
-  SB_RETURN_IF_ERROR(options_.physical->Delete(Barrier::kKeyringPath));
-  SB_RETURN_IF_ERROR(options_.physical->Delete(kRootKeyPath));
+  SB_RETURN_IF_ERROR(physical_->Delete(Barrier::kKeyringPath));
+  SB_RETURN_IF_ERROR(physical_->Delete(kRootKeyPath));
 
   SecureBytes unseal_key = crypto::RandomBytes(32);
   SecureBytes root_key = crypto::RandomBytes(32);
@@ -138,13 +145,13 @@ Result<InitResult> CoreImpl::Initialize(const InitRequest& req) {
   InitResult result;
   Status s = [&]() -> Status {
     SB_ASSIGN_OR_RETURN(std::string sealed_root, Barrier::EncryptWith(0, unseal_key, kRootKeyPath, root_key.view()));
-    SB_RETURN_IF_ERROR(options_.physical->Put(kRootKeyPath, sealed_root));
+    SB_RETURN_IF_ERROR(physical_->Put(kRootKeyPath, sealed_root));
     SB_RETURN_IF_ERROR(WriteClusterIdentity());
     SB_RETURN_IF_ERROR(PostUnsealForInit());
     SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
     SB_ASSIGN_OR_RETURN(result.shares, shamir::Split(unseal_key, req.secret_shares, req.secret_threshold));
     // Written last: its presence is what "initialized" means.
-    return options_.physical->Put(kSealConfigPath, Json{{"type", "shamir"},
+    return physical_->Put(kSealConfigPath, Json{{"type", "shamir"},
                                                         {"secret_shares", req.secret_shares},
                                                         {"secret_threshold", req.secret_threshold}}.dump());
   }();
@@ -203,7 +210,7 @@ SealStatus CoreImpl::GetSealStatus() {
 }
 
 Result<SecureBytes> CoreImpl::ReadRootKey(const SecureBytes& unseal_key) {
-  SB_ASSIGN_OR_RETURN(auto raw, options_.physical->Get(kRootKeyPath));
+  SB_ASSIGN_OR_RETURN(auto raw, physical_->Get(kRootKeyPath));
   if (!raw || raw->size() < 5) return Corruption("root key entry missing");
   if (unseal_key.size() != 32) return InvalidArgument("Unseal failed, invalid key");
   auto key = crypto::AeadOpen(unseal_key, std::string_view(*raw).substr(5), kRootKeyPath);
@@ -316,6 +323,9 @@ Status CoreImpl::PostUnsealForInit() {
 }
 
 Status CoreImpl::Activate() {
+  // The active node is the one writer: from here its cache holds (and
+  // starts empty: other nodes wrote while this one was a standby).
+  if (cache_ && options_.ha_lock) cache_->SetEnabled(true);
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());

@@ -58,6 +58,7 @@ struct CoreOptions {
   int64_t default_lease_ttl = 768 * 3600;
   int64_t max_lease_ttl = 768 * 3600;
   size_t max_entry_size = 1 << 20;        // largest KV value we store (413 above)
+  size_t cache_size = 131072;             // read cache entries (Vault's cache_size); 0: disable_cache
   std::optional<StaticSealKeys> static_seal;  // absent: Shamir
   audit::FileDeviceLimits audit_file_limits;  // allow_audit_log_prefixing, audit_file_dirs
   // The engines and auth methods mounts may use, by type (the composition

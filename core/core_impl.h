@@ -26,6 +26,7 @@
 #include "core/password_policy.h"
 #include "core/router.h"
 #include "storage/barrier.h"
+#include "storage/caching_storage.h"
 #include "storage/ha_lock.h"
 
 namespace sealbox::core {
@@ -190,6 +191,10 @@ class CoreImpl final : public Core {
   Result<logical::WrapInfo> StoreWrapped(const Json& envelope, const std::string& creation_path, int64_t ttl);
 
   CoreOptions options_;
+  // The read cache in front of options_.physical (null with disable_cache);
+  // physical_ is what everything in core reads and writes through.
+  std::unique_ptr<CachingStorage> cache_;
+  Storage* physical_ = nullptr;
   std::unique_ptr<Barrier> barrier_;
   std::unique_ptr<PrefixView> token_view_;
   std::unique_ptr<PrefixView> identity_view_;

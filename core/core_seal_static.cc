@@ -79,7 +79,7 @@ Result<InitResult> CoreImpl::InitializeStatic(const InitRequest& req) {
 
   // Leftovers of a crashed earlier init were never handed out: start over.
   for (const char* p : {Barrier::kKeyringPath, kStaticRootKeyPath, kRecoveryKeyPath})
-    SB_RETURN_IF_ERROR(options_.physical->Delete(p));
+    SB_RETURN_IF_ERROR(physical_->Delete(p));
 
   SecureBytes root_key = crypto::RandomBytes(32);
   SecureBytes recovery_key = crypto::RandomBytes(32);
@@ -89,14 +89,14 @@ Result<InitResult> CoreImpl::InitializeStatic(const InitRequest& req) {
     SB_ASSIGN_OR_RETURN(std::string wrapped_root, Wrap(seal.current_key, seal.current_key_id, kStaticRootKeyPath, root_key));
     SB_ASSIGN_OR_RETURN(std::string wrapped_recovery,
                         Wrap(seal.current_key, seal.current_key_id, kRecoveryKeyPath, recovery_key));
-    SB_RETURN_IF_ERROR(options_.physical->Batch({WriteOp::Put(kStaticRootKeyPath, wrapped_root),
+    SB_RETURN_IF_ERROR(physical_->Batch({WriteOp::Put(kStaticRootKeyPath, wrapped_root),
                                                  WriteOp::Put(kRecoveryKeyPath, wrapped_recovery)}));
     SB_RETURN_IF_ERROR(WriteClusterIdentity());
     SB_RETURN_IF_ERROR(PostUnsealForInit());
     SB_ASSIGN_OR_RETURN(result.root_token, CreateRootToken(""));
     SB_ASSIGN_OR_RETURN(result.recovery_shares, shamir::Split(recovery_key, shares, threshold));
     // Written last: its presence is what "initialized" means.
-    return options_.physical->Put(kSealConfigPath, Json{{"type", "static"},
+    return physical_->Put(kSealConfigPath, Json{{"type", "static"},
                                                         {"secret_shares", 1},
                                                         {"secret_threshold", 1},
                                                         {"recovery_shares", shares},
@@ -130,7 +130,7 @@ Status CoreImpl::AutoUnsealLocked() {
                            "not supported (remove the seal \"static\" block)");
   if (!sealed_.load()) return Status::Ok();
   const StaticSealKeys& seal = *options_.static_seal;
-  SB_ASSIGN_OR_RETURN(WrappedRecord rec, ReadRecord(*options_.physical, kStaticRootKeyPath));
+  SB_ASSIGN_OR_RETURN(WrappedRecord rec, ReadRecord(*physical_, kStaticRootKeyPath));
   SB_ASSIGN_OR_RETURN(SecureBytes root_key, Unwrap(seal, kStaticRootKeyPath, rec));
   Status s = barrier_->Unseal(root_key);
   if (!s.ok()) {
@@ -140,13 +140,13 @@ Status CoreImpl::AutoUnsealLocked() {
   if (rec.key_id != seal.current_key_id) {
     // Rotation: rewrap both records with the current key in one batch.
     s = [&]() -> Status {
-      SB_ASSIGN_OR_RETURN(WrappedRecord rrec, ReadRecord(*options_.physical, kRecoveryKeyPath));
+      SB_ASSIGN_OR_RETURN(WrappedRecord rrec, ReadRecord(*physical_, kRecoveryKeyPath));
       SB_ASSIGN_OR_RETURN(SecureBytes recovery_key, Unwrap(seal, kRecoveryKeyPath, rrec));
       SB_ASSIGN_OR_RETURN(std::string wrapped_root,
                           Wrap(seal.current_key, seal.current_key_id, kStaticRootKeyPath, root_key));
       SB_ASSIGN_OR_RETURN(std::string wrapped_recovery,
                           Wrap(seal.current_key, seal.current_key_id, kRecoveryKeyPath, recovery_key));
-      return options_.physical->Batch({WriteOp::Put(kStaticRootKeyPath, wrapped_root),
+      return physical_->Batch({WriteOp::Put(kStaticRootKeyPath, wrapped_root),
                                        WriteOp::Put(kRecoveryKeyPath, wrapped_recovery)});
     }();
     if (!s.ok()) {
@@ -173,11 +173,11 @@ Status CoreImpl::ReplaceRecoveryKey(const SecureBytes& new_key, int shares, int 
                                   {"secret_threshold", 1},
                                   {"recovery_shares", shares},
                                   {"recovery_threshold", threshold}}.dump();
-  return options_.physical->Batch({WriteOp::Put(kRecoveryKeyPath, wrapped), WriteOp::Put(kSealConfigPath, config)});
+  return physical_->Batch({WriteOp::Put(kRecoveryKeyPath, wrapped), WriteOp::Put(kSealConfigPath, config)});
 }
 
 Status CoreImpl::VerifyRecoveryKey(const SecureBytes& recovery_key) {
-  SB_ASSIGN_OR_RETURN(WrappedRecord rec, ReadRecord(*options_.physical, kRecoveryKeyPath));
+  SB_ASSIGN_OR_RETURN(WrappedRecord rec, ReadRecord(*physical_, kRecoveryKeyPath));
   SB_ASSIGN_OR_RETURN(SecureBytes stored, Unwrap(*options_.static_seal, kRecoveryKeyPath, rec));
   if (!stored.Equals(recovery_key)) return InvalidArgument("Unseal failed, invalid key");
   return Status::Ok();

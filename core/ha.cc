@@ -35,6 +35,7 @@ std::string CoreImpl::Advert() const {
 
 void CoreImpl::EnterStandby() {
   standby_.store(true);
+  if (cache_) cache_->SetEnabled(false);
   active_since_.store(0);
   if (ha_thread_.joinable()) return;
   ha_stop_.store(false);
@@ -72,6 +73,7 @@ void CoreImpl::RunHa() {
       log::Info("core: this node is now the active node");
     } else {
       PreSeal();
+      if (cache_) cache_->SetEnabled(false);
     }
     state_mu_.unlock();
     if (!s.ok()) {
@@ -86,6 +88,7 @@ void CoreImpl::RunHa() {
     standby_.store(true);
     active_since_.store(0);
     PreSeal();
+    if (cache_) cache_->SetEnabled(false);
     state_mu_.unlock();
     lock.Release();
     if (step_down_.exchange(false)) {

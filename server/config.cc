@@ -57,7 +57,7 @@ Status UnknownKey(const KeyLines& lines, const std::string& block, const std::st
 // Vault settings that Sealbox accepts and ignores because they change nothing
 // a client can see here; each is named in a warning, never silently dropped.
 bool IgnoredVaultKey(const std::string& k) {
-  return k == "ui" || k == "cluster_name" || k == "disable_cache" || k == "disable_clustering" ||
+  return k == "ui" || k == "cluster_name" || k == "disable_clustering" ||
          k == "disable_performance_standby" || k == "log_format";
 }
 
@@ -317,6 +317,14 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       (k == "default_lease_ttl" ? c.default_lease_ttl : c.max_lease_ttl) = *d;
     } else if (k == "cluster_addr") {
       SB_ASSIGN_OR_RETURN(c.cluster_addr, Str(v, k));
+    } else if (k == "disable_cache") {
+      auto b = JsonToBool(v);
+      if (!b.ok()) return KeyError(k, "expected a boolean");
+      c.disable_cache = *b;
+    } else if (k == "cache_size") {
+      auto n = JsonToInt(v);
+      if (!n.ok() || *n < 0 || *n > (int64_t{1} << 26)) return KeyError(k, "expected a number of entries");
+      c.cache_size = static_cast<size_t>(*n);
     } else if (IgnoredVaultKey(k)) {
       log::Warn("config: " + k + " is ignored (it changes nothing in Sealbox)");
     } else if (k == "allow_audit_log_prefixing") {

@@ -102,6 +102,8 @@ struct ServerConfig {
   size_t max_entry_size = 1 << 20;
   int64_t default_lease_ttl = kDefaultLeaseTtl;  // seconds; tokens, leases and mounts inherit it
   int64_t max_lease_ttl = kDefaultLeaseTtl;
+  bool disable_cache = false;   // Vault's key: no read cache in front of storage
+  size_t cache_size = 131072;   // read cache entries (Vault's default)
   std::string cluster_addr;  // accepted for Vault configs; HA uses it
   StaticSealConfig seal;
   // File audit devices (HCSEC-2025-14): `prefix` only with this set, and,

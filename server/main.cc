@@ -218,6 +218,7 @@ Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
   core::CoreOptions co;
   SB_RETURN_IF_ERROR(OpenStorage(cfg, co));
   co.api_addr = cfg.api_addr;
+  co.cache_size = cfg.disable_cache ? 0 : cfg.cache_size;
   co.cluster_addr = cfg.cluster_addr;
   co.storage_type = cfg.storage_type;
   co.max_entry_size = cfg.max_entry_size;
