@@ -203,10 +203,21 @@ Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const s
   // Tokens without a lease (root) have nothing to renew: Vault finds no lease entry.
   if (te.expire_time_nanos == 0) return InvalidArgument("invalid lease ID");
   if (!te.renewable) return InvalidArgument("lease is not renewable");
-  if (renew_check_) SB_RETURN_IF_ERROR(renew_check_(te));
+  std::optional<logical::Auth> method;
+  if (renew_check_) {
+    SB_ASSIGN_OR_RETURN(method, renew_check_(te));
+  }
   SB_ASSIGN_OR_RETURN(int64_t increment, fd.GetDuration("increment"));
   if (increment < 0) increment = 0;
   int64_t period = te.period, explicit_max = te.explicit_max_ttl;
+  // A login token's renewal follows its method's role as it is now (Vault:
+  // the method answers the renewal with the role's TTLs).
+  int64_t backend_ttl = te.lease_ttl, backend_max = 0;
+  if (method) {
+    backend_ttl = method->ttl;
+    backend_max = method->max_ttl;
+    period = method->period;
+  }
   if (!te.role.empty()) {
     SB_ASSIGN_OR_RETURN(auto role, tokens_->GetRole(te.role));
     if (!role) return InvalidArgument("original token role \"" + te.role + "\" could not be found, not renewing");
@@ -216,8 +227,8 @@ Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const s
   const int64_t now = clock_->NowNanos();
   const TtlDefaults sys = SystemTtls();
   Resp resp;
-  SB_ASSIGN_OR_RETURN(int64_t ttl, CalculateTtl(sys.default_ttl, sys.max_ttl, increment, te.lease_ttl, period, 0,
-                                                explicit_max, te.issue_time_nanos, now, &resp.warnings));
+  SB_ASSIGN_OR_RETURN(int64_t ttl, CalculateTtl(sys.default_ttl, sys.max_ttl, increment, backend_ttl, period,
+                                                backend_max, explicit_max, te.issue_time_nanos, now, &resp.warnings));
   int64_t expire = AddSeconds(now, ttl);
   if (!te.parent_hash.empty()) {  // capped at the parent's expiry, as at creation
     SB_ASSIGN_OR_RETURN(auto parent, tokens_->LookupByHash(te.parent_hash, /*include_pending=*/true));

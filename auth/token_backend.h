@@ -38,8 +38,9 @@ class TokenBackend final : public logical::RoutedBackend {
 
   // Asked before a token made by an auth method is renewed: the method
   // re-checks what the login checked (role still there, the identity still
-  // bound to it). An error refuses the renewal.
-  using RenewCheck = std::function<Status(const TokenEntry&)>;
+  // bound to it). An error refuses the renewal; an Auth carries the method's
+  // ttl, max_ttl and period for it (nullopt: the token's own apply).
+  using RenewCheck = std::function<Result<std::optional<logical::Auth>>(const TokenEntry&)>;
   void SetRenewCheck(RenewCheck check) { renew_check_ = std::move(check); }
   bool IssuesTokens() const override { return true; }
 

@@ -173,4 +173,13 @@ void PopulateTokenAuth(const TokenParams& p, logical::Auth* a) {
   a->renewable = true;
 }
 
+logical::Response RenewalResponse(const TokenParams& p) {
+  logical::Response r;
+  r.auth = logical::Auth{};
+  r.auth->ttl = p.ttl;
+  r.auth->max_ttl = p.max_ttl;
+  r.auth->period = p.period;
+  return r;
+}
+
 }  // namespace sealbox::auth

@@ -49,5 +49,8 @@ TokenParams TokenParamsFromJson(const Json& j);
 void PopulateTokenData(const TokenParams& p, Json* data);
 // Fills a login's Auth: policies, lifetimes, use count, CIDRs.
 void PopulateTokenAuth(const TokenParams& p, logical::Auth* a);
+// The answer to a login token's renewal, as Vault's methods give it: the
+// role's token_ttl, token_max_ttl and token_period, which the renewal obeys.
+logical::Response RenewalResponse(const TokenParams& p);
 
 }  // namespace sealbox::auth

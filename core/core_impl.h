@@ -68,8 +68,9 @@ class CoreImpl final : public Core {
   ExpirationManager& expiration() { return *expiration_; }
   // Routes a revoke or renew for a lease to the backend that issued it.
   Status RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_t ttl);
-  // Asks the auth method that issued `te` whether it may be renewed.
-  Status CheckAuthRenewal(const auth::TokenEntry& te);
+  // Asks the auth method that issued `te` whether it may be renewed, and
+  // under which of its role's TTLs (nullopt: the token's own).
+  Result<std::optional<logical::Auth>> CheckAuthRenewal(const auth::TokenEntry& te);
   void Shutdown() override;
   const Clock& clock() const override { return *options_.clock; }
 

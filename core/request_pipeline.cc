@@ -252,9 +252,10 @@ Status CoreImpl::RouteLeaseOp(const LeaseEntry& e, logical::Operation op, int64_
   return resp.ok() ? Status::Ok() : resp.status();
 }
 
-Status CoreImpl::CheckAuthRenewal(const auth::TokenEntry& te) {
+Result<std::optional<logical::Auth>> CoreImpl::CheckAuthRenewal(const auth::TokenEntry& te) {
+  using Limits = std::optional<logical::Auth>;
   // Only tokens an auth method issued at login; token-store tokens have no method to ask.
-  if (te.path.rfind("auth/", 0) != 0 || te.path.rfind("auth/token/", 0) == 0) return Status::Ok();
+  if (te.path.rfind("auth/", 0) != 0 || te.path.rfind("auth/token/", 0) == 0) return Limits();
   BoundRoute route = router_.Route(te.path);
   if (!route) return InvalidArgument("the auth method that issued this token no longer exists, not renewing");
   logical::Request r;
@@ -265,8 +266,9 @@ Status CoreImpl::CheckAuthRenewal(const auth::TokenEntry& te) {
   r.data = {{"metadata", te.meta.is_object() ? te.meta : Json::object()}, {"policies", te.policies}};
   auto resp = route.entry->backend->HandleRequest(r);
   // A method without a renew handler has nothing to re-check.
-  if (!resp.ok() && resp.status().code() == StatusCode::kUnsupportedOperation) return Status::Ok();
-  return resp.ok() ? Status::Ok() : resp.status();
+  if (!resp.ok() && resp.status().code() == StatusCode::kUnsupportedOperation) return Limits();
+  if (!resp.ok()) return resp.status();
+  return resp->auth ? Limits(resp->auth) : Limits();
 }
 
 }  // namespace sealbox::core

@@ -91,7 +91,7 @@ Result<Response> AppRoleBackend::LoginRenew(Request& req, FieldData&) {
   std::shared_lock l(RoleLock(name));
   SB_ASSIGN_OR_RETURN(auto role, LoadRole(req.storage, name));
   if (!role) return InvalidArgument("role \"" + name + "\" does not exist during renewal");
-  return Response::Empty();
+  return RenewalResponse(role->token);
 }
 
 }  // namespace sealbox::auth::approle

@@ -365,7 +365,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     SB_ASSIGN_OR_RETURN(Json cfg, LoadConfig(req.storage));
     if (cfg.is_null()) return Internal("could not load backend configuration");
     std::string reviewer = ReviewerToken(cfg, "");
-    if (reviewer.empty() || uid.empty()) return Response::Empty();
+    if (reviewer.empty() || uid.empty()) return RenewalResponse(TokenParamsFromJson(role));
     auto r = CallApi(cfg, "GET", "/api/v1/namespaces/" + ns + "/serviceaccounts/" + name, reviewer, "");
     if (!r.ok()) {
       log::Warn("kubernetes: renewal: service account lookup failed: " + r.status().message());
@@ -389,7 +389,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
       if (!listed && !NamespaceSelected(cfg, reviewer, ns, role["bound_service_account_namespace_selector"]))
         return PermissionDenied("namespace no longer matches the role's selector, not renewing");
     }
-    return Response::Empty();
+    return RenewalResponse(TokenParamsFromJson(role));
   }
 
   // A login, in steps: the role and config; the JWT checked locally (cheap,

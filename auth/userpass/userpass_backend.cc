@@ -197,7 +197,7 @@ class UserpassBackend final : public logical::RoutedBackend {
     if (name.empty()) return Internal("failed to fetch username during renewal");
     SB_ASSIGN_OR_RETURN(auto u, LoadUser(req.storage, name));
     if (!u) return InvalidArgument("user \"" + name + "\" no longer exists, not renewing");
-    return Response::Empty();
+    return RenewalResponse(u->token);
   }
 
   std::array<std::mutex, 64> locks_;

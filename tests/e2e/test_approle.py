@@ -84,6 +84,23 @@ def test_happy_path_token_carries_role_policies_ttl_and_name(server):
     assert me["data"]["path"] == "auth/approle/login"
 
 
+def test_renewal_follows_the_roles_ttls_as_they_are_now(server):
+    # Vault's AppRole answers a renewal with the role's token_ttl,
+    # token_max_ttl and token_period; before, Sealbox renewed to the system
+    # default (768h) past the role's max.
+    role_id = make_role(server, "renewer", token_ttl="60s", token_max_ttl="120s")
+    st, b = login(server, role_id, secret_id(server, "renewer")["secret_id"])
+    assert st == 200, b
+    tok = b["auth"]["client_token"]
+    st, b = call(server, "POST", "/v1/auth/token/renew-self", {}, token=tok)
+    assert st == 200 and b["auth"]["lease_duration"] == 60, b
+    st, b = call(server, "POST", "/v1/auth/token/renew-self", {"increment": "1h"}, token=tok)
+    assert st == 200 and 100 <= b["auth"]["lease_duration"] <= 120, b
+    make_role(server, "renewer", token_ttl="30s", token_max_ttl="120s")
+    st, b = call(server, "POST", "/v1/auth/token/renew-self", {}, token=tok)
+    assert st == 200 and b["auth"]["lease_duration"] == 30, b
+
+
 def test_role_id_write_and_per_field_paths(server):
     old_id = make_role(server, "fields")
     assert root(server, "POST", A + "/role/fields/role-id", {"role_id": "my-fixed-role-id"})[0] == 204

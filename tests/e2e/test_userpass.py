@@ -57,6 +57,16 @@ def test_a_user_logs_in_with_the_token_fields_of_its_entry(s):
     assert me["data"]["display_name"] == "userpass-alice", me
 
 
+def test_renewal_is_capped_by_the_users_token_max_ttl(s):
+    st, b = s.root("POST", "/v1/auth/userpass/users/renew", {"password": "renew-pw-1", "token_ttl": "60s",
+                                                             "token_max_ttl": "90s"})
+    assert st == 204, b
+    st, b = login(s, "renew", "renew-pw-1")
+    assert st == 200, b
+    st, b = s.raw("POST", "/v1/auth/token/renew-self", b["auth"]["client_token"], {"increment": "1h"})
+    assert st == 200 and 80 <= b["auth"]["lease_duration"] <= 90, b
+
+
 def test_wrong_password_and_unknown_user_look_the_same(s):
     st, b = s.root("POST", "/v1/auth/userpass/users/bob", {"password": "bob-pw-1"})
     assert st == 204, b
