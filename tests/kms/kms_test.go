@@ -264,3 +264,23 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// Run alone by the wrapper once Sealbox has been stopped.
+func TestSealboxUnreachable(t *testing.T) {
+	if os.Getenv("SEALBOX_KMS_EXPECT_DOWN") == "" {
+		t.Skip("only with Sealbox stopped (SEALBOX_KMS_EXPECT_DOWN)")
+	}
+	ctx := context.Background()
+	svc, err := kmsv2.NewGRPCService(ctx, "unix://"+env(t, "SEALBOX_KMS_SOCKET"), provider, 10*time.Second)
+	if err != nil {
+		t.Fatalf("NewGRPCService: %v", err)
+	}
+	a := &apiserver{t: t, svc: svc}
+	st, err := a.status(ctx)
+	if err != nil || st.Healthz == "ok" || st.KeyID == "" {
+		t.Fatalf("Status with Sealbox away: %+v, %v (want a reason and the last key_id)", st, err)
+	}
+	if _, err := svc.Encrypt(ctx, "uid-down", []byte("0123456789abcdef0123456789abcdef")); err == nil {
+		t.Fatal("Encrypt succeeded with Sealbox unreachable")
+	}
+}
