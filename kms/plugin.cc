@@ -113,13 +113,14 @@ int Serve(Settings s) {
   TokenKeeper keeper(&session, *auth);
   keeper.Start();
   auto service = NewKmsService(&key);
-  ::umask(077);  // the socket: kube-apiserver runs as root, nobody else may call it
+  ::umask(077);  // the socket is 0600: only kube-apiserver's user may call it
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix://" + s.socket, grpc::InsecureServerCredentials());
   builder.RegisterService(service.get());
   builder.SetMaxReceiveMessageSize(kMaxMessage);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server) return std::fprintf(stderr, "Error: cannot serve on unix://%s\n", s.socket.c_str()), 1;
+  ::chmod(s.socket.c_str(), 0600);
   log::Info("kms-plugin: serving KMS v2 on unix://" + s.socket + " with transit key " + s.mount + "/" + s.key);
   int sig = 0;
   sigwait(&stop, &sig);
