@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 import harness  # noqa: E402
+from test_kubernetes import Kube  # noqa: E402
 
 KEY = "k8s-secrets"
 POLICY = """
@@ -36,15 +37,14 @@ def ok(result):
 
 
 class Plugin:
-    """The plugin process, logging in with AppRole."""
+    """The plugin process; `auth` is its login environment."""
 
-    def __init__(self, server, role_id, secret_id):
+    def __init__(self, server, auth):
         self.dir = tempfile.mkdtemp(prefix="sealbox-kms-")
         self.socket = os.path.join(self.dir, "kms.sock")
         self.log_path = os.path.join(self.dir, "plugin.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "SEALBOX_"))}
-        env.update(VAULT_ADDR=server.url, VAULT_CACERT=server.cacert, VAULT_ROLE_ID=role_id,
-                   VAULT_SECRET_ID=secret_id)
+        env.update(auth, VAULT_ADDR=server.url, VAULT_CACERT=server.cacert)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen([harness.sealbox_bin(), "kms-plugin", "-socket", self.socket,
                                           "-transit-key", KEY], stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -78,7 +78,7 @@ def setup():
                                                      "token_explicit_max_ttl": "8s"}))
     role_id = ok(s.root("GET", "/v1/auth/approle/role/kms/role-id"))["data"]["role_id"]
     secret_id = ok(s.root("POST", "/v1/auth/approle/role/kms/secret-id", {}))["data"]["secret_id"]
-    p = Plugin(s, role_id, secret_id)
+    p = Plugin(s, {"VAULT_ROLE_ID": role_id, "VAULT_SECRET_ID": secret_id})
     try:
         yield s, p, audit_log
     finally:
@@ -128,6 +128,33 @@ def go_test(s, p, names, **extra):
 def test_apiserver_kmsv2_envelope_through_the_plugin(setup):
     s, p, _ = setup
     go_test(s, p, ["TestSecretsAcrossKeyRotation", "TestSealedSealbox"])
+
+
+def test_kubernetes_auth(setup):
+    """A second plugin that logs in with its service account token."""
+    s, _, audit_log = setup
+    k = Kube(s.dir)
+    try:
+        ok(s.root("POST", "/v1/sys/auth/kubernetes", {"type": "kubernetes"}))
+        ok(s.root("POST", "/v1/auth/kubernetes/config", {
+            "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": k.reviewer_token,
+            "disable_local_ca_jwt": True}))
+        ok(s.root("POST", "/v1/auth/kubernetes/role/kms", {
+            "bound_service_account_names": ["sealbox-kms"], "bound_service_account_namespaces": ["kube-system"],
+            "token_policies": ["kms-plugin"], "token_ttl": "1h"}))
+        k.sa("kube-system", "sealbox-kms")
+        jwt_file = os.path.join(s.dir, "sa-token")
+        with open(jwt_file, "w") as f:
+            f.write(k.token("kube-system", "sealbox-kms") + "\n")
+        p = Plugin(s, {"VAULT_K8S_ROLE": "kms", "VAULT_K8S_TOKEN_FILE": jwt_file})
+        try:
+            harness.wait_until(lambda: audited(audit_log, "auth/kubernetes/login") >= 1, 20,
+                               what="the plugin's Kubernetes login:\n" + p.log())
+            go_test(s, p, ["TestSecretsAcrossKeyRotation"])
+        finally:
+            assert p.stop() == 0
+    finally:
+        k.stop()
 
 
 def test_status_and_encrypt_fail_while_sealbox_is_away(setup):
