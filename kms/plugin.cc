@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,7 +34,8 @@ constexpr char kUsage[] =
     "  -socket=<string>\n      Path of the unix socket to serve (created 0600).\n\n"
     "  -transit-key=<string>\n      Name of the Transit key.\n\n"
     "  -transit-mount=<string>\n      Mount path of the Transit engine. The default is transit.\n\n"
-    "  -address, -ca-cert, -ca-path, -tls-server-name\n      As for every client command.\n";
+    "  -address, -ca-cert, -ca-path, -tls-server-name, -tls-skip-verify, -namespace\n"
+    "      As for every client command (docs/cli.md).\n";
 
 // Sealbox answers a healthy key read in milliseconds; kube-apiserver's own
 // call timeout is 3 s, so a request must give up well before.
@@ -45,9 +48,12 @@ std::vector<cli::FlagSpec> PluginFlags() {
       {"transit-key", cli::FlagType::kString, "", ""},
       {"transit-mount", cli::FlagType::kString, "", "transit"},
   };
+  // The connection flags cli::ConnectionFrom reads, but -wrap-ttl: the
+  // plugin never wraps.
+  static const std::set<std::string> kConnection = {"address", "ca-cert", "ca-path", "tls-server-name",
+                                                    "tls-skip-verify", "namespace", "ns"};
   for (auto& f : cli::HttpFlagSpecs())
-    if (f.name == "address" || f.name == "ca-cert" || f.name == "ca-path" || f.name == "tls-server-name")
-      specs.push_back(std::move(f));
+    if (kConnection.count(f.name)) specs.push_back(std::move(f));
   return specs;
 }
 
@@ -79,7 +85,7 @@ Result<Settings> ParseSettings(int argc, char** argv) {
   if (!IsName(s.mount, true)) return InvalidArgument("-transit-mount must be a mount path");
   SB_ASSIGN_OR_RETURN(s.conn, cli::ConnectionFrom(parsed.flags));
   s.conn.timeout_ms = kSealboxTimeoutMs;
-  s.conn.wrap_ttl.clear();  // never wrap the plugin's replies
+  s.conn.wrap_ttl.clear();  // VAULT_WRAP_TTL in the environment would wrap every reply
   return s;
 }
 
@@ -103,11 +109,16 @@ sigset_t BlockStopSignals() {
   return set;
 }
 
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "Error: %s\n", message.c_str());
+  return 1;
+}
+
 int Serve(Settings s) {
   Session session(s.conn);
   auto auth = AuthConfigFromEnv(session.HasToken());
-  if (!auth.ok()) return std::fprintf(stderr, "Error: %s\n", auth.status().message().c_str()), 1;
-  if (Status st = PrepareSocketPath(s.socket); !st.ok()) return std::fprintf(stderr, "Error: %s\n", st.message().c_str()), 1;
+  if (!auth.ok()) return Fail(auth.status().message());
+  if (Status st = PrepareSocketPath(s.socket); !st.ok()) return Fail(st.message());
   sigset_t stop = BlockStopSignals();
   TransitKey key(&session, s.mount, s.key);
   TokenKeeper keeper(&session, *auth);
@@ -119,7 +130,7 @@ int Serve(Settings s) {
   builder.RegisterService(service.get());
   builder.SetMaxReceiveMessageSize(kMaxMessage);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) return std::fprintf(stderr, "Error: cannot serve on unix://%s\n", s.socket.c_str()), 1;
+  if (!server) return Fail("cannot serve on unix://" + s.socket);
   ::chmod(s.socket.c_str(), 0600);
   log::Info("kms-plugin: serving KMS v2 on unix://" + s.socket + " with transit key " + s.mount + "/" + s.key);
   int sig = 0;
