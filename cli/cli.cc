@@ -115,8 +115,9 @@ void PrintTopUsage(std::ostream& o) {
   o << "Usage: sealbox <command> [args]\n\n"
        "  The server (`sealbox server`) and, in the same binary, a client with the\n"
        "  vault CLI's commands, flags, environment and exit codes.\n\n"
-       "    server     Start a Sealbox server\n"
-       "    version    Print the version";
+       "    server        Start a Sealbox server\n"
+       "    kms-plugin    Serve the Kubernetes KMS v2 API backed by a Transit key\n"
+       "    version       Print the version";
   o << "\n";
   PrintSubcommands(nullptr, o);
 }

@@ -108,7 +108,7 @@ Result<Reply> Call(const Connection& c, const std::string& method, const std::st
   r.method = method;
   r.url = c.addr + "/v1/" + path;
   r.tls = c.tls;
-  r.timeout_ms = 60000;
+  r.timeout_ms = c.timeout_ms;
   r.headers = {{"X-Vault-Request", "true"}};
   if (!c.token.empty()) r.headers.emplace_back("X-Vault-Token", c.token);
   if (!c.wrap_ttl.empty()) r.headers.emplace_back("X-Vault-Wrap-TTL", c.wrap_ttl);

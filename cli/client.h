@@ -33,6 +33,7 @@ struct Connection {
   std::string token;  // VAULT_TOKEN, else ~/.vault-token
   std::string wrap_ttl;  // -wrap-ttl or VAULT_WRAP_TTL: sent as X-Vault-Wrap-TTL
   TlsClientConfig tls;
+  int timeout_ms = 60000;  // per request; long-running clients (kms/) answer faster
 };
 
 // The connection the common HTTP flags and the environment describe. Errors

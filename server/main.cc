@@ -34,6 +34,7 @@
 #include "engines/database/postgres/postgres_plugin.h"
 #include "engines/kv/register.h"
 #include "engines/transit/register.h"
+#include "kms/plugin.h"
 #include "server/beast_http_client.h"
 #include "server/config.h"
 #include "server/dev_certs.h"
@@ -431,5 +432,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   sealbox::cli::SetHttpClient(sealbox::server::NewBeastHttpClient());
+  if (argc >= 2 && std::strcmp(argv[1], "kms-plugin") == 0) return sealbox::kms::RunPlugin(argc - 2, argv + 2);
   return sealbox::cli::Run(argc, argv);
 }

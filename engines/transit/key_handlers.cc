@@ -16,6 +16,12 @@ constexpr size_t kMaxHmacKeySize = 512;
 
 Response KeyBody(const PolicyPtr& p) { return Response::WithData(p->ReadView()); }
 
+// Vault's bounds: 0 (off) or at least an hour.
+Status CheckRotatePeriod(int64_t seconds) {
+  if (seconds != 0 && seconds < 3600) return InvalidArgument("auto rotate period must be 0 to disable or at least an hour");
+  return Status::Ok();
+}
+
 // The settings of a new key from the create request (no key material yet).
 Result<KeyPolicy> NewPolicy(const std::string& name, const logical::FieldData& fd) {
   KeyPolicy p;
@@ -42,9 +48,8 @@ Result<KeyPolicy> NewPolicy(const std::string& name, const logical::FieldData& f
   if ((p.derived || p.convergent) && !IsAead(p.type))
     return InvalidArgument("key derivation and convergent encryption not supported for keys of type " + type_name);
   if (p.convergent && !p.derived) return InvalidArgument("convergent encryption requires derivation to be enabled");
-  if (rotate_period != 0 && rotate_period < 3600)
-    return InvalidArgument("auto rotate period must be 0 to disable or at least an hour");
-  if (rotate_period != 0) return InvalidArgument("auto_rotate_period is not supported by this server");
+  SB_RETURN_IF_ERROR(CheckRotatePeriod(rotate_period));
+  p.auto_rotate_period = rotate_period;
   return p;
 }
 
@@ -91,7 +96,8 @@ Status ApplyConfig(const logical::FieldData& fd, KeyPolicy& p) {
   }
   if (fd.Has("auto_rotate_period")) {
     SB_ASSIGN_OR_RETURN(int64_t period, fd.GetDuration("auto_rotate_period"));
-    if (period != 0) return InvalidArgument("auto_rotate_period is not supported by this server");
+    SB_RETURN_IF_ERROR(CheckRotatePeriod(period));
+    p.auto_rotate_period = period;
   }
   return Status::Ok();
 }
@@ -163,6 +169,22 @@ Result<Response> TransitBackend::RotateKey(Req&, Fd& fd) {
     return Status::Ok();
   }));
   return KeyBody(p);
+}
+
+Status TransitBackend::RotateDueKeys() {
+  SB_ASSIGN_OR_RETURN(std::vector<std::string> names, keys_.List());
+  for (const auto& name : names) {
+    SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Get(name));
+    int64_t now = NowSeconds();
+    if (!p || !p->RotationDue(now)) continue;
+    // Checked again under the store's lock: a manual rotation may have won.
+    auto rotated = keys_.Update(name, "key not found", [&](KeyPolicy& k) {
+      if (k.RotationDue(now)) k.Rotate(now);
+      return Status::Ok();
+    });
+    if (!rotated.ok() && rotated.status().code() != StatusCode::kInvalidArgument) return rotated.status();
+  }
+  return Status::Ok();
 }
 
 Result<Response> TransitBackend::TrimKey(Req&, Fd& fd) {

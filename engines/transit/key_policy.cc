@@ -64,6 +64,7 @@ Json Settings(const KeyPolicy& p) {
               {"min_decryption_version", p.min_decryption_version},
               {"min_encryption_version", p.min_encryption_version},
               {"min_available_version", p.min_available_version},
+              {"auto_rotate_period", p.auto_rotate_period},
               {"created", created}};
 }
 
@@ -83,6 +84,7 @@ Status ApplySettings(const Json& j, KeyPolicy* p) {
     p->min_decryption_version = j.at("min_decryption_version").get<int>();
     p->min_encryption_version = j.at("min_encryption_version").get<int>();
     p->min_available_version = j.at("min_available_version").get<int>();
+    p->auto_rotate_period = j.value("auto_rotate_period", int64_t{0});  // absent in keys stored before it existed
     for (const auto& [v, created] : j.at("created").items()) p->versions[std::stoi(v)].created = created.get<int64_t>();
   } catch (const std::exception&) {
     return Corruption("transit key: malformed settings");
@@ -131,6 +133,12 @@ void KeyPolicy::Rotate(int64_t now_unix) {
   if (min_decryption_version == 0) min_decryption_version = 1;
 }
 
+bool KeyPolicy::RotationDue(int64_t now_unix) const {
+  if (auto_rotate_period <= 0) return false;
+  const KeyVersion* latest = Version(latest_version);
+  return latest && now_unix - latest->created >= auto_rotate_period;
+}
+
 const KeyVersion* KeyPolicy::Version(int v) const {
   auto it = versions.find(v);
   return it == versions.end() ? nullptr : &it->second;
@@ -142,7 +150,7 @@ Json KeyPolicy::ReadView() const {
   Json out{{"name", name},
            {"type", KeyTypeName(type)},
            {"allow_plaintext_backup", allow_plaintext_backup},
-           {"auto_rotate_period", 0},
+           {"auto_rotate_period", auto_rotate_period},
            {"deletion_allowed", deletion_allowed},
            {"derived", derived},
            {"exportable", exportable},

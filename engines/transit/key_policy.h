@@ -42,10 +42,13 @@ struct KeyPolicy {
   int min_decryption_version = 1;
   int min_encryption_version = 0;
   int min_available_version = 0;
+  int64_t auto_rotate_period = 0;  // seconds; 0: never rotated in the background
   std::map<int, KeyVersion> versions;
 
   // Adds version latest_version + 1 with fresh random key material.
   void Rotate(int64_t now_unix);
+  // True when auto_rotate_period has passed since the latest version was made.
+  bool RotationDue(int64_t now_unix) const;
   // Vault's keys/<name> read body.
   Json ReadView() const;
   const KeyVersion* Version(int v) const;

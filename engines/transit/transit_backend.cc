@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "base/log.h"
+
 namespace sealbox::engines::transit {
 
 using logical::FieldSpec;
@@ -123,12 +125,33 @@ TransitBackend::TransitBackend(const logical::BackendConfig& config) : config_(c
   });
   // Key reads come from the decoded cache (or one local read on a miss).
   SetRunModes(RunMode::kComputes, RunMode::kWaits);
+  rotator_ = std::thread([this] { RotateLoop(); });
 }
 
 Result<PolicyPtr> TransitBackend::MustGet(const std::string& name, const std::string& missing) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Get(name));
   if (!p) return InvalidArgument(missing);
   return p;
+}
+
+TransitBackend::~TransitBackend() {
+  {
+    std::lock_guard<std::mutex> lock(rotate_mu_);
+    stopping_ = true;
+  }
+  rotate_cv_.notify_all();
+  if (rotator_.joinable()) rotator_.join();
+}
+
+void TransitBackend::RotateLoop() {
+  constexpr auto kInterval = std::chrono::minutes(1);
+  std::unique_lock<std::mutex> lock(rotate_mu_);
+  while (!rotate_cv_.wait_for(lock, kInterval, [this] { return stopping_; })) {
+    lock.unlock();
+    if (Status st = RotateDueKeys(); !st.ok() && st.code() != StatusCode::kSealed)
+      log::Warn("transit: automatic key rotation failed: " + st.message());
+    lock.lock();
+  }
 }
 
 int64_t TransitBackend::NowSeconds() const {

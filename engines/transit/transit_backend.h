@@ -12,7 +12,10 @@
 // Thread-safety: handlers run concurrently; key state is in the KeyStore.
 #pragma once
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "base/secure_bytes.h"
 #include "engines/transit/key_store.h"
@@ -23,8 +26,15 @@ namespace sealbox::engines::transit {
 class TransitBackend final : public logical::RoutedBackend {
  public:
   // `config.storage` must outlive the backend; `config.clock` may be null.
+  // A background thread rotates keys whose auto_rotate_period has passed,
+  // checking once a minute as Vault's periodic function does.
   explicit TransitBackend(const logical::BackendConfig& config);
+  ~TransitBackend() override;
   void Cleanup() override { keys_.Clear(); }
+
+  // Rotates every key whose auto_rotate_period has passed since its latest
+  // version (key_handlers.cc). Fails while the storage does (sealed).
+  Status RotateDueKeys();
 
  private:
   using Req = logical::Request;
@@ -64,8 +74,14 @@ class TransitBackend final : public logical::RoutedBackend {
   Result<PolicyPtr> MustGet(const std::string& name, const std::string& missing);
   int64_t NowSeconds() const;
 
+  void RotateLoop();
+
   logical::BackendConfig config_;
   KeyStore keys_;
+  std::mutex rotate_mu_;
+  std::condition_variable rotate_cv_;
+  bool stopping_ = false;
+  std::thread rotator_;  // last: started once the rest is built
 };
 
 // Request-field helpers shared by the handler files.

@@ -11,8 +11,10 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "engines/transit/register.h"
+#include "engines/transit/transit_backend.h"
 #include "storage/storage.h"
 
 namespace sealbox::engines::transit {
@@ -75,6 +77,53 @@ TEST_F(TransitRoutes, KeyLifecycle) {
   EXPECT_TRUE(gone->IsEmpty());
 }
 
+// auto_rotate_period: a key rotates once the period has passed since its
+// latest version, on the clock the backend is given; the setting persists.
+TEST(TransitAutoRotation, RotatesWhenThePeriodHasPassed) {
+  auto storage = NewInMemStorage();
+  FakeClock clock;
+  logical::BackendConfig cfg;
+  cfg.storage = storage.get();
+  cfg.type = "transit";
+  cfg.clock = &clock;
+  auto backend = std::make_unique<TransitBackend>(cfg);
+  auto call = [&](Operation op, const std::string& path, Json data = Json::object()) {
+    logical::Request req;
+    req.op = op;
+    req.path = path;
+    req.data = std::move(data);
+    req.storage = storage.get();
+    auto r = backend->HandleRequest(req);
+    EXPECT_TRUE(r.ok()) << path << ": " << (r.ok() ? "" : r.status().message());
+    return r.ok() && r->data ? *r->data : Json();
+  };
+  auto latest = [&](const std::string& name) { return call(Operation::kRead, "keys/" + name)["latest_version"]; };
+  call(Operation::kUpdate, "keys/auto", {{"auto_rotate_period", "1h"}});
+  call(Operation::kUpdate, "keys/manual");
+  EXPECT_EQ(call(Operation::kRead, "keys/auto")["auto_rotate_period"], 3600);
+
+  clock.AdvanceSeconds(3599);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(latest("auto"), 1);
+  clock.AdvanceSeconds(1);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(latest("auto"), 2);
+  EXPECT_EQ(latest("manual"), 1);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(latest("auto"), 2) << "rotated again before a new period passed";
+
+  // The setting survives a new backend over the same storage (an unseal).
+  backend = std::make_unique<TransitBackend>(cfg);
+  clock.AdvanceSeconds(3600);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(latest("auto"), 3);
+
+  call(Operation::kUpdate, "keys/auto/config", {{"auto_rotate_period", 0}});
+  clock.AdvanceSeconds(7200);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(latest("auto"), 3);
+}
+
 TEST_F(TransitRoutes, KeyRefusals) {
   EXPECT_EQ(Refused("keys/r", {{"type", "bogus"}}), "unknown key type bogus");
   EXPECT_EQ(Refused("keys/r", {{"convergent_encryption", true}}),
@@ -86,6 +135,8 @@ TEST_F(TransitRoutes, KeyRefusals) {
   EXPECT_EQ(Refused("keys/r", {{"auto_rotate_period", "10m"}}),
             "auto rotate period must be 0 to disable or at least an hour");
   Ok("keys/r");
+  EXPECT_EQ(Refused("keys/r/config", {{"auto_rotate_period", "59m"}}),
+            "auto rotate period must be 0 to disable or at least an hour");
   EXPECT_EQ(Refused("keys/r/config", {{"min_decryption_version", 2}}),
             "cannot set min decryption version of 2, latest key version is 1");
   EXPECT_EQ(Refused("keys/r/config", {{"min_decryption_version", -1}}), "min decryption version cannot be negative");
