@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "auth/kubernetes/jwt.h"
+#include "auth/jws.h"
 
 namespace {
 // A throwaway P-256 public key: verification must fail cleanly, never crash.
@@ -18,10 +18,10 @@ const char kKey[] =
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string token(reinterpret_cast<const char*>(data), size);
-  auto jwt = sealbox::auth::k8s::ParseJwt(token);
+  auto jwt = sealbox::auth::ParseJwt(token);
   if (!jwt.ok()) return 0;
   if (!jwt->header.is_object() || !jwt->claims.is_object()) __builtin_trap();
-  std::vector<std::string> keys = sealbox::auth::k8s::SplitPemBlocks(kKey);
-  (void)sealbox::auth::k8s::VerifyJwtSignature(*jwt, keys);
+  std::vector<std::string> keys = sealbox::auth::SplitPemBlocks(kKey);
+  (void)sealbox::auth::VerifyJwtSignature(*jwt, keys);
   return 0;
 }
