@@ -18,6 +18,17 @@ bool AnyVerifies(const std::vector<PublicKey>& keys, const Jwt& jwt) {
   return false;
 }
 
+// Whether fetching again could help: the token parsed, and names a key
+// the cache lacks (or names none). A bad signature under a known kid, or a
+// token that does not parse, is refused without asking the issuer.
+bool WorthRefetch(const std::vector<PublicKey>& keys, const Jwt& jwt) {
+  if (jwt.alg.empty()) return false;
+  if (jwt.kid.empty()) return true;
+  for (const auto& k : keys)
+    if (k.kid() == jwt.kid) return false;
+  return true;
+}
+
 }  // namespace
 
 std::string KeySet::SourceOf(const Json& cfg) {
@@ -89,7 +100,6 @@ Status KeySet::Fetch(const Json& cfg, Cache* into) {
 Status KeySet::Check(const Json& cfg) {
   std::lock_guard f(fetch_mu_);
   Cache next{.source = SourceOf(cfg)};
-  next.last_fetch = clock_->NowSeconds();
   Status s = Fetch(cfg, &next);
   if (!s.ok())
     return InvalidArgument(cfg.value("oidc_discovery_url", "").empty() ? "error checking jwks URL"
@@ -115,17 +125,17 @@ Result<Json> KeySet::Verify(const Json& cfg, const Jwt& jwt) {
       "error validating token: error verifying token signature: failed to verify id token signature");
   Cache seen = Snapshot(cfg);
   if (AnyVerifies(seen.keys, jwt)) return jwt.claims;
+  if (seen.generation != 0 && !WorthRefetch(seen.keys, jwt)) return failed;
   std::lock_guard f(fetch_mu_);
   Cache now = Snapshot(cfg);
   if (now.generation != seen.generation) return AnyVerifies(now.keys, jwt) ? Result<Json>(jwt.claims) : failed;
   const int64_t t = clock_->NowSeconds();
-  if (t - now.last_fetch < min_refetch_) return failed;  // fetched moments ago: the kid is not there
-  now.last_fetch = t;
+  if (t - now.last_refetch < min_refetch_) return failed;  // fetched moments ago: the kid is not there
   Status fetched = Fetch(cfg, &now);
   {
     std::lock_guard l(mu_);
     if (cache_.source != now.source) return failed;  // the config changed meanwhile
-    cache_.last_fetch = t;
+    cache_.last_refetch = t;
     if (fetched.ok()) {
       cache_.keys = now.keys;
       cache_.jwks_url = now.jwks_url;

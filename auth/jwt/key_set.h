@@ -2,11 +2,11 @@
 // the configured PEM keys (jwt_validation_pubkeys), a JWKS URL, or an OIDC
 // discovery URL (its document names the JWKS; its issuer must be the URL).
 //
-// Remote keys are fetched on first use (or when the config is written) and
-// kept until a token verifies with none of them (an unknown kid, a rotated
-// key): then they are fetched again, at most once per `min_refetch_seconds`
-// for the mount, so a stream of tokens with made-up kids cannot make
-// Sealbox hammer the issuer. Logins racing a fetch wait for it and use its
+// Remote keys are fetched when the config is written (or on first use) and
+// kept until a token names a kid none of them has (a rotated key, or no
+// kid and no key verifies): then a login fetches them again, at most once per
+// `min_refetch_seconds` for the mount, so a stream of tokens with made-up
+// kids cannot make Sealbox hammer the issuer. Logins racing a fetch wait for it and use its
 // keys. The cache is dropped when the key source in the config changes.
 //
 // Thread-safety: Verify and Check may be called concurrently.
@@ -47,8 +47,8 @@ class KeySet {
     std::string source;                  // identifies the key source the keys came from
     std::string jwks_url;                // resolved (from discovery, when used)
     std::vector<PublicKey> keys;
-    uint64_t generation = 0;             // bumped by every fetch
-    int64_t last_fetch = INT64_MIN / 2;  // unix seconds of the last attempt
+    uint64_t generation = 0;               // bumped by every fetch
+    int64_t last_refetch = INT64_MIN / 2;  // unix seconds of the last fetch a login asked for
   };
 
   static std::string SourceOf(const Json& cfg);
