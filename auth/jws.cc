@@ -9,6 +9,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "base/crypto.h"
@@ -256,7 +257,8 @@ Result<Jwt> ParseJwt(std::string_view token) {
                                    "ES256", "ES384", "ES512", "EdDSA"};
   bool ok = false;
   for (const char* a : kAllowed) ok = ok || jwt.alg == a;
-  if (!ok) return InvalidArgument("unsupported signing algorithm");
+  const bool printable = jwt.alg.size() <= 16 && std::all_of(jwt.alg.begin(), jwt.alg.end(), ::isalnum);
+  if (!ok) return InvalidArgument(printable ? "unexpected signature algorithm \"" + jwt.alg + "\"" : "unsupported signing algorithm");
   if (jwt.signature.empty()) return InvalidArgument("token must be signed");
   return jwt;
 }

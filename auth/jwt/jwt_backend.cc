@@ -120,7 +120,9 @@ Result<Response> JwtBackend::WriteConfig(Request& req, FieldData& f) {
   std::string& discovery = cfg["oidc_discovery_url"].get_ref<std::string&>();
   const int sources = !discovery.empty() + !pems.empty() + !cfg["jwks_url"].get<std::string>().empty();
   if (sources != 1)
-    return InvalidArgument("exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set");
+    return InvalidArgument(
+        "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or "
+        "'provider_config' must be set");
   SB_RETURN_IF_ERROR(CheckOidcFields(cfg));
   Response resp;
   if (size_t cut = discovery.find(".well-known/openid-configuration"); cut != std::string::npos) {
@@ -129,7 +131,7 @@ Result<Response> JwtBackend::WriteConfig(Request& req, FieldData& f) {
   }
   for (const auto& pem : pems) {
     if (!PublicKey::FromPem(pem.get<std::string>()).ok())
-      return InvalidArgument("error parsing public key: data does not contain any valid RSA or ECDSA public keys");
+      return InvalidArgument("error parsing public key: data does not contain any valid public keys");
   }
   for (const auto& alg : cfg["jwt_supported_algs"]) {
     if (std::find(kSupportedAlgs.begin(), kSupportedAlgs.end(), alg.get<std::string>()) == kSupportedAlgs.end())

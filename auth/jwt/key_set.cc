@@ -18,15 +18,33 @@ bool AnyVerifies(const std::vector<PublicKey>& keys, const Jwt& jwt) {
   return false;
 }
 
-// Whether fetching again could help: the token parsed, and names a key
-// the cache lacks (or names none). A bad signature under a known kid, or a
-// token that does not parse, is refused without asking the issuer.
+// Whether fetching again could help: the token names a key the cache lacks
+// (or names none). A bad signature under a known kid is refused without
+// asking the issuer.
 bool WorthRefetch(const std::vector<PublicKey>& keys, const Jwt& jwt) {
-  if (jwt.alg.empty()) return false;
   if (jwt.kid.empty()) return true;
   for (const auto& k : keys)
     if (k.kid() == jwt.kid) return false;
   return true;
+}
+
+const std::string kSignaturePrefix = "error validating token: error verifying token signature: ";
+
+// Why a token that does not parse fails, in go-jose's words (and go-oidc's
+// for remote keys); the token itself is never quoted.
+std::string MalformedReason(const Status& parse_error, bool static_keys) {
+  const std::string& m = parse_error.message();
+  std::string reason;
+  if (m == "malformed token: expected three parts") {
+    reason = "go-jose/go-jose: compact JWS format must have three parts";
+  } else if (m.starts_with("unexpected signature algorithm") && !static_keys) {
+    reason = m + "; expected [\"RS256\" \"RS384\" \"RS512\" \"ES256\" \"ES384\" \"ES512\" \"PS256\" \"PS384\" "
+                 "\"PS512\" \"EdDSA\"]";
+  } else {
+    return static_keys ? "no known key successfully validated the token signature"
+                       : "failed to verify id token signature";
+  }
+  return static_keys ? reason : "oidc: malformed jwt: " + reason;
 }
 
 }  // namespace
@@ -80,9 +98,10 @@ Status KeySet::Fetch(const Json& cfg, Cache* into) {
       return Unavailable("bad discovery document");
     }
     if (doc.value("issuer", Json()) != discovery) {
-      log::Warn("jwt: issuer did not match the returned issuer, expected \"" + discovery + "\" got " +
-                doc.value("issuer", Json()).dump());
-      return Unavailable("issuer mismatch");
+      // Both URLs are configuration, not secrets: Vault shows them too.
+      const Json got = doc.value("issuer", Json());
+      return Unavailable("issuer did not match the returned issuer, expected \"" + discovery + "\" got \"" +
+                         (got.is_string() ? got.get<std::string>().substr(0, 512) : std::string()) + "\"");
     }
     into->jwks_url = doc["jwks_uri"].get<std::string>();
   }
@@ -101,34 +120,36 @@ Status KeySet::Check(const Json& cfg) {
   std::lock_guard f(fetch_mu_);
   Cache next{.source = SourceOf(cfg)};
   Status s = Fetch(cfg, &next);
-  if (!s.ok())
-    return InvalidArgument(cfg.value("oidc_discovery_url", "").empty() ? "error checking jwks URL"
-                                                                       : "error checking oidc discovery URL");
+  if (!s.ok() && cfg.value("oidc_discovery_url", "").empty()) return InvalidArgument("error checking jwks URL");
+  if (!s.ok()) {
+    const bool mismatch = s.message().starts_with("issuer did not match");
+    return InvalidArgument("error checking oidc discovery URL" + (mismatch ? ": " + s.message() : std::string()));
+  }
   std::lock_guard l(mu_);
   next.generation = cache_.generation + 1;
   cache_ = std::move(next);
   return Status::Ok();
 }
 
-Result<Json> KeySet::Verify(const Json& cfg, const Jwt& jwt) {
+Result<Jwt> KeySet::Verify(const Json& cfg, std::string_view token) {
   auto pems = cfg.value("jwt_validation_pubkeys", std::vector<std::string>{});
+  auto parsed = ParseJwt(token);
+  if (!parsed.ok()) return InvalidArgument(kSignaturePrefix + MalformedReason(parsed.status(), !pems.empty()));
+  const Jwt& jwt = *parsed;
   if (!pems.empty()) {
     for (const auto& pem : pems) {
       auto k = PublicKey::FromPem(pem);
-      if (k.ok() && k->Verifies(jwt)) return jwt.claims;
+      if (k.ok() && k->Verifies(jwt)) return std::move(parsed).value();
     }
-    return InvalidArgument(
-        "error validating token: error verifying token signature: no known key successfully validated the token "
-        "signature");
+    return InvalidArgument(kSignaturePrefix + "no known key successfully validated the token signature");
   }
-  const Status failed = InvalidArgument(
-      "error validating token: error verifying token signature: failed to verify id token signature");
+  const Status failed = InvalidArgument(kSignaturePrefix + "failed to verify id token signature");
   Cache seen = Snapshot(cfg);
-  if (AnyVerifies(seen.keys, jwt)) return jwt.claims;
+  if (AnyVerifies(seen.keys, jwt)) return std::move(parsed).value();
   if (seen.generation != 0 && !WorthRefetch(seen.keys, jwt)) return failed;
   std::lock_guard f(fetch_mu_);
   Cache now = Snapshot(cfg);
-  if (now.generation != seen.generation) return AnyVerifies(now.keys, jwt) ? Result<Json>(jwt.claims) : failed;
+  if (now.generation != seen.generation) return AnyVerifies(now.keys, jwt) ? std::move(parsed) : failed;
   const int64_t t = clock_->NowSeconds();
   if (t - now.last_refetch < min_refetch_) return failed;  // fetched moments ago: the kid is not there
   Status fetched = Fetch(cfg, &now);
@@ -143,9 +164,8 @@ Result<Json> KeySet::Verify(const Json& cfg, const Jwt& jwt) {
     }
   }
   if (!fetched.ok())
-    return InvalidArgument(
-        "error validating token: error verifying token signature: fetching keys oidc: get keys failed");
-  return AnyVerifies(now.keys, jwt) ? Result<Json>(jwt.claims) : failed;
+    return InvalidArgument(kSignaturePrefix + "fetching keys oidc: get keys failed");
+  return AnyVerifies(now.keys, jwt) ? std::move(parsed) : failed;
 }
 
 }  // namespace sealbox::auth::jwt

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "auth/jws.h"
@@ -36,9 +37,10 @@ class KeySet {
   // InvalidArgument with Vault's message otherwise (the cause is logged).
   Status Check(const Json& cfg);
 
-  // `jwt`'s claims once one of the config's keys verifies its signature;
-  // InvalidArgument with Vault's message otherwise.
-  Result<Json> Verify(const Json& cfg, const Jwt& jwt);
+  // The token, parsed, once one of the config's keys verifies its
+  // signature; InvalidArgument with Vault's message otherwise (a token that
+  // does not parse fails here too, as in Vault).
+  Result<Jwt> Verify(const Json& cfg, std::string_view token);
 
   void Clear();
 

@@ -112,14 +112,16 @@ def test_config_refusals(env):
     assert s.root("POST", "/v1/sys/auth/jwt-bad", {"type": "jwt"})[0] == 204
     cases = [
         ({"jwks_url": k.url + "/openid/v1/jwks", "jwt_validation_pubkeys": [k.rsa_public_pem]},
-         "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"),
-        ({}, "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"),
+         "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or 'provider_config' must be set"),
+        ({}, "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or 'provider_config' must be set"),
         # Fetched now, as Vault does: untrusted CA, a wrong issuer, a page that is no JWKS.
         ({"jwks_url": k.url + "/openid/v1/jwks"}, "error checking jwks URL"),
         ({"jwks_url": k.url + "/nothing", "jwks_ca_pem": k.ca_pem}, "error checking jwks URL"),
-        ({"oidc_discovery_url": k.url + "/", "oidc_discovery_ca_pem": k.ca_pem}, "error checking oidc discovery URL"),
+        ({"oidc_discovery_url": k.url + "/", "oidc_discovery_ca_pem": k.ca_pem},
+         'error checking oidc discovery URL: issuer did not match the returned issuer, expected "%s/" got "%s"'
+         % (k.url, k.url)),
         ({"jwt_validation_pubkeys": ["not a key"]},
-         "error parsing public key: data does not contain any valid RSA or ECDSA public keys"),
+         "error parsing public key: data does not contain any valid public keys"),
         ({"jwt_validation_pubkeys": [k.rsa_public_pem], "jwt_supported_algs": ["HS256"]},
          'invalid jwt_supported_algs: unsupported signing algorithm "HS256"'),
     ]
@@ -139,15 +141,19 @@ def test_login_refusals(env):
     claims = json.loads(unb64(payload))
     bad_sig = {"jwt-pem": "no known key successfully validated the token signature",
                "jwt-jwks": "failed to verify id token signature"}
+    prefix = "error validating token: error verifying token signature: "
+    expected_algs = '["RS256" "RS384" "RS512" "ES256" "ES384" "ES512" "PS256" "PS384" "PS512" "EdDSA"]'
     for mount, why in bad_sig.items():
-        sig_error = "error validating token: error verifying token signature: " + why
-        # Unsigned: alg "none" and no signature.
+        sig_error = prefix + why
+        # Unsigned (alg "none"), and key confusion: HS256 with the RSA public
+        # key as the HMAC secret. OpenBao's words differ by key source.
         none = b64(json.dumps({"alg": "none", "typ": "JWT"}).encode()) + "." + payload + "."
-        refused(s, mount, "app", none, sig_error)
-        # Key confusion: HS256 with the RSA public key as the HMAC secret.
         hs_head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         mac = hmac.new(k.rsa_public_pem.encode(), (hs_head + "." + payload).encode(), hashlib.sha256).digest()
-        refused(s, mount, "app", hs_head + "." + payload + "." + b64(mac), sig_error)
+        for alg, token in (("none", none), ("HS256", hs_head + "." + payload + "." + b64(mac))):
+            message = sig_error if mount == "jwt-pem" else (
+                prefix + 'oidc: malformed jwt: unexpected signature algorithm "%s"; expected %s' % (alg, expected_algs))
+            refused(s, mount, "app", token, message)
         # A payload changed under a good signature.
         forged = b64(json.dumps(dict(claims, sub="system:serviceaccount:prod:admin")).encode())
         refused(s, mount, "app", header + "." + forged + "." + sig, sig_error)

@@ -207,24 +207,24 @@ TEST(KeySetTest, RefetchesOnAnUnknownKidAtMostOncePerInterval) {
   ASSERT_TRUE(keys.Check(cfg).ok());
   EXPECT_EQ(issuer->fetches, 1);
   const Json claims = {{"sub", "me"}};
-  EXPECT_TRUE(keys.Verify(cfg, *ParseJwt(Sign(k1, "RS256", "k1", claims))).ok());
+  EXPECT_TRUE(keys.Verify(cfg, Sign(k1, "RS256", "k1", claims)).ok());
   EXPECT_EQ(issuer->fetches, 1);
   // Rotation: k2 published; its first token makes one fetch.
   issuer->keys.push_back(RsaJwk(k2, "k2"));
-  EXPECT_TRUE(keys.Verify(cfg, *ParseJwt(Sign(k2, "RS256", "k2", claims))).ok());
+  EXPECT_TRUE(keys.Verify(cfg, Sign(k2, "RS256", "k2", claims)).ok());
   EXPECT_EQ(issuer->fetches, 2);
   // Unknown kids: refused without fetching until the interval has passed.
-  for (int i = 0; i < 5; ++i) EXPECT_FALSE(keys.Verify(cfg, *ParseJwt(Sign(k2, "RS256", "k9", claims))).ok());
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(keys.Verify(cfg, Sign(k2, "RS256", "k9", claims)).ok());
   EXPECT_EQ(issuer->fetches, 2);
   clock.AdvanceSeconds(10);
-  EXPECT_FALSE(keys.Verify(cfg, *ParseJwt(Sign(k2, "RS256", "k9", claims))).ok());
+  EXPECT_FALSE(keys.Verify(cfg, Sign(k2, "RS256", "k9", claims)).ok());
   EXPECT_EQ(issuer->fetches, 3);
   // A bad signature under a known kid never fetches.
   clock.AdvanceSeconds(10);
-  EXPECT_FALSE(keys.Verify(cfg, *ParseJwt(Sign(k1, "RS256", "k2", claims))).ok());
+  EXPECT_FALSE(keys.Verify(cfg, Sign(k1, "RS256", "k2", claims)).ok());
   EXPECT_EQ(issuer->fetches, 3);
   // Another key source drops the cache.
-  EXPECT_TRUE(keys.Verify(Json{{"jwks_url", "https://issuer/other"}}, *ParseJwt(Sign(k1, "RS256", "k1", claims))).ok());
+  EXPECT_TRUE(keys.Verify(Json{{"jwks_url", "https://issuer/other"}}, Sign(k1, "RS256", "k1", claims)).ok());
   EXPECT_EQ(issuer->fetches, 4);
   EVP_PKEY_free(k1);
   EVP_PKEY_free(k2);
