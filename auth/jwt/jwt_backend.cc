@@ -120,9 +120,7 @@ Result<Response> JwtBackend::WriteConfig(Request& req, FieldData& f) {
   std::string& discovery = cfg["oidc_discovery_url"].get_ref<std::string&>();
   const int sources = !discovery.empty() + !pems.empty() + !cfg["jwks_url"].get<std::string>().empty();
   if (sources != 1)
-    return InvalidArgument(
-        "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or "
-        "'provider_config' must be set");
+    return InvalidArgument("exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set");
   SB_RETURN_IF_ERROR(CheckOidcFields(cfg));
   Response resp;
   if (size_t cut = discovery.find(".well-known/openid-configuration"); cut != std::string::npos) {

@@ -25,7 +25,7 @@ Json EmptyRole() {
           {"oauth2_metadata", nullptr},   {"user_claim", ""},           {"user_claim_json_pointer", false},
           {"groups_claim", ""},           {"allowed_redirect_uris", nullptr}, {"callback_mode", "client"},
           {"oidc_scopes", nullptr},       {"verbose_oidc_logging", false}, {"max_age", 0},
-          {"token_policies_template_claims", false}, {"oidc_disable_confirmation", false}};
+          {"token_policies_template_claims", false}};
 }
 
 // A signed duration: integer seconds (negative allowed) or a Go duration.
@@ -83,10 +83,13 @@ Status ApplyRoleFields(const FieldData& f, Json* role, std::vector<std::string>*
     if (f.Has(k)) {
       SB_ASSIGN_OR_RETURN(r[k], f.GetStringList(k));
     }
-  for (const char* k : {"verbose_oidc_logging", "user_claim_json_pointer", "oidc_disable_confirmation"})
+  for (const char* k : {"verbose_oidc_logging", "user_claim_json_pointer"})
     if (f.Has(k)) {
       SB_ASSIGN_OR_RETURN(r[k], f.GetBool(k));
     }
+  if (f.Has("poll_interval")) {
+    SB_ASSIGN_OR_RETURN(r["poll_interval"], f.GetInt("poll_interval"));
+  }
   if (f.Has("max_age")) {
     SB_ASSIGN_OR_RETURN(r["max_age"], f.GetDuration("max_age"));
   }
@@ -145,8 +148,7 @@ std::vector<logical::FieldSpec> JwtBackend::RoleFields() {
                                             {"poll_interval", FieldType::kInt},
                                             {"verbose_oidc_logging", FieldType::kBool},
                                             {"max_age", FieldType::kDuration},
-                                            {"token_policies_template_claims", FieldType::kBool},
-                                            {"oidc_disable_confirmation", FieldType::kBool}};
+                                            {"token_policies_template_claims", FieldType::kBool}};
   for (auto& spec : TokenFieldSpecs(kDeprecatedTokenFields)) fields.push_back(std::move(spec));
   return fields;
 }
@@ -202,6 +204,7 @@ Result<Response> JwtBackend::ReadRole(Request& req, FieldData& f) {
   const Json fields = EmptyRole();
   for (const auto& [k, v] : fields.items()) data[k] = role.value(k, v);
   PopulateTokenData(TokenParamsFromJson(role), &data);
+  if (role.value("poll_interval", int64_t{0}) > 0) data["poll_interval"] = role["poll_interval"];
   return Response::WithData(data);
 }
 
