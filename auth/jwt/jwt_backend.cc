@@ -109,6 +109,8 @@ Result<Response> JwtBackend::WriteConfig(Request& req, FieldData& f) {
   SB_ASSIGN_OR_RETURN(Json provider, f.GetMap("provider_config"));
   if (provider.is_object() && !provider.empty()) return InvalidArgument("invalid provider_config: not supported");
   cfg["provider_config"] = Json::object();
+  if (!cfg["override_allowed_server_names"].empty())
+    return InvalidArgument("invalid override_allowed_server_names: not supported");
   SB_ASSIGN_OR_RETURN(Json existing, LoadConfig(req.storage));
   bool ns_in_state = existing.is_object() ? existing.value("namespace_in_state", true) : true;
   if (f.Has("namespace_in_state")) {

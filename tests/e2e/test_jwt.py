@@ -112,8 +112,8 @@ def test_config_refusals(env):
     assert s.root("POST", "/v1/sys/auth/jwt-bad", {"type": "jwt"})[0] == 204
     cases = [
         ({"jwks_url": k.url + "/openid/v1/jwks", "jwt_validation_pubkeys": [k.rsa_public_pem]},
-         "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or 'provider_config' must be set"),
-        ({}, "exactly one of 'jwt_validation_pubkeys', 'jwks_url', 'jwks_pairs', 'oidc_discovery_url', or 'provider_config' must be set"),
+         "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"),
+        ({}, "exactly one of 'jwt_validation_pubkeys', 'jwks_url' or 'oidc_discovery_url' must be set"),
         # Fetched now, as Vault does: untrusted CA, a wrong issuer, a page that is no JWKS.
         ({"jwks_url": k.url + "/openid/v1/jwks"}, "error checking jwks URL"),
         ({"jwks_url": k.url + "/nothing", "jwks_ca_pem": k.ca_pem}, "error checking jwks URL"),
