@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "base/crypto.h"
@@ -134,7 +135,10 @@ Result<Pkey> RsaFromJwk(const Json& jwk) {
 
 Result<Pkey> EcFromJwk(const Json& jwk) {
   const std::string crv = jwk.value("crv", "");
-  const char* group = crv == "P-256" ? "prime256v1" : crv == "P-384" ? "secp384r1" : crv == "P-521" ? "secp521r1" : nullptr;
+  const char* group = crv == "P-256"   ? "prime256v1"
+                      : crv == "P-384" ? "secp384r1"
+                      : crv == "P-521" ? "secp521r1"
+                                       : nullptr;
   const size_t size = crv == "P-256" ? 32 : crv == "P-384" ? 48 : 66;
   if (!group) return InvalidArgument("JWK EC curve is not supported");
   SB_ASSIGN_OR_RETURN(std::string x, JwkBytes(jwk, "x"));
@@ -257,8 +261,13 @@ Result<Jwt> ParseJwt(std::string_view token) {
                                    "ES256", "ES384", "ES512", "EdDSA"};
   bool ok = false;
   for (const char* a : kAllowed) ok = ok || jwt.alg == a;
-  const bool printable = jwt.alg.size() <= 16 && std::all_of(jwt.alg.begin(), jwt.alg.end(), ::isalnum);
-  if (!ok) return InvalidArgument(printable ? "unexpected signature algorithm \"" + jwt.alg + "\"" : "unsupported signing algorithm");
+  // The algorithm is named back only when short and plain (it is caller input).
+  const bool printable = jwt.alg.size() <= 16 && std::all_of(jwt.alg.begin(), jwt.alg.end(), [](unsigned char c) {
+                           return std::isalnum(c) != 0;
+                         });
+  if (!ok)
+    return InvalidArgument(printable ? "unexpected signature algorithm \"" + jwt.alg + "\""
+                                     : "unsupported signing algorithm");
   if (jwt.signature.empty()) return InvalidArgument("token must be signed");
   return jwt;
 }

@@ -2,6 +2,8 @@
 // and config), role.cc (roles) and login.cc.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,6 +26,12 @@ inline const DeprecatedTokenFields kDeprecatedTokenFields = {"policies", "ttl", 
 // The signing algorithms a login accepts when the config names none.
 inline const std::vector<std::string> kSupportedAlgs = {"RS256", "RS384", "RS512", "ES256", "ES384",
                                                         "ES512", "PS256", "PS384", "PS512", "EdDSA"};
+
+// Role names are case-insensitive, as Vault's TypeLowerCaseString.
+inline std::string LowerCase(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
 
 class JwtBackend final : public logical::RoutedBackend {
  public:

@@ -33,7 +33,8 @@ Json Pointer(const Json& claims, const std::string& pointer) {
       if (it == cur->end()) return nullptr;
       cur = &*it;
     } else if (cur->is_array()) {
-      if (token.empty() || !std::all_of(token.begin(), token.end(), ::isdigit) || token.size() > 6) return nullptr;
+      const bool digits = std::all_of(token.begin(), token.end(), [](unsigned char c) { return c >= '0' && c <= '9'; });
+      if (token.empty() || !digits || token.size() > 6) return nullptr;
       size_t i = std::stoul(token);
       if (i >= cur->size()) return nullptr;
       cur = &(*cur)[i];
@@ -54,16 +55,24 @@ std::optional<std::vector<Json>> NormalizeList(const Json& v) {
   return std::nullopt;
 }
 
+// A JSON number's integer part, held within ±1e15 (past any real time or
+// count) so the conversion is defined for any input.
+int64_t IntegerPart(const Json& v) {
+  if (v.is_number_integer()) return v.get<int64_t>();
+  const double d = std::trunc(v.get<double>());
+  return static_cast<int64_t>(std::clamp(d, -1e15, 1e15));
+}
+
 // Numbers compare as Go's json.Number of the integer part, as Vault does.
 Json Comparable(const Json& v) {
-  if (v.is_number_float()) return static_cast<int64_t>(std::trunc(v.get<double>()));
+  if (v.is_number_float()) return IntegerPart(v);
   return v;
 }
 
 std::optional<int64_t> TimeClaim(const Json& claims, const char* name) {
   auto it = claims.find(name);
   if (it == claims.end() || !it->is_number()) return std::nullopt;
-  return static_cast<int64_t>(it->get<double>());
+  return std::clamp<int64_t>(IntegerPart(*it), -1'000'000'000'000'000, 1'000'000'000'000'000);
 }
 
 int64_t Leeway(int64_t configured, int64_t default_seconds) {
@@ -160,7 +169,8 @@ Result<Json> ExtractMetadata(const Json& claims, const Json& claim_mappings) {
 
 Result<std::vector<std::string>> GroupNames(const Json& claims, const std::string& groups_claim) {
   const Json raw = GetClaim(claims, groups_claim);
-  if (raw.is_null()) return InvalidArgument("failed to fetch groups: \"" + groups_claim + "\" claim not found in token");
+  if (raw.is_null())
+    return InvalidArgument("failed to fetch groups: \"" + groups_claim + "\" claim not found in token");
   auto list = NormalizeList(raw);
   if (!list) return InvalidArgument("\"" + groups_claim + "\" claim could not be converted to string list");
   std::vector<std::string> out;
@@ -180,7 +190,8 @@ Status ValidateRegisteredClaims(const Json& claims, const Expected& want, int64_
     const auto got = Audiences(claims);
     bool any = false;
     for (const auto& a : want.audiences) any = any || std::find(got.begin(), got.end(), a) != got.end();
-    if (!any) return InvalidArgument("invalid audience (aud) claim: audience claim does not match any expected audience");
+    if (!any)
+      return InvalidArgument("invalid audience (aud) claim: audience claim does not match any expected audience");
   }
   const int64_t iat = TimeClaim(claims, "iat").value_or(0);
   int64_t exp = TimeClaim(claims, "exp").value_or(0), nbf = TimeClaim(claims, "nbf").value_or(0);

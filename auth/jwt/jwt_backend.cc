@@ -1,6 +1,7 @@
 #include "auth/jwt/jwt_backend.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "auth/jws.h"
 #include "auth/jwt/backend.h"
@@ -100,8 +101,7 @@ Result<Response> JwtBackend::WriteConfig(Request& req, FieldData& f) {
     SB_ASSIGN_OR_RETURN(cfg[k], f.GetString(k));
   }
   SB_ASSIGN_OR_RETURN(std::string default_role, f.GetString("default_role"));
-  std::transform(default_role.begin(), default_role.end(), default_role.begin(), ::tolower);
-  cfg["default_role"] = default_role;
+  cfg["default_role"] = LowerCase(default_role);
   for (const char* k : {"oidc_response_types", "jwt_validation_pubkeys", "jwt_supported_algs",
                         "override_allowed_server_names"}) {
     SB_ASSIGN_OR_RETURN(cfg[k], f.GetStringList(k));

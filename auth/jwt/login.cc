@@ -2,6 +2,7 @@
 // signature, the algorithm, the registered claims, the audience rule, the
 // identity (user claim, metadata, groups), the bound claims; then the Auth.
 #include <algorithm>
+#include <cctype>
 
 #include "auth/cidr.h"
 #include "auth/jws.h"
@@ -11,11 +12,6 @@
 namespace sealbox::auth::jwt {
 
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
-}
 
 Expected ExpectedFor(const Json& cfg, const Json& role) {
   Expected e;
@@ -34,7 +30,7 @@ Result<Response> JwtBackend::Login(Request& req, FieldData& f) {
   SB_ASSIGN_OR_RETURN(Json cfg, LoadConfig(req.storage));
   if (cfg.is_null()) return InvalidArgument("could not load configuration");
   SB_ASSIGN_OR_RETURN(std::string role_name, f.GetString("role"));
-  role_name = Lower(role_name);
+  role_name = LowerCase(role_name);
   if (role_name.empty()) role_name = cfg.value("default_role", "");
   if (role_name.empty()) return InvalidArgument("missing role");
   SB_ASSIGN_OR_RETURN(Json role, LoadRole(req.storage, role_name));

@@ -1,6 +1,7 @@
 // Roles: what a login's token must show (audiences, subject, bound claims)
 // and what the Sealbox token it gets carries, as Vault's path_role.go.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "auth/jwt/backend.h"
@@ -11,11 +12,6 @@ namespace sealbox::auth::jwt {
 using logical::FieldType;
 
 namespace {
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
-  return s;
-}
 
 // The role as first written: Vault's zero values (leeways 0 mean the defaults).
 Json EmptyRole() {
@@ -154,7 +150,7 @@ std::vector<logical::FieldSpec> JwtBackend::RoleFields() {
 }
 
 Result<Json> JwtBackend::LoadRole(Storage* s, const std::string& name) {
-  SB_ASSIGN_OR_RETURN(auto raw, s->Get("role/" + Lower(name)));
+  SB_ASSIGN_OR_RETURN(auto raw, s->Get("role/" + LowerCase(name)));
   if (!raw) return Json(nullptr);
   Json j = Json::parse(*raw, nullptr, false);
   if (!j.is_object()) return Corruption("jwt role malformed");
@@ -175,7 +171,7 @@ Result<Response> JwtBackend::ListRoles(Request& req, FieldData&) {
 // Create and update alike: the fields supplied change, the rest stay.
 Result<Response> JwtBackend::WriteRole(Request& req, FieldData& f) {
   SB_ASSIGN_OR_RETURN(std::string name, f.GetString("name"));
-  name = Lower(name);
+  name = LowerCase(name);
   SB_ASSIGN_OR_RETURN(Json role, LoadRole(req.storage, name));
   if (role.is_null()) role = EmptyRole();
   std::vector<std::string> warnings;
@@ -210,7 +206,7 @@ Result<Response> JwtBackend::ReadRole(Request& req, FieldData& f) {
 
 Result<Response> JwtBackend::DeleteRole(Request& req, FieldData& f) {
   SB_ASSIGN_OR_RETURN(std::string name, f.GetString("name"));
-  SB_RETURN_IF_ERROR(req.storage->Delete("role/" + Lower(name)));
+  SB_RETURN_IF_ERROR(req.storage->Delete("role/" + LowerCase(name)));
   return Response::Empty();
 }
 

@@ -91,6 +91,10 @@ TEST(JwtClaimsTest, RegisteredClaimsAndLeeways) {
             "invalid subject (sub) claim");
   EXPECT_EQ(ValidateRegisteredClaims(With(good, {{"aud", "c"}}), want, kNow).message(),
             "invalid audience (aud) claim: audience claim does not match any expected audience");
+  // Absurd numbers are held in range, not undefined.
+  EXPECT_TRUE(ValidateRegisteredClaims(With(good, {{"exp", 1e300}}), want, kNow).ok());
+  EXPECT_FALSE(ValidateRegisteredClaims(With(good, {{"exp", -1e300}}), want, kNow).ok());
+  EXPECT_EQ(GetClaim(Json{{"n", -1e300}}, "n"), -1'000'000'000'000'000);
   // exp: the clock skew leeway (60 s by default; -1 means none) applies.
   Json expired = With(good, {{"exp", kNow - 59}, {"iat", kNow - 100}});
   EXPECT_TRUE(ValidateRegisteredClaims(expired, want, kNow).ok());
