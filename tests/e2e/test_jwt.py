@@ -220,9 +220,10 @@ def test_hvac_jwt_login(env):
     assert client.lookup_token()["data"]["policies"] == ["app-read", "default"]
 
 
-def test_default_role_and_renewal_follow_the_role(env):
+def test_oidc_type_default_role_and_renewal_follow_the_role(env):
     s, k = env
-    assert s.root("POST", "/v1/sys/auth/jwt-def", {"type": "jwt"})[0] == 204
+    # Mounted as "oidc": the same method.
+    assert s.root("POST", "/v1/sys/auth/jwt-def", {"type": "oidc"})[0] == 204
     # The EC key: the RSA one may have been rotated by another test.
     assert s.root("POST", "/v1/auth/jwt-def/config", {"jwt_validation_pubkeys": [k.ec_public_pem],
                                                        "default_role": "App"})[0] == 204
