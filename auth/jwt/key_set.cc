@@ -92,7 +92,8 @@ Status KeySet::Fetch(const Json& cfg, Cache* into) {
     SB_ASSIGN_OR_RETURN(std::string body,
                         Get(WithoutTrailingSlash(discovery) + "/.well-known/openid-configuration", ca,
                             "OIDC discovery document"));
-    Json doc = Json::parse(body, nullptr, false);
+    auto parsed = ParseJsonBounded(body, JsonLimits{});
+    const Json doc = parsed.ok() ? std::move(parsed).value() : Json();
     if (!doc.is_object() || !doc.value("jwks_uri", Json()).is_string()) {
       log::Warn("jwt: the OIDC discovery document is not a JSON object with a jwks_uri");
       return Unavailable("bad discovery document");
