@@ -29,6 +29,7 @@
 #include "core/core.h"
 #include "auth/approle/approle_backend.h"
 #include "auth/userpass/userpass_backend.h"
+#include "auth/jwt/jwt_backend.h"
 #include "auth/kubernetes/kubernetes_backend.h"
 #include "engines/database/database_engine.h"
 #include "engines/database/postgres/postgres_plugin.h"
@@ -141,6 +142,9 @@ core::BackendRegistry Backends() {
   r.Register("kubernetes", auth::k8s::Factory(NewBeastHttpClient()));
   r.Register("approle", auth::approle::Factory());
   r.Register("userpass", auth::userpass::Factory());
+  const auto jwt = auth::jwt::Factory(NewBeastHttpClient());
+  r.Register("jwt", jwt);
+  r.Register("oidc", jwt);
   r.Register("database", engines::database::Factory({engines::database::postgres::Plugin()}));
   r.Register("transit", engines::transit::Factory());
   return r;

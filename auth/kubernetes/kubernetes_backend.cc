@@ -8,7 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "auth/kubernetes/jwt.h"
+#include "auth/jws.h"
 #include "auth/kubernetes/login_checks.h"
 #include "auth/kubernetes/selector_yaml.h"
 #include "auth/token_fields.h"

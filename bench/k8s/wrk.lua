@@ -2,7 +2,7 @@
 -- pre-minted projected ServiceAccount JWTs (one per line in a file), each
 -- thread starting at its own offset. Two modes:
 --
---   wrk ... -s wrk.lua URL -- POOL login ROLE          POST /v1/auth/kubernetes/login {"role":..,"jwt":..}
+--   wrk ... -s wrk.lua URL -- POOL login ROLE [MOUNT]  POST /v1/auth/<MOUNT, kubernetes>/login {"role":..,"jwt":..}
 --   wrk ... -s wrk.lua URL -- POOL review BEARER AUD   POST /apis/authentication.k8s.io/v1/tokenreviews
 --                                                      (the body Sealbox sends, with the reviewer's bearer)
 --
@@ -30,7 +30,7 @@ function init(args)
   i = (id * 7919) % n
   mode = args[2]
   extra = args[3]
-  aud = args[4]
+  aud = args[4]  -- review: the audience; login: the mount
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json"
@@ -47,7 +47,8 @@ function request()
       '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"' .. jwt ..
       '","audiences":["' .. aud .. '"]}}')
   end
-  return wrk.format(nil, "/v1/auth/kubernetes/login", nil, '{"role":"' .. extra .. '","jwt":"' .. jwt .. '"}')
+  return wrk.format(nil, "/v1/auth/" .. (aud or "kubernetes") .. "/login", nil,
+    '{"role":"' .. extra .. '","jwt":"' .. jwt .. '"}')
 end
 
 function response(status, headers, body)

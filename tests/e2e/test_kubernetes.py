@@ -33,12 +33,14 @@ def standin_path():
 
 class Kube:
     """The stand-in kube-apiserver (see tests/k8s/standin/main.go), started in
-    directory d, where it writes its CA and certificate."""
+    directory d, where it writes its CA and certificate; with issuer_self, its
+    service-account issuer is its own URL (for OIDC discovery)."""
 
-    def __init__(self, d):
+    def __init__(self, d, issuer_self=False):
         log = os.path.join(d, "k8s-standin.log")
+        args = [standin_path()] + (["-issuer-self"] if issuer_self else []) + [d]
         with open(log, "w") as err:
-            self.proc = subprocess.Popen([standin_path(), d], stdout=subprocess.PIPE, stderr=err, text=True)
+            self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=err, text=True)
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait()

@@ -30,9 +30,17 @@
 //	POST   /control/reviewers {token, allowed[, resources]}  resources: the only resources an allowed
 //	       reviewer may use ("tokenreviews", "namespaces", "serviceaccounts"); absent = all. A reviewer
 //	       bound to system:auth-delegator alone is {"resources": ["tokenreviews"]}: its GETs are 403.
-//	GET    /control/stats -> {"reviews": n}
+//	POST   /control/rotate  a new RSA signing key; the old one stays published and accepted -> {"kid":..}
+//	GET    /control/stats -> {"reviews": n, "jwks_fetches": n}
 //
-// Usage: k8s-standin DIR  -> writes k8s-ca.pem, k8s-ca.key, k8s.key, k8s.csr,
+// and, to anyone, the service-account issuer's OIDC discovery:
+//
+//	GET  /.well-known/openid-configuration  {issuer, jwks_uri, ...}
+//	GET  /openid/v1/jwks                    every accepted public key (RS256, ES256)
+//
+// A token minted with "unpublished": true is signed by a key in no JWKS.
+//
+// Usage: k8s-standin [-issuer-self] DIR  (-issuer-self: the issuer is https://127.0.0.1:<port>) -> writes k8s-ca.pem, k8s-ca.key, k8s.key, k8s.csr,
 // k8s-san.ext, k8s.pem and k8s-ca.srl into DIR and prints one JSON line
 //
 //	{"port":..., "ca":..., "control_token":..., "reviewer_token":..., "issuer":...,
@@ -71,8 +79,17 @@ import (
 	"time"
 )
 
+// The issuer of projected tokens: --service-account-issuer. With -issuer-self
+// it is the stand-in's own URL, so that its OIDC discovery document (whose
+// issuer must be the URL it is fetched from) serves verifiers outside the
+// cluster, as on a cluster whose issuer is its public API address.
+var issuer = "https://kubernetes.default.svc.cluster.local"
+
+// apiURL is the stand-in's own address (kube-apiserver's external address,
+// which names the JWKS in the discovery document).
+var apiURL string
+
 const (
-	issuer       = "https://kubernetes.default.svc.cluster.local"
 	legacyIssuer = "kubernetes/serviceaccount"
 	// go-jose's jwt.DefaultLeeway, which kube-apiserver uses for exp and nbf.
 	leeway = 60.0
@@ -156,10 +173,13 @@ type serviceAccount struct {
 type saKey struct{ ns, name string }
 
 type cluster struct {
-	rsa          *rsa.PrivateKey
+	rsa          *rsa.PrivateKey   // the RSA signing key; guarded by mu
+	retired      []*rsa.PrivateKey // rotated out: still published and accepted; guarded by mu
+	stray        *rsa.PrivateKey   // signs "unpublished" tokens: in no JWKS
 	ec           *ecdsa.PrivateKey
-	rsaKid       string
+	rsaKid       string // guarded by mu
 	ecKid        string
+	jwksFetches  int64 // atomic
 	mu           sync.RWMutex
 	namespaces   map[string]*namespace
 	accounts     map[saKey]*serviceAccount
@@ -208,7 +228,11 @@ func newCluster() *cluster {
 	if err != nil {
 		panic(err)
 	}
-	c := &cluster{rsa: rk, ec: ek, rsaKid: kid(&rk.PublicKey), ecKid: kid(&ek.PublicKey),
+	sk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	c := &cluster{rsa: rk, stray: sk, ec: ek, rsaKid: kid(&rk.PublicKey), ecKid: kid(&ek.PublicKey),
 		namespaces: map[string]*namespace{}, accounts: map[saKey]*serviceAccount{}, reviewers: map[string]bool{},
 		grants: map[string]map[string]bool{}}
 	c.setNamespaceLocked("default", nil)
@@ -237,10 +261,18 @@ type header struct {
 	Kid string `json:"kid"`
 }
 
-func (c *cluster) sign(claims []byte, alg string) (string, error) {
+// sign signs claims with the cluster's key for alg, or, when unpublished,
+// with a key no JWKS lists (under a kid of its own).
+func (c *cluster) sign(claims []byte, alg string, unpublished bool) (string, error) {
+	c.mu.RLock()
+	rk, rkid := c.rsa, c.rsaKid
+	c.mu.RUnlock()
+	if unpublished {
+		rk, rkid = c.stray, "unpublished-"+kid(&c.stray.PublicKey)
+	}
 	h := header{Typ: "JWT", Alg: alg, Kid: c.ecKid}
 	if strings.HasPrefix(alg, "RS") || strings.HasPrefix(alg, "PS") {
-		h.Kid = c.rsaKid
+		h.Kid = rkid
 	}
 	hj, _ := json.Marshal(h)
 	input := b64.EncodeToString(hj) + "." + b64.EncodeToString(claims)
@@ -249,9 +281,9 @@ func (c *cluster) sign(claims []byte, alg string) (string, error) {
 	var err error
 	switch alg {
 	case "RS256":
-		sig, err = rsa.SignPKCS1v15(rand.Reader, c.rsa, crypto.SHA256, digest[:])
+		sig, err = rsa.SignPKCS1v15(rand.Reader, rk, crypto.SHA256, digest[:])
 	case "PS256":
-		sig, err = rsa.SignPSS(rand.Reader, c.rsa, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: 32})
+		sig, err = rsa.SignPSS(rand.Reader, rk, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: 32})
 	case "ES256":
 		var r, s *big.Int
 		r, s, err = ecdsa.Sign(rand.Reader, c.ec, digest[:])
@@ -301,12 +333,16 @@ func (c *cluster) verify(token string) (map[string]interface{}, error) {
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	alg, _ := h["alg"].(string)
 	switch alg {
-	case "RS256":
-		if rsa.VerifyPKCS1v15(&c.rsa.PublicKey, crypto.SHA256, digest[:], sig) != nil {
-			return nil, bad
+	case "RS256", "PS256":
+		ok := false
+		for _, k := range c.rsaKeys() {
+			if alg == "RS256" {
+				ok = ok || rsa.VerifyPKCS1v15(&k.PublicKey, crypto.SHA256, digest[:], sig) == nil
+			} else {
+				ok = ok || rsa.VerifyPSS(&k.PublicKey, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: 32}) == nil
+			}
 		}
-	case "PS256":
-		if rsa.VerifyPSS(&c.rsa.PublicKey, crypto.SHA256, digest[:], sig, &rsa.PSSOptions{SaltLength: 32}) != nil {
+		if !ok {
 			return nil, bad
 		}
 	case "ES256":
@@ -321,6 +357,63 @@ func (c *cluster) verify(token string) (map[string]interface{}, error) {
 		return nil, bad
 	}
 	return claims, nil
+}
+
+// rsaKeys is the RSA keys tokens are accepted from: the signer and the retired.
+func (c *cluster) rsaKeys() []*rsa.PrivateKey {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return append([]*rsa.PrivateKey{c.rsa}, c.retired...)
+}
+
+// rotate makes a new RSA signing key; the old one stays published and
+// accepted (kube-apiserver verifies with every --service-account-key-file).
+func (c *cluster) rotate() error {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.retired = append(c.retired, c.rsa)
+	c.rsa, c.rsaKid = k, kid(&k.PublicKey)
+	c.mu.Unlock()
+	return nil
+}
+
+// ---------------------------------------------------------------------------
+// OIDC discovery (pkg/serviceaccount/openidmetadata.go): served to anyone,
+// as on a cluster that binds system:service-account-issuer-discovery to
+// system:unauthenticated.
+
+type jwk struct {
+	Use string `json:"use"`
+	Kty string `json:"kty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+}
+
+func (c *cluster) jwks() map[string][]jwk {
+	keys := []jwk{}
+	for _, k := range c.rsaKeys() {
+		keys = append(keys, jwk{Use: "sig", Kty: "RSA", Kid: kid(&k.PublicKey), Alg: "RS256",
+			N: b64.EncodeToString(k.N.Bytes()), E: b64.EncodeToString(big.NewInt(int64(k.E)).Bytes())})
+	}
+	x, y := make([]byte, 32), make([]byte, 32)
+	c.ec.X.FillBytes(x)
+	c.ec.Y.FillBytes(y)
+	keys = append(keys, jwk{Use: "sig", Kty: "EC", Kid: c.ecKid, Alg: "ES256", Crv: "P-256",
+		X: b64.EncodeToString(x), Y: b64.EncodeToString(y)})
+	return map[string][]jwk{"keys": keys}
+}
+
+func discoveryDocument(jwksURI string) map[string]interface{} {
+	return map[string]interface{}{"issuer": issuer, "jwks_uri": jwksURI, "response_types_supported": []string{"id_token"},
+		"subject_types_supported": []string{"public"}, "id_token_signing_alg_values_supported": []string{"ES256", "RS256"}}
 }
 
 func strClaim(m map[string]interface{}, k string) string {
@@ -487,6 +580,7 @@ type mintRequest struct {
 	TTL             *float64        `json:"ttl"`
 	Legacy          bool            `json:"legacy"`
 	NotBeforeOffset float64         `json:"not_before_offset"`
+	Unpublished     bool            `json:"unpublished"`
 }
 
 // number writes n as an integer when it is one (as Python's int arithmetic does).
@@ -537,7 +631,7 @@ func (c *cluster) mint(m mintRequest) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.sign(claims, alg)
+	return c.sign(claims, alg, m.Unpublished)
 }
 
 // ---------------------------------------------------------------------------
@@ -685,7 +779,17 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 	path := strings.SplitN(r.RequestURI, "?", 2)[0]
 	parts := splitPath(path)
 	if r.RequestURI == "/control/stats" && s.control(r) {
-		writeJSON(w, 200, map[string]int64{"reviews": atomic.LoadInt64(&s.c.reviews)})
+		writeJSON(w, 200, map[string]int64{"reviews": atomic.LoadInt64(&s.c.reviews),
+			"jwks_fetches": atomic.LoadInt64(&s.c.jwksFetches)})
+		return
+	}
+	switch path {
+	case "/.well-known/openid-configuration":
+		writeJSON(w, 200, discoveryDocument(apiURL+"/openid/v1/jwks"))
+		return
+	case "/openid/v1/jwks":
+		atomic.AddInt64(&s.c.jwksFetches, 1)
+		writeJSON(w, 200, s.c.jwks())
 		return
 	}
 	if !s.authorize(w, r, "get", parts, path) {
@@ -830,6 +934,14 @@ func (s *server) post(w http.ResponseWriter, r *http.Request, raw []byte) {
 				return
 			}
 			writeJSON(w, 200, map[string]string{"token": tok})
+		case "/control/rotate":
+			if err := c.rotate(); err != nil {
+				badRequest(w, err.Error())
+				return
+			}
+			c.mu.RLock()
+			writeJSON(w, 200, map[string]string{"kid": c.rsaKid})
+			c.mu.RUnlock()
 		case "/control/reviewers":
 			var b struct {
 				Token     *string   `json:"token"`
@@ -994,12 +1106,25 @@ func publicPEM(pub crypto.PublicKey) string {
 }
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: k8s-standin DIR")
+	args := os.Args[1:]
+	issuerSelf := len(args) == 2 && args[0] == "-issuer-self"
+	if issuerSelf {
+		args = args[1:]
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: k8s-standin [-issuer-self] DIR")
 		os.Exit(2)
 	}
-	dir := os.Args[1]
+	dir := args[0]
 	cert, caPath := makeCerts(dir)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail(err)
+	}
+	apiURL = fmt.Sprintf("https://127.0.0.1:%d", ln.Addr().(*net.TCPAddr).Port)
+	if issuerSelf {
+		issuer = apiURL
+	}
 	c := newCluster()
 	c.controlToken = randomHex(16)
 	reviewer, err := c.mint(mintRequest{Namespace: strPtr("kube-system"), Name: strPtr("sealbox-reviewer")})
@@ -1011,10 +1136,6 @@ func main() {
 	c.accounts[saKey{"kube-system", "sealbox-reviewer"}] = &serviceAccount{uid: uid, created: nowStamp()}
 	c.reviewers[reviewer] = true
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fail(err)
-	}
 	srv := &http.Server{
 		Handler: &server{c},
 		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12,

@@ -4,7 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "auth/kubernetes/jwt.h"
+#include "auth/jws.h"
 #include "auth/kubernetes/selector_yaml.h"
 #include "auth/kubernetes/kubernetes_backend.h"
 #include "base/crypto.h"
