@@ -84,6 +84,10 @@ Status CoreImpl::ApplyStagedRestore(const std::string& request_id, bool request_
   if (sealed_.load()) return ::sealbox::Sealed();
   // From here no request runs: tear down every cache built from the store.
   sealed_.store(true);
+  // A ceremony in progress relied on the seal configuration being replaced.
+  root_generation_->Cancel();
+  barrier_rekey_->Cancel();
+  recovery_rekey_->Cancel();
   PreSeal();
   Status s = options_.physical->ReplaceAll(staged->entries);
   if (!s.ok()) {
