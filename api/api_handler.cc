@@ -70,6 +70,13 @@ const Json* FindField(const Json& obj, std::string_view name) {
 
 class ApiHandler;
 
+// A snapshot restore's body is the archive itself, not JSON: the backend
+// reads it from raw_body.
+bool TakesRawBody(const logical::Request& req) {
+  return req.op == logical::Operation::kUpdate &&
+         (req.path == "sys/storage/raft/snapshot" || req.path == "sys/storage/raft/snapshot-force");
+}
+
 // The raw sys endpoints, answered here rather than through the core's router
 // (they work sealed and uninitialised, as Vault's).
 enum class RawEndpoint { kNone, kInit, kSealStatus, kUnseal, kHealth, kLeader };
@@ -158,7 +165,7 @@ class ApiHandler final : public HttpHandler {
     // not is refused before its body costs more than the bytes received.
     const bool parse_body = http.body.size() <= options_.max_unauthenticated_request_size ||
                             core_->TokenResolves(RequestToken(http));
-    if (parse_body) {
+    if (parse_body && !TakesRawBody(routed.request)) {
       Status body = ParseRequestBody(http, limits_, routed.request);
       if (!body.ok()) co_return ErrorFromStatus(body);
     }

@@ -31,6 +31,12 @@ bool IsBareSysPath(std::string_view path) {
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
   HttpResponse out;
+  if (!resp.raw_content_type.empty()) {
+    out.body = std::move(resp.raw_body);
+    out.headers.emplace_back("Content-Type", resp.raw_content_type);
+    out.headers.emplace_back("Cache-Control", "no-store");
+    return out;
+  }
   // Path help is Vault's bare help document, not an envelope; so are the
   // answers of Vault's raw sys handlers.
   if ((req.op == Operation::kHelp || IsBareSysPath(req.original_path)) && resp.data) {

@@ -139,10 +139,29 @@ class CoreImpl final : public Core {
   // Shamir seal: the root key, wrapped by `new_key` instead of `old_key`,
   // and the seal configuration, written in one batch.
   Status ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes& new_key, int shares, int threshold);
+  // --- Snapshots (core/snapshot.cc). ---
+  // The whole store, as a snapshot archive, at one point in time; writes go
+  // on meanwhile. Called by a request (state lock held shared).
+  Result<std::string> TakeSnapshot();
+  // Checks a snapshot (format, checksums and, unless `force`, that it is
+  // this vault's) and keeps it for ApplyStagedRestore, which the pipeline
+  // runs for request `request_id` once it has released the state lock.
+  Status StageRestore(const std::string& request_id, std::string_view archive, bool force);
   // Static seal: the recovery key and its configuration, in one batch.
   Status ReplaceRecoveryKey(const SecureBytes& new_key, int shares, int threshold);
 
  private:
+  Status CheckSnapshotsSupported() const;
+  struct StagedRestore {
+    std::string request_id;
+    bool force = false;
+    std::vector<std::pair<std::string, std::string>> entries;
+  };
+  // Replaces the store by the snapshot staged for `request_id` (if any) and
+  // reloads every cache; seals after a forced restore. Takes the state lock
+  // exclusively. A request that failed after staging (`request_ok` false:
+  // its audit entry, say) drops its snapshot instead.
+  Status ApplyStagedRestore(const std::string& request_id, bool request_ok);
   Status RevokeGrants(const RouteEntry& entry);
   Status MoveGrants(bool auth, const std::string& from_route, const std::string& to_route);
   // The pipeline (request_pipeline.cc): its steps in order.
@@ -232,6 +251,9 @@ class CoreImpl final : public Core {
   std::atomic<int64_t> active_since_{0};
   std::mutex ha_mu_;
   std::condition_variable ha_cv_;
+  std::mutex staged_mu_;
+  std::unique_ptr<StagedRestore> staged_restore_;  // guarded by staged_mu_
+  std::atomic<bool> restore_staged_{false};        // staged_restore_ is set: the hot path's check
 };
 
 }  // namespace sealbox::core

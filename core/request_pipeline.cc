@@ -100,6 +100,9 @@ logical::RunMode CoreImpl::RunModeOf(const BoundRoute& route, const logical::Req
 Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(RoutedRequest& r, Resumer* resumer) {
   Result<logical::Response> result = co_await RunRequest(r, resumer);
   if (seal_requested_.exchange(false)) Seal().IgnoreError();
+  if (restore_staged_.load(std::memory_order_acquire)) {
+    if (Status restored = ApplyStagedRestore(r.request.id, result.ok()); !restored.ok()) result = restored;
+  }
   co_return result;
 }
 

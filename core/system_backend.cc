@@ -40,6 +40,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : AuditRoutes()) routes.push_back(std::move(r));
   for (auto& r : LeaseRoutes()) routes.push_back(std::move(r));
   for (auto& r : WrappingRoutes()) routes.push_back(std::move(r));
+  for (auto& r : SnapshotRoutes()) routes.push_back(std::move(r));
   for (auto& r : GenerateRootRoutes()) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey", RekeyTarget::kBarrier)) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey-recovery-key", RekeyTarget::kRecovery)) routes.push_back(std::move(r));
@@ -48,7 +49,8 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
-                            "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*"},
+                            "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*",
+                            "storage/raft/snapshot", "storage/raft/snapshot-force"},
                    // As Vault: a quorum of key shares, not a token, is what the
                    // break-glass paths take; a wrapping token is its own credential.
                    .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/*",

@@ -128,9 +128,14 @@ struct Response {
   // A response stored earlier and handed back as it was (an unwrap): its
   // token was issued and its lease registered when it was first made.
   bool replayed = false;
+  // A body sent as it is instead of the envelope (a snapshot archive), with
+  // its content type; never audited (the entry shows no data).
+  std::string raw_body;
+  std::string raw_content_type;  // set: send raw_body
 
   bool IsEmpty() const {
-    return !data && !secret && !auth && warnings.empty() && http_status == 0 && errors.empty() && !wrap_info;
+    return !data && !secret && !auth && warnings.empty() && http_status == 0 && errors.empty() && !wrap_info &&
+           raw_content_type.empty();
   }
   static Response Empty() { return Response{}; }
   static Response WithData(Json d) {

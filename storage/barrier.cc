@@ -139,6 +139,29 @@ Status Barrier::Unseal(const SecureBytes& root_key) {
   return Status::Ok();
 }
 
+Status Barrier::Reload() {
+  SecureBytes root;
+  {
+    std::shared_lock l(mu_);
+    if (Sealed()) return ::sealbox::Sealed();
+    root = root_key_;
+  }
+  Seal();
+  return Unseal(root);
+}
+
+Result<std::string> Barrier::SealValue(std::string_view path, std::string_view plaintext) {
+  std::shared_lock l(mu_);
+  if (Sealed()) return ::sealbox::Sealed();
+  return Encrypt(path, plaintext);
+}
+
+Result<std::string> Barrier::OpenValue(std::string_view path, std::string_view sealed) {
+  std::shared_lock l(mu_);
+  if (Sealed()) return ::sealbox::Sealed();
+  return Decrypt(path, sealed);
+}
+
 void Barrier::Seal() {
   sealed_.store(true, std::memory_order_release);
   std::unique_lock l(mu_);

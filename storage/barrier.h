@@ -48,6 +48,14 @@ class Barrier final : public Storage {
   // Wipes all key material.
   void Seal();
   bool Sealed() const { return sealed_.load(std::memory_order_acquire); }
+  // Snapshot restore: loads the keyring now in physical storage with the
+  // root key already held (the store under it was replaced). Fails, and
+  // leaves the barrier sealed, if that root key does not open it.
+  Status Reload();
+  // Encrypts or opens a value kept outside this storage (a snapshot's
+  // checksums) under the active term, `path` as associated data.
+  Result<std::string> SealValue(std::string_view path, std::string_view plaintext);
+  Result<std::string> OpenValue(std::string_view path, std::string_view sealed);
   // Adds a new active term and persists the keyring.
   Status Rotate(int64_t now_nanos);
   KeyStatus ActiveKeyStatus();

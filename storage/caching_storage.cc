@@ -77,6 +77,13 @@ Status CachingStorage::Batch(const std::vector<WriteOp>& ops) {
   return st;
 }
 
+Status CachingStorage::ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) {
+  ClearAll();
+  Status st = store_->ReplaceAll(entries);
+  ClearAll();
+  return st;
+}
+
 void CachingStorage::ClearAll() {
   for (Shard& s : shards_) {
     std::lock_guard l(s.mu);

@@ -35,6 +35,10 @@ class CachingStorage final : public Storage {
   Status Delete(std::string_view key) override;
   Result<std::vector<std::string>> List(std::string_view prefix) override;
   Status Batch(const std::vector<WriteOp>& ops) override;
+  bool SupportsSnapshots() const override { return store_->SupportsSnapshots(); }
+  Status ScanConsistent(const ScanVisitor& visit) override { return store_->ScanConsistent(visit); }
+  // Empties the cache before and after: every key may change.
+  Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) override;
 
   // Off: every call goes to the store and the cache is emptied. On: starts
   // from an empty cache.

@@ -6,6 +6,12 @@
 
 namespace sealbox {
 
+Status Storage::ScanConsistent(const ScanVisitor&) { return Unsupported("snapshots are not supported by this storage"); }
+
+Status Storage::ReplaceAll(const std::vector<std::pair<std::string, std::string>>&) {
+  return Unsupported("snapshots are not supported by this storage");
+}
+
 Result<std::vector<std::string>> ListRecursive(Storage& s, std::string_view prefix, size_t limit) {
   std::vector<std::string> out;
   std::vector<std::string> stack{std::string(prefix)};
@@ -91,6 +97,22 @@ class InMemStorage final : public Storage {
       if (op.kind == WriteOp::Kind::kPut) m_[op.key] = op.value;
       else m_.erase(op.key);
     }
+    return Status::Ok();
+  }
+  bool SupportsSnapshots() const override { return true; }
+  Status ScanConsistent(const ScanVisitor& visit) override {
+    std::map<std::string, std::string> copy;
+    {
+      std::shared_lock l(mu_);
+      copy = m_;
+    }
+    for (const auto& [k, v] : copy) SB_RETURN_IF_ERROR(visit(k, v));
+    return Status::Ok();
+  }
+  Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) override {
+    std::map<std::string, std::string> fresh(entries.begin(), entries.end());
+    std::unique_lock l(mu_);
+    m_.swap(fresh);
     return Status::Ok();
   }
 

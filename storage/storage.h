@@ -6,6 +6,7 @@
 // paths. Implementations are thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,19 @@ class Storage {
   virtual Result<std::vector<std::string>> List(std::string_view prefix) = 0;
   // Applies every op atomically and durably.
   virtual Status Batch(const std::vector<WriteOp>& ops) = 0;
+
+  // Snapshots (docs/operations.md). Physical backends that support them
+  // override the three; the defaults answer kUnsupportedOperation.
+  virtual bool SupportsSnapshots() const { return false; }
+  //
+  // Calls `visit` for every key, in key order, as of one point in time:
+  // writes that land meanwhile are neither seen nor blocked. Stops at the
+  // first error `visit` returns.
+  using ScanVisitor = std::function<Status(std::string_view key, std::string_view value)>;
+  virtual Status ScanConsistent(const ScanVisitor& visit);
+  // Replaces the whole content by `entries` in one atomic, durable write: a
+  // crash leaves either the old content or the new, never a mix.
+  virtual Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries);
 };
 
 // Every key under `prefix` (full keys, sorted), visiting folders recursively.
