@@ -97,9 +97,16 @@ int MostSpecific(const std::vector<const QuotaScope*>& scopes, const QuotaReques
   return best;
 }
 
-QuotaManager::QuotaManager(const Clock* clock) : clock_(clock) {
-  retired_.push_back(std::make_unique<Snapshot>());
-  current_.store(retired_.back().get());
+QuotaManager::QuotaManager(const Clock* clock) : clock_(clock), live_(std::make_unique<Snapshot>()) {
+  current_.store(live_.get());
+}
+
+void QuotaManager::Install(std::unique_ptr<Snapshot> next) {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(retired_, [&](const Retired& r) { return now - r.at > kGrace; });
+  current_.store(next.get(), std::memory_order_release);
+  retired_.push_back(Retired{std::move(live_), now});
+  live_ = std::move(next);
 }
 
 QuotaManager::~QuotaManager() = default;
@@ -138,18 +145,14 @@ Status QuotaManager::Load(Storage* view) {
   }
   std::lock_guard l(write_mu_);
   view_ = view;
-  retired_.push_back(std::move(next));
-  current_.store(retired_.back().get(), std::memory_order_release);
+  Install(std::move(next));
   return Status::Ok();
 }
 
 void QuotaManager::Reset() {
-  // Sealing: no request is in flight, so the old snapshots can go.
   std::lock_guard l(write_mu_);
   view_ = nullptr;
-  retired_.clear();
-  retired_.push_back(std::make_unique<Snapshot>());
-  current_.store(retired_.back().get(), std::memory_order_release);
+  Install(std::make_unique<Snapshot>());
 }
 
 bool QuotaManager::Exempt(const Snapshot& s, std::string_view path) const {
@@ -207,8 +210,7 @@ void QuotaManager::Release(const std::shared_ptr<std::atomic<int64_t>>& counter)
 Status QuotaManager::Publish(std::unique_ptr<Snapshot> next, const std::string& key, const Json* value) {
   if (!view_) return ::sealbox::Sealed();
   SB_RETURN_IF_ERROR(value ? view_->Put(key, value->dump()) : view_->Delete(key));
-  retired_.push_back(std::move(next));
-  current_.store(retired_.back().get(), std::memory_order_release);
+  Install(std::move(next));
   return Status::Ok();
 }
 

@@ -8,11 +8,13 @@
 //
 // The hot path (a request's rate limit) reads an immutable snapshot through
 // one atomic pointer: no lock. Writes (rare, administrative) publish a new
-// snapshot and keep the old ones alive until Reset, so a reader never sees
-// one freed. Thread-safe.
+// snapshot and free a replaced one only after a grace period (kGrace) far
+// longer than a reader holds one (a lookup and one bucket update), so a
+// reader never sees one freed, even across a seal. Thread-safe.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -115,8 +117,18 @@ class QuotaManager {
 
   const Clock* clock_;
   Storage* view_ = nullptr;
-  mutable std::mutex write_mu_;  // serialises writes; guards view_ and retired_
-  std::vector<std::unique_ptr<Snapshot>> retired_;  // every published snapshot
+  struct Retired {
+    std::unique_ptr<Snapshot> snapshot;
+    std::chrono::steady_clock::time_point at;  // when it stopped being current
+  };
+  static constexpr std::chrono::seconds kGrace{60};
+  // REQUIRES: write_mu_ held. Makes `next` current; frees what retired
+  // more than kGrace ago.
+  void Install(std::unique_ptr<Snapshot> next);
+
+  mutable std::mutex write_mu_;  // serialises writes; guards view_, live_ and retired_
+  std::unique_ptr<Snapshot> live_;  // the current snapshot's owner
+  std::vector<Retired> retired_;
   std::atomic<const Snapshot*> current_;
 };
 
