@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 
@@ -68,6 +70,22 @@ const Json* FindField(const Json& obj, std::string_view name) {
   return nullptr;
 }
 
+// Vault's X-Ratelimit-* headers (enable_rate_limit_response_headers).
+void AddRateLimitHeaders(HttpResponse& r, const core::RateDecision& d) {
+  r.headers.emplace_back("X-Ratelimit-Limit", std::to_string(d.limit));
+  r.headers.emplace_back("X-Ratelimit-Remaining", std::to_string(d.remaining));
+  r.headers.emplace_back("X-Ratelimit-Reset", std::to_string(d.reset_secs));
+}
+
+// Over a rate-limit quota: 429 with Vault's text; Retry-After always (Vault
+// sends it only with the X-Ratelimit-* headers).
+HttpResponse RateLimitedResponse(const std::string& path, const core::RateLimitOutcome& q) {
+  HttpResponse r = ErrorResponse(429, "request path \"" + path + "\": rate limit quota exceeded");
+  r.headers.emplace_back("Retry-After", std::to_string(q.decision.retry_after));
+  if (q.send_headers) AddRateLimitHeaders(r, q.decision);
+  return r;
+}
+
 class ApiHandler;
 
 // A snapshot restore's body is the archive itself, not JSON: the backend
@@ -104,7 +122,8 @@ RunOn RunOnFor(logical::RunMode mode) {
 // its mount.
 class ApiCall final : public HttpCall {
  public:
-  ApiCall(ApiHandler* handler, const HttpRequest& http) : handler_(handler), http_(http) {}
+  ApiCall(ApiHandler* handler, const HttpRequest& http)
+      : handler_(handler), http_(http), start_(std::chrono::steady_clock::now()) {}
   RunOn run_on() const override { return run_on_; }
   Task<HttpResponse> RunAsync(Resumer* resumer) override;
 
@@ -118,7 +137,9 @@ class ApiCall final : public HttpCall {
 
  private:
   Task<HttpResponse> Run(Resumer* resumer);
-  void TraceLog(int status) const;
+  void RequestLog(int status) const;
+
+  std::chrono::steady_clock::time_point start_;
 };
 
 class ApiHandler final : public HttpHandler {
@@ -169,9 +190,13 @@ class ApiHandler final : public HttpHandler {
       Status body = ParseRequestBody(http, limits_, routed.request);
       if (!body.ok()) co_return ErrorFromStatus(body);
     }
+    const core::RateLimitOutcome quota = core_->ApplyRateLimit(routed);
+    if (quota.applies && !quota.decision.allowed) co_return RateLimitedResponse(routed.request.path, quota);
     auto resp = co_await core_->HandleRequestAsync(routed, resumer);
-    if (!resp.ok()) co_return ErrorFromStatus(resp.status());
-    co_return RenderResponse(routed.request, std::move(resp).value());
+    HttpResponse out =
+        resp.ok() ? RenderResponse(routed.request, std::move(resp).value()) : ErrorFromStatus(resp.status());
+    if (quota.applies && quota.send_headers) AddRateLimitHeaders(out, quota.decision);
+    co_return out;
   }
 
  private:
@@ -411,7 +436,7 @@ Task<HttpResponse> ApiCall::RunAsync(Resumer* resumer) {
     log::Error(std::string("api: unexpected exception: ") + e.what());
     r = ErrorResponse(500, "internal error");
   }
-  TraceLog(r.status);
+  RequestLog(r.status);
   co_return r;
 }
 
@@ -421,10 +446,10 @@ Task<HttpResponse> ApiCall::Run(Resumer* resumer) {
   co_return co_await handler_->RunRouted(routed_, http_, resumer);
 }
 
-// Method, path (query dropped: it may carry values) and status only: never a
-// header, body or token, whatever the level.
-void ApiCall::TraceLog(int status) const {
-  if (!log::Enabled(log::Level::kTrace)) return;
+// At debug: method, path (query dropped: it may carry values), status and
+// latency only: never a header, body or token, whatever the level.
+void ApiCall::RequestLog(int status) const {
+  if (!log::Enabled(log::Level::kDebug)) return;
   std::string path = http_.target.substr(0, http_.target.find('?'));
   // auth/token/{renew,lookup,revoke}/<token> carries a token in the path.
   constexpr std::string_view kTokenPaths = "/v1/auth/token/";
@@ -432,7 +457,13 @@ void ApiCall::TraceLog(int status) const {
     size_t end = path.find('/', kTokenPaths.size());
     if (end != std::string::npos) path = path.substr(0, end) + "/<redacted>";
   }
-  log::Trace("api: " + http_.method + " " + path + " -> " + std::to_string(status));
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_).count();
+  char latency[32];
+  std::snprintf(latency, sizeof latency, "%.3f", static_cast<double>(micros) / 1000.0);
+  log::WriteFields(log::Level::kDebug, "request",
+                   {{"method", http_.method}, {"path", path}, {"status", std::to_string(status)},
+                    {"duration_ms", latency}});
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ inline Status Unsupported(std::string m = "unsupported operation") {
 }
 inline Status TooLarge(std::string m) { return {StatusCode::kTooLarge, std::move(m)}; }
 inline Status Sealed() { return {StatusCode::kSealed, "Vault is sealed"}; }
+inline Status RateLimited(std::string m) { return {StatusCode::kRateLimited, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status Internal(std::string m = "internal error") { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }

@@ -51,12 +51,16 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
   expiration_->SetCallbacks(
       [this](const LeaseEntry& e) { return RouteLeaseOp(e, logical::Operation::kRevoke, 0); },
       [this](const LeaseEntry& e, int64_t ttl) { return RouteLeaseOp(e, logical::Operation::kRenew, ttl); });
+  quota_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/quotas/");
+  quotas_ = std::make_unique<QuotaManager>(options_.clock);
+  expiration_->SetDeletedHook([this](const std::string& lease_id) { LeaseGone("lease:" + lease_id); });
   root_generation_ = std::make_unique<RootGeneration>(this);
   barrier_rekey_ = std::make_unique<Rekey>(this, RekeyTarget::kBarrier);
   recovery_rekey_ = std::make_unique<Rekey>(this, RekeyTarget::kRecovery);
   tokens_->SetRevokeHook([this](const std::string& storage_id) {
     // A token's leases die with it (and its children's, as the tree is revoked).
     expiration_->RevokeByToken(storage_id);
+    LeaseGone("token:" + storage_id);
     auto entry = router_.Get("cubbyhole/");
     if (!entry || !entry->view || storage_id.empty()) return;
     Status s = DeletePrefix(*entry->view, storage_id + "/");
@@ -330,6 +334,7 @@ Status CoreImpl::Activate() {
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
   SB_RETURN_IF_ERROR(audit_.Setup(audit_view_.get()));
+  SB_RETURN_IF_ERROR(quotas_->Load(quota_view_.get()));
   expiration_->Start();
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
   return Status::Ok();
@@ -344,6 +349,9 @@ void CoreImpl::PreSeal() {
   router_.Clear();
   tokens_->Reset();
   policies_->Reset();
+  quotas_->Reset();
+  std::lock_guard l(counted_mu_);
+  counted_.clear();  // counts restart at the next unseal
 }
 
 Status CoreImpl::SealLocked() {

@@ -21,6 +21,7 @@
 #include "base/status.h"
 #include "base/task.h"
 #include "core/backend_registry.h"
+#include "core/quota_manager.h"
 #include "logical/backend.h"
 #include "logical/request.h"
 
@@ -176,6 +177,10 @@ class Core {
     req = std::move(r.request);
     return result;
   }
+  // The rate-limit quota for a routed request whose body is parsed (a
+  // login's role may be in it): whether it may run, and the figures for
+  // the X-Ratelimit-* headers. Nothing applies while sealed.
+  virtual RateLimitOutcome ApplyRateLimit(RoutedRequest& r) = 0;
   // Before a request's body is read (the body limit): true if `path` is a
   // login path, which takes requests without a token (auth/<mount>/login...);
   // false while sealed. Only for bodies that claim to be large.

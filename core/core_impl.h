@@ -12,6 +12,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "audit/audit_broker.h"
@@ -64,6 +65,8 @@ class CoreImpl final : public Core {
   bool IsUnauthenticated(const std::string& path) override;
   bool TokenResolves(std::string_view token) override;
   void OnSighup() override;
+  RateLimitOutcome ApplyRateLimit(RoutedRequest& r) override;  // core/quotas.cc
+  QuotaManager& quotas() { return *quotas_; }
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }
   // Routes a revoke or renew for a lease to the backend that issued it.
@@ -176,6 +179,19 @@ class CoreImpl final : public Core {
                          bool* revoke_after);
   // After the backend: a login's token, a dynamic secret's lease.
   void Complete(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp);
+  // Quotas (core/quotas.cc). The login role a bound request names, when a
+  // role quota could apply to its mount.
+  std::string QuotaRoleOf(const BoundRoute& route, logical::Request& bound_req);
+  // Counts a new lease (dynamic secret, or a login's or token store's
+  // service token) against the lease-count quota that applies; the lease is
+  // released by LeaseGone with the same key. Root callers are not counted.
+  // REQUIRES: req bound to route (BoundRequestScope).
+  Result<std::shared_ptr<std::atomic<int64_t>>> AcquireLeaseQuota(logical::Request& req,
+                                                                   const BoundRoute& route);
+  void RememberCounted(const std::string& key, std::shared_ptr<std::atomic<int64_t>> counter);
+  void LeaseGone(const std::string& key);
+  // After the backend, for a response with an auth block or a secret.
+  void CountTokenLease(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp);
   Result<SecureBytes> ReadRootKey(const SecureBytes& unseal_key);
   // Static seal: unwraps the root key (rotating the wrap to the current key)
   // and unseals. REQUIRES: state_mu_ held exclusively, sealed.
@@ -229,6 +245,12 @@ class CoreImpl final : public Core {
   std::unique_ptr<PrefixView> password_policy_view_;
   std::unique_ptr<PasswordPolicyStore> password_policies_;
   Router router_;
+  std::unique_ptr<PrefixView> quota_view_;
+  std::unique_ptr<QuotaManager> quotas_;
+  // What each counted lease or token counted against, by "lease:<id>" or
+  // "token:<hash>", so its end releases the same quota.
+  std::mutex counted_mu_;
+  std::unordered_map<std::string, std::shared_ptr<std::atomic<int64_t>>> counted_;  // guarded by counted_mu_
 
   // state_mu_ guards the seal state: requests hold it shared; init, unseal
   // and seal hold it exclusively.

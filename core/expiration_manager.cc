@@ -79,7 +79,9 @@ Status ExpirationManager::Save(LeaseEntry& e, bool reschedule) {
 Status ExpirationManager::Delete(const LeaseEntry& e) {
   std::vector<WriteOp> ops;
   AppendDelete(e, ops);
-  return view_->Batch(ops);
+  SB_RETURN_IF_ERROR(view_->Batch(ops));
+  if (deleted_) deleted_(e.lease_id);
+  return Status::Ok();
 }
 
 Result<std::string> ExpirationManager::Register(const std::string& path, const std::string& mount,

@@ -59,6 +59,9 @@ class ExpirationManager {
     revoke_ = std::move(revoke);
     renew_ = std::move(renew);
   }
+  // Told each lease id once its lease is gone (revoked, expired, forced):
+  // the lease-count quotas release it. Set before Start.
+  void SetDeletedHook(std::function<void(const std::string& lease_id)> hook) { deleted_ = std::move(hook); }
   // Starts the scheduler thread (after unseal); Stop joins it (before seal).
   void Start();
   void Stop();
@@ -99,6 +102,7 @@ class ExpirationManager {
   const Clock* clock_;
   RevokeFn revoke_;
   RenewFn renew_;
+  std::function<void(const std::string&)> deleted_;
   std::mutex mu_;  // serialises index updates of one lease (coarse, cheap)
   std::thread thread_;
   std::mutex wake_mu_;

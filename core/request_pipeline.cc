@@ -154,7 +154,12 @@ void CoreImpl::Complete(logical::Request& req, const BoundRoute& route, Result<l
     }
     Status s = CompleteLogin(req, *route.entry, *resp);
     if (!s.ok()) resp = s;  // a failed login never carries a token
+    CountTokenLease(req, route, resp);
     return;
+  }
+  if (resp->auth) {  // the token store's own tokens
+    CountTokenLease(req, route, resp);
+    if (!resp.ok()) return;
   }
   if (resp->secret && mount.auth) {
     log::Error("core: auth backend returned a secret");
@@ -163,18 +168,26 @@ void CoreImpl::Complete(logical::Request& req, const BoundRoute& route, Result<l
   }
   // A dynamic secret (one with internal data to revoke it by) gets a lease.
   if (resp->secret && !resp->secret->internal_data.is_null()) {
-    auto id = expiration_->Register(req.original_path, mount.RoutePath(), req.token ? req.token->storage_id : "",
-                                    *resp->secret);
+    auto counter = AcquireLeaseQuota(req, route);
+    Result<std::string> id = counter.ok() ? expiration_->Register(req.original_path, mount.RoutePath(),
+                                                                 req.token ? req.token->storage_id : "", *resp->secret)
+                                          : Result<std::string>(counter.status());
     if (id.ok()) {
       resp->secret->lease_id = *id;
+      RememberCounted("lease:" + *id, std::move(*counter));
       return;
     }
+    if (counter.ok()) QuotaManager::Release(*counter);
     // Never hand out a credential nobody will revoke.
     LeaseEntry unregistered;
     unregistered.path = req.original_path;
     unregistered.mount = mount.RoutePath();
     unregistered.internal = resp->secret->internal_data;
     RouteLeaseOp(unregistered, logical::Operation::kRevoke, 0).IgnoreError();
+    if (!counter.ok()) {
+      resp = counter.status();
+      return;
+    }
     log::Error("core: cannot register a lease: " + id.status().message());
     resp = Internal();
   }

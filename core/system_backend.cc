@@ -41,6 +41,8 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : LeaseRoutes()) routes.push_back(std::move(r));
   for (auto& r : WrappingRoutes()) routes.push_back(std::move(r));
   for (auto& r : SnapshotRoutes()) routes.push_back(std::move(r));
+  for (auto& r : QuotaRoutes()) routes.push_back(std::move(r));
+  for (auto& r : LoggerRoutes()) routes.push_back(std::move(r));
   for (auto& r : GenerateRootRoutes()) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey", RekeyTarget::kBarrier)) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey-recovery-key", RekeyTarget::kRecovery)) routes.push_back(std::move(r));
@@ -55,6 +57,14 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
                    // break-glass paths take; a wrapping token is its own credential.
                    .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/*",
                                        "rekey-recovery-key/*", "wrapping/lookup", "wrapping/unwrap"}});
+}
+
+Result<Response> SystemBackend::HandleRequest(Request& req) {
+  auto resp = RoutedBackend::HandleRequest(req);
+  if (!resp.ok() || resp->http_status >= 400 || !resp->errors.empty()) return resp;
+  std::string_view change = AdminChangeOf(req.path, req.op);
+  if (!change.empty()) LogAdminChange(req, change, "sys/" + req.path);
+  return resp;
 }
 
 std::vector<PathSpec> SystemBackend::SealRoutes() {

@@ -10,7 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_log.h"
 #include "core/break_glass.h"
+#include "core/quota_manager.h"
 #include "logical/routed_backend.h"
 
 namespace sealbox::core {
@@ -20,6 +22,10 @@ class CoreImpl;
 class SystemBackend final : public logical::RoutedBackend {
  public:
   explicit SystemBackend(CoreImpl* core);
+  // Routes the request; a successful administrative change (a mount, a
+  // policy, an audit device, a quota, the seal...) earns one info line
+  // (core/admin_log.h).
+  Result<logical::Response> HandleRequest(logical::Request& req) override;
 
  private:
   std::vector<logical::PathSpec> SealRoutes();
@@ -33,6 +39,8 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> WrappingRoutes();  // system_backend_wrapping.cc
   std::vector<logical::PathSpec> SnapshotRoutes();  // system_backend_snapshot.cc
+  std::vector<logical::PathSpec> QuotaRoutes();     // system_backend_quotas.cc
+  std::vector<logical::PathSpec> LoggerRoutes();    // system_backend_loggers.cc
   // system_backend_break_glass.cc: generate-root, and rekey under `prefix`.
   std::vector<logical::PathSpec> GenerateRootRoutes();
   std::vector<logical::PathSpec> RekeyRoutes(const std::string& prefix, RekeyTarget target);
@@ -46,6 +54,8 @@ class SystemBackend final : public logical::RoutedBackend {
   Result<Response> TuneMount(const std::string& path, FieldData& fd);
   Result<Response> EnableSecretsEngine(const std::string& path, FieldData& fd);
   Result<Response> DisableMountPath(Request& req, FieldData& fd);
+  // A quota's name, path and role as a scope (system_backend_quotas.cc).
+  Result<QuotaScope> QuotaScopeOf(FieldData& fd);
   // An unwrap of someone else's wrapping token: the caller's own token must allow it.
   Status CallerMayUnwrap(const Request& req);
 

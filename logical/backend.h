@@ -88,6 +88,10 @@ class Backend {
   // issued itself; any other backend's auth block is a login the core
   // completes (creates the token).
   virtual bool IssuesTokens() const { return false; }
+  // The role a login request names, for quotas bound to a role (Vault's
+  // ResolveRoleOperation); "" when the method has no roles or the request
+  // names none. Called with the request bound to the mount, body parsed.
+  virtual Result<std::string> QuotaRole(Request& req) { return std::string(); }
   // Called on unmount or seal: drop caches and stop background work.
   virtual void Cleanup() {}
 };

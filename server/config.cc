@@ -294,6 +294,11 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       SB_RETURN_IF_ERROR(ParseSeal(k, v, lines, c));
     } else if (k == "api_addr") {
       SB_ASSIGN_OR_RETURN(c.api_addr, Str(v, k));
+    } else if (k == "log_format") {
+      SB_ASSIGN_OR_RETURN(c.log_format, Str(v, k));
+      log::Format fmt;
+      if (!log::ParseFormat(c.log_format, &fmt))
+        return KeyError(k, "unknown format \"" + c.log_format + "\" (standard, json)");
     } else if (k == "log_level") {
       SB_ASSIGN_OR_RETURN(c.log_level, Str(v, k));
       log::Level lvl;
@@ -433,6 +438,8 @@ Result<ServerFlags> ParseServerFlags(const std::vector<std::string>& args) {
       if (f.dev_listen_address.empty()) return InvalidArgument("flag -dev-listen-address needs an address");
     } else if (name == "log-level") {
       SB_RETURN_IF_ERROR(take(&f.log_level));
+    } else if (name == "log-format") {
+      SB_RETURN_IF_ERROR(take(&f.log_format));
     } else if (name == "dev-no-store-token" || name == "dev-tls") {
       // Vault flags with nothing to do here: dev mode never stores the token
       // in a helper file and always serves TLS.
@@ -452,6 +459,12 @@ Status ApplyFlags(const ServerFlags& flags, ServerConfig* config) {
       return InvalidArgument("flag -log-level: unknown level \"" + flags.log_level +
                              "\" (trace, debug, info, warn, error)");
     config->log_level = flags.log_level;
+  }
+  if (!flags.log_format.empty()) {
+    log::Format fmt;
+    if (!log::ParseFormat(flags.log_format, &fmt))
+      return InvalidArgument("flag -log-format: unknown format \"" + flags.log_format + "\" (standard, json)");
+    config->log_format = flags.log_format;
   }
   if (flags.dev) config->listener.address = flags.dev_listen_address;
   return Status::Ok();

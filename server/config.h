@@ -97,6 +97,7 @@ struct ServerConfig {
   ListenerConfig listener;
   std::string api_addr;
   std::string log_level = "info";
+  std::string log_format;  // "" or "standard": text; "json"
   bool disable_mlock = false;
   bool enable_core_dumps = false;
   size_t max_entry_size = 1 << 20;
@@ -131,6 +132,7 @@ struct ServerFlags {
   std::string dev_root_token_id;
   std::string dev_listen_address = "127.0.0.1:8200";
   std::string log_level;  // empty: keep the file's
+  std::string log_format;  // empty: keep the file's
 };
 
 // Parses the arguments after `server`. Errors: InvalidArgument for an unknown

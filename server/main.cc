@@ -261,6 +261,11 @@ api::ApiOptions ApiOptionsOf(const ListenerConfig& l) {
 }
 
 void PrintBanner(const ServerConfig& cfg, const std::string& url) {
+  if (cfg.log_format == "json") {  // every line a JSON object: the banner is a log line
+    log::WriteFields(log::Level::kInfo, "server started",
+                     {{"version", kSealboxVersion}, {"storage", cfg.storage_type}, {"listen", url}});
+    return;
+  }
   std::printf("==> Sealbox server started! Log data will stream in below:\n\n");
   std::printf("    Sealbox version: %s (Vault API %s)\n", kSealboxVersion, kVaultApiVersion);
   if (cfg.storage_type == "etcd")
@@ -296,8 +301,29 @@ Result<ServerConfig> LoadServerConfig(const ServerFlags& flags) {
   SB_RETURN_IF_ERROR(ApplyFlags(flags, &cfg));
   log::Level level;
   if (!log::ParseLevel(cfg.log_level, &level)) return InvalidArgument("unknown log level " + cfg.log_level);
-  log::SetLevel(level);
+  log::Format format;
+  if (!log::ParseFormat(cfg.log_format, &format)) return InvalidArgument("unknown log format " + cfg.log_format);
+  log::SetFormat(format);
+  log::SetConfiguredLevel(level);
   return cfg;
+}
+
+// SIGHUP: log_level from the file again (a -log-level flag still wins). A
+// file that no longer parses keeps the level in force.
+void ReloadLogLevel(const ServerFlags& flags) {
+  std::string wanted = flags.log_level;
+  if (wanted.empty() && !flags.config.empty()) {
+    auto cfg = LoadConfigFile(flags.config);
+    if (!cfg.ok()) {
+      log::Warn("server: SIGHUP: cannot re-read the configuration, log level unchanged: " + cfg.status().message());
+      return;
+    }
+    wanted = cfg->log_level;
+  }
+  log::Level level;
+  if (wanted.empty() || !log::ParseLevel(wanted, &level)) return;
+  log::SetConfiguredLevel(level);
+  log::WriteFields(log::Level::kInfo, "log level reloaded", {{"level", log::LevelName(level)}});
 }
 
 int RunServer(int argc, char** argv) {
@@ -340,7 +366,10 @@ int RunServer(int argc, char** argv) {
   }
   std::fflush(stdout);
   core::Core* core_ptr = core->get();
-  (*server)->SetReloadHook([core_ptr] { core_ptr->OnSighup(); });
+  (*server)->SetReloadHook([core_ptr, reload_flags = *flags] {
+    ReloadLogLevel(reload_flags);
+    core_ptr->OnSighup();
+  });
   (*server)->Run();
   server->reset();
   (*core)->Shutdown();
@@ -403,7 +432,8 @@ constexpr char kServerUsage[] =
     "  -dev\n      Run a development server.\n\n"
     "  -dev-root-token-id=<string>\n      The root token of the dev server (default: generated).\n\n"
     "  -dev-listen-address=<string>\n      Address of the dev server. The default is 127.0.0.1:8200.\n\n"
-    "  -log-level=<string>\n      trace, debug, info, warn or error.\n";
+    "  -log-level=<string>\n      trace, debug, info, warn or error.\n"
+    "  -log-format=<string>\n      standard or json.\n";
 
 constexpr char kAuditVerifyUsage[] =
     "Usage: sealbox audit verify -file=FILE -key=HEX [-prefix=P]\n\n"

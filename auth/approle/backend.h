@@ -24,6 +24,8 @@ class AppRoleBackend final : public logical::RoutedBackend {
  public:
   explicit AppRoleBackend(const logical::BackendConfig& cfg);
   void Cleanup() override;
+  // A login's role: the one its role_id names (login.cc).
+  Result<std::string> QuotaRole(Request& req) override;
 
  private:
   // A per-field path of a role (role/<name>/policies ...): the field names

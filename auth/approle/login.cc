@@ -94,4 +94,12 @@ Result<Response> AppRoleBackend::LoginRenew(Request& req, FieldData&) {
   return RenewalResponse(role->token);
 }
 
+Result<std::string> AppRoleBackend::QuotaRole(Request& req) {
+  if (req.path != "login" || !req.data.is_object()) return std::string();
+  auto it = req.data.find("role_id");
+  if (it == req.data.end() || !it->is_string()) return std::string();
+  SB_ASSIGN_OR_RETURN(auto role, RoleByRoleId(req.storage, it->get<std::string>()));
+  return role ? role->name : std::string();
+}
+
 }  // namespace sealbox::auth::approle

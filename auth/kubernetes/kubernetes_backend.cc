@@ -133,6 +133,12 @@ class KubernetesBackend final : public logical::RoutedBackend {
     parsed_.clear();
   }
 
+  // A login names its role in the body.
+  Result<std::string> QuotaRole(Request& req) override {
+    if (req.path != "login" || !req.data.is_object()) return std::string();
+    auto it = req.data.find("role");
+    return it != req.data.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
   void Cleanup() override {
     std::lock_guard l(parsed_mu_);
     ClearParsedLocked();

@@ -24,8 +24,10 @@ def test_trace_log_has_requests_but_no_secrets_and_the_check_bites():
         child = b["auth"]["client_token"]
         assert s.raw("POST", "/v1/auth/token/renew/" + child, s.root_token, {})[0] == 200
         log = s.log()
-        assert "api: GET /v1/secret/data/app -> 200" in log  # trace lines are there
-        assert "/v1/auth/token/renew/<redacted>" in log
+        assert "request method=GET path=/v1/secret/data/app status=200 duration_ms=" in log  # request lines
+        assert "path=/v1/auth/token/renew/<redacted>" in log
+        assert "admin: mount enabled path=sys/mounts/secret" in log  # administrative changes
+        assert "admin: audit device enabled path=sys/audit/file" in log
         for secret in (marker, s.root_token, child, s.keys[0], s.keys_b64[0]):
             assert secret in harness.SECRETS
         harness.assert_no_secret_leaked(s.dir)  # audit file and log are clean
