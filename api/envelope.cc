@@ -31,6 +31,13 @@ bool IsBareSysPath(std::string_view path) {
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
   HttpResponse out;
+  if (resp.raw) {
+    out.status = resp.raw->status;
+    out.body = std::move(resp.raw->body);
+    AddStandardHeaders(out, false);
+    out.headers.emplace_back("Content-Type", std::move(resp.raw->content_type));
+    return out;
+  }
   // Path help is Vault's bare help document, not an envelope; so are the
   // answers of Vault's raw sys handlers.
   if ((req.op == Operation::kHelp || IsBareSysPath(req.original_path)) && resp.data) {

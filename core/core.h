@@ -62,6 +62,9 @@ struct CoreOptions {
   // The engines and auth methods mounts may use, by type (the composition
   // root's choice; core adds its own sys, token and identity).
   BackendRegistry backends;
+  // telemetry usage_gauge_period: how often the token and lease counts that
+  // sys/metrics reports are recounted (Vault's default, 10 minutes).
+  int64_t usage_gauge_period_s = 600;
 };
 
 struct SealConfig {

@@ -17,6 +17,7 @@
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "core/core.h"
+#include "core/core_metrics.h"
 #include "core/expiration_manager.h"
 #include "core/identity_store.h"
 #include "logical/backend.h"
@@ -131,6 +132,8 @@ class CoreImpl final : public Core {
   // Static seal: the recovery key and its configuration, in one batch.
   Status ReplaceRecoveryKey(const SecureBytes& new_key, int shares, int threshold);
 
+  CoreMetrics& metrics() { return metrics_; }
+
  private:
   Status RevokeGrants(const RouteEntry& entry);
   Status MoveGrants(bool auth, const std::string& from_route, const std::string& to_route);
@@ -194,6 +197,11 @@ class CoreImpl final : public Core {
   std::atomic<bool> seal_requested_{false};
   std::unique_ptr<RootGeneration> root_generation_;
   std::unique_ptr<Rekey> barrier_rekey_, recovery_rekey_;
+  // sys/metrics (core_metrics.cc): the gauges reported at scrape time.
+  void CollectGauges(metrics::SampleSink& sink);
+  CoreMetrics metrics_;
+  UsageGauges usage_{options_.usage_gauge_period_s};
+  int metrics_collector_ = 0;
 };
 
 }  // namespace sealbox::core

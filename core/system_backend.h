@@ -32,6 +32,7 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> RemountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> WrappingRoutes();  // system_backend_wrapping.cc
+  std::vector<logical::PathSpec> MetricsRoutes();   // system_backend_metrics.cc
   // system_backend_break_glass.cc: generate-root, and rekey under `prefix`.
   std::vector<logical::PathSpec> GenerateRootRoutes();
   std::vector<logical::PathSpec> RekeyRoutes(const std::string& prefix, RekeyTarget target);
