@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "metrics/quota.h"
+
 namespace sealbox::metrics {
 
 void SampleSink::Gauge(std::string name, std::string help, double value, Labels labels) {
@@ -88,6 +90,18 @@ std::vector<Sample> Registry::Collect() const {
 Registry& DefaultRegistry() {
   static Registry* r = new Registry();  // never destroyed: metrics outlive every static user
   return *r;
+}
+
+}  // namespace sealbox::metrics
+
+namespace sealbox::metrics {
+
+Counter& QuotaViolations(QuotaKind kind, const std::string& name, Registry& registry) {
+  if (kind == QuotaKind::kRateLimit)
+    return registry.GetCounter("vault.quota.rate_limit.violation", "Requests a rate-limit quota refused (429)",
+                               {{"name", name}});
+  return registry.GetCounter("vault.quota.lease_count.violation", "Requests a lease-count quota refused",
+                             {{"name", name}});
 }
 
 }  // namespace sealbox::metrics

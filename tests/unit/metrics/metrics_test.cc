@@ -6,6 +6,7 @@
 #include "base/json_util.h"
 #include "metrics/exposition.h"
 #include "metrics/process.h"
+#include "metrics/quota.h"
 #include "metrics/registry.h"
 
 namespace sealbox::metrics {
@@ -171,6 +172,18 @@ TEST(ScrapeTest, FormatsAsVaultAnswersThem) {
   ScrapeAnswer bogus = Scrape(r, "bogus", "");
   EXPECT_EQ(bogus.status, 400);
   EXPECT_EQ(bogus.body, "metric response format \"bogus\" unknown");
+}
+
+TEST(QuotaTest, OneCounterPerQuotaUnderVaultsNames) {
+  Registry r;
+  Counter& a = QuotaViolations(QuotaKind::kRateLimit, "global", r);
+  EXPECT_EQ(&a, &QuotaViolations(QuotaKind::kRateLimit, "global", r));
+  a.Add();
+  a.Add();
+  QuotaViolations(QuotaKind::kLeaseCount, "db", r).Add();
+  std::string text = RenderPrometheus(r.Collect());
+  EXPECT_NE(text.find("vault_quota_rate_limit_violation{name=\"global\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("vault_quota_lease_count_violation{name=\"db\"} 1\n"), std::string::npos) << text;
 }
 
 TEST(ProcessTest, ReportsThreadsDescriptorsAndMemory) {
