@@ -11,6 +11,7 @@ turned off by prometheus_retention_time = 0. Waits are bounded polls.
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ import urllib.request
 
 import pytest
 
-from harness import Server, free_port, wait_until
+from harness import ROOT, Server, free_port, wait_until
 
 KV_READS = 20
 PROMETHEUS_FORMAT = "text/plain; version=0.0.4; charset=utf-8"
@@ -211,6 +212,19 @@ def test_token_and_acl_are_required(sealbox):
     assert b"\nvault_core_unsealed{cluster=" in data
     st, headers, data = sealbox.request("GET", "/v1/sys/metrics?format=bogus", token=sealbox.metrics_token)
     assert (st, data) == (400, b'metric response format "bogus" unknown')
+
+
+def test_documented_alert_rules_are_valid(tmp_path):
+    """docs/monitoring.md's alert rules, checked by Prometheus's promtool."""
+    with open(os.path.join(ROOT, "docs", "monitoring.md")) as f:
+        blocks = re.findall(r"^```yaml\n(groups:.*?)^```", f.read(), re.M | re.S)
+    assert len(blocks) == 1
+    rules = tmp_path / "rules.yml"
+    rules.write_text(blocks[0])
+    promtool = shutil.which("promtool") or "/usr/bin/promtool"
+    p = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "SUCCESS: 8 rules found" in p.stdout, p.stdout
 
 
 def test_unauthenticated_access_and_retention_zero():
