@@ -1,5 +1,6 @@
-// The switch for recording (telemetry `filter_default = false` turns it
-// off, as Vault's filter drops every metric): one relaxed load per use.
+// The switch for recording on the request path (telemetry
+// `filter_default = false` turns it off, as Vault's filter drops every
+// metric; scrape-time gauges are still reported): one relaxed load per use.
 #pragma once
 
 #include <atomic>

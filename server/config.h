@@ -102,7 +102,7 @@ struct TelemetryConfig {
   int64_t prometheus_retention_s = 0;  // 0: ?format=prometheus answers 400; with the stanza, 24h by default
   int64_t usage_gauge_period_s = 600;  // token and lease counts; 0 ("none"): not counted
   bool disable_hostname = false;       // accepted; metric names never carry the host name here
-  bool filter_default = true;          // false: nothing is recorded (Vault's filter with no prefixes allowed)
+  bool filter_default = true;          // false: the request path records nothing (Vault's filter, no prefix allowed)
 };
 
 inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's 32 days

@@ -246,8 +246,8 @@ TEST(ConfigTest, UnknownKeysStopTheStartNamingKeyAndLine) {
   EXPECT_THAT(err, HasSubstr("line 10:"));
   EXPECT_THAT(ParseError("storage \"rocksdb\" {\n  path = \"/d\"\n  node_id = \"a\"\n}\n"),
               HasSubstr("line 3: unknown key \"node_id\" in storage \"rocksdb\""));
-  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry { statsd_address = \"x\" }\n"),
-              HasSubstr("unknown key \"telemetry\""));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry {\n  prefix_filter = [\"-vault.route\"]\n}\n"),
+              HasSubstr("line 11: unknown key \"prefix_filter\" in telemetry"));
   // A setting whose loss would weaken security is never ignored.
   EXPECT_THAT(ParseError(WithListener("tls_require_and_verify_client_cert = true")),
               HasSubstr("tls_require_and_verify_client_cert"));
