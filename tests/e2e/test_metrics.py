@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import urllib.parse
@@ -246,5 +247,22 @@ def test_unauthenticated_access_and_retention_zero():
         st, _, data = s.request("GET", "/v1/sys/metrics")
         gauges = {g["Name"]: g["Value"] for g in json.loads(data)["Gauges"]}
         assert gauges["vault.core.unsealed"] == 1
+        # An audit device that can no longer write: requests fail closed and
+        # the failure counter shows it (this endpoint is not audited).
+        d = os.path.join(s.dir, "auditdir")
+        os.makedirs(d)
+        st, body = s.root("PUT", "/v1/sys/audit/doomed", {"type": "file", "options": {"file_path": os.path.join(d, "a.log")}})
+        assert st == 204, body
+        shutil.rmtree(d)
+        s.proc.send_signal(signal.SIGHUP)
+        wait_until(lambda: s.root("GET", "/v1/sys/mounts")[0] == 500, what="requests to fail closed")
+
+        def failures():
+            counters = {c["Name"]: c["Count"] for c in json.loads(s.request("GET", "/v1/sys/metrics")[2])["Counters"]}
+            return counters["vault.audit.log_request_failure"]
+        assert failures() >= 1
+        before = failures()
+        assert s.root("GET", "/v1/sys/mounts")[0] == 500
+        assert failures() == before + 1
     finally:
         s.cleanup()
