@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cinttypes>
+#include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 
 #include "base/json_util.h"
@@ -17,12 +16,13 @@ const auto kProcessStart = std::chrono::steady_clock::now();
 std::string FormatValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  // The shortest text that reads back as the same double ("0.03", not
+  // "0.029999999999999999"), integers without an exponent.
   char buf[32];
-  if (v == std::floor(v) && std::fabs(v) < 1e15)
-    std::snprintf(buf, sizeof buf, "%" PRId64, static_cast<int64_t>(v));
-  else
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::fabs(v) < 1e15 && v == std::floor(v)
+                       ? std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v))
+                       : std::to_chars(buf, buf + sizeof buf, v);
+  return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 
 void AppendEscapedLabelValue(std::string& out, std::string_view v) {

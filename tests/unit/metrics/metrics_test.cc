@@ -109,7 +109,7 @@ TEST(ExpositionTest, PrometheusTextFormat) {
   EXPECT_NE(text.find("vault_route_read_secret__bucket{le=\"0.25\"} 0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("vault_route_read_secret__bucket{le=\"0.5\"} 1\n"), std::string::npos) << text;
   EXPECT_NE(text.find("vault_route_read_secret__bucket{le=\"+Inf\"} 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("vault_route_read_secret__sum 0.29999999999999999\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("vault_route_read_secret__sum 0.3\n"), std::string::npos) << text;
   EXPECT_NE(text.find("vault_route_read_secret__count 1\n"), std::string::npos) << text;
   // Help falls back to the name; every line ends in a newline.
   EXPECT_NE(text.find("# HELP vault_route_read_secret_ vault_route_read_secret_\n"), std::string::npos) << text;
