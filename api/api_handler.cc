@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/version.h"
 #include "core/core.h"
+#include "metrics/exposition.h"
 
 namespace sealbox::api {
 namespace {
@@ -97,7 +98,7 @@ bool TakesRawBody(const logical::Request& req) {
 
 // The raw sys endpoints, answered here rather than through the core's router
 // (they work sealed and uninitialised, as Vault's).
-enum class RawEndpoint { kNone, kInit, kSealStatus, kUnseal, kHealth, kLeader };
+enum class RawEndpoint { kNone, kInit, kSealStatus, kUnseal, kHealth, kLeader, kMetrics };
 
 RawEndpoint RawEndpointFor(const std::string& path) {
   if (path == "sys/init") return RawEndpoint::kInit;
@@ -175,6 +176,7 @@ class ApiHandler final : public HttpHandler {
       case RawEndpoint::kUnseal: return Unseal(http);
       case RawEndpoint::kHealth: return Health(http, target);
       case RawEndpoint::kLeader: return Leader(http);
+      case RawEndpoint::kMetrics: return Metrics(http, target);
       case RawEndpoint::kNone: break;
     }
     return ErrorResponse(404, "");
@@ -224,6 +226,12 @@ class ApiHandler final : public HttpHandler {
          (p.rfind("sys/rekey/", 0) == 0 || p.rfind("sys/rekey-recovery-key/", 0) == 0)))
       return answer(ErrorResponse(405, "unsupported operation"));
     call.raw_ = RawEndpointFor(p);
+    if (p == "sys/metrics" && options_.unauthenticated_metrics_access) {
+      call.raw_ = RawEndpoint::kMetrics;
+      call.run_on_ = RunOn::kComputePool;  // reads /proc, may recount tokens and leases
+      call.target_ = std::move(target).value();
+      return;
+    }
     if (call.raw_ != RawEndpoint::kNone) {
       // Reads answer from memory; init and unseal write and derive keys.
       call.run_on_ = http.method == "GET" || http.method == "HEAD" ? RunOn::kIoThread : RunOn::kWaitPool;
@@ -242,6 +250,7 @@ class ApiHandler final : public HttpHandler {
     auto req = BuildRequest(http, *target, limits_, BodyParsing::kDeferred);
     if (!req.ok()) return answer(ErrorFromStatus(req.status()));
     call.routed_.request = std::move(req).value();
+    if (p == "sys/metrics") AcceptAsFormat(http, call.routed_.request.data);
     core_->Route(call.routed_);
     call.run_on_ = RunOnFor(call.routed_.run_mode);
   }
@@ -392,6 +401,27 @@ class ApiHandler final : public HttpHandler {
     }
     HttpResponse r = JsonResponse(code, body);
     if (http.method == "HEAD") r.body.clear();
+    return r;
+  }
+
+  // A scraper that asks for OpenMetrics gets the Prometheus text format
+  // without ?format= (Vault's FormatFromRequest).
+  static void AcceptAsFormat(const HttpRequest& http, Json& data) {
+    if (http.Header("accept").find("application/openmetrics-text") != std::string_view::npos &&
+        data.is_object() && !data.contains("format"))
+      data["format"] = "prometheus";
+  }
+
+  HttpResponse Metrics(const HttpRequest& http, const ParsedTarget& t) {
+    if (http.method != "GET") return ErrorResponse(405, "");
+    auto it = t.query.find("format");
+    metrics::ScrapeAnswer a = metrics::Scrape(metrics::DefaultRegistry(), it == t.query.end() ? "" : it->second,
+                                              http.Header("accept"));
+    HttpResponse r;
+    r.status = a.status;
+    r.body = std::move(a.body);
+    AddStandardHeaders(r, false);
+    r.headers.emplace_back("Content-Type", std::move(a.content_type));
     return r;
   }
 

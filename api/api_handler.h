@@ -29,6 +29,9 @@ struct ApiOptions {
   // The token-free break-glass endpoints answer 405 while these are set.
   bool disable_unauthed_generate_root = true;
   bool disable_unauthed_rekey = true;
+  // The listener's telemetry.unauthenticated_metrics_access: sys/metrics
+  // answers without a token (and while sealed), as Vault's.
+  bool unauthenticated_metrics_access = false;
 };
 
 std::unique_ptr<HttpHandler> NewApiHandler(core::Core* core, ApiOptions options);

@@ -31,10 +31,11 @@ bool IsBareSysPath(std::string_view path) {
 HttpResponse RenderResponse(const logical::Request& req, logical::Response&& resp) {
   using logical::Operation;
   HttpResponse out;
-  if (!resp.raw_content_type.empty()) {
-    out.body = std::move(resp.raw_body);
-    out.headers.emplace_back("Content-Type", resp.raw_content_type);
-    out.headers.emplace_back("Cache-Control", "no-store");
+  if (resp.raw) {
+    out.status = resp.raw->status;
+    out.body = std::move(resp.raw->body);
+    AddStandardHeaders(out, false);
+    out.headers.emplace_back("Content-Type", std::move(resp.raw->content_type));
     return out;
   }
   // Path help is Vault's bare help document, not an envelope; so are the

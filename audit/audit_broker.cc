@@ -138,6 +138,13 @@ bool AuditBroker::AnyBlocking() const {
   return false;
 }
 
+std::vector<std::pair<std::string, uint64_t>> AuditBroker::ChainPositions() const {
+  std::shared_lock l(mu_);
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const auto& [p, d] : devices_) out.emplace_back(p, d->ChainPosition());
+  return out;
+}
+
 std::shared_ptr<const AuditBroker::DeviceList> AuditBroker::Devices() const {
   std::shared_lock l(mu_);
   return active_;

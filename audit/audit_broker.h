@@ -135,6 +135,9 @@ class AuditBroker {
   // socket, stdout, a FIFO or network filesystem, or a file not opened yet):
   // requests then run where blocking is allowed, on the worker pool.
   bool AnyBlocking() const;
+  // Each device's path and the lines it has chained since it opened
+  // (sys/metrics: sealbox.audit.chain_position).
+  std::vector<std::pair<std::string, uint64_t>> ChainPositions() const;
 
   // Records an entry (or both of a refusal) on every device. error: "" for
   // success, else the error the client gets. The arguments must outlive the

@@ -35,6 +35,8 @@ class Device final : public std::enable_shared_from_this<Device> {
   // Null when the device records everything.
   const AuditFilter* filter() const { return filter_.get(); }
   const SecureBytes& chain_key() const { return chain_key_; }
+  // Lines chained since the device opened.
+  uint64_t ChainPosition() const { return chain_.position(); }
   const crypto::HmacSha256Key& salt_key() const { return salt_key_; }
   std::string Hash(std::string_view v) const { return HashValue(salt_key_, v); }
 

@@ -27,6 +27,7 @@ size_t HashChain::Append(std::string_view prefix, std::string_view body, std::st
 void HashChain::Commit(std::string_view out, size_t chain_at) {
   prev_.assign(out.substr(chain_at, 2 * crypto::HmacSha256Key::kSize));
   starting_ = false;
+  position_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void HashChain::Resume(const std::string& last) {

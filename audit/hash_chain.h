@@ -6,6 +6,8 @@
 // before it. `sealbox audit verify` (VerifyFile) recomputes the chain.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,10 +36,15 @@ class HashChain {
   // `last` ("" when that line was torn: the chain goes on from ours).
   void Resume(const std::string& last);
 
+  // Lines committed since the device opened (any thread may read it: the
+  // audit chain position that sys/metrics reports).
+  uint64_t position() const { return position_.load(std::memory_order_relaxed); }
+
  private:
   crypto::HmacSha256Key hmac_;
   std::string prev_;      // the last line's chain value (hex), "" before the first
   bool starting_ = true;  // next line is the first of its file
+  std::atomic<uint64_t> position_{0};
 };
 
 // Verifies a file's hash chain with the device's chain key. Writes a report

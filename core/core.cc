@@ -66,9 +66,13 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
     Status s = DeletePrefix(*entry->view, storage_id + "/");
     if (!s.ok()) log::Warn("core: cannot destroy a revoked token's cubbyhole: " + s.ToString());
   });
+  metrics_collector_ = metrics::DefaultRegistry().AddCollector([this](metrics::SampleSink& s) { CollectGauges(s); });
 }
 
-CoreImpl::~CoreImpl() { Shutdown(); }
+CoreImpl::~CoreImpl() {
+  metrics::DefaultRegistry().RemoveCollector(metrics_collector_);
+  Shutdown();
+}
 
 // ---- Break-glass support ----
 

@@ -70,6 +70,9 @@ struct CoreOptions {
   std::shared_ptr<HaLock> ha_lock;
   std::string api_addr;      // advertised: where standbys send clients
   std::string cluster_addr;  // advertised (request forwarding: not yet)
+  // telemetry usage_gauge_period: how often the token and lease counts that
+  // sys/metrics reports are recounted (Vault's default, 10 minutes).
+  int64_t usage_gauge_period_s = 600;
 };
 
 // What sys/leader, sys/ha-status and sys/health report.

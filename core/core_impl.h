@@ -21,6 +21,7 @@
 #include "auth/policy_store.h"
 #include "auth/token_store.h"
 #include "core/core.h"
+#include "core/core_metrics.h"
 #include "core/expiration_manager.h"
 #include "core/identity_store.h"
 #include "logical/backend.h"
@@ -153,6 +154,8 @@ class CoreImpl final : public Core {
   // Static seal: the recovery key and its configuration, in one batch.
   Status ReplaceRecoveryKey(const SecureBytes& new_key, int shares, int threshold);
 
+  CoreMetrics& metrics() { return metrics_; }
+
  private:
   Status CheckSnapshotsSupported() const;
   struct StagedRestore {
@@ -276,6 +279,11 @@ class CoreImpl final : public Core {
   std::mutex staged_mu_;
   std::unique_ptr<StagedRestore> staged_restore_;  // guarded by staged_mu_
   std::atomic<bool> restore_staged_{false};        // staged_restore_ is set: the hot path's check
+  // sys/metrics (core_metrics.cc): the gauges reported at scrape time.
+  void CollectGauges(metrics::SampleSink& sink);
+  CoreMetrics metrics_;
+  UsageGauges usage_{options_.usage_gauge_period_s};
+  int metrics_collector_ = 0;
 };
 
 }  // namespace sealbox::core

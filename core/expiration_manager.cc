@@ -7,6 +7,7 @@
 #include "base/crypto.h"
 #include "base/log.h"
 #include "base/saturating.h"
+#include "metrics/registry.h"
 #include "storage/storage.h"
 
 namespace sealbox::core {
@@ -150,6 +151,9 @@ Status ExpirationManager::TryRevoke(LeaseEntry& e) {
 }
 
 Status ExpirationManager::Revoke(const std::string& lease_id) {
+  static metrics::Histogram& timer =
+      metrics::DefaultRegistry().GetHistogram("vault.expire.revoke", "Time to revoke a lease by id (ms)");
+  metrics::ScopedTimer t(&timer);
   std::lock_guard l(mu_);
   SB_ASSIGN_OR_RETURN(auto e, Lookup(lease_id));
   if (!e) return Status::Ok();

@@ -205,11 +205,16 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resu
   req.unauthenticated =
       route && logical::MatchesSpecial(route.entry->backend->special_paths().unauthenticated, route.relative_path);
   const audit::MountInfo audit_mount = AuditMountInfo(route);
+  const bool login = req.unauthenticated && route.entry->mount.auth;
+  metrics::ScopedTimer request_timer(login ? &metrics_.handle_login_request : &metrics_.handle_request);
   auto refuse = [&](Status s) -> Task<Result<logical::Response>> {
     req.data_elided = !req.token;  // refused before authentication: size and hash only
     std::string err = s.code() == StatusCode::kPermissionDenied ? "permission denied" : s.message();
     Status a = co_await audit_.Log(audit::EntryKind::kRefusal, req, audit_mount, nullptr, err, resumer);
-    if (!a.ok()) co_return Internal();
+    if (!a.ok()) {
+      metrics_.audit_request_failure.Add();
+      co_return Internal();
+    }
     co_return AsVaultMultierror(std::move(s));
   };
 
@@ -224,10 +229,15 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resu
   SB_CO_ASSIGN_OR_RETURN(bool allowed, Authorize(req, route, token ? &*token : nullptr, &revoke_after));
   if (!allowed) co_return co_await refuse(PermissionDenied());
   // Fail closed: a request no audit device could record never runs.
-  if (!(co_await audit_.Log(audit::EntryKind::kRequest, req, audit_mount, nullptr, "", resumer)).ok())
+  if (!(co_await audit_.Log(audit::EntryKind::kRequest, req, audit_mount, nullptr, "", resumer)).ok()) {
+    metrics_.audit_request_failure.Add();
     co_return Internal();
+  }
 
-  auto resp = route.entry->backend->HandleRequest(req);
+  auto resp = [&] {
+    metrics::ScopedTimer route_timer(CoreMetrics::RouteTimer(*route.entry, req.op));
+    return route.entry->backend->HandleRequest(req);
+  }();
   if (revoke_after) {
     Status s = tokens_->RevokeTree(token->hash);
     if (!s.ok()) log::Error("core: cannot revoke a used-up token: " + s.ToString());
@@ -247,8 +257,10 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resu
   }
   // The response is withheld unless some device recorded it.
   const logical::Response* logged = resp.ok() ? &*resp : nullptr;
-  if (!(co_await audit_.Log(audit::EntryKind::kResponse, req, audit_mount, logged, err, resumer)).ok())
+  if (!(co_await audit_.Log(audit::EntryKind::kResponse, req, audit_mount, logged, err, resumer)).ok()) {
+    metrics_.audit_response_failure.Add();
     co_return Internal();
+  }
   co_return resp;
 }
 

@@ -6,6 +6,7 @@
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "logical/backend.h"
+#include "metrics/histogram.h"
 #include "core/mount_table.h"
 #include "storage/storage.h"
 
@@ -40,6 +42,8 @@ struct RouteEntry {
   std::unique_ptr<PrefixView> view;
   std::unique_ptr<EntryMountView> mount_view;
   std::unique_ptr<logical::Backend> backend;
+  // vault.route.<op>.<mount> timers by operation, looked up on first use.
+  std::array<std::atomic<metrics::Histogram*>, logical::kOperationCount> route_timers{};
 };
 
 // A request's mount, matched once on its decoded path. The pipeline, the

@@ -25,8 +25,7 @@ std::vector<PathSpec> SystemBackend::SnapshotRoutes() {
                         [this](Request&, FieldData&) -> Result<Response> {
                           SB_ASSIGN_OR_RETURN(std::string archive, core_->TakeSnapshot());
                           Response resp;
-                          resp.raw_body = std::move(archive);
-                          resp.raw_content_type = "application/gzip";
+                          resp.raw = logical::Response::RawBody{200, "application/gzip", std::move(archive)};
                           return resp;
                         }},
                        {Operation::kUpdate, restore(false)}},

@@ -6,6 +6,7 @@
 // api/ renders it as Vault's envelope. Plain values; not thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@ class Storage;
 namespace sealbox::logical {
 
 enum class Operation { kRead, kList, kCreate, kUpdate, kPatch, kDelete, kRenew, kRevoke, kHelp };
+inline constexpr size_t kOperationCount = 9;
 
 // "read", "list", "create", ... as Vault names them in audit entries.
 std::string_view OperationName(Operation op);
@@ -128,14 +130,18 @@ struct Response {
   // A response stored earlier and handed back as it was (an unwrap): its
   // token was issued and its lease registered when it was first made.
   bool replayed = false;
-  // A body sent as it is instead of the envelope (a snapshot archive), with
-  // its content type; never audited (the entry shows no data).
-  std::string raw_body;
-  std::string raw_content_type;  // set: send raw_body
+  // A body sent as it is rather than in an envelope (Vault's raw HTTP
+  // responses, such as sys/metrics): its status, content type and bytes.
+  struct RawBody {
+    int status = 200;
+    std::string content_type;
+    std::string body;
+  };
+  std::optional<RawBody> raw;
 
   bool IsEmpty() const {
     return !data && !secret && !auth && warnings.empty() && http_status == 0 && errors.empty() && !wrap_info &&
-           raw_content_type.empty();
+           !raw;
   }
   static Response Empty() { return Response{}; }
   static Response WithData(Json d) {

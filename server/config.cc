@@ -146,6 +146,15 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
       if (!b.ok()) return KeyError(key, "expected a boolean");
       (k == "disable_unauthed_rekey_endpoints" ? l.disable_unauthed_rekey_endpoints
                                                : l.disable_unauthed_generate_root_endpoints) = *b;
+    } else if (k == "telemetry") {
+      const Json& t = FirstBlock(v);
+      if (!t.is_object()) return KeyError(key, "expected telemetry { unauthenticated_metrics_access = true }");
+      for (auto& [tk, tv] : t.items()) {
+        if (tk != "unauthenticated_metrics_access") return UnknownKey(lines, "listener telemetry", tk, block_line);
+        auto b = JsonToBool(tv);
+        if (!b.ok()) return KeyError(key + "." + tk, "expected a boolean");
+        l.unauthenticated_metrics_access = *b;
+      }
     } else if (k == "cluster_address") {
       log::Warn("config: listener.cluster_address is ignored (Sealbox has no cluster port)");
     } else {
@@ -273,6 +282,48 @@ Status ParseSeal(const std::string& k, const Json& v, const KeyLines& lines, Ser
   return Status::Ok();
 }
 
+// Vault telemetry keys for sinks Sealbox does not have: refused, so an
+// operator expecting statsd never silently gets nothing.
+bool TelemetrySinkKey(const std::string& k) {
+  return k.rfind("statsd", 0) == 0 || k.rfind("dogstatsd", 0) == 0 || k.rfind("circonus", 0) == 0 ||
+         k.rfind("stackdriver", 0) == 0;
+}
+
+// Vault telemetry keys about labels and cardinality that change nothing here.
+bool IgnoredTelemetryKey(const std::string& k) {
+  return k == "enable_hostname_label" || k == "maximum_gauge_cardinality" || k == "lease_metrics_epsilon" ||
+         k == "num_lease_metrics_buckets" || k == "add_lease_metrics_namespace_labels" ||
+         k == "add_mount_point_rollback_metrics" || k == "metrics_prefix";
+}
+
+// telemetry { ... }
+Status ParseTelemetry(const Json& v, const KeyLines& lines, TelemetryConfig& t) {
+  const Json& block = FirstBlock(v);
+  if (!block.is_object()) return KeyError("telemetry", "expected telemetry { ... }");
+  t.prometheus_retention_s = 24 * 3600;  // Vault's default once the stanza is there
+  const size_t block_line = lines.Find("telemetry", 0);
+  for (auto& [k, v] : block.items()) {
+    std::string key = "telemetry." + k;
+    if (k == "prometheus_retention_time" || k == "usage_gauge_period") {
+      const bool none = k == "usage_gauge_period" && v.is_string() && v.get_ref<const std::string&>() == "none";
+      auto d = none ? Result<int64_t>(0) : JsonToDurationSeconds(v);
+      if (!d.ok() || *d < 0) return KeyError(key, "expected a duration");
+      (k == "prometheus_retention_time" ? t.prometheus_retention_s : t.usage_gauge_period_s) = *d;
+    } else if (k == "disable_hostname" || k == "filter_default") {
+      auto b = JsonToBool(v);
+      if (!b.ok()) return KeyError(key, "expected a boolean");
+      (k == "disable_hostname" ? t.disable_hostname : t.filter_default) = *b;
+    } else if (TelemetrySinkKey(k)) {
+      return KeyError(key, "Sealbox exports metrics only through sys/metrics (JSON or Prometheus); no push sinks");
+    } else if (IgnoredTelemetryKey(k)) {
+      log::Warn("config: " + key + " is ignored (it changes nothing in Sealbox)");
+    } else {
+      return UnknownKey(lines, "telemetry", k, block_line);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
@@ -292,6 +343,8 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       SB_RETURN_IF_ERROR(ParseListenerBlock(k, v, lines, c));
     } else if (k == "seal") {
       SB_RETURN_IF_ERROR(ParseSeal(k, v, lines, c));
+    } else if (k == "telemetry") {
+      SB_RETURN_IF_ERROR(ParseTelemetry(v, lines, c.telemetry));
     } else if (k == "api_addr") {
       SB_ASSIGN_OR_RETURN(c.api_addr, Str(v, k));
     } else if (k == "log_format") {

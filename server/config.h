@@ -19,6 +19,11 @@
 //   audit_file_dirs = ["/var/log/sealbox"]               # absolute; default: anywhere
 //
 //   default_lease_ttl = "768h"   max_lease_ttl = "768h"   # system-wide, as Vault's
+//   telemetry {                                          # sys/metrics (docs/monitoring.md)
+//     prometheus_retention_time = "24h"                  # 0 (or no stanza): no Prometheus format
+//     usage_gauge_period = "10m"  disable_hostname = true  filter_default = true
+//   }
+//   # and in the listener: telemetry { unauthenticated_metrics_access = true }
 //
 // An unknown key is an error naming the key and its line (a typo must never
 // keep a default); a few Vault keys that change nothing here (`ui`,
@@ -69,6 +74,9 @@ struct ListenerConfig {
   // anyone who reaches them can cancel a ceremony in progress.
   bool disable_unauthed_generate_root_endpoints = true;
   bool disable_unauthed_rekey_endpoints = true;
+  // listener telemetry { unauthenticated_metrics_access }: sys/metrics
+  // without a token.
+  bool unauthenticated_metrics_access = false;
   // Threads for requests that may block: `worker_threads` for those that
   // mostly compute (reads while an audit device is on; few, on few cores),
   // `wait_worker_threads` for those that mostly wait (synced writes, database
@@ -86,6 +94,15 @@ struct StaticSealConfig {
   std::string current_key;
   std::string previous_key_id;
   std::string previous_key;
+};
+
+// telemetry { ... }: what sys/metrics exports. Without the stanza the JSON
+// format is served and the Prometheus one is off, as in Vault.
+struct TelemetryConfig {
+  int64_t prometheus_retention_s = 0;  // 0: ?format=prometheus answers 400; with the stanza, 24h by default
+  int64_t usage_gauge_period_s = 600;  // token and lease counts; 0 ("none"): not counted
+  bool disable_hostname = false;       // accepted; metric names never carry the host name here
+  bool filter_default = true;          // false: the request path records nothing (Vault's filter, no prefix allowed)
 };
 
 inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's 32 days
@@ -111,6 +128,7 @@ struct ServerConfig {
   // when audit_file_dirs lists directories, files only in or under them.
   bool allow_audit_log_prefixing = false;
   std::vector<std::string> audit_file_dirs;
+  TelemetryConfig telemetry;
 };
 
 // Parses HCL text. Errors are InvalidArgument("config: <key>: <why>"), or

@@ -41,6 +41,8 @@
 #include "server/dev_certs.h"
 #include "server/http_server.h"
 #include "etcd/etcd_storage.h"
+#include "metrics/process.h"
+#include "metrics/registry.h"
 #include "storage/rocksdb_storage.h"
 
 namespace sealbox::server {
@@ -232,6 +234,7 @@ Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
   co.max_lease_ttl = cfg.max_lease_ttl;
   co.audit_file_limits.allow_prefix = cfg.allow_audit_log_prefixing;
   co.audit_file_limits.allowed_dirs = cfg.audit_file_dirs;
+  co.usage_gauge_period_s = cfg.telemetry.usage_gauge_period_s;
   if (cfg.seal.enabled) {
     SB_ASSIGN_OR_RETURN(co.static_seal, LoadStaticSeal(cfg));
   }
@@ -252,6 +255,7 @@ api::ApiOptions ApiOptionsOf(const ListenerConfig& l) {
   ao.max_unauthenticated_request_size = l.max_unauthenticated_request_size;
   ao.disable_unauthed_generate_root = l.disable_unauthed_generate_root_endpoints;
   ao.disable_unauthed_rekey = l.disable_unauthed_rekey_endpoints;
+  ao.unauthenticated_metrics_access = l.unauthenticated_metrics_access;
   ao.json.max_depth = l.max_json_depth;
   ao.json.max_strings = l.max_json_strings;
   ao.json.max_elements = l.max_json_elements;
@@ -346,6 +350,9 @@ int RunServer(int argc, char** argv) {
   if (cfg.listener.tls_cert_file.empty() || cfg.listener.tls_key_file.empty())
     return Fail("listener \"tcp\" needs tls_cert_file and tls_key_file (Sealbox serves HTTPS only)");
   RaiseFileLimit(cfg.listener.max_connections);
+  metrics::SetEnabled(cfg.telemetry.filter_default);
+  metrics::DefaultRegistry().SetPrometheusRetentionSeconds(cfg.telemetry.prometheus_retention_s);
+  metrics::RegisterProcessCollector(metrics::DefaultRegistry());
   if (!cfg.disable_mlock) LockMemory();
   auto core = StartCore(cfg);
   if (!core.ok()) return Fail(core.status().message());

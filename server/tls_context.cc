@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "base/log.h"
+#include "metrics/registry.h"
 
 namespace sealbox::server {
 namespace {
@@ -45,6 +47,15 @@ Status CheckReadable(const char* key, const std::string& path) {
   if (!f) return InvalidArgument("listener: cannot read " + std::string(key) + " " + path + ": " + std::strerror(errno));
   std::fclose(f);
   return Status::Ok();
+}
+
+// Seconds from now to the notAfter of the context's leaf certificate.
+std::optional<double> SecondsToExpiry(ssl::context& ctx) {
+  const X509* cert = SSL_CTX_get0_certificate(ctx.native_handle());
+  if (!cert) return std::nullopt;
+  int days = 0, seconds = 0;
+  if (ASN1_TIME_diff(&days, &seconds, nullptr, X509_get0_notAfter(cert)) != 1) return std::nullopt;
+  return days * 86400.0 + seconds;
 }
 
 }  // namespace
@@ -87,8 +98,16 @@ Result<std::shared_ptr<ssl::context>> BuildServerTlsContext(const ListenerConfig
   return ctx;
 }
 
-TlsContext::TlsContext(ListenerConfig listener) : listener_(std::move(listener)) {}
-TlsContext::~TlsContext() = default;
+TlsContext::TlsContext(ListenerConfig listener) : listener_(std::move(listener)) {
+  metrics_collector_ = metrics::DefaultRegistry().AddCollector([this](metrics::SampleSink& sink) {
+    auto ctx = Current();
+    if (!ctx) return;
+    if (auto s = SecondsToExpiry(*ctx))
+      sink.Gauge("sealbox.tls.certificate_expiry_seconds",
+                 "Seconds until the listener certificate's notAfter (negative once expired)", *s);
+  });
+}
+TlsContext::~TlsContext() { metrics::DefaultRegistry().RemoveCollector(metrics_collector_); }
 
 Result<std::unique_ptr<TlsContext>> TlsContext::Create(const ListenerConfig& listener) {
   std::unique_ptr<TlsContext> t(new TlsContext(listener));

@@ -14,6 +14,9 @@
 // hands out shared ownership, so an old context lives as long as its last
 // connection).
 //
+// sys/metrics reports sealbox.tls.certificate_expiry_seconds: the seconds
+// from now to the notAfter of the certificate new connections get.
+//
 // Security invariant: key material is only read by OpenSSL from the key file;
 // it is never copied into our strings or logged.
 #pragma once
@@ -53,6 +56,7 @@ class TlsContext {
   explicit TlsContext(ListenerConfig listener);
 
   const ListenerConfig listener_;
+  int metrics_collector_ = 0;
   mutable std::mutex mu_;
   std::shared_ptr<boost::asio::ssl::context> current_;  // guarded by mu_
 };

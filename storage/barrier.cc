@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "base/crypto.h"
+#include "metrics/registry.h"
 
 namespace sealbox {
 namespace {
@@ -198,7 +199,24 @@ KeyStatus Barrier::ActiveKeyStatus() {
   return ks;
 }
 
+namespace {
+
+// Vault's barrier timers (milliseconds, storage round trip included).
+struct BarrierTimers {
+  metrics::Histogram& get = metrics::DefaultRegistry().GetHistogram("vault.barrier.get", "Barrier reads (ms)");
+  metrics::Histogram& put = metrics::DefaultRegistry().GetHistogram("vault.barrier.put", "Barrier writes (ms)");
+  metrics::Histogram& del = metrics::DefaultRegistry().GetHistogram("vault.barrier.delete", "Barrier deletes (ms)");
+  metrics::Histogram& list = metrics::DefaultRegistry().GetHistogram("vault.barrier.list", "Barrier lists (ms)");
+};
+BarrierTimers& Timers() {
+  static BarrierTimers t;
+  return t;
+}
+
+}  // namespace
+
 Result<std::optional<std::string>> Barrier::Get(std::string_view key) {
+  metrics::ScopedTimer timer(&Timers().get);
   SB_ASSIGN_OR_RETURN(auto raw, physical_->Get(key));
   std::shared_lock l(mu_);
   if (Sealed()) return ::sealbox::Sealed();
@@ -208,6 +226,7 @@ Result<std::optional<std::string>> Barrier::Get(std::string_view key) {
 }
 
 Status Barrier::Put(std::string_view key, std::string_view value) {
+  metrics::ScopedTimer timer(&Timers().put);
   std::string sealed;
   {
     std::shared_lock l(mu_);
@@ -218,11 +237,13 @@ Status Barrier::Put(std::string_view key, std::string_view value) {
 }
 
 Status Barrier::Delete(std::string_view key) {
+  metrics::ScopedTimer timer(&Timers().del);
   if (Sealed()) return ::sealbox::Sealed();
   return physical_->Delete(key);
 }
 
 Result<std::vector<std::string>> Barrier::List(std::string_view prefix) {
+  metrics::ScopedTimer timer(&Timers().list);
   if (Sealed()) return ::sealbox::Sealed();
   return physical_->List(prefix);
 }

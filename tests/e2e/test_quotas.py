@@ -92,6 +92,12 @@ def test_mount_quota_limits_that_mount_only(server):
         assert [s for s, _ in statuses(server, "/v1/other/a", 6)] == [404] * 6
         for _ in range(6):
             assert server.request("GET", "/v1/sys/health")[0] == 200
+        # Both refusals are counted under Vault's metric, per quota.
+        st, m = server.root("GET", "/v1/sys/metrics")
+        assert st == 200, m
+        violations = [c for c in m["Counters"] if c["Name"] == "vault.quota.rate_limit.violation"
+                      and c.get("Labels", {}).get("name") == "kvq"]
+        assert len(violations) == 1 and violations[0]["Count"] == 2, m["Counters"]
     finally:
         drop(server, "rate-limit", "kvq")
     # Deleting the quota lifts it at once.

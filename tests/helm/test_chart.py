@@ -10,6 +10,7 @@ templates, the Services, the generated certificate and the HCL configuration
 skipped: without Go or sprig the renderer does not build and the tests fail.
 """
 import base64
+import json
 import os
 import re
 import shutil
@@ -479,6 +480,28 @@ def test_every_option_on(renderer):
     assert "sealbox audit enable file file_path=/sealbox/audit/audit.log" in notes
     assert "sealbox auth enable kubernetes" in notes and "VAULT_SKIP_VERIFY" not in notes
 
+    # Metrics: the telemetry stanzas, the ServiceMonitor and the dashboard.
+    assert cfg["telemetry"] == [{"labels": [], "body": {
+        "prometheus_retention_time": "12h", "usage_gauge_period": "1m", "disable_hostname": True}}]
+    assert cfg["listener"][0]["body"]["telemetry"] == [{"labels": [], "body": {"unauthenticated_metrics_access": True}}]
+    sm = find(docs, "ServiceMonitor", "prod-sealbox")
+    assert sm["apiVersion"] == "monitoring.coreos.com/v1" and sm["metadata"]["labels"]["release"] == "kube-prometheus"
+    # It selects the API Service alone, not the headless one.
+    selected = [s["metadata"]["name"] for s in find(docs, "Service")
+                if sm["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+    assert selected == ["prod-sealbox"]
+    assert sm["spec"]["namespaceSelector"] == {"matchNames": ["secrets"]}
+    assert sm["spec"]["endpoints"] == [{
+        "port": "https", "scheme": "https", "path": "/v1/sys/metrics", "params": {"format": ["prometheus"]},
+        "interval": "15s", "scrapeTimeout": "5s",
+        "tlsConfig": {"serverName": "prod-sealbox.secrets.svc", "ca": {"secret": {"name": "corp-tls", "key": "ca.crt"}}},
+        "authorization": {"type": "Bearer", "credentials": {"name": "sealbox-metrics-token", "key": "token"}}}]
+    board = find(docs, "ConfigMap", "prod-sealbox-dashboard")
+    assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert board["metadata"]["labels"]["example.com/folder"] == "secrets"
+    with open(os.path.join(CHART, "dashboards", "sealbox.json")) as f:
+        assert json.loads(board["data"]["sealbox.json"]) == json.load(f)
+
 
 def test_static_seal_without_previous_key(renderer, tmp_path):
     docs, notes = render(renderer, values_file(
@@ -572,6 +595,9 @@ def test_release_names(renderer, tmp_path):
      "  previousKeyFile: unseal.key\n", "must differ from staticSeal.currentKeyFile"),
     ("tls:\n  selfSigned: false\n", "tls.secretName is required when tls.selfSigned is false"),
     ("tls:\n  secretName: corp-tls\n", "set tls.selfSigned=false to use the existing Secret"),
+    ("metrics:\n  serviceMonitor:\n    enabled: true\n", "metrics.serviceMonitor.enabled needs metrics.enabled"),
+    ("metrics:\n  enabled: true\n  serviceMonitor:\n    enabled: true\n",
+     "needs metrics.serviceMonitor.bearerTokenSecret.name"),
 ])
 def test_invalid_values_fail_clearly(renderer, tmp_path, values, message):
     assert message in render_error(renderer, values, tmp_path)
@@ -598,7 +624,8 @@ def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_pat
     sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
     import harness
     docs, _ = render(renderer, values_file(tmp_path, "staticSeal:\n  enabled: true\n  secretName: s\n"
-                                                     "  currentKeyId: k1\n"))
+                                                     "  currentKeyId: k1\n"
+                                                     "metrics:\n  enabled: true\n  unauthenticatedAccess: true\n"))
     hcl, cfg = config_of(docs, "sealbox-config")
     tls = next(d for d in find(docs, "Secret") if "tls.crt" in d["data"])["data"]
     base = tmp_path / "sealbox"
@@ -632,6 +659,11 @@ def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_pat
         harness.wait_until(lambda: status() is not None, 30, what="sealbox with the chart's config")
         st = status()
         assert st["type"] == "static" and st["recovery_seal"] is True and st["initialized"] is False
+        # The telemetry stanzas took: Prometheus's format, without a token.
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=5)
+        conn.request("GET", "/v1/sys/metrics?format=prometheus")
+        resp = conn.getresponse()
+        assert resp.status == 200 and b"vault_core_unsealed" in resp.read()
     finally:
         proc.terminate()
         proc.wait(timeout=20)

@@ -73,6 +73,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/* Checks that no single template owns; included by the StatefulSet. */}}
 {{- define "sealbox.validate" -}}
+{{- if .Values.metrics.serviceMonitor.enabled -}}
+{{- if not .Values.metrics.enabled -}}
+{{- fail "metrics.serviceMonitor.enabled needs metrics.enabled (the Prometheus format is off without the telemetry stanza)" -}}
+{{- end -}}
+{{- if not (or .Values.metrics.unauthenticatedAccess .Values.metrics.serviceMonitor.bearerTokenSecret.name) -}}
+{{- fail "metrics.serviceMonitor needs metrics.serviceMonitor.bearerTokenSecret.name (a token that reads sys/metrics) or metrics.unauthenticatedAccess" -}}
+{{- end -}}
+{{- end -}}
 {{- if ne (int .Values.replicas) 1 -}}
 {{- fail "replicas must be 1: each pod has its own RocksDB, so more replicas would be unrelated vaults (Sealbox has no HA storage yet)" -}}
 {{- end -}}

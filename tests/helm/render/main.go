@@ -36,6 +36,18 @@ func (f *fileList) Set(v string) error { *f = append(*f, v); return nil }
 // without a cluster: the built-in groups only.
 type apiVersions []string
 
+// chartFiles answers .Files.Get as Helm does: a file of the chart by its
+// path relative to the chart directory, "" when missing.
+type chartFiles struct{ dir string }
+
+func (f chartFiles) Get(name string) string {
+	b, err := os.ReadFile(filepath.Join(f.dir, filepath.FromSlash(name)))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
 func (a apiVersions) Has(v string) bool {
 	for _, x := range a {
 		if x == v {
@@ -179,6 +191,7 @@ func main() {
 			"Name": chartName, "Version": chart["version"], "AppVersion": chart["appVersion"],
 			"Description": chart["description"], "Type": chart["type"],
 		},
+		"Files": chartFiles{*chartDir},
 		"Capabilities": map[string]interface{}{
 			"KubeVersion": map[string]interface{}{
 				"Version": "v1.30.0", "GitVersion": "v1.30.0", "Major": "1", "Minor": "30",

@@ -247,8 +247,8 @@ TEST(ConfigTest, UnknownKeysStopTheStartNamingKeyAndLine) {
   EXPECT_THAT(err, HasSubstr("line 10:"));
   EXPECT_THAT(ParseError("storage \"rocksdb\" {\n  path = \"/d\"\n  node_id = \"a\"\n}\n"),
               HasSubstr("line 3: unknown key \"node_id\" in storage \"rocksdb\""));
-  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry { statsd_address = \"x\" }\n"),
-              HasSubstr("unknown key \"telemetry\""));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry {\n  prefix_filter = [\"-vault.route\"]\n}\n"),
+              HasSubstr("line 11: unknown key \"prefix_filter\" in telemetry"));
   // A setting whose loss would weaken security is never ignored.
   EXPECT_THAT(ParseError(WithListener("tls_require_and_verify_client_cert = true")),
               HasSubstr("tls_require_and_verify_client_cert"));
@@ -451,6 +451,54 @@ TEST(SealConfigTest, LoadSealKeyForms) {
   EXPECT_THAT(LoadSealKey("file://" + dir + "/nope").status().message(), HasSubstr("cannot read file"));
   EXPECT_FALSE(LoadSealKey("not-a-key").ok());
   std::filesystem::remove(raw_path);
+}
+
+}  // namespace
+}  // namespace sealbox::server
+
+namespace sealbox::server {
+namespace {
+
+TEST(TelemetryConfigTest, WithoutStanzaPrometheusIsOff) {
+  ServerConfig c = MustParse(kMinimal);
+  EXPECT_EQ(c.telemetry.prometheus_retention_s, 0);
+  EXPECT_EQ(c.telemetry.usage_gauge_period_s, 600);
+  EXPECT_TRUE(c.telemetry.filter_default);
+  EXPECT_FALSE(c.listener.unauthenticated_metrics_access);
+}
+
+TEST(TelemetryConfigTest, StanzaKeys) {
+  ServerConfig c = MustParse(std::string(kMinimal) + R"hcl(
+telemetry {
+  disable_hostname = true
+  usage_gauge_period = "30s"
+}
+)hcl");
+  EXPECT_EQ(c.telemetry.prometheus_retention_s, 24 * 3600);  // Vault's default once the stanza is there
+  EXPECT_EQ(c.telemetry.usage_gauge_period_s, 30);
+  EXPECT_TRUE(c.telemetry.disable_hostname);
+  c = MustParse(std::string(kMinimal) +
+                "telemetry {\n prometheus_retention_time = \"0\"\n usage_gauge_period = \"none\"\n"
+                " filter_default = false\n}\n");
+  EXPECT_EQ(c.telemetry.prometheus_retention_s, 0);
+  EXPECT_EQ(c.telemetry.usage_gauge_period_s, 0);
+  EXPECT_FALSE(c.telemetry.filter_default);
+}
+
+TEST(TelemetryConfigTest, Refusals) {
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry {\n statsd_address = \"127.0.0.1:8125\"\n}\n"),
+              HasSubstr("telemetry.statsd_address: Sealbox exports metrics only through sys/metrics"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry {\n prometheus_retention = \"1h\"\n}\n"),
+              HasSubstr("unknown key \"prometheus_retention\" in telemetry"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "telemetry {\n usage_gauge_period = \"soon\"\n}\n"),
+              HasSubstr("telemetry.usage_gauge_period: expected a duration"));
+}
+
+TEST(TelemetryConfigTest, ListenerUnauthenticatedMetricsAccess) {
+  ServerConfig c = MustParse(WithListener("telemetry {\n unauthenticated_metrics_access = true\n }"));
+  EXPECT_TRUE(c.listener.unauthenticated_metrics_access);
+  EXPECT_THAT(ParseError(WithListener("telemetry {\n unauthenticated_metrics = true\n }")),
+              HasSubstr("unknown key \"unauthenticated_metrics\" in listener telemetry"));
 }
 
 }  // namespace
