@@ -39,6 +39,11 @@ def env():
         "bound_service_account_names": ["web"], "bound_service_account_namespaces": ["web"],
         "audience": "vault", "token_policies": ["web"], "token_ttl": "20m"})
     assert st in (200, 204), b
+    # A SecretProviderClass with `audience: sealbox-csi` gets the pod's token for that audience.
+    st, b = s.root("POST", "/v1/auth/k8s/role/web-own-audience", {
+        "bound_service_account_names": ["web"], "bound_service_account_namespaces": ["web"],
+        "audience": "sealbox-csi", "token_policies": ["web"]})
+    assert st in (200, 204), b
     k.sa("web", "web")
     k.sa("web", "intruder")
     yield s, k, pg
@@ -52,6 +57,7 @@ def go_env(s, k, pg):
         SEALBOX_ADDR=s.url, SEALBOX_CACERT=s.cacert, SEALBOX_ROOT_TOKEN=s.root_token, SEALBOX_UNSEAL_KEY=s.keys[0],
         # The driver's csi.storage.k8s.io/serviceAccount.tokens for the provider's audience.
         SEALBOX_JWT=k.token("web", "web", audiences=["vault"]),
+        SEALBOX_JWT_OWN_AUDIENCE=k.token("web", "web", audiences=["sealbox-csi"]),
         SEALBOX_JWT_WRONG_AUDIENCE=k.token("web", "web", audiences=["not-vault"]),
         SEALBOX_JWT_OTHER_SA=k.token("web", "intruder", audiences=["vault"]),
         SEALBOX_PSQL=PG_BIN + "/psql", SEALBOX_PG_PORT=str(pg.port))

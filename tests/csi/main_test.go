@@ -12,6 +12,7 @@
 //	SEALBOX_ADDR, SEALBOX_CACERT  the server and the CA that signed it
 //	SEALBOX_ROOT_TOKEN, SEALBOX_UNSEAL_KEY  to write secrets, seal and unseal
 //	SEALBOX_JWT  the pod's service-account token for audience "vault"
+//	SEALBOX_JWT_OWN_AUDIENCE  its token for audience "sealbox-csi" (role web-own-audience)
 //	SEALBOX_JWT_WRONG_AUDIENCE, SEALBOX_JWT_OTHER_SA  tokens the role refuses
 //	SEALBOX_PSQL, SEALBOX_PG_PORT  psql and PostgreSQL's port, to log in with credentials
 package csi
@@ -28,7 +29,7 @@ var env = map[string]string{}
 
 func TestMain(m *testing.M) {
 	for _, k := range []string{"SEALBOX_ADDR", "SEALBOX_CACERT", "SEALBOX_ROOT_TOKEN", "SEALBOX_UNSEAL_KEY",
-		"SEALBOX_JWT", "SEALBOX_JWT_WRONG_AUDIENCE", "SEALBOX_JWT_OTHER_SA", "SEALBOX_PSQL", "SEALBOX_PG_PORT"} {
+		"SEALBOX_JWT", "SEALBOX_JWT_OWN_AUDIENCE", "SEALBOX_JWT_WRONG_AUDIENCE", "SEALBOX_JWT_OTHER_SA", "SEALBOX_PSQL", "SEALBOX_PG_PORT"} {
 		if env[k] = os.Getenv(k); env[k] == "" {
 			fmt.Fprintf(os.Stderr, "%s is not set (tests/compat/test_csi.py runs this package)\n", k)
 			os.Exit(2)

@@ -175,6 +175,18 @@ func requireStatus(t *testing.T, err error, status int, want string) {
 	}
 }
 
+func TestMountWithTheClassAudience(t *testing.T) {
+	writeKV(t, "own-audience")
+	p := newProvider(t, env["SEALBOX_JWT_OWN_AUDIENCE"], nil)
+	p.role = "web-own-audience"
+	wantFile(t, mustMount(t, p, object{ObjectName: "latest", SecretPath: kvPath, SecretKey: "api_key"}),
+		"latest", "own-audience")
+	p = newProvider(t, env["SEALBOX_JWT"], nil) // the default audience "vault" is not this role's
+	p.role = "web-own-audience"
+	_, err := p.mountObjects(ctx(t), []object{{ObjectName: "latest", SecretPath: kvPath, SecretKey: "api_key"}})
+	requireStatus(t, err, http.StatusForbidden, "invalid audience (aud) claim")
+}
+
 func TestRefusedLoginsAndSealedServer(t *testing.T) {
 	obj := object{ObjectName: "latest", SecretPath: kvPath, SecretKey: "api_key"}
 	for jwt, want := range map[string]string{
