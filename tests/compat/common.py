@@ -2,6 +2,9 @@
 (tests/e2e/harness.py), the Kubernetes TokenReview stand-in and PostgreSQL,
 and a requests session that sends what Go's vault/api client sends."""
 import os
+import re
+import shutil
+import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,3 +57,37 @@ def kube_env(server, mount="kubernetes"):
         "disable_local_ca_jwt": True})
     assert st == 204, b
     return k
+
+
+# The Go client libraries a Go suite runs on: the go test arguments for each.
+GO_CLIENTS = {"hashicorp-vault-api": [], "openbao-api-v2": ["-tags", "openbao"]}
+
+
+def run_go_suite(folder, args, env, what):
+    """Runs `go test` on the suite in folder and checks that every Test function passed."""
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    assert os.path.exists(go), "go is missing (this machine kind ships Go 1.26 in /usr/local/go)"
+    p = subprocess.run([go, "test", "-count=1", "-v"] + args + ["."], cwd=folder, env=env, capture_output=True,
+                       text=True, timeout=480)
+    assert p.returncode == 0, "go test (%s) failed:\n%s" % (what, (p.stdout + p.stderr)[-30000:])
+    passed = set(re.findall(r"^--- PASS: (Test\w+)", p.stdout, re.M))
+    want = go_test_names(folder)
+    assert passed == want, "not every test passed: missing %s" % sorted(want - passed)
+
+
+def go_test_names(folder):
+    """The Test functions of a Go suite, so that a run that skipped or lost one fails."""
+    names = set()
+    for f in os.listdir(folder):
+        if f.endswith("_test.go"):
+            with open(os.path.join(folder, f)) as src:
+                names.update(re.findall(r"^func (Test\w+)\(t \*testing\.T\)", src.read(), re.M))
+    return names
+
+
+def go_env(**settings):
+    """The environment of a pinned Go suite: module mode from go.mod and go.sum
+    (scripts/deps fetched the modules), no VAULT_/BAO_ variable, `settings` added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
+    env.update(GO111MODULE="on", GOFLAGS="-mod=readonly", GOTOOLCHAIN="local", CGO_ENABLED="0", **settings)
+    return env
