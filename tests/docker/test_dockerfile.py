@@ -39,15 +39,18 @@ def built():
     build_stage, _ = stages()
     cmds = [c for r in runs(build_stage) for c in r.split("&&") if "cmake" in c or "ninja" in c or "strip" in c]
     assert any(c.strip().startswith("cmake -S . -B build") for c in cmds), cmds
-    out = tempfile.mkdtemp(prefix="sealbox-docker-")
-    env = dict(os.environ, CCACHE_NOHASHDIR="1", CCACHE_DIR=os.environ.get(
+    # The stage's build directory sits where scripts/build's does (directly in
+    # the checkout, ignored as build*/) and ccache runs with scripts/build's
+    # settings, so each compile command equals the plain build's and hits its cache.
+    out = tempfile.mkdtemp(prefix="build-docker-", dir=ROOT)
+    env = dict(os.environ, CCACHE_BASEDIR=ROOT, CCACHE_NOHASHDIR="1", CCACHE_DIR=os.environ.get(
         "CCACHE_DIR", os.path.expanduser("~/.cache/sealbox-ccache")))
     for c in cmds:
-        c = c.strip().replace(" build", " " + os.path.join(out, "build")).replace("/sealbox ", out + "/sealbox ")
-        c = c.replace("-o /sealbox", "-o " + os.path.join(out, "sealbox"))
+        c = c.strip().replace(" build", " " + out)
+        c = c.replace("-o /sealbox", "-o " + os.path.join(out, "sealbox.stripped"))
         p = subprocess.run(c, shell=True, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
         assert p.returncode == 0, "%s\n%s" % (c, p.stdout[-3000:] + p.stderr[-3000:])
-    yield os.path.join(out, "sealbox")
+    yield os.path.join(out, "sealbox.stripped")
     shutil.rmtree(out, ignore_errors=True)
 
 
