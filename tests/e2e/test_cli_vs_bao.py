@@ -220,6 +220,21 @@ def test_login(env):
     assert both(env, "login", "-no-store", "not-a-token", token=False)[0].returncode == 2
 
 
+def test_operator_rotate_and_key_status(env):
+    """bao 2.7 rotates through OpenBao's sys/rotate/keyring, sealbox through
+    Vault's sys/rotate: both add a term, and only a sudo token may."""
+    s = env["server"]
+    term = s.root("GET", "/v1/sys/key-status")[1]["term"]
+    assert both(env, "operator", "rotate")[0].returncode == 0
+    both(env, "operator", "key-status", "-format=json", compare_json=False)
+    assert s.root("GET", "/v1/sys/key-status")[1]["term"] == term + 2
+    st, b = s.root("POST", "/v1/auth/token/create", {"policies": ["rotator"]})
+    assert s.root("PUT", "/v1/sys/policies/acl/rotator",
+                  {"policy": 'path "sys/rotate*" { capabilities = ["update"] }'})[0] == 204
+    for path in ("/v1/sys/rotate", "/v1/sys/rotate/keyring"):  # update without sudo
+        assert s.raw("POST", path, b["auth"]["client_token"])[0] == 403, path
+
+
 def test_flag_errors_and_usage(env):
     for args in (["read", "-x", "secret/foo"], ["secrets", "list", "-nope"], ["kv", "get", "-version=x", "a/b"],
                  ["read"], ["token"], ["kv"], ["token", "nosuch"], ["status", "extra"], ["read", "-format=xml", "a"],
