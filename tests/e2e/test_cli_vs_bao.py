@@ -225,9 +225,16 @@ def test_operator_rotate_and_key_status(env):
     Vault's sys/rotate: both add a term, and only a sudo token may."""
     s = env["server"]
     term = s.root("GET", "/v1/sys/key-status")[1]["term"]
-    assert both(env, "operator", "rotate")[0].returncode == 0
-    both(env, "operator", "key-status", "-format=json", compare_json=False)
+    b, sb = both(env, "operator", "rotate")
+    assert b.returncode == 0 and b.stdout.startswith("Success! Rotated key\n\nKey Term ")
+    assert sb.stdout.replace(str(term + 2), str(term + 1)) == b.stdout  # then the new key's status, as vault
     assert s.root("GET", "/v1/sys/key-status")[1]["term"] == term + 2
+    b, sb = both(env, "operator", "key-status")
+    minute = re.compile(r"\d\d:\d\d UTC")  # Go's RFC822: "07 Dec 26 15:01 UTC"
+    assert minute.sub("<time>", b.stdout) == minute.sub("<time>", sb.stdout)
+    b, sb = both(env, "operator", "rotate", "-format=json", compare_json=False)  # terms differ by one
+    assert json.loads(sb.stdout)["term"] == json.loads(b.stdout)["term"] + 1
+    assert json.loads(sb.stdout).keys() == json.loads(b.stdout).keys() == {"term", "install_time", "encryptions"}
     st, b = s.root("POST", "/v1/auth/token/create", {"policies": ["rotator"]})
     assert s.root("PUT", "/v1/sys/policies/acl/rotator",
                   {"policy": 'path "sys/rotate*" { capabilities = ["update"] }'})[0] == 204
