@@ -110,5 +110,6 @@ def test_doc_commands_run_with_the_vault_cli(doc, bao_dir):
     script = doc_script(doc, "bao")
     # Only the Sealbox-only commands are left to sealbox.
     assert "bao " in script
-    assert all(re.match(r"sealbox +(%s)\b" % "|".join(SEALBOX_ONLY), m) for m in re.findall(r"sealbox +\S+ *\S*", script))
+    left = re.findall(r"sealbox +\S+ *\S*", script)
+    assert all(re.match(r"sealbox +(%s)\b" % "|".join(SEALBOX_ONLY), m) for m in left), left
     run_doc(doc, "bao", [bao_dir])
