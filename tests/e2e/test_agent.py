@@ -111,8 +111,9 @@ def env():
         "db_name": "pg", "default_ttl": "6s", "max_ttl": "10m",
         "creation_statements": "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL "
                                "'{{expiration}}';"})[0] == 204
-    assert s.raw("PUT", "/v1/sys/policy/web", t, {"policy": 'path "secret/data/apps/web" { capabilities = ["read"] }\n'
-                                                             'path "database/creds/web" { capabilities = ["read"] }'})[0] == 204
+    policy = ('path "secret/data/apps/web" { capabilities = ["read"] }\n'
+              'path "database/creds/web" { capabilities = ["read"] }')
+    assert s.raw("PUT", "/v1/sys/policy/web", t, {"policy": policy})[0] == 204
     # A short token TTL: the agent renews its token every few seconds, and
     # logs in again when a renewal fails (a revoked token, an outage).
     st, b = s.raw("POST", "/v1/auth/kubernetes/role/web", t, {
