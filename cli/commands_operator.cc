@@ -1,4 +1,5 @@
 // status and operator init|unseal|seal|step-down|rotate|key-status.
+#include <cstdio>
 #include <iostream>
 
 #include "cli/command.h"
@@ -164,7 +165,7 @@ int RunUnseal(Invocation& inv) {
   return kExitOk;  // a partial unseal is progress, not an error
 }
 
-// seal, step-down, rotate: one PUT and a success line.
+// seal, step-down: one PUT and a success line.
 template <const char* kPath, const char* kWhat, const char* kDone>
 int RunSysAction(Invocation& inv) {
   int rc;
@@ -178,19 +179,48 @@ int RunSysAction(Invocation& inv) {
 constexpr char kSealPath[] = "sys/seal", kSealWhat[] = "sealing", kSealDone[] = "Success! Vault is sealed.";
 constexpr char kStepPath[] = "sys/step-down", kStepWhat[] = "stepping down",
                kStepDone[] = "Success! Stepped down";
-constexpr char kRotPath[] = "sys/rotate", kRotWhat[] = "rotating key", kRotDone[] = "Success! Rotated key";
 
-int RunKeyStatus(Invocation& inv) {
-  int rc;
-  if (!CheckArgs(inv, 0, 0, &rc)) return rc;
+// "2026-12-07T15:01:09.6Z" as Go's time.RFC822 of its UTC time: "07 Dec 26 15:01 UTC".
+std::string Rfc822(const std::string& rfc3339) {
+  static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  int year, month, day, hour, minute;
+  if (std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d", &year, &month, &day, &hour, &minute) != 5 || month < 1 ||
+      month > 12)
+    return rfc3339;
+  char out[32];
+  std::snprintf(out, sizeof out, "%02d %s %02d %02d:%02d UTC", day, kMonths[month - 1], year % 100, hour, minute);
+  return out;
+}
+
+int PrintKeyStatus(Invocation& inv) {
   auto r = Call(inv.conn, "GET", "sys/key-status");
   if (!r.ok()) return Fail("reading key status", r.status());
   if (r->status != 200) return ApiError("reading key status", *r);
   const Json& d = r->body.contains("data") ? r->body["data"] : r->body;
   if (inv.out.format != "table" || !inv.out.field.empty()) return PrintMap(inv.out, d);
-  PrintKeyValues({{"Key Term", GoValue(d.value("term", Json()))}, {"Install Time", GoValue(d.value("install_time", Json()))},
-                  {"Encryption Count", GoValue(d.value("encryptions", Json(0)))}});
+  // As vault: no header, the install time in Go's RFC822.
+  PrintColumns({}, {{"Key Term", GoValue(d.value("term", Json()))},
+                    {"Install Time", Rfc822(d.value("install_time", std::string()))},
+                    {"Encryption Count", GoValue(d.value("encryptions", Json(0)))}});
   return kExitOk;
+}
+
+int RunKeyStatus(Invocation& inv) {
+  int rc;
+  if (!CheckArgs(inv, 0, 0, &rc)) return rc;
+  return PrintKeyStatus(inv);
+}
+
+// As vault: the rotation, then the new key's status.
+int RunRotate(Invocation& inv) {
+  int rc;
+  if (!CheckArgs(inv, 0, 0, &rc)) return rc;
+  auto r = Call(inv.conn, "PUT", "sys/rotate");
+  if (!r.ok()) return Fail("rotating key", r.status());
+  if (r->status >= 300) return ApiError("rotating key", *r);
+  if (inv.out.format == "table") std::cout << "Success! Rotated key\n\n";
+  return PrintKeyStatus(inv);
 }
 
 }  // namespace
@@ -230,7 +260,7 @@ std::vector<Command> OperatorCommands() {
        OutputFlags::kNone, RunSysAction<kStepPath, kStepWhat, kStepDone>},
       {"operator rotate", "Rotates the underlying encryption key",
        "Usage: sealbox operator rotate [options]\n\n  Adds a new keyring term; new data is encrypted with it.", {}, true,
-       OutputFlags::kNone, RunSysAction<kRotPath, kRotWhat, kRotDone>},
+       OutputFlags::kFormat, RunRotate},
       {"operator key-status", "Provides information about the active encryption key",
        "Usage: sealbox operator key-status [options]\n\n  Prints the keyring term in use and when it was installed.", {},
        true, OutputFlags::kFormatField, RunKeyStatus},

@@ -225,16 +225,21 @@ std::string GoQuoted(const Json& list) {
 }
 
 void PrintColumns(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::vector<std::string>> all = {header};
-  std::vector<std::string> dashes;
-  for (const auto& h : header) dashes.push_back(std::string(h.size(), '-'));
-  all.push_back(dashes);
+  std::vector<std::vector<std::string>> all;
+  if (!header.empty()) {
+    all.push_back(header);
+    std::vector<std::string> dashes;
+    for (const auto& h : header) dashes.push_back(std::string(h.size(), '-'));
+    all.push_back(dashes);
+  }
+  size_t columns = header.size();
   for (auto r : rows) {
     for (auto& cell : r)
       if (cell.empty()) cell = "n/a";
+    columns = std::max(columns, r.size());
     all.push_back(std::move(r));
   }
-  std::vector<size_t> width(header.size(), 0);
+  std::vector<size_t> width(columns, 0);
   for (const auto& r : all)
     for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
   for (const auto& r : all) {

@@ -24,8 +24,8 @@ std::string GoValue(const Json& v);
 // A string list as Go's %q prints it: ["a" "b"]; null is [].
 std::string GoQuoted(const Json& list);
 
-// Columns separated by four spaces, a dashed line under the header, "n/a" for
-// an empty cell (vault's columnize settings).
+// Columns separated by four spaces, a dashed line under the header (none for
+// an empty header), "n/a" for an empty cell (vault's columnize settings).
 void PrintColumns(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& rows);
 

@@ -37,7 +37,7 @@ std::string_view AdminChangeOf(std::string_view path, logical::Operation op) {
   if (StartsWith(path, "quotas/")) return write ? "quota written" : "quota deleted";
   if (path == "loggers" || StartsWith(path, "loggers/")) return write ? "log level changed" : "log level reverted";
   if (path == "seal" && write) return "seal requested";
-  if (path == "rotate" && write) return "encryption key rotated";
+  if ((path == "rotate" || path == "rotate/keyring") && write) return "encryption key rotated";
   if ((StartsWith(path, "generate-root/") || StartsWith(path, "generate-root-token/")) && (write || del))
     return write ? "root generation step" : "root generation cancelled";
   if ((StartsWith(path, "rekey/") || StartsWith(path, "rekey-recovery-key/")))

@@ -50,7 +50,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   SetRoutes(std::move(routes));
   // sys/ reads answer from memory and the local store (lease listings say otherwise).
   SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
-  SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
+  SetSpecialPaths({.root = {"seal", "step-down", "rotate", "rotate/keyring", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
                             "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*",
                             "storage/raft/snapshot", "storage/raft/snapshot-force"},
@@ -93,11 +93,14 @@ std::vector<PathSpec> SystemBackend::SealRoutes() {
                  resp.inject_top_level = true;
                  return resp;
                }}}});
-  r.push_back({.pattern = "rotate",
-               .ops = {{Operation::kUpdate, [this](Request&, FieldData&) -> Result<Response> {
-                 SB_RETURN_IF_ERROR(core_->barrier().Rotate(core_->clock().NowNanos()));
-                 return Response::Empty();
-               }}}});
+  // Vault's sys/rotate, and OpenBao 2.4+'s name for it, which `bao operator rotate` calls.
+  for (const char* pattern : {"rotate", "rotate/keyring"}) {
+    r.push_back({.pattern = pattern,
+                 .ops = {{Operation::kUpdate, [this](Request&, FieldData&) -> Result<Response> {
+                   SB_RETURN_IF_ERROR(core_->barrier().Rotate(core_->clock().NowNanos()));
+                   return Response::Empty();
+                 }}}});
+  }
   return r;
 }
 

@@ -220,6 +220,28 @@ def test_login(env):
     assert both(env, "login", "-no-store", "not-a-token", token=False)[0].returncode == 2
 
 
+def test_operator_rotate_and_key_status(env):
+    """bao 2.7 rotates through OpenBao's sys/rotate/keyring, sealbox through
+    Vault's sys/rotate: both add a term, and only a sudo token may."""
+    s = env["server"]
+    term = s.root("GET", "/v1/sys/key-status")[1]["term"]
+    b, sb = both(env, "operator", "rotate")
+    assert b.returncode == 0 and b.stdout.startswith("Success! Rotated key\n\nKey Term ")
+    assert sb.stdout.replace(str(term + 2), str(term + 1)) == b.stdout  # then the new key's status, as vault
+    assert s.root("GET", "/v1/sys/key-status")[1]["term"] == term + 2
+    b, sb = both(env, "operator", "key-status")
+    minute = re.compile(r"\d\d:\d\d UTC")  # Go's RFC822: "07 Dec 26 15:01 UTC"
+    assert minute.sub("<time>", b.stdout) == minute.sub("<time>", sb.stdout)
+    b, sb = both(env, "operator", "rotate", "-format=json", compare_json=False)  # terms differ by one
+    assert json.loads(sb.stdout)["term"] == json.loads(b.stdout)["term"] + 1
+    assert json.loads(sb.stdout).keys() == json.loads(b.stdout).keys() == {"term", "install_time", "encryptions"}
+    st, b = s.root("POST", "/v1/auth/token/create", {"policies": ["rotator"]})
+    assert s.root("PUT", "/v1/sys/policies/acl/rotator",
+                  {"policy": 'path "sys/rotate*" { capabilities = ["update"] }'})[0] == 204
+    for path in ("/v1/sys/rotate", "/v1/sys/rotate/keyring"):  # update without sudo
+        assert s.raw("POST", path, b["auth"]["client_token"])[0] == 403, path
+
+
 def test_flag_errors_and_usage(env):
     for args in (["read", "-x", "secret/foo"], ["secrets", "list", "-nope"], ["kv", "get", "-version=x", "a/b"],
                  ["read"], ["token"], ["kv"], ["token", "nosuch"], ["status", "extra"], ["read", "-format=xml", "a"],

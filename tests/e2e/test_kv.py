@@ -118,6 +118,17 @@ def test_kv_v1_recursive_list(server):
     assert body["data"] == {"keys": ["d/e"]}
 
 
+def test_list_flag_spellings(server):
+    """GET ?list= as the Go clients (true), legacy hvac (True) and node-vault (1) spell it, all as LIST."""
+    enable(server, "kv1spell", options={"version": "1"})
+    for k in ["a", "dir/b"]:
+        assert server.root("PUT", "/v1/kv1spell/" + k, {"v": 1})[0] == 204
+    st, via_list = server.root("LIST", "/v1/kv1spell/")
+    assert st == 200 and via_list["data"] == {"keys": ["a", "dir/"]}
+    for flag in ("true", "True", "1"):
+        assert server.root("GET", "/v1/kv1spell/?list=" + flag)[1]["data"] == via_list["data"], flag
+
+
 # ------------------------------------------------------------------ KV v2
 
 

@@ -65,6 +65,7 @@ def test_one_admin_line_per_change_with_the_actor_accessor(server):
          "audit device enabled", "sys/audit/f"),
         ("POST", "/v1/sys/quotas/rate-limit/q", {"rate": 1000}, "quota written", "sys/quotas/rate-limit/q"),
         ("POST", "/v1/sys/rotate", {}, "encryption key rotated", "sys/rotate"),
+        ("POST", "/v1/sys/rotate/keyring", {}, "encryption key rotated", "sys/rotate/keyring"),
         ("DELETE", "/v1/sys/quotas/rate-limit/q", None, "quota deleted", "sys/quotas/rate-limit/q"),
         ("DELETE", "/v1/sys/audit/f", None, "audit device disabled", "sys/audit/f"),
         ("DELETE", "/v1/sys/policies/acl/ops", None, "policy deleted", "sys/policies/acl/ops"),

@@ -230,6 +230,10 @@ def test_preflight_internal_ui_mounts(server, client):
     assert st == 200 and body["data"]["options"]["version"] == "1" and body["data"]["path"] == "pre1/"
     st, body = server.root("GET", "/v1/sys/internal/ui/mounts/pre0")
     assert st == 200 and body["data"]["options"] == {}  # no version: the CLI reads that as v1
+    # Mounted with the version as a number (hvac 2.x sends one): still a string, or the CLI panics.
+    assert server.root("POST", "/v1/sys/mounts/pre2n", {"type": "kv", "options": {"version": 2}})[0] == 204
+    st, body = server.root("GET", "/v1/sys/internal/ui/mounts/pre2n/x")
+    assert st == 200 and body["data"]["options"] == {"version": "2"}
 
     st, body = server.root("GET", "/v1/sys/internal/ui/mounts/unknown/path")
     assert st == 403
