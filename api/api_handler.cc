@@ -11,6 +11,7 @@
 #include "api/envelope.h"
 #include "api/error_mapper.h"
 #include "api/request_builder.h"
+#include "api/request_forwarder.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "base/version.h"
@@ -133,6 +134,7 @@ class ApiCall final : public HttpCall {
   RunOn run_on_ = RunOn::kIoThread;
   std::optional<HttpResponse> answered_;
   RawEndpoint raw_ = RawEndpoint::kNone;
+  bool forward_ = false;  // a standby's request for the active node
   ParsedTarget target_;
   core::RoutedRequest routed_;
 
@@ -159,6 +161,7 @@ class ApiHandler final : public HttpHandler {
     const std::string& p = target->path;
     if (p == "sys/init" || p == "sys/unseal" || core_->IsUnauthenticated(p)) return small;
     if (core_->Sealed()) return SIZE_MAX;  // answered 503, the body unparsed (HandleInner)
+    if (core_->Standby()) return SIZE_MAX;  // forwarded: the active node vouches or refuses
     return core_->TokenResolves(token) ? SIZE_MAX : small;
   }
 
@@ -169,6 +172,18 @@ class ApiHandler final : public HttpHandler {
   }
 
   // Runs a raw sys endpoint.
+  // A standby's routed request, answered by the active node; when that
+  // cannot be done, a redirect there.
+  HttpResponse Forward(const HttpRequest& http) {
+    core::HaStatus ha = core_->GetHaStatus();
+    ForwardTarget to{.cluster_addr = ha.leader_cluster_addr,
+                     .identity = core_->ClusterTls(),
+                     .timeout_ms = options_.forward_timeout_ms,
+                     .max_response_body = options_.max_request_size};
+    if (auto r = ForwardToActive(*options_.forward_client, to, http)) return std::move(*r);
+    return StandbyRedirect(http.target);
+  }
+
   HttpResponse Raw(RawEndpoint which, const HttpRequest& http, const ParsedTarget& target) {
     switch (which) {
       case RawEndpoint::kInit: return Init(http);
@@ -239,7 +254,15 @@ class ApiHandler final : public HttpHandler {
       return;
     }
     if (http.method == "HEAD") return answer(ErrorResponse(405, ""));
-    if (core_->Standby()) return answer(StandbyRedirect(http.target));
+    if (core_->Standby()) {
+      // Forwarded once at most: a node that lost the lock since says so.
+      if (http.via_cluster) return answer(ErrorResponse(kNotActiveStatus, "node not active"));
+      if (!options_.forward_client || !http.Header("x-vault-no-request-forwarding").empty())
+        return answer(StandbyRedirect(http.target));
+      call.forward_ = true;
+      call.run_on_ = RunOn::kWaitPool;
+      return;
+    }
     // Sealing a sealed server has nothing left to protect: 204, as Vault.
     if (p == "sys/seal" && (http.method == "PUT" || http.method == "POST") && core_->Sealed()) {
       HttpResponse r;
@@ -473,6 +496,7 @@ Task<HttpResponse> ApiCall::RunAsync(Resumer* resumer) {
 Task<HttpResponse> ApiCall::Run(Resumer* resumer) {
   if (answered_) co_return std::move(*answered_);
   if (raw_ != RawEndpoint::kNone) co_return handler_->Raw(raw_, http_, target_);
+  if (forward_) co_return handler_->Forward(http_);
   co_return co_await handler_->RunRouted(routed_, http_, resumer);
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "api/http.h"
+#include "base/http_client.h"
 #include "base/json_util.h"
 
 namespace sealbox::core {
@@ -32,6 +33,10 @@ struct ApiOptions {
   // The listener's telemetry.unauthenticated_metrics_access: sys/metrics
   // answers without a token (and while sealed), as Vault's.
   bool unauthenticated_metrics_access = false;
+  // HA: how a standby forwards requests to the active node (null: it
+  // redirects with 307 instead), and for how long at most.
+  std::shared_ptr<HttpClient> forward_client;
+  int forward_timeout_ms = 90000;
 };
 
 std::unique_ptr<HttpHandler> NewApiHandler(core::Core* core, ApiOptions options);

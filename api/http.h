@@ -23,6 +23,9 @@ struct HttpRequest {
   std::string body;
   std::string remote_addr;
   uint16_t remote_port = 0;
+  // Came in on the HA cluster listener: forwarded by a standby (which set
+  // remote_addr from X-Forwarded-For). Never forwarded again.
+  bool via_cluster = false;
 
   // Value of the first header named `lower_name`, or "" when absent.
   std::string_view Header(std::string_view lower_name) const {

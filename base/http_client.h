@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/x509_cert.h"
 
 namespace sealbox {
 
@@ -20,6 +21,9 @@ struct TlsClientConfig {
   std::string ca_path;       // directory of PEM files
   bool insecure_skip_verify = false;
   std::string server_name;   // SNI / verification name override; default: the URL's host
+  // Presented when the server asks for a client certificate (mutual TLS:
+  // the HA cluster's channel). Null: none.
+  std::shared_ptr<const PemKeyPair> client_identity;
 };
 
 struct HttpClientRequest {
@@ -29,6 +33,7 @@ struct HttpClientRequest {
   std::string body;
   TlsClientConfig tls;
   int timeout_ms = 5000;  // whole request: connect + TLS + write + read
+  size_t max_response_body = 4u << 20;  // larger: kUnavailable
 };
 
 struct HttpClientResponse {

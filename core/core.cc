@@ -334,6 +334,7 @@ Status CoreImpl::Activate() {
   // The active node is the one writer: from here its cache holds (and
   // starts empty: other nodes wrote while this one was a standby).
   if (cache_ && options_.ha_lock) cache_->SetEnabled(true);
+  if (options_.ha_lock) SB_RETURN_IF_ERROR(EnsureClusterTls());
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
@@ -367,6 +368,7 @@ Status CoreImpl::SealLocked() {
   StopHa();
   if (!standby_.exchange(false)) PreSeal();
   if (options_.ha_lock) options_.ha_lock->Release();
+  ForgetClusterTls();
   barrier_->Seal();
   std::lock_guard l(unseal_mu_);
   unseal_parts_.clear();

@@ -19,6 +19,7 @@
 #include "base/json_util.h"
 #include "base/secure_bytes.h"
 #include "base/status.h"
+#include "base/x509_cert.h"
 #include "base/task.h"
 #include "core/backend_registry.h"
 #include "core/quota_manager.h"
@@ -69,11 +70,15 @@ struct CoreOptions {
   // An unsealed node campaigns; until it wins it is a standby (core/ha.cc).
   std::shared_ptr<HaLock> ha_lock;
   std::string api_addr;      // advertised: where standbys send clients
-  std::string cluster_addr;  // advertised (request forwarding: not yet)
+  std::string cluster_addr;  // advertised: where standbys forward requests (mutual TLS)
   // telemetry usage_gauge_period: how often the token and lease counts that
   // sys/metrics reports are recounted (Vault's default, 10 minutes).
   int64_t usage_gauge_period_s = 600;
 };
+
+// The name the cluster certificate is issued to and checked against: nodes
+// reach each other by address, and every node holds the same certificate.
+inline constexpr const char* kClusterTlsServerName = "sealbox-cluster";
 
 // What sys/leader, sys/ha-status and sys/health report.
 struct HaStatus {
@@ -149,6 +154,11 @@ class Core {
   // Unsealed but not the active node (HA): routed requests go to the active.
   virtual bool Standby() = 0;
   virtual HaStatus GetHaStatus() = 0;
+  // HA: the cluster's own certificate and key, shared by every node through
+  // the barrier (created by the first active node), which the cluster
+  // listener presents and requires and a standby forwards requests with.
+  // Null while sealed, without HA, or before an active node created it.
+  virtual std::shared_ptr<const PemKeyPair> ClusterTls() = 0;
   // The configured seal: "shamir" or "static".
   virtual std::string SealType() const = 0;
   // Static seal, at start: unwraps the root key with the configured key and

@@ -55,6 +55,7 @@ class CoreImpl final : public Core {
   bool Sealed() override { return sealed_.load(); }
   bool Standby() override { return standby_.load() && !sealed_.load(); }
   HaStatus GetHaStatus() override;
+  std::shared_ptr<const PemKeyPair> ClusterTls() override;
   // sys/step-down: the active node gives up its lock and stays a standby for
   // a while, so another node takes over. No-op without HA.
   void StepDown();
@@ -211,6 +212,10 @@ class CoreImpl final : public Core {
   // root token can be written. HA hands over to the election afterwards.
   Status PostUnsealForInit();
   Status LoadClusterIdentity();
+  // HA, on activation: reads the cluster's TLS identity, creating and storing
+  // it first if no node has yet (core/cluster_tls.cc).
+  Status EnsureClusterTls();
+  void ForgetClusterTls();
   // Loads the mount table, policies, tokens, audit, and starts background work.
   Status Activate();
   void PreSeal();
@@ -275,6 +280,8 @@ class CoreImpl final : public Core {
   std::atomic<bool> step_down_{false};
   std::atomic<int64_t> active_since_{0};
   std::mutex ha_mu_;
+  std::mutex cluster_tls_mu_;
+  std::shared_ptr<const PemKeyPair> cluster_tls_;  // guarded by cluster_tls_mu_
   std::condition_variable ha_cv_;
   std::mutex staged_mu_;
   std::unique_ptr<StagedRestore> staged_restore_;  // guarded by staged_mu_

@@ -137,7 +137,8 @@ class BeastHttpClient final : public HttpClient {
  private:
   static std::string PoolKey(const Url& u, const TlsClientConfig& t) {
     return (u.tls ? "https://" : "http://") + u.host + ":" + u.port + "|" + t.ca_pem + "|" + t.ca_file + "|" +
-           t.ca_path + "|" + (t.insecure_skip_verify ? "1" : "0") + "|" + t.server_name;
+           t.ca_path + "|" + (t.insecure_skip_verify ? "1" : "0") + "|" + t.server_name + "|" +
+           (t.client_identity ? t.client_identity->cert_pem : std::string());
   }
 
   std::unique_ptr<Conn> Take(const std::string& key) {
@@ -185,6 +186,11 @@ class BeastHttpClient final : public HttpClient {
         c->ctx->set_default_verify_paths(ec);
       }
     }
+    if (t.client_identity) {
+      c->ctx->use_certificate_chain(net::buffer(t.client_identity->cert_pem), ec);
+      if (!ec) c->ctx->use_private_key(net::buffer(t.client_identity->key_pem.view()), ssl::context::pem, ec);
+      if (ec) return InvalidArgument("invalid client certificate or key");
+    }
     c->tls = std::make_unique<ssl::stream<tcp::socket>>(c->ioc, *c->ctx);
     std::string name = t.server_name.empty() ? u.host : t.server_name;
     if (!t.insecure_skip_verify) c->tls->set_verify_callback(ssl::host_name_verification(name));
@@ -230,7 +236,7 @@ class BeastHttpClient final : public HttpClient {
     net::write(s, net::buffer(wire), ec);
     if (ec) return Unavailable("write failed: " + ec.message());
     http::response_parser<http::string_body> parser;
-    parser.body_limit(4u << 20);
+    parser.body_limit(r.max_response_body);
     http::read(s, c.buffer, parser, ec);
     if (ec) return Unavailable("read failed: " + ec.message());
     auto& msg = parser.get();

@@ -156,7 +156,7 @@ Status ParseListener(const Json& block, ListenerConfig& l, const KeyLines& lines
         l.unauthenticated_metrics_access = *b;
       }
     } else if (k == "cluster_address") {
-      log::Warn("config: listener.cluster_address is ignored (Sealbox has no cluster port)");
+      SB_ASSIGN_OR_RETURN(l.cluster_address, Str(v, key));
     } else {
       return UnknownKey(lines, "listener \"tcp\"", k, block_line);
     }

@@ -46,6 +46,9 @@ namespace sealbox::server {
 
 struct ListenerConfig {
   std::string address = "127.0.0.1:8200";
+  // HA: where the cluster listener binds (request forwarding from standbys);
+  // empty: the address's host with its port plus one, as Vault.
+  std::string cluster_address;
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_min_version = "tls12";   // tls12 | tls13
@@ -122,7 +125,7 @@ struct ServerConfig {
   int64_t max_lease_ttl = kDefaultLeaseTtl;
   bool disable_cache = false;   // Vault's key: no read cache in front of storage
   size_t cache_size = 131072;   // read cache entries (Vault's default)
-  std::string cluster_addr;  // accepted for Vault configs; HA uses it
+  std::string cluster_addr;  // HA: advertised to standbys; empty: api_addr's host, cluster port
   StaticSealConfig seal;
   // File audit devices (HCSEC-2025-14): `prefix` only with this set, and,
   // when audit_file_dirs lists directories, files only in or under them.

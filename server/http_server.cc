@@ -150,6 +150,9 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   net::signal_set signals{ioc};
   std::unique_ptr<TlsContext> tls;  // swaps its context on reload
+  tcp::acceptor cluster_acceptor{ioc};
+  std::unique_ptr<ClusterTlsContext> cluster_tls;  // with a cluster listener
+  uint16_t cluster_port = 0;
   std::mutex hook_mu;
   std::function<void()> reload_hook;  // guarded by hook_mu
   std::atomic<int64_t> last_full_warning{0};  // steady seconds; rate-limits a log line
@@ -182,6 +185,7 @@ struct HttpServer::Impl {
     net::post(ioc, [this] {
       boost::system::error_code ec;
       acceptor.close(ec);
+      cluster_acceptor.close(ec);
       signals.cancel(ec);
     });
     std::lock_guard l(stop_mu);
@@ -202,7 +206,7 @@ struct HttpServer::Impl {
     }
   }
 
-  net::awaitable<void> Accept() {
+  net::awaitable<void> Accept(tcp::acceptor& acceptor, bool cluster) {
     while (!stopping.load()) {
       net::io_context& loop = next_loop == 0 ? ioc : *more_loops[next_loop - 1];
       next_loop = (next_loop + 1) % (more_loops.size() + 1);
@@ -225,7 +229,7 @@ struct HttpServer::Impl {
         continue;
       }
       auto ex = sock.get_executor();
-      net::co_spawn(ex, Session(std::move(sock)), [this, key = std::move(key)](std::exception_ptr e) {
+      net::co_spawn(ex, Session(std::move(sock), cluster), [this, key = std::move(key)](std::exception_ptr e) {
         Release(key);
         if (e) {
           try {
@@ -358,11 +362,22 @@ struct HttpServer::Impl {
     return req;
   }
 
-  net::awaitable<void> Session(tcp::socket sock) {
+  // A request from a standby, which holds the cluster certificate: the
+  // client's own address comes in X-Forwarded-For (audit, bound CIDRs).
+  static void MarkForwarded(api::HttpRequest& req) {
+    req.via_cluster = true;
+    std::string_view fwd = req.Header("x-forwarded-for");
+    boost::system::error_code ec;
+    auto addr = net::ip::make_address(std::string(fwd.substr(0, fwd.find(','))), ec);
+    if (!ec) req.remote_addr = addr.to_string();
+  }
+
+  net::awaitable<void> Session(tcp::socket sock, bool cluster) {
     const ListenerConfig& l = opts.listener;
     // The session keeps its context alive: a SIGHUP reload swaps the current
     // one for new connections only.
-    std::shared_ptr<ssl::context> ctx = tls->Current();
+    std::shared_ptr<ssl::context> ctx = cluster ? cluster_tls->Current() : tls->Current();
+    if (!ctx) co_return;  // the cluster listener of a sealed node
     LoopResumer resumer(sock.get_executor());
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(sock)), *ctx);
     auto& lowest = beast::get_lowest_layer(stream);
@@ -410,6 +425,7 @@ struct HttpServer::Impl {
         break;
       }
       api::HttpRequest req = HeadOf(parser.get(), remote_ec ? nullptr : &remote);
+      if (cluster) MarkForwarded(req);
       if (auto bad = CheckFraming(parser.get().version(), req.headers)) {
         // The body's length is unknown: nothing after these headers can be
         // trusted to start a request, so the connection ends here.
@@ -481,6 +497,22 @@ HttpServer::~HttpServer() {
   if (impl_->wait_workers) impl_->wait_workers->join();
 }
 
+namespace {
+
+// Binds `acceptor` to `address` and listens; the bound port.
+Result<uint16_t> Listen(tcp::acceptor& acceptor, const std::string& address) {
+  SB_ASSIGN_OR_RETURN(tcp::endpoint ep, ParseAddress(address));
+  boost::system::error_code ec;
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return InvalidArgument("cannot listen on " + address + ": " + ec.message());
+  return acceptor.local_endpoint().port();
+}
+
+}  // namespace
+
 Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options, api::HttpHandler* handler) {
   auto impl = std::make_unique<Impl>();
   impl->opts = options;
@@ -489,14 +521,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options, a
   impl->workers = std::make_unique<net::thread_pool>(static_cast<size_t>(std::max(1, options.worker_threads)));
   impl->wait_workers =
       std::make_unique<net::thread_pool>(static_cast<size_t>(std::max(1, options.wait_worker_threads)));
-  SB_ASSIGN_OR_RETURN(tcp::endpoint ep, ParseAddress(options.listener.address));
-  boost::system::error_code ec;
-  impl->acceptor.open(ep.protocol(), ec);
-  if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) impl->acceptor.bind(ep, ec);
-  if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return InvalidArgument("cannot listen on " + options.listener.address + ": " + ec.message());
-  impl->port = impl->acceptor.local_endpoint().port();
+  SB_ASSIGN_OR_RETURN(impl->port, Listen(impl->acceptor, options.listener.address));
+  if (!options.cluster_address.empty()) {
+    impl->cluster_tls = std::make_unique<ClusterTlsContext>(options.cluster_identity);
+    SB_ASSIGN_OR_RETURN(impl->cluster_port, Listen(impl->cluster_acceptor, options.cluster_address));
+  }
   impl->signals.add(SIGINT);
   impl->signals.add(SIGTERM);
   impl->signals.add(SIGHUP);
@@ -504,6 +533,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Create(const Options& options, a
 }
 
 uint16_t HttpServer::port() const { return impl_->port; }
+uint16_t HttpServer::cluster_port() const { return impl_->cluster_port; }
 void HttpServer::SetReloadHook(std::function<void()> hook) {
   std::lock_guard l(impl_->hook_mu);
   impl_->reload_hook = std::move(hook);
@@ -513,7 +543,8 @@ void HttpServer::Stop() { impl_->RequestStop(); }
 
 void HttpServer::Run() {
   Impl& s = *impl_;
-  net::co_spawn(s.ioc, s.Accept(), net::detached);
+  net::co_spawn(s.ioc, s.Accept(s.acceptor, false), net::detached);
+  if (s.cluster_tls) net::co_spawn(s.ioc, s.Accept(s.cluster_acceptor, true), net::detached);
   net::co_spawn(s.ioc, s.WaitSignals(), net::detached);
   std::vector<std::thread> threads;
   std::vector<net::executor_work_guard<net::io_context::executor_type>> idle_guards;

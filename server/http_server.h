@@ -16,6 +16,7 @@
 
 #include "api/http.h"
 #include "base/status.h"
+#include "server/cluster_tls.h"
 #include "server/config.h"
 
 namespace sealbox::server {
@@ -27,6 +28,11 @@ class HttpServer {
     int io_threads = 2;
     int worker_threads = 8;        // blocking requests that mostly compute
     int wait_worker_threads = 32;  // requests that mostly wait (synced writes, remote services)
+    // HA: the cluster listener (request forwarding from standbys), with the
+    // listener's limits, mutual TLS with the cluster certificate, and
+    // requests marked via_cluster. Empty address: none.
+    std::string cluster_address;
+    ClusterIdentitySource cluster_identity;
   };
 
   // Loads the certificate and binds the address. Errors are clear messages.
@@ -35,6 +41,7 @@ class HttpServer {
 
   // The bound port (useful with port 0).
   uint16_t port() const;
+  uint16_t cluster_port() const;  // 0 without a cluster listener
   // Serves until Stop() or SIGINT/SIGTERM; SIGHUP reloads the certificate and
   // runs the reload hook. In-flight requests finish (bounded) before it returns.
   void Run();

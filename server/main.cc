@@ -220,6 +220,31 @@ Status OpenStorage(const ServerConfig& cfg, core::CoreOptions& co) {
   return Status::Ok();
 }
 
+bool HaEnabled(const ServerConfig& cfg) { return cfg.storage_type == "etcd" && cfg.etcd.ha_enabled; }
+
+// HA, as Vault: the cluster listener binds the API listener's host with the
+// next port unless told otherwise, and the node advertises api_addr's host
+// with the cluster listener's port unless cluster_addr says otherwise.
+Status DeriveClusterAddresses(ServerConfig& cfg) {
+  ListenerConfig& l = cfg.listener;
+  if (l.cluster_address.empty()) {
+    const size_t colon = l.address.rfind(':');
+    int port = colon == std::string::npos ? 0 : std::atoi(l.address.c_str() + colon + 1);
+    if (port <= 0 || port >= 65535)
+      return InvalidArgument("listener: set cluster_address (cannot derive it from address " + l.address + ")");
+    l.cluster_address = l.address.substr(0, colon + 1) + std::to_string(port + 1);
+  }
+  if (cfg.cluster_addr.empty()) {
+    std::string host = cfg.api_addr;
+    if (size_t scheme = host.find("://"); scheme != std::string::npos) host.erase(0, scheme + 3);
+    host = host.substr(0, host.find('/'));
+    const size_t port_colon = host.rfind(':');
+    if (port_colon != std::string::npos && host.find(']', port_colon) == std::string::npos) host.resize(port_colon);
+    cfg.cluster_addr = "https://" + host + l.cluster_address.substr(l.cluster_address.rfind(':'));
+  }
+  return Status::Ok();
+}
+
 // Opens the storage and creates the core, unsealing it with a static seal.
 Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
   core::CoreOptions co;
@@ -354,13 +379,24 @@ int RunServer(int argc, char** argv) {
   metrics::DefaultRegistry().SetPrometheusRetentionSeconds(cfg.telemetry.prometheus_retention_s);
   metrics::RegisterProcessCollector(metrics::DefaultRegistry());
   if (!cfg.disable_mlock) LockMemory();
+  if (HaEnabled(cfg)) {
+    if (Status s = DeriveClusterAddresses(cfg); !s.ok()) return Fail(s.message());
+  }
   auto core = StartCore(cfg);
   if (!core.ok()) return Fail(core.status().message());
-  auto handler = api::NewApiHandler(core->get(), ApiOptionsOf(cfg.listener));
+  core::Core* core_ptr = core->get();
+  api::ApiOptions ao = ApiOptionsOf(cfg.listener);
   HttpServer::Options so;
   so.listener = cfg.listener;
   so.worker_threads = cfg.listener.worker_threads;
   so.wait_worker_threads = cfg.listener.wait_worker_threads;
+  if (HaEnabled(cfg)) {
+    ao.forward_client = NewBeastHttpClient();
+    ao.forward_timeout_ms = cfg.listener.max_request_duration_s * 1000;
+    so.cluster_address = cfg.listener.cluster_address;
+    so.cluster_identity = [core_ptr] { return core_ptr->ClusterTls(); };
+  }
+  auto handler = api::NewApiHandler(core_ptr, ao);
   auto server = HttpServer::Create(so, handler.get());
   if (!server.ok()) return Fail(server.status().message());
   std::string host = cfg.listener.address.substr(0, cfg.listener.address.rfind(':'));
@@ -372,7 +408,6 @@ int RunServer(int argc, char** argv) {
     PrintDevCredentials(url, *dev_certs, *creds);
   }
   std::fflush(stdout);
-  core::Core* core_ptr = core->get();
   (*server)->SetReloadHook([core_ptr, reload_flags = *flags] {
     ReloadLogLevel(reload_flags);
     core_ptr->OnSighup();

@@ -1,6 +1,7 @@
 """HA on etcd: three real Sealbox nodes on a real 3-member etcd cluster on
 loopback. The election (lowest create revision of a leased key), standbys
-that send clients to the active node (307), Vault's HA surface (sys/leader,
+that forward requests to the active node over the cluster listener's mutual
+TLS (or send clients there with 307), Vault's HA surface (sys/leader,
 sys/health standby codes, sys/ha-status, sys/step-down), failover after
 kill -9 within the budget with every acknowledged write kept, and fencing:
 a node paused past its lease never writes after it wakes.
@@ -12,6 +13,8 @@ import subprocess
 import threading
 import shutil
 import signal
+import socket
+import ssl
 import time
 
 import pytest
@@ -35,7 +38,8 @@ class Trio:
 
     def __init__(self, cluster, path, log_level="debug"):
         extra = '  ha_enabled = true\n  lock_timeout = "%ds"\n  request_timeout = "1s"\n' % LOCK_TTL
-        self.nodes = [harness.Server(storage=cluster.storage_block(path, extra), log_level=log_level)
+        self.nodes = [harness.Server(storage=cluster.storage_block(path, extra), log_level=log_level,
+                                     listener_extra='  cluster_address = "127.0.0.1:%d"\n' % harness.free_port())
                       for _ in range(3)]
         # One CA for the cluster, as in a real deployment, so a client that
         # follows a redirect trusts the active node too.
@@ -132,13 +136,23 @@ def test_standbys_send_clients_to_the_active_and_report_ha(trio_factory):
         assert st == 429 and health["standby"] is True and health["sealed"] is False, (st, health)
         assert s.raw("GET", "/v1/sys/health?standbyok=true")[0] == 200
         assert s.raw("GET", "/v1/sys/health?standbycode=299")[0] == 299
-        # Any routed request: 307 to the same path and query on the active.
-        st, headers, _ = s.request("GET", "/v1/secret/data/app?version=1", token=a.root_token)
+        # A client that asks not to be forwarded: 307 to the same path and
+        # query on the active.
+        st, headers, _ = s.request("GET", "/v1/secret/data/app?version=1", token=a.root_token,
+                                   headers={"X-Vault-No-Request-Forwarding": "true"})
         assert st == 307 and headers["location"] == a.url + "/v1/secret/data/app?version=1", (st, headers)
-        # hvac follows the redirect and reads from the active node.
+        # Any other routed request is forwarded: the active node answers.
         client = s.hvac(token=a.root_token)
         got = client.secrets.kv.v2.read_secret_version(path="app", raise_on_deleted_version=True)
         assert got["data"]["data"] == {"v": "1"}
+        name = "via-" + str(s.port)
+        st, body = s.root("POST", "/v1/secret/data/" + name, {"data": {"from": "standby"}})
+        assert st == 200 and body["data"]["version"] == 1, (st, body)
+        st, body = a.root("GET", "/v1/secret/data/" + name)
+        assert st == 200 and body["data"]["data"] == {"from": "standby"}, body
+        st, headers, data = s.request("GET", "/v1/secret/data/missing", token=a.root_token)
+        assert st == 404 and headers["content-type"] == "application/json", (st, headers, data)
+        assert s.raw("GET", "/v1/secret/data/app", token="not-a-token")[0] == 403
 
     # `sealbox status` and OpenBao's own CLI show the HA mode.
     for cli in (harness.sealbox_bin(), BAO):
@@ -227,8 +241,12 @@ def test_step_down_hands_over_to_another_node(trio_factory):
     assert b is not a
     harness.wait_until(lambda: a.raw("GET", "/v1/sys/health")[0] == 429, 10, what="the old active to be a standby")
     # Anything routed on the old active now goes to the new one.
-    st, headers, data = a.request("GET", "/v1/sys/mounts", token=a.root_token)
+    st, headers, data = a.request("GET", "/v1/sys/mounts", token=a.root_token,
+                                  headers={"X-Vault-No-Request-Forwarding": "true"})
     assert st == 307 and headers["location"] == b.url + "/v1/sys/mounts", (st, headers, data, t.leader(a))
+    st, body = a.root("POST", "/v1/sys/mounts/after-step-down", {"type": "kv"})
+    assert st == 204, body
+    assert "after-step-down/" in b.root("GET", "/v1/sys/mounts")[1]["data"]
     # Without a sudo token, step-down is refused and nothing changes.
     st, body = b.root("POST", "/v1/auth/token/create", {"policies": ["default"]})
     assert st == 200, body
@@ -251,7 +269,8 @@ def test_a_node_paused_past_its_lease_never_writes_after_it_wakes(trio_factory):
     # The woken node either knows already that it lost (307 to the new
     # active) or finds its write fenced (503); the write never lands.
     st, headers, data = a.request("POST", "/v1/secret/data/stale", token=a.root_token,
-                                  body={"data": {"from": "deposed"}})
+                                  body={"data": {"from": "deposed"}},
+                                  headers={"X-Vault-No-Request-Forwarding": "true"})
     assert st in (307, 503), (st, data)
     st, body = b.root("GET", "/v1/secret/data/stale")
     assert st == 404, body
@@ -310,3 +329,40 @@ def test_quorum_lost_then_back_no_active_meanwhile_and_nothing_acknowledged_lost
     assert st == 200 and body["data"]["data"] == {"v": "1"}, body
     assert b.root("GET", "/v1/secret/data/during")[0] == 404
     assert b.root("POST", "/v1/secret/data/after", {"data": {"v": "2"}})[0] == 200
+
+
+def cluster_port(node):
+    m = re.search(r'cluster_address = "127.0.0.1:(\d+)"', open(node.config).read())
+    return int(m.group(1))
+
+
+def cluster_handshake(port, certfile=None, keyfile=None):
+    """A TLS 1.3 connection to a cluster listener and one request: the status, or None if refused."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if certfile:
+        ctx.load_cert_chain(certfile, keyfile)
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with ctx.wrap_socket(raw, server_hostname="sealbox-cluster") as tls:
+                tls.sendall(b"GET /v1/sys/mounts HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                data = tls.recv(4096)
+                return int(data.split()[1]) if data else None
+    except (ssl.SSLError, ConnectionError, OSError):
+        return None
+
+
+def test_the_cluster_listener_admits_only_the_cluster_certificate(trio_factory):
+    t = trio_factory("/ha-cluster-tls/")
+    a = t.active
+    for n in t.nodes:
+        port = cluster_port(n)
+        # No client certificate, or one the API's CA signed: refused in the handshake.
+        assert cluster_handshake(port) is None
+        assert cluster_handshake(port, os.path.join(n.dir, "server.pem"), os.path.join(n.dir, "server.key")) is None
+    # The leader advertises its cluster listener; standbys forward through it.
+    lead = t.leader(t.standbys()[0])
+    assert lead["leader_cluster_address"] == "https://127.0.0.1:%d" % cluster_port(a), lead
+    st, body = t.standbys()[0].root("GET", "/v1/sys/mounts")
+    assert st == 200 and "sys/" in body["data"], body

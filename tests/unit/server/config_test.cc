@@ -282,7 +282,12 @@ TEST(ConfigTest, VaultKeysThatChangeNothingAreAccepted) {
                              "cluster_addr = \"https://x:8201\"\n");
   EXPECT_EQ(c.storage_path, "/var/lib/sealbox");
   EXPECT_EQ(c.cluster_addr, "https://x:8201");
-  MustParse(WithListener("cluster_address = \"127.0.0.1:8201\""));
+}
+
+TEST(ConfigTest, ClusterListenerAddress) {
+  EXPECT_EQ(MustParse(kMinimal).listener.cluster_address, "");  // HA derives it
+  EXPECT_EQ(MustParse(WithListener("cluster_address = \"127.0.0.1:8201\"")).listener.cluster_address,
+            "127.0.0.1:8201");
 }
 
 TEST(ConfigTest, SystemLeaseTtls) {
