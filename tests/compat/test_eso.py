@@ -47,6 +47,9 @@ def configure(s, k, tmp):
     ok(s.root("POST", "/v1/auth/kubernetes/role/eso", {
         "bound_service_account_names": ["external-secrets"], "bound_service_account_namespaces": ["eso"],
         "token_policies": ["eso"], "token_ttl": "10m"}))
+    ok(s.root("POST", "/v1/auth/kubernetes/role/eso-aud", {
+        "bound_service_account_names": ["external-secrets"], "bound_service_account_namespaces": ["eso"],
+        "audience": "vault", "token_policies": ["eso"], "token_ttl": "10m"}))
     k.sa("eso", "external-secrets")
     ok(s.root("POST", "/v1/sys/auth/approle", {"type": "approle"}))
     ok(s.root("POST", "/v1/auth/approle/role/eso", {"token_policies": ["eso"], "token_ttl": "10m"}))
@@ -60,24 +63,25 @@ def configure(s, k, tmp):
         # and a legacy Secret-based one for the ServiceAccount's secrets.
         "SEALBOX_K8S_JWT": k.token("eso", "external-secrets"),
         "SEALBOX_K8S_LEGACY_JWT": k.token("eso", "external-secrets", legacy=True),
-        "KUBECONFIG": kubeconfig(tmp, k),
+        "KUBECONFIG": kubeconfig(tmp / "kubeconfig", k, k.reviewer_token),
+        "SEALBOX_KUBECONFIG_ANONYMOUS": kubeconfig(tmp / "kubeconfig-anonymous", k),
     }
 
 
-def kubeconfig(d, k):
-    """The provider builds a clientset from the kubeconfig for TokenRequest:
-    the stand-in, which has none, so it falls back to the legacy Secret. (Not
-    in the server's directory, which is checked for leaked tokens.)"""
-    path = str(d / "kubeconfig")
+def kubeconfig(path, k, token=None):
+    """The provider builds a clientset from KUBECONFIG for TokenRequest: the
+    stand-in, as the reviewer (allowed) or anonymous (refused). Not in the
+    server's directory, which is checked for leaked tokens."""
+    user = "{token: \"%s\"}" % token if token else "{}"
     with open(path, "w") as f:
         f.write("""apiVersion: v1
 kind: Config
 clusters: [{name: standin, cluster: {server: "%s", certificate-authority: "%s"}}]
-users: [{name: eso, user: {token: "%s"}}]
+users: [{name: eso, user: %s}]
 contexts: [{name: standin, context: {cluster: standin, user: eso}}]
 current-context: standin
-""" % (k.url, k.ca, k.reviewer_token))
-    return path
+""" % (k.url, k.ca, user))
+    return str(path)
 
 
 def go_env(s, extra):

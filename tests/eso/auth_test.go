@@ -86,9 +86,7 @@ func TestTokenAuth(t *testing.T) {
 }
 
 // Kubernetes auth with spec.auth.kubernetes.secretRef: a Secret holding a
-// ServiceAccount JWT minted by the TokenReview stand-in. (The
-// serviceAccountRef variant asks the API server's TokenRequest, which the
-// fake client cannot serve; see TestKubernetesAuthServiceAccountRef.)
+// ServiceAccount JWT minted by the TokenReview stand-in.
 func TestKubernetesAuthSecretRef(t *testing.T) {
 	auth := &esv1.VaultAuth{Kubernetes: &esv1.VaultKubernetesAuth{
 		Path: "kubernetes", Role: "eso", SecretRef: ptr(ref("sa-jwt", "token"))}}
@@ -97,11 +95,29 @@ func TestKubernetesAuthSecretRef(t *testing.T) {
 	readsAndRevokes(t, f)
 }
 
-// serviceAccountRef in a ClusterSecretStore: the provider asks TokenRequest
-// first (KUBECONFIG points at the stand-in, which has no TokenRequest, so it
-// fails as on a cluster before 1.24), then falls back to the
-// ServiceAccount's legacy token Secret, which the fake client holds.
+// serviceAccountRef: the provider mints the token with TokenRequest through
+// its own clientset (from KUBECONFIG: the stand-in, which serves
+// TokenRequest; the fake client cannot), for the API audience and then for
+// the audience "vault" that the role eso-aud requires.
 func TestKubernetesAuthServiceAccountRef(t *testing.T) {
+	for role, aud := range map[string][]string{"eso": nil, "eso-aud": {"vault"}} {
+		auth := &esv1.VaultAuth{Kubernetes: &esv1.VaultKubernetesAuth{Path: "kubernetes", Role: role,
+			ServiceAccountRef: &esmeta.ServiceAccountSelector{Name: "external-secrets", Audiences: aud}}}
+		readsAndRevokes(t, newFixture(t, esv1.SecretStoreKind, vaultSpec(t, "secret", esv1.VaultKVStoreV2, auth)))
+	}
+	// Without the audience the role requires: Sealbox refuses the login.
+	auth := &esv1.VaultAuth{Kubernetes: &esv1.VaultKubernetesAuth{Path: "kubernetes", Role: "eso-aud",
+		ServiceAccountRef: &esmeta.ServiceAccountSelector{Name: "external-secrets"}}}
+	_, err := newFixture(t, esv1.SecretStoreKind, vaultSpec(t, "secret", esv1.VaultKVStoreV2, auth)).tryOpen()
+	mustContain(t, err, "unable to log in with Kubernetes auth", "Code: 403")
+}
+
+// serviceAccountRef in a ClusterSecretStore when TokenRequest is refused (an
+// API server before 1.24, or no RBAC for it: KUBECONFIG here is anonymous):
+// the provider falls back to the ServiceAccount's legacy token Secret, which
+// the fake client holds.
+func TestKubernetesAuthServiceAccountLegacySecret(t *testing.T) {
+	t.Setenv("KUBECONFIG", env(t, "SEALBOX_KUBECONFIG_ANONYMOUS"))
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "external-secrets", Namespace: ns},
 		Secrets: []corev1.ObjectReference{{Name: "external-secrets-token"}}}
 	auth := &esv1.VaultAuth{Kubernetes: &esv1.VaultKubernetesAuth{Path: "kubernetes", Role: "eso",
@@ -109,6 +125,10 @@ func TestKubernetesAuthServiceAccountRef(t *testing.T) {
 	f := newFixture(t, esv1.ClusterSecretStoreKind, vaultSpec(t, "secret", esv1.VaultKVStoreV2, auth), sa,
 		secret("external-secrets-token", map[string]string{"token": env(t, "SEALBOX_K8S_LEGACY_JWT")}))
 	readsAndRevokes(t, f)
+	// No token Secret either: ESO's error names the account.
+	f = newFixture(t, esv1.ClusterSecretStoreKind, vaultSpec(t, "secret", esv1.VaultKVStoreV2, auth), sa)
+	_, err := f.tryOpen()
+	mustContain(t, err, `cannot request Kubernetes service account token for service account "external-secrets"`)
 }
 
 func TestKubernetesAuthRejectsABadJWT(t *testing.T) {
