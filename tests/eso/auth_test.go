@@ -40,6 +40,11 @@ func added(before, after map[string]bool) []string {
 // it, validates it and checks that Close revokes exactly the token it got.
 func readsAndRevokes(t *testing.T, f fixture) {
 	t.Helper()
+	readsAndRevokesValidating(t, f, esv1.ValidationResultReady)
+}
+
+func readsAndRevokesValidating(t *testing.T, f fixture, want esv1.ValidationResult) {
+	t.Helper()
 	put(t, "secret", "auth/probe", map[string]any{"who": "eso"})
 	before := accessors(t)
 	c := f.open(t)
@@ -51,8 +56,8 @@ func readsAndRevokes(t *testing.T, f fixture) {
 	if err != nil || string(got) != "eso" {
 		t.Fatalf("GetSecret = %q, %v", got, err)
 	}
-	if r, err := c.Validate(); err != nil || r != esv1.ValidationResultReady {
-		t.Fatalf("Validate = %v, %v", r, err)
+	if r, err := c.Validate(); err != nil || r != want {
+		t.Fatalf("Validate = %v, %v; want %v", r, err, want)
 	}
 	if err := c.Close(context.Background()); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -159,4 +164,32 @@ func TestAppRoleAuth(t *testing.T) {
 		secret("approle", map[string]string{"secret-id": "00000000-0000-0000-0000-000000000000"}))
 	_, err := f.tryOpen()
 	mustContain(t, err, "unable to log in with app role auth", "Code: 400", "invalid role or secret ID")
+}
+
+// A ClusterSecretStore whose AppRole secretRef names no namespace is
+// referent: it resolves in the namespace of the ExternalSecret using it. The
+// SecretStore controller, with no such namespace, gets a client that has not
+// logged in; Validate is "unknown" either way (ESO cannot tell which
+// namespace the check is for).
+func TestClusterSecretStoreReferentAuth(t *testing.T) {
+	auth := &esv1.VaultAuth{AppRole: &esv1.VaultAppRole{Path: "approle", RoleID: env(t, "SEALBOX_APPROLE_ROLE_ID"),
+		SecretRef: ref("approle", "secret-id")}}
+	f := newFixture(t, esv1.ClusterSecretStoreKind, vaultSpec(t, "secret", esv1.VaultKVStoreV2, auth),
+		secret("approle", map[string]string{"secret-id": env(t, "SEALBOX_APPROLE_SECRET_ID")}))
+	readsAndRevokesValidating(t, f, esv1.ValidationResultUnknown)
+	p, err := esv1.GetProvider(f.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := accessors(t)
+	c, err := p.NewClient(context.Background(), f.store, f.kube, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := c.Validate(); err != nil || r != esv1.ValidationResultUnknown {
+		t.Fatalf("Validate = %v, %v", r, err)
+	}
+	if n := len(added(before, accessors(t))); n != 0 {
+		t.Fatalf("%d logins without a namespace", n)
+	}
 }
