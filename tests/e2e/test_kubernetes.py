@@ -453,3 +453,34 @@ def test_annotations_as_alias_metadata_failures(env):
         "kubernetes_host": k.url, "kubernetes_ca_cert": k.ca_pem, "token_reviewer_jwt": "delegator-only-reviewer",
         "disable_local_ca_jwt": True})[0] == 204
     assert login_as("ann-fine", {}, mount="k8s-ann-rbac")[0] == 200
+
+
+def test_stand_in_token_request_json(env):
+    """TokenRequest as kubectl sends it (JSON); client-go's protobuf form is
+    exercised by External Secrets Operator's serviceAccountRef
+    (tests/compat/test_eso.py)."""
+    s, k = env
+
+    def token_request(name, spec):
+        req = urllib.request.Request(k.url + "/api/v1/namespaces/prod/serviceaccounts/%s/token" % name,
+                                     method="POST", data=json.dumps({"spec": spec}).encode(),
+                                     headers={"Authorization": "Bearer " + k.reviewer_token,
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=k.ctx, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    st, b = token_request("app-sa", {"audiences": ["vault"], "expirationSeconds": 600})
+    assert st == 201 and b["kind"] == "TokenRequest", b
+    assert b["spec"] == {"audiences": ["vault"], "expirationSeconds": 600}
+    st, out = login(s, "app", b["status"]["token"])
+    assert st == 200, out
+    # The API audience by default: the role requires "vault".
+    st, b = token_request("app-sa", {})
+    assert st == 201 and b["spec"]["expirationSeconds"] == 3600
+    assert login(s, "app", b["status"]["token"])[0] == 403
+    assert token_request("app-sa", {"expirationSeconds": 599})[0] == 400
+    st, b = token_request("nobody", {})
+    assert st == 404 and b["message"] == 'serviceaccounts "nobody" not found'

@@ -1003,7 +1003,13 @@ func (s *server) post(w http.ResponseWriter, r *http.Request, raw []byte) {
 	}
 	// Anything else under the API: authenticated and authorised first, as
 	// kube-apiserver does, then not found.
-	if !s.authorize(w, r, "create", splitPath(path), path) {
+	parts := splitPath(path)
+	if !s.authorize(w, r, "create", parts, path) {
+		return
+	}
+	if len(parts) == 7 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" &&
+		parts[4] == "serviceaccounts" && parts[6] == "token" {
+		s.tokenRequest(w, r, parts[3], parts[5], raw)
 		return
 	}
 	notFound(w)
