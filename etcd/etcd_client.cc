@@ -65,11 +65,16 @@ bool WorthFailover(const grpc::Status& s) {
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE || s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
     return true;
   // A member killed mid-call: gRPC reports the reset stream as UNKNOWN
-  // ("Stream removed") or INTERNAL ("RST_STREAM"), not as UNAVAILABLE.
+  // ("Stream removed") or INTERNAL ("RST_STREAM"), not as UNAVAILABLE. A
+  // member that lost its leader when another was killed times the call out
+  // itself and answers UNKNOWN "context deadline exceeded" (etcd 3.4).
   const std::string& m = s.error_message();
-  return (s.error_code() == grpc::StatusCode::UNKNOWN || s.error_code() == grpc::StatusCode::INTERNAL) &&
-         (m.find("Stream removed") != std::string::npos || m.find("RST_STREAM") != std::string::npos ||
-          m.find("Socket closed") != std::string::npos || m.find("Connection reset") != std::string::npos);
+  if (s.error_code() != grpc::StatusCode::UNKNOWN && s.error_code() != grpc::StatusCode::INTERNAL) return false;
+  for (const char* cut_off : {"Stream removed", "RST_STREAM", "Socket closed", "Connection reset",
+                              "context deadline exceeded", "etcdserver: request timed out",
+                              "etcdserver: leader changed", "etcdserver: no leader"})
+    if (m.find(cut_off) != std::string::npos) return true;
+  return false;
 }
 
 bool TokenRejected(const grpc::Status& s) {

@@ -7,18 +7,14 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "base/log.h"
+#include "server/tls_context.h"
 
 namespace sealbox::server {
 
 namespace ssl = boost::asio::ssl;
 
 Result<std::shared_ptr<ssl::context>> BuildClusterServerContext(const PemKeyPair& identity) {
-  std::shared_ptr<ssl::context> ctx;
-  try {
-    ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
-  } catch (const std::exception& e) {
-    return Internal(std::string("cannot create a TLS context: ") + e.what());
-  }
+  SB_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, NewServerContext());
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
   boost::system::error_code ec;

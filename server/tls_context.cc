@@ -60,15 +60,18 @@ std::optional<double> SecondsToExpiry(ssl::context& ctx) {
 
 }  // namespace
 
-Result<std::shared_ptr<ssl::context>> BuildServerTlsContext(const ListenerConfig& l) {
-  SB_RETURN_IF_ERROR(CheckReadable("tls_cert_file", l.tls_cert_file));
-  SB_RETURN_IF_ERROR(CheckReadable("tls_key_file", l.tls_key_file));
-  std::shared_ptr<ssl::context> ctx;
+Result<std::shared_ptr<ssl::context>> NewServerContext() {
   try {
-    ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
+    return std::make_shared<ssl::context>(ssl::context::tls_server);
   } catch (const std::exception& e) {
     return Internal(std::string("cannot create a TLS context: ") + e.what());
   }
+}
+
+Result<std::shared_ptr<ssl::context>> BuildServerTlsContext(const ListenerConfig& l) {
+  SB_RETURN_IF_ERROR(CheckReadable("tls_cert_file", l.tls_cert_file));
+  SB_RETURN_IF_ERROR(CheckReadable("tls_key_file", l.tls_key_file));
+  SB_ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, NewServerContext());
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_options(native, SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | SSL_OP_NO_RENEGOTIATION |
                                   SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);

@@ -61,6 +61,10 @@ class TlsContext {
   std::shared_ptr<boost::asio::ssl::context> current_;  // guarded by mu_
 };
 
+// A fresh server-side context with no certificate yet (the listener's and the
+// cluster listener's start here). Errors: Internal.
+Result<std::shared_ptr<boost::asio::ssl::context>> NewServerContext();
+
 // Builds one server context for `listener` (what Create and Reload use).
 Result<std::shared_ptr<boost::asio::ssl::context>> BuildServerTlsContext(const ListenerConfig& listener);
 
