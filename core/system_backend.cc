@@ -53,7 +53,8 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
                             "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*",
-                            "storage/raft/snapshot", "storage/raft/snapshot-force"},
+                            "storage/raft/snapshot", "storage/raft/snapshot-force",
+                            "storage/raft/snapshot-auto/*"},
                    // As Vault: a quorum of key shares, not a token, is what the
                    // break-glass paths take; a wrapping token is its own credential.
                    .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/*",

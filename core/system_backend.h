@@ -39,6 +39,7 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> WrappingRoutes();  // system_backend_wrapping.cc
   std::vector<logical::PathSpec> SnapshotRoutes();  // system_backend_snapshot.cc
+  std::vector<logical::PathSpec> AutoSnapshotRoutes();  // system_backend_snapshot.cc
   std::vector<logical::PathSpec> QuotaRoutes();     // system_backend_quotas.cc
   std::vector<logical::PathSpec> LoggerRoutes();    // system_backend_loggers.cc
   std::vector<logical::PathSpec> MetricsRoutes();   // system_backend_metrics.cc
