@@ -67,6 +67,7 @@ class CoreImpl final : public Core {
   bool IsUnauthenticated(const std::string& path) override;
   bool TokenResolves(std::string_view token) override;
   void OnSighup() override;
+  InFlightRequests& in_flight() override { return in_flight_; }
   RateLimitOutcome ApplyRateLimit(RoutedRequest& r) override;  // core/quotas.cc
   QuotaManager& quotas() { return *quotas_; }
   audit::AuditBroker& audit() { return audit_; }
@@ -289,6 +290,7 @@ class CoreImpl final : public Core {
   // sys/metrics (core_metrics.cc): the gauges reported at scrape time.
   void CollectGauges(metrics::SampleSink& sink);
   CoreMetrics metrics_;
+  InFlightRequests in_flight_;
   UsageGauges usage_{options_.usage_gauge_period_s};
   int metrics_collector_ = 0;
 };

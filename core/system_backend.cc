@@ -44,6 +44,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : QuotaRoutes()) routes.push_back(std::move(r));
   for (auto& r : LoggerRoutes()) routes.push_back(std::move(r));
   for (auto& r : MetricsRoutes()) routes.push_back(std::move(r));
+  for (auto& r : HostRoutes()) routes.push_back(std::move(r));
   for (auto& r : GenerateRootRoutes()) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey", RekeyTarget::kBarrier)) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey-recovery-key", RekeyTarget::kRecovery)) routes.push_back(std::move(r));

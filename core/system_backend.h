@@ -43,6 +43,7 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> QuotaRoutes();     // system_backend_quotas.cc
   std::vector<logical::PathSpec> LoggerRoutes();    // system_backend_loggers.cc
   std::vector<logical::PathSpec> MetricsRoutes();   // system_backend_metrics.cc
+  std::vector<logical::PathSpec> HostRoutes();      // system_backend_host.cc
   // system_backend_break_glass.cc: generate-root, and rekey under `prefix`.
   std::vector<logical::PathSpec> GenerateRootRoutes();
   std::vector<logical::PathSpec> RekeyRoutes(const std::string& prefix, RekeyTarget target);
