@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace sealbox::snapshot {
@@ -44,6 +45,7 @@ int64_t StampOf(std::string_view name, std::string_view prefix) {
   int64_t v = 0;
   for (char c : digits) {
     if (c < '0' || c > '9') return -1;
+    if (v > (INT64_MAX - (c - '0')) / 10) return -1;  // not a stamp we wrote
     v = v * 10 + (c - '0');
   }
   return v;

@@ -46,12 +46,12 @@ TEST_F(SnapshotDirectoryTest, WritesPrivateFilesAndKeepsTheNewestRetain) {
 
 TEST_F(SnapshotDirectoryTest, OtherFilesAreNeitherListedNorRemoved) {
   ASSERT_TRUE(WriteSnapshotFile(target_, "a", 1).ok());
-  for (const char* name : {"other-5.snap", "sb-x.snap", ".sb-9.snap.tmp", "sb-3.snap.bak"})
+  for (const char* name : {"other-5.snap", "sb-x.snap", ".sb-9.snap.tmp", "sb-3.snap.bak", "sb-9999999999999999999.snap"})
     std::ofstream(target_.directory + "/" + name) << "keep";
   ASSERT_TRUE(WriteSnapshotFile(target_, "b", 2).ok());
   ASSERT_TRUE(WriteSnapshotFile(target_, "c", 3).ok());
   EXPECT_EQ(Stamps(), (std::vector<int64_t>{2, 3}));
-  for (const char* name : {"other-5.snap", "sb-x.snap", ".sb-9.snap.tmp", "sb-3.snap.bak"})
+  for (const char* name : {"other-5.snap", "sb-x.snap", ".sb-9.snap.tmp", "sb-3.snap.bak", "sb-9999999999999999999.snap"})
     EXPECT_TRUE(std::filesystem::exists(target_.directory + "/" + name)) << name;
 }
 
