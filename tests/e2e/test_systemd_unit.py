@@ -58,3 +58,19 @@ def test_the_docs_show_the_unit_as_it_is():
         unit = f.read()
     m = re.search(r"```ini\n(.*?)```", docs, re.S)
     assert m and m.group(1) == unit
+
+
+def test_no_mapping_is_writable_and_executable():
+    """What MemoryDenyWriteExecute forbids never happens: an unsealed server
+    that has served requests holds no mapping both writable and executable."""
+    s = harness.Server(log_level="warn").start()
+    try:
+        s.init(1, 1)
+        s.unseal(s.keys[:1])
+        assert s.root("POST", "/v1/sys/mounts/kv", {"type": "kv", "options": {"version": "2"}})[0] == 204
+        assert s.root("POST", "/v1/kv/data/a", {"data": {"v": "1"}})[0] == 200
+        with open("/proc/%d/maps" % s.proc.pid) as f:
+            perms = [line.split()[1] for line in f]
+        assert perms and not [p for p in perms if "w" in p and "x" in p]
+    finally:
+        s.cleanup()
