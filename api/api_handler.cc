@@ -137,6 +137,7 @@ class ApiCall final : public HttpCall {
   bool forward_ = false;  // a standby's request for the active node
   ParsedTarget target_;
   core::RoutedRequest routed_;
+  core::InFlightRequests::Ticket in_flight_;  // listed in sys/in-flight-req while it lives
 
  private:
   Task<HttpResponse> Run(Resumer* resumer);
@@ -276,6 +277,15 @@ class ApiHandler final : public HttpHandler {
     if (p == "sys/metrics") AcceptAsFormat(http, call.routed_.request.data);
     core_->Route(call.routed_);
     call.run_on_ = RunOnFor(call.routed_.run_mode);
+    call.in_flight_ = core_->in_flight().Add(call.routed_.request.id, InFlightEntry(http));
+  }
+
+  core::InFlightRequests::Entry InFlightEntry(const HttpRequest& http) const {
+    const bool v6 = http.remote_addr.find(':') != std::string::npos;
+    std::string remote = v6 ? "[" + http.remote_addr + "]" : http.remote_addr;
+    remote += ":" + std::to_string(http.remote_port);
+    return {core_->clock().NowNanos(), std::move(remote), http.target.substr(0, http.target.find('?')),
+            http.method, ""};
   }
 
   HttpResponse Init(const HttpRequest& http) {

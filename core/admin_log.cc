@@ -35,6 +35,8 @@ std::string_view AdminChangeOf(std::string_view path, logical::Operation op) {
   }
   if (StartsWith(path, "audit/")) return write ? "audit device enabled" : "audit device disabled";
   if (StartsWith(path, "quotas/")) return write ? "quota written" : "quota deleted";
+  if (StartsWith(path, "storage/raft/snapshot-auto/config/"))
+    return write ? "scheduled snapshot written" : "scheduled snapshot deleted";
   if (path == "loggers" || StartsWith(path, "loggers/")) return write ? "log level changed" : "log level reverted";
   if (path == "seal" && write) return "seal requested";
   if ((path == "rotate" || path == "rotate/keyring") && write) return "encryption key rotated";

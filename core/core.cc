@@ -53,6 +53,10 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
       [this](const LeaseEntry& e, int64_t ttl) { return RouteLeaseOp(e, logical::Operation::kRenew, ttl); });
   quota_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/quotas/");
   quotas_ = std::make_unique<QuotaManager>(options_.clock);
+  snapshot_auto_view_ = std::make_unique<PrefixView>(barrier_.get(), "core/snapshot-auto/");
+  snapshot_schedules_ = std::make_unique<SnapshotScheduler>(
+      snapshot_auto_view_.get(), options_.clock,
+      [this](const std::atomic<bool>& cancel) { return TakeSnapshot(&cancel); });
   expiration_->SetDeletedHook([this](const std::string& lease_id) { LeaseGone("lease:" + lease_id); });
   root_generation_ = std::make_unique<RootGeneration>(this);
   barrier_rekey_ = std::make_unique<Rekey>(this, RekeyTarget::kBarrier);
@@ -342,10 +346,13 @@ Status CoreImpl::Activate() {
   SB_RETURN_IF_ERROR(quotas_->Load(quota_view_.get()));
   expiration_->Start();
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
-  return Status::Ok();
+  // Last: the scheduler's thread may snapshot as soon as it runs.
+  return snapshot_schedules_->Start();
 }
 
 void CoreImpl::PreSeal() {
+  // First: a scheduled snapshot in progress reads the store without the state lock.
+  snapshot_schedules_->Stop();
   expiration_->Stop();
   audit_.Teardown();
   // First, so the tidy thread never runs against a half-torn-down core.

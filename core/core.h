@@ -22,6 +22,7 @@
 #include "base/x509_cert.h"
 #include "base/task.h"
 #include "core/backend_registry.h"
+#include "core/in_flight.h"
 #include "core/quota_manager.h"
 #include "logical/backend.h"
 #include "logical/request.h"
@@ -74,6 +75,9 @@ struct CoreOptions {
   // telemetry usage_gauge_period: how often the token and lease counts that
   // sys/metrics reports are recounted (Vault's default, 10 minutes).
   int64_t usage_gauge_period_s = 600;
+  // sys/config/state/sanitized: the loaded configuration, nothing secret in
+  // it (the composition root's; null in tests and dev setups that give none).
+  Json sanitized_config;
 };
 
 // The name the cluster certificate is issued to and checked against: nodes
@@ -200,6 +204,9 @@ class Core {
   virtual bool IsUnauthenticated(const std::string& path) = 0;
   // True if `token` resolves to a live token. False while sealed.
   virtual bool TokenResolves(std::string_view token) = 0;
+  // The requests running now (sys/in-flight-req); the HTTP layer registers
+  // each routed request for its lifetime.
+  virtual InFlightRequests& in_flight() = 0;
   // SIGHUP: reopen audit files (logrotate moves them away first).
   virtual void OnSighup() = 0;
 

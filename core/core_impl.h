@@ -27,6 +27,7 @@
 #include "logical/backend.h"
 #include "core/password_policy.h"
 #include "core/router.h"
+#include "core/snapshot_scheduler.h"
 #include "storage/barrier.h"
 #include "storage/caching_storage.h"
 #include "storage/ha_lock.h"
@@ -67,6 +68,7 @@ class CoreImpl final : public Core {
   bool IsUnauthenticated(const std::string& path) override;
   bool TokenResolves(std::string_view token) override;
   void OnSighup() override;
+  InFlightRequests& in_flight() override { return in_flight_; }
   RateLimitOutcome ApplyRateLimit(RoutedRequest& r) override;  // core/quotas.cc
   QuotaManager& quotas() { return *quotas_; }
   audit::AuditBroker& audit() { return audit_; }
@@ -146,8 +148,12 @@ class CoreImpl final : public Core {
   Status ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes& new_key, int shares, int threshold);
   // --- Snapshots (core/snapshot.cc). ---
   // The whole store, as a snapshot archive, at one point in time; writes go
-  // on meanwhile. Called by a request (state lock held shared).
-  Result<std::string> TakeSnapshot();
+  // on meanwhile. Called by a request (state lock held shared) or by the
+  // snapshot scheduler's thread (which PreSeal stops first); gives up once
+  // `cancel` (if any) turns true.
+  Result<std::string> TakeSnapshot(const std::atomic<bool>* cancel = nullptr);
+  // Scheduled snapshots (sys/storage/raft/snapshot-auto).
+  SnapshotScheduler& snapshot_schedules() { return *snapshot_schedules_; }
   // Checks a snapshot (format, checksums and, unless `force`, that it is
   // this vault's) and keeps it for ApplyStagedRestore, which the pipeline
   // runs for request `request_id` once it has released the state lock.
@@ -255,6 +261,8 @@ class CoreImpl final : public Core {
   Router router_;
   std::unique_ptr<PrefixView> quota_view_;
   std::unique_ptr<QuotaManager> quotas_;
+  std::unique_ptr<PrefixView> snapshot_auto_view_;
+  std::unique_ptr<SnapshotScheduler> snapshot_schedules_;
   // What each counted lease or token counted against, by "lease:<id>" or
   // "token:<hash>", so its end releases the same quota.
   std::mutex counted_mu_;
@@ -289,6 +297,7 @@ class CoreImpl final : public Core {
   // sys/metrics (core_metrics.cc): the gauges reported at scrape time.
   void CollectGauges(metrics::SampleSink& sink);
   CoreMetrics metrics_;
+  InFlightRequests in_flight_;
   UsageGauges usage_{options_.usage_gauge_period_s};
   int metrics_collector_ = 0;
 };

@@ -29,11 +29,13 @@ Status CoreImpl::CheckSnapshotsSupported() const {
   return Unsupported("snapshots are not supported with " + options_.storage_type + " storage yet");
 }
 
-Result<std::string> CoreImpl::TakeSnapshot() {
+Result<std::string> CoreImpl::TakeSnapshot(const std::atomic<bool>* cancel) {
   SB_RETURN_IF_ERROR(CheckSnapshotsSupported());
   snapshot::ArchiveBuilder builder;
-  SB_RETURN_IF_ERROR(physical_->ScanConsistent(
-      [&](std::string_view key, std::string_view value) { return builder.Add(key, value); }));
+  SB_RETURN_IF_ERROR(physical_->ScanConsistent([&](std::string_view key, std::string_view value) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return Unavailable("snapshot cancelled: the vault is sealing");
+    return builder.Add(key, value);
+  }));
   snapshot::Manifest manifest;
   manifest.cluster_id = cluster_id_;
   manifest.storage_type = options_.storage_type;

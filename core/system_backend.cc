@@ -44,6 +44,7 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   for (auto& r : QuotaRoutes()) routes.push_back(std::move(r));
   for (auto& r : LoggerRoutes()) routes.push_back(std::move(r));
   for (auto& r : MetricsRoutes()) routes.push_back(std::move(r));
+  for (auto& r : HostRoutes()) routes.push_back(std::move(r));
   for (auto& r : GenerateRootRoutes()) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey", RekeyTarget::kBarrier)) routes.push_back(std::move(r));
   for (auto& r : RekeyRoutes("rekey-recovery-key", RekeyTarget::kRecovery)) routes.push_back(std::move(r));
@@ -53,7 +54,8 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "rotate/keyring", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
                             "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*",
-                            "storage/raft/snapshot", "storage/raft/snapshot-force"},
+                            "storage/raft/snapshot", "storage/raft/snapshot-force",
+                            "storage/raft/snapshot-auto/*"},
                    // As Vault: a quorum of key shares, not a token, is what the
                    // break-glass paths take; a wrapping token is its own credential.
                    .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/*",

@@ -39,9 +39,11 @@ class SystemBackend final : public logical::RoutedBackend {
   std::vector<logical::PathSpec> UiMountRoutes();   // system_backend_mounts.cc
   std::vector<logical::PathSpec> WrappingRoutes();  // system_backend_wrapping.cc
   std::vector<logical::PathSpec> SnapshotRoutes();  // system_backend_snapshot.cc
+  std::vector<logical::PathSpec> AutoSnapshotRoutes();  // system_backend_snapshot.cc
   std::vector<logical::PathSpec> QuotaRoutes();     // system_backend_quotas.cc
   std::vector<logical::PathSpec> LoggerRoutes();    // system_backend_loggers.cc
   std::vector<logical::PathSpec> MetricsRoutes();   // system_backend_metrics.cc
+  std::vector<logical::PathSpec> HostRoutes();      // system_backend_host.cc
   // system_backend_break_glass.cc: generate-root, and rekey under `prefix`.
   std::vector<logical::PathSpec> GenerateRootRoutes();
   std::vector<logical::PathSpec> RekeyRoutes(const std::string& prefix, RekeyTarget target);

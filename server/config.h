@@ -38,6 +38,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json_util.h"
 #include "base/secure_bytes.h"
 #include "base/status.h"
 #include "etcd/etcd_options.h"
@@ -139,6 +140,10 @@ struct ServerConfig {
 Result<ServerConfig> ParseConfig(std::string_view hcl_text);
 // Reads and parses a file; errors are prefixed with the path.
 Result<ServerConfig> LoadConfigFile(const std::string& path);
+
+// The configuration for sys/config/state/sanitized (config_sanitized.cc):
+// Vault's key names, nothing secret (no seal key, no storage password).
+Json SanitizedConfig(const ServerConfig& config);
 
 // Resolves a static seal key spec to its 32 bytes. A file holds the raw 32
 // bytes or their hex/base64 text (surrounding whitespace ignored). Errors

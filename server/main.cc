@@ -260,6 +260,7 @@ Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
   co.audit_file_limits.allow_prefix = cfg.allow_audit_log_prefixing;
   co.audit_file_limits.allowed_dirs = cfg.audit_file_dirs;
   co.usage_gauge_period_s = cfg.telemetry.usage_gauge_period_s;
+  co.sanitized_config = SanitizedConfig(cfg);  // before the seal keys are wiped
   if (cfg.seal.enabled) {
     SB_ASSIGN_OR_RETURN(co.static_seal, LoadStaticSeal(cfg));
   }

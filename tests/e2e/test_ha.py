@@ -255,6 +255,31 @@ def test_step_down_hands_over_to_another_node(trio_factory):
     assert t.leader(b)["is_self"] is True
 
 
+def test_scheduled_snapshots_run_on_the_active_node_only(trio_factory):
+    t = trio_factory("/ha-snapshot-auto/")
+    a = t.active
+    auto = "/v1/sys/storage/raft/snapshot-auto/"
+    cfg = {"interval": "1s", "path_prefix": os.path.join(a.dir, "snaps"), "storage_type": "local"}
+    assert a.root("POST", auto + "config/s", cfg)[0] == 204
+
+    def attempts(node):
+        return node.log().count("scheduled snapshot s failed")
+    # etcd storage takes no snapshot yet: each attempt fails, on the active node only.
+    harness.wait_until(lambda: attempts(a) >= 2, 15, what="two attempts on the active node")
+    st, body = a.root("GET", auto + "status/s")
+    assert st == 200 and body["data"]["consecutive_errors"] >= 2, body
+    assert "not supported with etcd storage" in body["data"]["last_snapshot_error"]
+    assert [attempts(n) for n in t.standbys()] == [0, 0]
+    # After a step-down the new active loads the configuration and takes over;
+    # the old one stopped before it let go of the lock.
+    assert a.root("PUT", "/v1/sys/step-down")[0] == 204
+    b = t.wait_active(among=t.standbys(), timeout=FAILOVER_BUDGET)
+    harness.wait_until(lambda: attempts(b) >= 1, 15, what="an attempt on the new active node")
+    frozen = attempts(a)
+    harness.wait_until(lambda: attempts(b) >= 3, 15, what="more attempts on the new active node")
+    assert attempts(a) == frozen
+
+
 def test_a_node_paused_past_its_lease_never_writes_after_it_wakes(trio_factory):
     t = trio_factory("/ha-fence/")
     a = t.active

@@ -1,0 +1,39 @@
+// sys/host-info, sys/in-flight-req and sys/config/state/sanitized: what an
+// operator (or `sealbox debug`) asks about the server itself.
+#include "core/core_impl.h"
+#include "core/host_info.h"
+#include "core/system_backend.h"
+
+namespace sealbox::core {
+
+using logical::FieldData;
+using logical::Operation;
+using logical::PathSpec;
+using logical::Request;
+using logical::Response;
+using logical::RunMode;
+
+std::vector<PathSpec> SystemBackend::HostRoutes() {
+  std::vector<PathSpec> r;
+  r.push_back({.pattern = "host-info",
+               .ops = {{Operation::kRead,
+                        [this](Request&, FieldData&) -> Result<Response> {
+                          return Response::WithData(CollectHostInfo(core_->clock().NowNanos()));
+                        }}},
+               .run_mode = RunMode::kComputes});  // reads /proc and statvfs
+  // Vault answers the map itself, without the response envelope.
+  r.push_back({.pattern = "in-flight-req",
+               .ops = {{Operation::kRead, [this](Request&, FieldData&) -> Result<Response> {
+                 Response resp;
+                 resp.raw = Response::RawBody{200, "application/json", core_->in_flight().ToJson().dump()};
+                 return resp;
+               }}}});
+  r.push_back({.pattern = "config/state/sanitized",
+               .ops = {{Operation::kRead, [this](Request&, FieldData&) -> Result<Response> {
+                 const Json& c = core_->options().sanitized_config;
+                 return Response::WithData(c.is_object() ? c : Json::object());
+               }}}});
+  return r;
+}
+
+}  // namespace sealbox::core
