@@ -826,3 +826,143 @@ def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_pat
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+class _ChartNode:
+    """One pod of the HA StatefulSet as a local process: the rendered
+    ConfigMap and certificate with the pod's paths moved under a temp dir,
+    the pod's ports moved to free loopback ports, and the pod's environment
+    (VAULT_API_ADDR, VAULT_CLUSTER_ADDR) with its DNS name as 127.0.0.1."""
+
+    def __init__(self, harness, base, hcl, tls, seal_key, env, dns, log_path):
+        self.harness, self.log_path = harness, log_path
+        self.port, cport = harness.free_port(), harness.free_port()
+        for sub in ("tls", "seal"):
+            (base / sub).mkdir(parents=True)
+        for k, v in tls.items():
+            (base / "tls" / k).write_bytes(base64.b64decode(v))
+        (base / "seal" / seal_key[0]).write_bytes(seal_key[1])
+        hcl = hcl.replace("/sealbox/", str(base) + "/").replace('"0.0.0.0:8200"', '"127.0.0.1:%d"' % self.port)
+        hcl = hcl.replace('"0.0.0.0:8201"', '"127.0.0.1:%d"' % cport)
+        (base / "sealbox.hcl").write_text(hcl)
+        self.api_addr = env["VAULT_API_ADDR"].replace(dns + ":8200", "127.0.0.1:%d" % self.port)
+        self.cluster_addr = env["VAULT_CLUSTER_ADDR"].replace(dns + ":8201", "127.0.0.1:%d" % cport)
+        self.env = dict(os.environ, VAULT_API_ADDR=self.api_addr, VAULT_CLUSTER_ADDR=self.cluster_addr)
+        self.config, self.cafile, self.proc = str(base / "sealbox.hcl"), str(base / "tls" / "ca.crt"), None
+
+    def start(self):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([self.harness.sealbox_bin(), "server", "-config", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+
+    def call(self, method, path, body=None, token=None):
+        """(status, parsed JSON or None); None when the node does not answer."""
+        import http.client
+        import ssl
+        if self.proc.poll() is not None:
+            raise RuntimeError("sealbox exited:\n" + open(self.log_path).read())
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        ctx.check_hostname = False  # the certificate names the service; the test dials 127.0.0.1
+        headers = {"X-Vault-Token": token} if token else {}
+        try:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=10)
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, (json.loads(data) if data else None)
+        except (OSError, ValueError):
+            return None, None
+
+    def stop(self, sig=None):
+        if self.proc and self.proc.poll() is None:
+            if sig:
+                self.proc.send_signal(sig)
+            else:
+                self.proc.terminate()
+            self.proc.wait(timeout=20)
+        if self.proc:
+            self.log.close()
+
+
+def test_ha_rendered_config_runs_three_real_servers(renderer, tmp_path):
+    """The HA rendering, run: three real servers on a real etcd with the
+    ConfigMap, certificate, static seal and per-pod environment the chart
+    gives its pods. One becomes active, the standbys pass the chart's
+    readiness probe, report the active's advertised addresses and forward
+    writes to it, and a standby takes over when the active is killed."""
+    import signal
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    import etcd_harness
+    import harness
+    etcd = etcd_harness.EtcdCluster(size=1)
+    nodes = []
+    try:
+        docs, _ = render(renderer, values_file(tmp_path, """
+server:
+  ha:
+    enabled: true
+    etcd:
+      address: [%s]
+      lockTimeout: 2s
+      requestTimeout: 1s
+staticSeal: {enabled: true, secretName: s, currentKeyId: k1}
+""" % etcd.client_url(0)))
+        hcl, cfg = config_of(docs, "sealbox-config")
+        assert cfg["storage"][0]["body"]["ha_enabled"] is True
+        sts, _, c = statefulset(docs)
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        tls = find(docs, "Secret", "sealbox-tls")["data"]
+        key_file = cfg["seal"][0]["body"]["current_key"].rsplit("/", 1)[1]
+        seal_key = (key_file, os.urandom(32))
+        probe = c["readinessProbe"]["httpGet"]["path"]
+        for i in range(sts["spec"]["replicas"]):
+            nodes.append(_ChartNode(harness, tmp_path / ("pod%d" % i), hcl, tls, seal_key, env,
+                                    "$(POD_NAME).sealbox-internal.vault.svc", tmp_path / ("pod%d.log" % i)))
+        assert len(nodes) == 3
+
+        # As NOTES.txt says: init on pod 0, then the others start (unsealing
+        # themselves with the static seal).
+        nodes[0].start()
+        harness.wait_until(lambda: nodes[0].call("GET", "/v1/sys/seal-status")[0] == 200, 30, what="pod 0")
+        st, body = nodes[0].call("PUT", "/v1/sys/init", {"recovery_shares": 1, "recovery_threshold": 1})
+        assert st == 200, body
+        token = body["root_token"]
+        for n in nodes[1:]:
+            n.start()
+
+        def roles():
+            leaders = [n.call("GET", "/v1/sys/leader")[1] or {} for n in nodes if n.proc.poll() is None]
+            return leaders if all("is_self" in l for l in leaders) and sum(l["is_self"] for l in leaders) == 1 \
+                else None
+        harness.wait_until(roles, 30, what="one active pod and two standbys")
+        active = next(n for n in nodes if n.call("GET", "/v1/sys/leader")[1]["is_self"])
+        standbys = [n for n in nodes if n is not active]
+        for n in nodes:
+            # The chart's readiness probe: every unsealed pod, standbys too.
+            harness.wait_until(lambda n=n: n.call("GET", probe)[0] == 200, 30, what="readiness")
+        for s in standbys:
+            lead = s.call("GET", "/v1/sys/leader")[1]
+            assert lead["leader_address"] == active.api_addr, lead
+            assert lead["leader_cluster_address"] == active.cluster_addr, lead
+            assert s.call("GET", "/v1/sys/health")[0] == 429  # standby, without standbyok
+
+        # A write on a standby is forwarded to the active; another standby reads it.
+        st, body = standbys[0].call("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}},
+                                    token)
+        assert st == 204, body
+        st, body = standbys[0].call("POST", "/v1/secret/data/app", {"data": {"v": "chart"}}, token)
+        assert st == 200, body
+        st, body = standbys[1].call("GET", "/v1/secret/data/app", token=token)
+        assert st == 200 and body["data"]["data"] == {"v": "chart"}, body
+
+        # Failover: kill -9 of the active; a standby takes over and holds the data.
+        active.stop(signal.SIGKILL)
+        nodes.remove(active)
+        harness.wait_until(roles, 20, what="a standby to take over")
+        st, body = nodes[0].call("GET", "/v1/secret/data/app", token=token)
+        assert st == 200 and body["data"]["data"] == {"v": "chart"}, body
+    finally:
+        for n in nodes:
+            n.stop()
+        etcd.cleanup()
