@@ -24,6 +24,11 @@ Status KeyError(const std::string& key, const std::string& why) {
   return InvalidArgument("config: " + key + ": " + why);
 }
 
+std::string EnvOrEmpty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
 Result<std::string> Str(const Json& v, const std::string& key) {
   if (!v.is_string()) return KeyError(key, "expected a string");
   return v.get<std::string>();
@@ -206,6 +211,10 @@ Status ParseEtcd(const std::string& k, const Json& body, const KeyLines& lines, 
       return UnknownKey(lines, "storage \"etcd\"", sk, lines.Find(k, 0));
     }
   }
+  // As Vault's etcd backend: the credentials may come from the environment
+  // (a Kubernetes Secret, say) instead of the file; the file's keys win.
+  if (e.username.empty()) e.username = EnvOrEmpty("ETCD_USERNAME");
+  if (e.password.empty()) e.password = EnvOrEmpty("ETCD_PASSWORD");
   if (e.username.empty() != e.password.empty()) return KeyError(k + ".etcd", "username and password go together");
   if (e.tls_cert_file.empty() != e.tls_key_file.empty())
     return KeyError(k + ".etcd", "tls_cert_file and tls_key_file go together");
@@ -401,8 +410,13 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
     }
   }
   if (!have_storage) return InvalidArgument("config: a storage block is required (storage \"rocksdb\" or storage \"etcd\")");
+  // As Vault: the environment overrides the file, so one file serves every
+  // node of a cluster (each pod sets its own addresses).
+  if (std::string env = EnvOrEmpty("VAULT_API_ADDR"); !env.empty()) c.api_addr = env;
+  if (std::string env = EnvOrEmpty("VAULT_CLUSTER_ADDR"); !env.empty()) c.cluster_addr = env;
   if (c.storage_type == "etcd" && c.etcd.ha_enabled && c.api_addr.empty())
-    return KeyError("api_addr", "required with ha_enabled: standbys send clients to the active node's api_addr");
+    return KeyError("api_addr",
+                    "required with ha_enabled (or VAULT_API_ADDR): standbys send clients to the active node's api_addr");
   // As Vault: 0 keeps the 768h default, and the default may not pass the max.
   if (c.default_lease_ttl == 0) c.default_lease_ttl = kDefaultLeaseTtl;
   if (c.max_lease_ttl == 0) c.max_lease_ttl = kDefaultLeaseTtl;

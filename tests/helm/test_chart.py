@@ -208,14 +208,18 @@ def check_consistent(docs, release):
     tmpl_labels = sts["spec"]["template"]["metadata"]["labels"]
     selector = sts["spec"]["selector"]["matchLabels"]
     assert selector.items() <= tmpl_labels.items()
-    for svc in find(docs, "Service"):
-        assert svc["spec"]["selector"] == selector
-        assert [p["targetPort"] for p in svc["spec"]["ports"]] == ["https"]
-    assert c["ports"] == [{"name": "https", "containerPort": 8200, "protocol": "TCP"}]
     headless = find(docs, "Service", sts["spec"]["serviceName"])
     assert headless["spec"]["clusterIP"] == "None" and headless["spec"]["publishNotReadyAddresses"] is True
+    # Every Service port names a container port; the API Service has the API's only.
+    container_ports = {p["name"] for p in c["ports"]}
+    assert container_ports in ({"https"}, {"https", "cluster"})
+    for svc in find(docs, "Service"):
+        assert svc["spec"]["selector"] == selector
+        targets = [p["targetPort"] for p in svc["spec"]["ports"]]
+        assert targets == (sorted(container_ports, key="https cluster".index) if svc is headless else ["https"])
+    assert c["ports"][0] == {"name": "https", "containerPort": 8200, "protocol": "TCP"}
     volumes = {v["name"] for v in pod["volumes"]}
-    claims = {t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]}
+    claims = {t["metadata"]["name"] for t in sts["spec"].get("volumeClaimTemplates", [])}
     assert not volumes & claims
     for m in c["volumeMounts"]:
         assert m["name"] in volumes | claims, m
@@ -228,8 +232,15 @@ def check_consistent(docs, release):
         assert crb["subjects"][0]["name"] == pod["serviceAccountName"]
     # The configuration the server reads is the one the ConfigMap holds.
     _, cfg = config_of(docs, cm_vol["configMap"]["name"])
-    assert cfg["storage"][0]["body"]["path"] == next(
-        m["mountPath"] for m in c["volumeMounts"] if m["name"] == "data")
+    if cfg["storage"][0]["labels"] == ["rocksdb"]:
+        assert cfg["storage"][0]["body"]["path"] == next(
+            m["mountPath"] for m in c["volumeMounts"] if m["name"] == "data")
+    else:  # HA: the data is in etcd; no volume holds it
+        assert "data" not in volumes | claims
+        assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    # A PodDisruptionBudget, when there is one, covers the StatefulSet's pods.
+    for pdb in [d for d in docs if d["kind"] == "PodDisruptionBudget"]:
+        assert pdb["spec"]["selector"]["matchLabels"] == selector
 
 
 def check_hardened(pod, c):
@@ -583,8 +594,155 @@ def test_release_names(renderer, tmp_path):
     assert cfg["api_addr"] == "https://vault.vault.svc:8200"
 
 
+# --- HA on etcd -------------------------------------------------------------
+
+def test_ha_defaults(renderer, tmp_path):
+    """server.ha.enabled with the defaults: three pods on etcd, the cluster
+    port, per-pod addresses, a PodDisruptionBudget, preferred anti-affinity
+    and no RocksDB claim."""
+    docs, notes = render(renderer, values_file(
+        tmp_path, "server:\n  ha:\n    enabled: true\n    etcd:\n      address: [http://etcd:2379]\n"))
+    check_consistent(docs, "sealbox")
+    kinds = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
+    assert ("PodDisruptionBudget", "sealbox") in kinds and ("PersistentVolumeClaim", "sealbox") not in kinds
+    # The API Service and the headless one; no -active/-standby Services
+    # (nothing labels the active pod: docs/helm.md, "HA").
+    assert sorted(n for k, n in kinds if k == "Service") == ["sealbox", "sealbox-internal"]
+    sts, pod, c = statefulset(docs)
+    assert sts["spec"]["replicas"] == 3 and sts["spec"]["podManagementPolicy"] == "Parallel"
+    assert "volumeClaimTemplates" not in sts["spec"]
+    assert "data" not in {m["name"] for m in c["volumeMounts"]} and "etcd-tls" not in {v["name"] for v in pod["volumes"]}
+    assert c["ports"] == [{"name": "https", "containerPort": 8200, "protocol": "TCP"},
+                          {"name": "cluster", "containerPort": 8201, "protocol": "TCP"}]
+    headless = find(docs, "Service", "sealbox-internal")
+    assert headless["spec"]["ports"][1] == {"name": "cluster", "port": 8201, "targetPort": "cluster", "protocol": "TCP"}
+    # Standbys are ready (they forward), so the API Service reaches every unsealed pod.
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert c[probe]["httpGet"] == {"scheme": "HTTPS", "path": HEALTH, "port": 8200}, probe
+    svc = find(docs, "Service", "sealbox")
+    assert svc["spec"]["selector"] == sts["spec"]["selector"]["matchLabels"] and "publishNotReadyAddresses" not in svc["spec"]
+
+    env = {e["name"]: e for e in c["env"]}
+    assert env["POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+    names = [e["name"] for e in c["env"]]
+    assert names.index("POD_NAME") < names.index("VAULT_API_ADDR")  # $(POD_NAME) needs it defined first
+    assert env["VAULT_API_ADDR"]["value"] == "https://$(POD_NAME).sealbox-internal.vault.svc:8200"
+    assert env["VAULT_CLUSTER_ADDR"]["value"] == "https://$(POD_NAME).sealbox-internal.vault.svc:8201"
+    assert "ETCD_USERNAME" not in env and "ETCD_PASSWORD" not in env
+
+    text, cfg = config_of(docs, "sealbox-config")
+    assert cfg["storage"] == [{"labels": ["etcd"], "body": {
+        "address": "http://etcd:2379", "path": "/vault/", "ha_enabled": True,
+        "request_timeout": "5s", "lock_timeout": "15s"}}]
+    assert cfg["listener"][0]["body"]["cluster_address"] == "0.0.0.0:8201"
+    # Each pod's own addresses come from its environment, not the shared file.
+    assert "api_addr" not in cfg and "cluster_addr" not in cfg
+
+    pdb = find(docs, "PodDisruptionBudget", "sealbox")
+    assert pdb["apiVersion"] == "policy/v1" and pdb["spec"]["maxUnavailable"] == 1
+    term = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term == [{"weight": 100, "podAffinityTerm": {
+        "topologyKey": "kubernetes.io/hostname",
+        "labelSelector": {"matchLabels": sts["spec"]["selector"]["matchLabels"]}}}]
+    # The generated certificate names every pod's address (307 redirects).
+    assert "*.sealbox-internal.vault.svc" in _cert_sans(find(docs, "Secret", "sealbox-tls"), tmp_path)
+
+    assert "kubectl -n vault exec -ti sealbox-0 -- sealbox operator init" in notes
+    for i in (1, 2):
+        assert "kubectl -n vault exec -ti sealbox-%d -- sealbox operator unseal" % i in notes
+    assert "sealbox-3" not in notes
+
+
+def _cert_sans(secret, tmp_path):
+    crt = tmp_path / "ha.crt"
+    crt.write_bytes(base64.b64decode(secret["data"]["tls.crt"]))
+    p = subprocess.run(["openssl", "x509", "-in", str(crt), "-noout", "-ext", "subjectAltName"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    return {s.strip()[len("DNS:"):] for s in p.stdout.splitlines()[1].split(",") if s.strip().startswith("DNS:")}
+
+
+def test_ha_every_option(renderer):
+    docs, notes = render(renderer, "values-ha.yaml", name="prod", namespace="secrets")
+    check_consistent(docs, "prod")
+    sts, pod, c = statefulset(docs)
+    assert sts["spec"]["replicas"] == 5
+    # Only the audit claim: no RocksDB in HA.
+    assert [t["metadata"]["name"] for t in sts["spec"]["volumeClaimTemplates"]] == ["audit"]
+    assert {"name": "cluster", "containerPort": 8301, "protocol": "TCP"} in c["ports"]
+    assert find(docs, "Service", "prod-sealbox-internal")["spec"]["ports"][1]["port"] == 8301
+    env = {e["name"]: e for e in c["env"]}
+    assert env["VAULT_CLUSTER_ADDR"]["value"] == "https://$(POD_NAME).prod-sealbox-internal.secrets.svc:8301"
+    assert env["ETCD_USERNAME"]["valueFrom"] == {"secretKeyRef": {"name": "etcd-auth", "key": "user"}}
+    assert env["ETCD_PASSWORD"]["valueFrom"] == {"secretKeyRef": {"name": "etcd-auth", "key": "pass"}}
+    vols = {v["name"]: v for v in pod["volumes"]}
+    assert vols["etcd-tls"]["secret"] == {"secretName": "etcd-client-tls", "defaultMode": 0o440, "items": [
+        {"key": k, "path": k} for k in ("etcd-ca.pem", "client.pem", "client-key.pem")]}
+    assert {"name": "etcd-tls", "mountPath": "/sealbox/etcd", "readOnly": True} in c["volumeMounts"]
+
+    _, cfg = config_of(docs, "prod-sealbox-config")
+    assert cfg["storage"] == [{"labels": ["etcd"], "body": {
+        "address": "https://etcd-0.etcd.secrets.svc:2379,https://etcd-1.etcd.secrets.svc:2379,"
+                   "https://etcd-2.etcd.secrets.svc:2379",
+        "path": "/sealbox/", "ha_enabled": True, "request_timeout": "2s", "lock_timeout": "5s",
+        "tls_ca_file": "/sealbox/etcd/etcd-ca.pem", "tls_cert_file": "/sealbox/etcd/client.pem",
+        "tls_key_file": "/sealbox/etcd/client-key.pem"}}]
+    assert "username" not in cfg["storage"][0]["body"]  # credentials stay in the Secret
+    assert cfg["listener"][0]["body"]["cluster_address"] == "0.0.0.0:8301"
+
+    assert find(docs, "PodDisruptionBudget", "prod-sealbox")["spec"]["maxUnavailable"] == 2
+    required = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert required == [{"topologyKey": "kubernetes.io/hostname",
+                         "labelSelector": {"matchLabels": sts["spec"]["selector"]["matchLabels"]}}]
+    assert "preferredDuringSchedulingIgnoredDuringExecution" not in pod["affinity"]["podAntiAffinity"]
+    for i in range(1, 5):
+        assert "kubectl -n secrets exec -ti prod-sealbox-%d -- sealbox operator unseal" % i in notes
+
+
+def test_ha_options_off(renderer, tmp_path):
+    """No PDB when disabled, the user's affinity wins over the chart's, a CA
+    without a client certificate, and a static seal's restart hint."""
+    docs, notes = render(renderer, values_file(tmp_path, """
+server:
+  ha:
+    enabled: true
+    replicas: 2
+    disruptionBudget: {enabled: false}
+    etcd:
+      address: https://etcd:2379
+      tls: {secretName: etcd-ca, certKey: "", keyKey: ""}
+affinity:
+  nodeAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [a]}]}]
+staticSeal: {enabled: true, secretName: seal, currentKeyId: k1}
+"""))
+    check_consistent(docs, "sealbox")
+    assert not [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    sts, pod, _ = statefulset(docs)
+    assert sts["spec"]["replicas"] == 2
+    assert list(pod["affinity"]) == ["nodeAffinity"]
+    assert next(v for v in pod["volumes"] if v["name"] == "etcd-tls")["secret"]["items"] == [
+        {"key": "ca.crt", "path": "ca.crt"}]
+    _, cfg = config_of(docs, "sealbox-config")
+    body = cfg["storage"][0]["body"]
+    assert body["address"] == "https://etcd:2379" and body["tls_ca_file"] == "/sealbox/etcd/ca.crt"
+    assert "tls_cert_file" not in body and "tls_key_file" not in body
+    assert cfg["seal"][0]["labels"] == ["static"]
+    assert "kubectl -n vault delete pod sealbox-1\n" in notes
+
+
 @pytest.mark.parametrize("values, message", [
     ("replicas: 2\n", "replicas must be 1"),
+    ("server:\n  ha:\n    enabled: true\n", "server.ha.etcd.address is required"),
+    ("server:\n  ha:\n    enabled: true\n    replicas: 0\n    etcd: {address: [http://e:2379]}\n",
+     "server.ha.replicas must be at least 1"),
+    ("server:\n  ha:\n    enabled: true\n    antiAffinity: soft\n    etcd: {address: [http://e:2379]}\n",
+     "server.ha.antiAffinity must be preferred or required"),
+    ("server:\n  ha:\n    enabled: true\n    clusterPort: 8200\n    etcd: {address: [http://e:2379]}\n",
+     "server.ha.clusterPort must differ"),
+    ("server:\n  ha:\n    enabled: true\n    etcd:\n      address: [http://e:2379]\n"
+     "      tls: {secretName: t, keyKey: ''}\n", "certKey and server.ha.etcd.tls.keyKey go together"),
     ("staticSeal:\n  enabled: true\n  currentKeyId: k1\n", "staticSeal.secretName is required"),
     ("staticSeal:\n  enabled: true\n  secretName: s\n", "staticSeal.currentKeyId is required"),
     ("staticSeal:\n  enabled: true\n  secretName: s\n  currentKeyId: k1\n  previousKeyId: k0\n",
@@ -668,3 +826,143 @@ def test_rendered_config_and_certificate_start_the_real_server(renderer, tmp_pat
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+class _ChartNode:
+    """One pod of the HA StatefulSet as a local process: the rendered
+    ConfigMap and certificate with the pod's paths moved under a temp dir,
+    the pod's ports moved to free loopback ports, and the pod's environment
+    (VAULT_API_ADDR, VAULT_CLUSTER_ADDR) with its DNS name as 127.0.0.1."""
+
+    def __init__(self, harness, base, hcl, tls, seal_key, env, dns, log_path):
+        self.harness, self.log_path = harness, log_path
+        self.port, cport = harness.free_port(), harness.free_port()
+        for sub in ("tls", "seal"):
+            (base / sub).mkdir(parents=True)
+        for k, v in tls.items():
+            (base / "tls" / k).write_bytes(base64.b64decode(v))
+        (base / "seal" / seal_key[0]).write_bytes(seal_key[1])
+        hcl = hcl.replace("/sealbox/", str(base) + "/").replace('"0.0.0.0:8200"', '"127.0.0.1:%d"' % self.port)
+        hcl = hcl.replace('"0.0.0.0:8201"', '"127.0.0.1:%d"' % cport)
+        (base / "sealbox.hcl").write_text(hcl)
+        self.api_addr = env["VAULT_API_ADDR"].replace(dns + ":8200", "127.0.0.1:%d" % self.port)
+        self.cluster_addr = env["VAULT_CLUSTER_ADDR"].replace(dns + ":8201", "127.0.0.1:%d" % cport)
+        self.env = dict(os.environ, VAULT_API_ADDR=self.api_addr, VAULT_CLUSTER_ADDR=self.cluster_addr)
+        self.config, self.cafile, self.proc = str(base / "sealbox.hcl"), str(base / "tls" / "ca.crt"), None
+
+    def start(self):
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([self.harness.sealbox_bin(), "server", "-config", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+
+    def call(self, method, path, body=None, token=None):
+        """(status, parsed JSON or None); None when the node does not answer."""
+        import http.client
+        import ssl
+        if self.proc.poll() is not None:
+            raise RuntimeError("sealbox exited:\n" + open(self.log_path).read())
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        ctx.check_hostname = False  # the certificate names the service; the test dials 127.0.0.1
+        headers = {"X-Vault-Token": token} if token else {}
+        try:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=10)
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, (json.loads(data) if data else None)
+        except (OSError, ValueError):
+            return None, None
+
+    def stop(self, sig=None):
+        if self.proc and self.proc.poll() is None:
+            if sig:
+                self.proc.send_signal(sig)
+            else:
+                self.proc.terminate()
+            self.proc.wait(timeout=20)
+        if self.proc:
+            self.log.close()
+
+
+def test_ha_rendered_config_runs_three_real_servers(renderer, tmp_path):
+    """The HA rendering, run: three real servers on a real etcd with the
+    ConfigMap, certificate, static seal and per-pod environment the chart
+    gives its pods. One becomes active, the standbys pass the chart's
+    readiness probe, report the active's advertised addresses and forward
+    writes to it, and a standby takes over when the active is killed."""
+    import signal
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+    import etcd_harness
+    import harness
+    etcd = etcd_harness.EtcdCluster(size=1)
+    nodes = []
+    try:
+        docs, _ = render(renderer, values_file(tmp_path, """
+server:
+  ha:
+    enabled: true
+    etcd:
+      address: [%s]
+      lockTimeout: 2s
+      requestTimeout: 1s
+staticSeal: {enabled: true, secretName: s, currentKeyId: k1}
+""" % etcd.client_url(0)))
+        hcl, cfg = config_of(docs, "sealbox-config")
+        assert cfg["storage"][0]["body"]["ha_enabled"] is True
+        sts, _, c = statefulset(docs)
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        tls = find(docs, "Secret", "sealbox-tls")["data"]
+        key_file = cfg["seal"][0]["body"]["current_key"].rsplit("/", 1)[1]
+        seal_key = (key_file, os.urandom(32))
+        probe = c["readinessProbe"]["httpGet"]["path"]
+        for i in range(sts["spec"]["replicas"]):
+            nodes.append(_ChartNode(harness, tmp_path / ("pod%d" % i), hcl, tls, seal_key, env,
+                                    "$(POD_NAME).sealbox-internal.vault.svc", tmp_path / ("pod%d.log" % i)))
+        assert len(nodes) == 3
+
+        # As NOTES.txt says: init on pod 0, then the others start (unsealing
+        # themselves with the static seal).
+        nodes[0].start()
+        harness.wait_until(lambda: nodes[0].call("GET", "/v1/sys/seal-status")[0] == 200, 30, what="pod 0")
+        st, body = nodes[0].call("PUT", "/v1/sys/init", {"recovery_shares": 1, "recovery_threshold": 1})
+        assert st == 200, body
+        token = body["root_token"]
+        for n in nodes[1:]:
+            n.start()
+
+        def roles():
+            leaders = [n.call("GET", "/v1/sys/leader")[1] or {} for n in nodes if n.proc.poll() is None]
+            return leaders if all("is_self" in l for l in leaders) and sum(l["is_self"] for l in leaders) == 1 \
+                else None
+        harness.wait_until(roles, 30, what="one active pod and two standbys")
+        active = next(n for n in nodes if n.call("GET", "/v1/sys/leader")[1]["is_self"])
+        standbys = [n for n in nodes if n is not active]
+        for n in nodes:
+            # The chart's readiness probe: every unsealed pod, standbys too.
+            harness.wait_until(lambda n=n: n.call("GET", probe)[0] == 200, 30, what="readiness")
+        for s in standbys:
+            lead = s.call("GET", "/v1/sys/leader")[1]
+            assert lead["leader_address"] == active.api_addr, lead
+            assert lead["leader_cluster_address"] == active.cluster_addr, lead
+            assert s.call("GET", "/v1/sys/health")[0] == 429  # standby, without standbyok
+
+        # A write on a standby is forwarded to the active; another standby reads it.
+        st, body = standbys[0].call("POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}},
+                                    token)
+        assert st == 204, body
+        st, body = standbys[0].call("POST", "/v1/secret/data/app", {"data": {"v": "chart"}}, token)
+        assert st == 200, body
+        st, body = standbys[1].call("GET", "/v1/secret/data/app", token=token)
+        assert st == 200 and body["data"]["data"] == {"v": "chart"}, body
+
+        # Failover: kill -9 of the active; a standby takes over and holds the data.
+        active.stop(signal.SIGKILL)
+        nodes.remove(active)
+        harness.wait_until(roles, 20, what="a standby to take over")
+        st, body = nodes[0].call("GET", "/v1/secret/data/app", token=token)
+        assert st == 200 and body["data"]["data"] == {"v": "chart"}, body
+    finally:
+        for n in nodes:
+            n.stop()
+        etcd.cleanup()

@@ -82,7 +82,10 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 {{- if ne (int .Values.replicas) 1 -}}
-{{- fail "replicas must be 1: each pod has its own RocksDB, so more replicas would be unrelated vaults (Sealbox has no HA storage yet)" -}}
+{{- fail "replicas must be 1: each pod has its own RocksDB, so more replicas would be unrelated vaults (for several pods: server.ha.enabled and server.ha.replicas)" -}}
+{{- end -}}
+{{- if .Values.server.ha.enabled -}}
+{{- include "sealbox.validateHA" . -}}
 {{- end -}}
 {{- if .Values.staticSeal.enabled -}}
 {{- $_ := required "staticSeal.secretName is required when staticSeal.enabled is true" .Values.staticSeal.secretName -}}
@@ -97,4 +100,40 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+
+{{/* HA on etcd: the values the StatefulSet, ConfigMap and Services rely on. */}}
+{{- define "sealbox.validateHA" -}}
+{{- $ha := .Values.server.ha -}}
+{{- if lt (int $ha.replicas) 1 -}}
+{{- fail "server.ha.replicas must be at least 1" -}}
+{{- end -}}
+{{- if not $ha.etcd.address -}}
+{{- fail "server.ha.etcd.address is required with server.ha.enabled: the endpoints of an etcd of Sealbox's own" -}}
+{{- end -}}
+{{- if not (has $ha.antiAffinity (list "preferred" "required")) -}}
+{{- fail "server.ha.antiAffinity must be preferred or required" -}}
+{{- end -}}
+{{- if eq (int $ha.clusterPort) 8200 -}}
+{{- fail "server.ha.clusterPort must differ from the API port 8200" -}}
+{{- end -}}
+{{- $tls := $ha.etcd.tls -}}
+{{- if $tls.secretName -}}
+{{- if ne (empty $tls.certKey) (empty $tls.keyKey) -}}
+{{- fail "server.ha.etcd.tls.certKey and server.ha.etcd.tls.keyKey go together: set both or neither" -}}
+{{- end -}}
+{{- if and (empty $tls.caKey) (empty $tls.certKey) -}}
+{{- fail "server.ha.etcd.tls.secretName needs caKey or certKey/keyKey" -}}
+{{- end -}}
+{{- end -}}
+{{- if $ha.etcd.auth.secretName -}}
+{{- $_ := required "server.ha.etcd.auth.usernameKey is required with server.ha.etcd.auth.secretName" $ha.etcd.auth.usernameKey -}}
+{{- $_ = required "server.ha.etcd.auth.passwordKey is required with server.ha.etcd.auth.secretName" $ha.etcd.auth.passwordKey -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A pod's own address through the headless Service, with a port:
+     $(POD_NAME) is expanded by Kubernetes from the env var of that name. */}}
+{{- define "sealbox.podAddr" -}}
+{{- printf "https://$(POD_NAME).%s.%s.svc" (include "sealbox.headlessName" .) .Release.Namespace -}}
 {{- end -}}

@@ -175,6 +175,59 @@ TEST(ConfigTest, EtcdStorageRefusals) {
   EXPECT_THAT(ParseError(R"hcl(storage "rocksdb" { path = "/d"  ha_enabled = true })hcl"), HasSubstr("HA needs etcd"));
 }
 
+// Sets an environment variable for one scope (unset before and after).
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+TEST(ConfigTest, AddressesFromTheEnvironmentOverrideTheFile) {
+  // As Vault: VAULT_API_ADDR and VAULT_CLUSTER_ADDR win over the file, so a
+  // Helm chart's one ConfigMap serves every pod of an HA StatefulSet.
+  constexpr char kHa[] = R"hcl(storage "etcd" { ha_enabled = true }
+api_addr = "https://file:8200"
+cluster_addr = "https://file:8201")hcl";
+  ServerConfig plain = MustParse(kHa);
+  EXPECT_EQ(plain.api_addr, "https://file:8200");
+  EXPECT_EQ(plain.cluster_addr, "https://file:8201");
+  {
+    ScopedEnv api("VAULT_API_ADDR", "https://sealbox-1.sealbox-internal:8200");
+    ScopedEnv cluster("VAULT_CLUSTER_ADDR", "https://sealbox-1.sealbox-internal:8201");
+    ServerConfig c = MustParse(kHa);
+    EXPECT_EQ(c.api_addr, "https://sealbox-1.sealbox-internal:8200");
+    EXPECT_EQ(c.cluster_addr, "https://sealbox-1.sealbox-internal:8201");
+    // ha_enabled needs api_addr: the environment's is enough.
+    EXPECT_EQ(MustParse(R"hcl(storage "etcd" { ha_enabled = true })hcl").api_addr,
+              "https://sealbox-1.sealbox-internal:8200");
+  }
+  {
+    ScopedEnv empty("VAULT_API_ADDR", "");  // set but empty: the file's value stays
+    EXPECT_EQ(MustParse(kHa).api_addr, "https://file:8200");
+  }
+}
+
+TEST(ConfigTest, EtcdCredentialsFromTheEnvironment) {
+  {
+    ScopedEnv user("ETCD_USERNAME", "env-user");
+    ScopedEnv pass("ETCD_PASSWORD", "env-pw");
+    ServerConfig c = MustParse(R"hcl(storage "etcd" {})hcl");
+    EXPECT_EQ(c.etcd.username, "env-user");
+    EXPECT_EQ(c.etcd.password, "env-pw");
+    // The file's keys win over the environment.
+    ServerConfig f = MustParse(R"hcl(storage "etcd" { username = "u"  password = "p" })hcl");
+    EXPECT_EQ(f.etcd.username, "u");
+    EXPECT_EQ(f.etcd.password, "p");
+  }
+  ScopedEnv user("ETCD_USERNAME", "env-user");
+  EXPECT_THAT(ParseError(R"hcl(storage "etcd" {})hcl"), HasSubstr("username and password"));
+  // RocksDB ignores them.
+  EXPECT_EQ(MustParse(kMinimal).storage_type, "rocksdb");
+}
+
 TEST(ConfigTest, StorageIsRequiredAndOnlyRocksDbOrEtcd) {
   EXPECT_THAT(ParseError(R"hcl(api_addr = "https://x")hcl"), HasSubstr("storage"));
   EXPECT_THAT(ParseError(R"hcl(storage "consul" { path = "/x" })hcl"), HasSubstr("unsupported storage type"));
