@@ -1,4 +1,5 @@
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 #include "base/clock.h"
 #include "base/version.h"
@@ -24,12 +25,6 @@ logical::Response HaStatusResponse(const HaStatus& h, int64_t now) {
 }
 
 }  // namespace
-
-using logical::FieldData;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
 
 SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   std::vector<PathSpec> routes = SealRoutes();

@@ -2,15 +2,9 @@
 // sys/audit/<path>/chain-key for offline `sealbox audit verify`.
 #include "core/core_impl.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::FieldType;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
 
 std::vector<PathSpec> SystemBackend::AuditRoutes() {
   std::vector<PathSpec> r;

@@ -3,15 +3,9 @@
 #include "core/core_impl.h"
 #include "core/host_info.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
-using logical::RunMode;
 
 std::vector<PathSpec> SystemBackend::HostRoutes() {
   std::vector<PathSpec> r;

@@ -3,16 +3,9 @@
 #include "base/clock.h"
 #include "core/core_impl.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::FieldType;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::RunMode;
-using logical::Response;
 
 namespace {
 

@@ -3,14 +3,9 @@
 // the configured one (log_level, re-read on SIGHUP).
 #include "base/log.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
 
 namespace {
 

@@ -10,16 +10,9 @@
 #include "base/crypto.h"
 #include "core/core_impl.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::FieldSpec;
-using logical::FieldType;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
 
 namespace {
 

@@ -4,17 +4,9 @@
 // API, core/snapshot_scheduler.h).
 #include "core/core_impl.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::FieldSpec;
-using logical::FieldType;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
-using logical::RunMode;
 
 std::vector<PathSpec> SystemBackend::SnapshotRoutes() {
   auto restore = [this](bool force) {

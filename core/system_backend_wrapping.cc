@@ -7,16 +7,10 @@
 // its token must be allowed to update sys/wrapping/unwrap.
 #include "core/core_impl.h"
 #include "core/system_backend.h"
+#include "core/system_backend_names.h"
 #include "logical/response_json.h"
 
 namespace sealbox::core {
-
-using logical::FieldData;
-using logical::FieldSpec;
-using logical::Operation;
-using logical::PathSpec;
-using logical::Request;
-using logical::Response;
 
 namespace {
 
