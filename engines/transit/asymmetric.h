@@ -40,6 +40,12 @@ Result<std::string> Sign(KeyType type, const SecureBytes& private_der, std::stri
 Result<bool> Verify(KeyType type, const SecureBytes& private_der, std::string_view input,
                     std::string_view signature, const SignOptions& opts);
 
+// The private key (DER) a derived ed25519 key uses for `context`: Vault's
+// seed is HKDF-SHA256 of Go's 64-byte private key (seed || public key) with
+// the context as info, 32 bytes. InvalidArgument (Vault's words, prefixed
+// "error deriving key: ") without a context.
+Result<SecureBytes> DeriveEd25519(const SecureBytes& private_der, std::string_view context);
+
 // Vault's `public_key` of a version: ed25519 the raw key in base64, the
 // others the PEM of their SubjectPublicKeyInfo.
 Result<std::string> PublicKeyText(KeyType type, const SecureBytes& private_der);

@@ -22,10 +22,20 @@ Result<ItemInputs> CommonInputs(const Json& item) {
   return in;
 }
 
+// Vault refuses associated data, item by item, for a key that is no AEAD.
+Status CheckAad(const KeyPolicy& p, const Json& items, const Json& item, const ItemInputs& in) {
+  if (in.aad.empty() || IsAead(p.type)) return Status::Ok();
+  size_t i = 0;
+  while (i < items.size() && &items[i] != &item) ++i;
+  return InvalidArgument("'[" + std::to_string(i) + "].associated_data' provided for non-AEAD cipher suite " +
+                         std::string(KeyTypeName(p.type)));
+}
+
 // Decrypts one item's `ciphertext` with its context and associated data.
-Result<Decrypted> DecryptItem(const KeyPolicy& p, const Json& item, ItemInputs& in) {
+Result<Decrypted> DecryptItem(const KeyPolicy& p, const Json& items, const Json& item, ItemInputs& in) {
   SB_ASSIGN_OR_RETURN(std::string ct, fields::ItemString(item, "ciphertext"));
   SB_ASSIGN_OR_RETURN(in, CommonInputs(item));
+  SB_RETURN_IF_ERROR(CheckAad(p, items, item, in));
   return DecryptValue(p, in.context.view(), ct, in.aad.view());
 }
 
@@ -121,6 +131,7 @@ Result<Response> TransitBackend::Encrypt(Req&, Fd& fd) {
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes plaintext, fields::ItemBase64(item, "plaintext"));
     SB_ASSIGN_OR_RETURN(ItemInputs in, CommonInputs(item));
+    SB_RETURN_IF_ERROR(CheckAad(*p, items, item, in));
     SB_ASSIGN_OR_RETURN(int64_t requested, fields::ItemInt(item, "key_version"));
     SB_ASSIGN_OR_RETURN(int version, EncryptionVersion(*p, requested));
     SB_ASSIGN_OR_RETURN(std::string ct, EncryptValue(*p, version, in.context.view(), plaintext.view(), in.aad.view()));
@@ -135,7 +146,7 @@ Result<Response> TransitBackend::Decrypt(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "encryption key not found"));
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
     ItemInputs in;
-    SB_ASSIGN_OR_RETURN(Decrypted d, DecryptItem(*p, item, in));
+    SB_ASSIGN_OR_RETURN(Decrypted d, DecryptItem(*p, items, item, in));
     return Json{{"plaintext", crypto::Base64Encode(d.plaintext.view())}};
   }, true, Json{{"plaintext", ""}});
 }
@@ -147,7 +158,7 @@ Result<Response> TransitBackend::Rewrap(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "encryption key not found"));
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
     ItemInputs in;
-    SB_ASSIGN_OR_RETURN(Decrypted d, DecryptItem(*p, item, in));
+    SB_ASSIGN_OR_RETURN(Decrypted d, DecryptItem(*p, items, item, in));
     SB_ASSIGN_OR_RETURN(int64_t requested, fields::ItemInt(item, "key_version"));
     SB_ASSIGN_OR_RETURN(int version, EncryptionVersion(*p, requested));
     SB_ASSIGN_OR_RETURN(std::string out, EncryptValue(*p, version, in.context.view(), d.plaintext.view(), in.aad.view()));

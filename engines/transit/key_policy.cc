@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "engines/transit/asymmetric.h"
+#include "engines/transit/rsa_encryption.h"
 
 namespace sealbox::engines::transit {
 
@@ -144,7 +145,23 @@ const KeyVersion* KeyPolicy::Version(int v) const {
   return it == versions.end() ? nullptr : &it->second;
 }
 
-Json KeyPolicy::ReadView() const {
+namespace {
+
+// A version's public key as a read shows it ("" when it cannot be had).
+std::string VersionPublicKey(const KeyPolicy& p, const KeyVersion& kv, std::string_view context) {
+  if (!p.derived) {
+    auto pub = PublicKeyText(p.type, kv.key);
+    return pub.ok() ? *pub : "";
+  }
+  if (context.empty()) return "";
+  auto derived = DeriveEd25519(kv.key, context);
+  auto pub = derived.ok() ? PublicKeyText(p.type, *derived) : Result<std::string>(derived.status());
+  return pub.ok() ? *pub : "";
+}
+
+}  // namespace
+
+Json KeyPolicy::ReadView(std::string_view context) const {
   bool aead = IsAead(type);
   bool signing = IsSigning(type);
   Json out{{"name", name},
@@ -160,9 +177,9 @@ Json KeyPolicy::ReadView() const {
            {"min_decryption_version", min_decryption_version},
            {"min_encryption_version", min_encryption_version},
            {"soft_deleted", false},
-           {"supports_decryption", aead},
-           {"supports_derivation", aead},
-           {"supports_encryption", aead},
+           {"supports_decryption", SupportsEncryption(type)},
+           {"supports_derivation", SupportsDerivation(type)},
+           {"supports_encryption", SupportsEncryption(type)},
            {"supports_signing", signing}};
   if (aead || signing) {
     Json keys = Json::object();
@@ -173,11 +190,10 @@ Json KeyPolicy::ReadView() const {
         continue;
       }
       // Signing keys show each version's public key, as Vault does.
-      auto pub = PublicKeyText(type, kv.key);
       keys[std::to_string(v)] = Json{{"certificate_chain", ""},
                                      {"creation_time", FormatRfc3339(kv.created)},
                                      {"name", SigningKeyName(type)},
-                                     {"public_key", pub.ok() ? *pub : ""}};
+                                     {"public_key", VersionPublicKey(*this, kv, context)}};
     }
     out["keys"] = std::move(keys);
   } else {
@@ -281,10 +297,14 @@ Result<int> EncryptionVersion(const KeyPolicy& p, int64_t requested) {
 
 Result<std::string> EncryptValue(const KeyPolicy& p, int version, std::string_view context,
                                  std::string_view plaintext, std::string_view aad) {
-  if (!IsAead(p.type))
+  if (!SupportsEncryption(p.type))
     return InvalidArgument("message encryption not supported for key type " + std::string(KeyTypeName(p.type)));
   const KeyVersion* v = p.Version(version);
   if (v == nullptr) return InvalidArgument("no such key version");
+  if (IsRsa(p.type)) {
+    SB_ASSIGN_OR_RETURN(std::string ct, RsaOaepEncrypt(v->key, plaintext));
+    return VersionPrefix(version) + crypto::Base64Encode(ct);
+  }
   SB_ASSIGN_OR_RETURN(CipherKeys keys, KeysFor(p, *v, context, true));
   std::string nonce;
   if (p.convergent) {
@@ -299,7 +319,7 @@ Result<std::string> EncryptValue(const KeyPolicy& p, int version, std::string_vi
 
 Result<Decrypted> DecryptValue(const KeyPolicy& p, std::string_view context, std::string_view ciphertext,
                                std::string_view aad) {
-  if (!IsAead(p.type))
+  if (!SupportsEncryption(p.type))
     return InvalidArgument("message decryption not supported for key type " + std::string(KeyTypeName(p.type)));
   SB_ASSIGN_OR_RETURN(VersionedValue parts, ParseVersioned(ciphertext, "invalid ciphertext", "invalid ciphertext"));
   int ver = parts.version == 0 ? 1 : parts.version;  // v0: Vault's first releases counted from zero
@@ -310,6 +330,10 @@ Result<Decrypted> DecryptValue(const KeyPolicy& p, std::string_view context, std
   if (!sealed.ok()) return InvalidArgument("invalid ciphertext: could not decode base64");
   const KeyVersion* v = p.Version(ver);
   if (v == nullptr) return InvalidArgument("no such key version");
+  if (IsRsa(p.type)) {
+    SB_ASSIGN_OR_RETURN(SecureBytes plain, RsaOaepDecrypt(v->key, sealed->view()));
+    return Decrypted{std::move(plain), ver};
+  }
   SB_ASSIGN_OR_RETURN(CipherKeys keys, KeysFor(p, *v, context, false));
   SB_ASSIGN_OR_RETURN(SecureBytes plain, AeadOpen(p.type, keys.enc, sealed->view(), aad));
   return Decrypted{std::move(plain), ver};

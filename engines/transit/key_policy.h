@@ -49,8 +49,9 @@ struct KeyPolicy {
   void Rotate(int64_t now_unix);
   // True when auto_rotate_period has passed since the latest version was made.
   bool RotationDue(int64_t now_unix) const;
-  // Vault's keys/<name> read body.
-  Json ReadView() const;
+  // Vault's keys/<name> read body; a derived ed25519 key shows the public
+  // keys derived for `context` (none without one).
+  Json ReadView(std::string_view context = {}) const;
   const KeyVersion* Version(int v) const;
 };
 

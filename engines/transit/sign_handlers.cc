@@ -69,6 +69,14 @@ bool WellFormedEcdsa(std::string_view der) {
   return whole;
 }
 
+// The private key an item signs or verifies with: a derived ed25519 key's
+// own for the item's context, else the version's.
+Result<SecureBytes> ItemKey(const KeyPolicy& p, const KeyVersion& v, const Json& item) {
+  if (!p.derived) return v.key;
+  SB_ASSIGN_OR_RETURN(SecureBytes context, fields::ItemBase64(item, "context"));
+  return DeriveEd25519(v.key, context.view());
+}
+
 }  // namespace
 
 Result<Response> TransitBackend::SignInput(Req&, Fd& fd) {
@@ -84,9 +92,15 @@ Result<Response> TransitBackend::SignInput(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(Json items, fields::BatchItems(fd));
   return fields::AnswerItems(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes input, SignedInput(item));
-    SB_ASSIGN_OR_RETURN(std::string sig, Sign(p->type, v->key, input.view(), opts));
+    SB_ASSIGN_OR_RETURN(SecureBytes key, ItemKey(*p, *v, item));
+    SB_ASSIGN_OR_RETURN(std::string sig, Sign(p->type, key, input.view(), opts));
     std::string encoded = opts.jws ? crypto::Base64UrlEncode(sig) : crypto::Base64Encode(sig);
-    return Json{{"signature", VersionPrefix(version) + encoded}, {"key_version", version}};
+    Json out{{"signature", VersionPrefix(version) + encoded}, {"key_version", version}};
+    // A derived key's public key is per context, so Vault returns it (named so).
+    if (p->derived) {
+      SB_ASSIGN_OR_RETURN(out[fd.Has("batch_input") ? "publickey" : "public_key"], PublicKeyText(p->type, key));
+    }
+    return out;
   });
 }
 
@@ -104,7 +118,8 @@ Result<Json> TransitBackend::VerifySignatureItem(const KeyPolicy& p, const Fd& f
     return InvalidArgument("supplied signature is invalid");
   const KeyVersion* v = p.Version(parts.version);
   if (v == nullptr) return InvalidArgument("no such key version");
-  SB_ASSIGN_OR_RETURN(bool valid, transit::Verify(p.type, v->key, input.view(), raw->view(), opts));
+  SB_ASSIGN_OR_RETURN(SecureBytes key, ItemKey(p, *v, item));
+  SB_ASSIGN_OR_RETURN(bool valid, transit::Verify(p.type, key, input.view(), raw->view(), opts));
   return Json{{"valid", valid}};
 }
 
