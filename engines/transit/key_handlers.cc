@@ -244,8 +244,8 @@ Result<Response> TransitBackend::BackupKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "key \"" + name + "\" not found"));
   if (!p->exportable) return InvalidArgument("exporting is disallowed on the policy");
   if (!p->allow_plaintext_backup) return InvalidArgument("plaintext backup is disallowed on the policy");
-  if (IsSigning(p->type)) return InvalidArgument("backup of " + std::string(KeyTypeName(p->type)) + " keys is not supported");
-  return Response::WithData(Json{{"backup", BackupPolicy(*p)}});
+  SB_ASSIGN_OR_RETURN(std::string backup, BackupPolicy(*p));
+  return Response::WithData(Json{{"backup", std::move(backup)}});
 }
 
 Result<Response> TransitBackend::RestoreKey(Req&, Fd& fd) {

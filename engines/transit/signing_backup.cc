@@ -1,0 +1,318 @@
+#include "engines/transit/signing_backup.h"
+
+#include <cctype>
+#include <cstring>
+#include <memory>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+
+#include "base/crypto.h"
+#include "engines/transit/asymmetric.h"
+
+namespace sealbox::engines::transit {
+
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct PctxFree {
+  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
+};
+struct BnFree {  // clears: most of these numbers are private
+  void operator()(BIGNUM* b) const { BN_clear_free(b); }
+};
+struct BnCtxFree {
+  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
+};
+struct BldFree {
+  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+};
+struct ParamFree {
+  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+
+constexpr size_t kEd25519Half = 32;
+
+Status Bad(const std::string& what) { return InvalidArgument("invalid backup: " + what); }
+
+Result<Pkey> Load(const SecureBytes& der) {
+  const unsigned char* p = der.data();
+  EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+  if (k == nullptr) return Corruption("transit: unreadable signing key");
+  return Pkey(k);
+}
+
+Result<SecureBytes> ToDer(EVP_PKEY* key) {
+  int len = key ? i2d_PrivateKey(key, nullptr) : -1;
+  if (len <= 0) return Internal("transit: key encoding failed");
+  SecureBytes out(static_cast<size_t>(len));
+  unsigned char* o = out.data();
+  i2d_PrivateKey(key, &o);
+  return out;
+}
+
+// A big integer as a tagged decimal string.
+Result<Json> BigJson(const BIGNUM* bn) {
+  char* dec = BN_bn2dec(bn);
+  if (dec == nullptr) return Internal("transit: key encoding failed");
+  std::string out = std::string(1, kBigIntTag) + dec;
+  OPENSSL_clear_free(dec, strlen(dec));
+  return Json(std::move(out));
+}
+
+Result<Json> KeyParam(EVP_PKEY* key, const char* name) {
+  BIGNUM* raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key, name, &raw) != 1) return Internal("transit: key encoding failed");
+  Bn bn(raw);
+  return BigJson(bn.get());
+}
+
+// A big integer field: a tagged string, or a JSON integer small enough to be one.
+Result<Bn> BigField(const Json& obj, const char* name) {
+  auto it = obj.find(name);
+  if (it == obj.end()) return Bad(std::string("missing ") + name);
+  std::string dec;
+  if (it->is_number_unsigned() || it->is_number_integer()) {
+    dec = it->dump();
+  } else if (it->is_string() && !it->get_ref<const std::string&>().empty() &&
+             it->get_ref<const std::string&>()[0] == kBigIntTag) {
+    dec = it->get_ref<const std::string&>().substr(1);
+  } else {
+    return Bad(std::string("malformed ") + name);
+  }
+  BIGNUM* raw = nullptr;
+  int n = BN_dec2bn(&raw, dec.c_str());
+  OPENSSL_cleanse(dec.data(), dec.size());
+  Bn bn(raw);
+  if (n <= 0 || static_cast<size_t>(n) != dec.size() || BN_is_negative(bn.get())) return Bad(std::string("malformed ") + name);
+  return bn;
+}
+
+// A key built from parameters, checked to be one consistent key pair.
+Result<SecureBytes> FromParams(const char* alg, OSSL_PARAM_BLD* bld) {
+  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
+  std::unique_ptr<EVP_PKEY_CTX, PctxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1) {
+    ERR_clear_error();
+    return Bad("unusable signing key");
+  }
+  Pkey key(raw);
+  std::unique_ptr<EVP_PKEY_CTX, PctxFree> check(EVP_PKEY_CTX_new(key.get(), nullptr));
+  if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) {
+    ERR_clear_error();
+    return Bad("inconsistent signing key");
+  }
+  return ToDer(key.get());
+}
+
+const char* CurveName(KeyType type) {
+  switch (type) {
+    case KeyType::kEcdsaP384: return "P-384";
+    case KeyType::kEcdsaP521: return "P-521";
+    default: return "P-256";
+  }
+}
+
+size_t CurveBytes(KeyType type) {
+  switch (type) {
+    case KeyType::kEcdsaP384: return 48;
+    case KeyType::kEcdsaP521: return 66;
+    default: return 32;
+  }
+}
+
+Result<SecureBytes> EcdsaFromEntry(KeyType type, const Json& e) {
+  SB_ASSIGN_OR_RETURN(Bn x, BigField(e, "ec_x"));
+  SB_ASSIGN_OR_RETURN(Bn y, BigField(e, "ec_y"));
+  SB_ASSIGN_OR_RETURN(Bn d, BigField(e, "ec_d"));
+  size_t n = CurveBytes(type);
+  std::string point(1 + 2 * n, '\x04');  // uncompressed: 04 || X || Y
+  auto* pt = reinterpret_cast<unsigned char*>(point.data());
+  if (BN_bn2binpad(x.get(), pt + 1, static_cast<int>(n)) < 0 || BN_bn2binpad(y.get(), pt + 1 + n, static_cast<int>(n)) < 0)
+    return Bad("malformed ec_x");
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, CurveName(type), 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1)
+    return Internal("transit: key decoding failed");
+  return FromParams("EC", bld.get());
+}
+
+// dp = d mod (p-1), dq = d mod (q-1), qinv = q^-1 mod p (Go recomputes them too).
+Result<SecureBytes> RsaFromParts(const BIGNUM* n, const BIGNUM* e, const BIGNUM* d, const BIGNUM* p, const BIGNUM* q) {
+  std::unique_ptr<BN_CTX, BnCtxFree> bctx(BN_CTX_secure_new());
+  Bn p1(BN_dup(p)), q1(BN_dup(q)), dp(BN_secure_new()), dq(BN_secure_new()), qinv(BN_secure_new());
+  if (!bctx || !p1 || !q1 || !dp || !dq || !qinv || !BN_sub_word(p1.get(), 1) || !BN_sub_word(q1.get(), 1) ||
+      !BN_mod(dp.get(), d, p1.get(), bctx.get()) || !BN_mod(dq.get(), d, q1.get(), bctx.get()) ||
+      BN_mod_inverse(qinv.get(), q, p, bctx.get()) == nullptr) {
+    ERR_clear_error();
+    return Bad("inconsistent signing key");
+  }
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  bool ok = bld && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_D, d) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_FACTOR1, p) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_FACTOR2, q) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_EXPONENT1, dp.get()) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2, dq.get()) == 1 &&
+            OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qinv.get()) == 1;
+  if (!ok) return Internal("transit: key decoding failed");
+  return FromParams("RSA", bld.get());
+}
+
+size_t RsaBits(KeyType type) {
+  switch (type) {
+    case KeyType::kRsa3072: return 3072;
+    case KeyType::kRsa4096: return 4096;
+    default: return 2048;
+  }
+}
+
+Result<SecureBytes> RsaFromEntry(KeyType type, const Json& e) {
+  auto it = e.find("rsa_key");
+  if (it == e.end() || !it->is_object()) return Bad("missing rsa_key");
+  const Json& k = *it;
+  SB_ASSIGN_OR_RETURN(Bn n, BigField(k, "N"));
+  SB_ASSIGN_OR_RETURN(Bn pub_e, BigField(k, "E"));
+  SB_ASSIGN_OR_RETURN(Bn d, BigField(k, "D"));
+  auto primes = k.find("Primes");
+  if (primes == k.end() || !primes->is_array() || primes->size() != 2) return Bad("rsa_key needs two primes");
+  SB_ASSIGN_OR_RETURN(Bn p, BigField(Json{{"p", (*primes)[0]}}, "p"));
+  SB_ASSIGN_OR_RETURN(Bn q, BigField(Json{{"q", (*primes)[1]}}, "q"));
+  if (static_cast<size_t>(BN_num_bits(n.get())) != RsaBits(type)) return Bad("rsa_key of the wrong size");
+  return RsaFromParts(n.get(), pub_e.get(), d.get(), p.get(), q.get());
+}
+
+Result<SecureBytes> Ed25519FromEntry(const Json& e) {
+  auto it = e.find("key");
+  if (it == e.end() || !it->is_string()) return Bad("missing key");
+  auto raw = DecodeStdBase64(it->get_ref<const std::string&>());
+  if (!raw.ok() || raw->size() != 2 * kEd25519Half) return Bad("ed25519 key of the wrong size");
+  Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw->data(), kEd25519Half));
+  unsigned char pub[kEd25519Half];
+  size_t pub_len = sizeof pub;
+  if (!key || EVP_PKEY_get_raw_public_key(key.get(), pub, &pub_len) != 1 ||
+      CRYPTO_memcmp(pub, raw->data() + kEd25519Half, kEd25519Half) != 0)
+    return Bad("inconsistent signing key");
+  return ToDer(key.get());
+}
+
+Result<Json> RsaKeyJson(EVP_PKEY* key) {
+  Json k = Json::object();
+  SB_ASSIGN_OR_RETURN(k["N"], KeyParam(key, OSSL_PKEY_PARAM_RSA_N));
+  SB_ASSIGN_OR_RETURN(k["E"], KeyParam(key, OSSL_PKEY_PARAM_RSA_E));
+  SB_ASSIGN_OR_RETURN(k["D"], KeyParam(key, OSSL_PKEY_PARAM_RSA_D));
+  Json primes = Json::array();
+  SB_ASSIGN_OR_RETURN(primes.emplace_back(), KeyParam(key, OSSL_PKEY_PARAM_RSA_FACTOR1));
+  SB_ASSIGN_OR_RETURN(primes.emplace_back(), KeyParam(key, OSSL_PKEY_PARAM_RSA_FACTOR2));
+  k["Primes"] = std::move(primes);
+  Json pre = Json::object();
+  SB_ASSIGN_OR_RETURN(pre["Dp"], KeyParam(key, OSSL_PKEY_PARAM_RSA_EXPONENT1));
+  SB_ASSIGN_OR_RETURN(pre["Dq"], KeyParam(key, OSSL_PKEY_PARAM_RSA_EXPONENT2));
+  SB_ASSIGN_OR_RETURN(pre["Qinv"], KeyParam(key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1));
+  pre["CRTValues"] = Json::array();
+  k["Precomputed"] = std::move(pre);
+  return k;
+}
+
+}  // namespace
+
+Result<Json> SigningEntryFields(KeyType type, const SecureBytes& private_der) {
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+  Json out{{"key", nullptr}, {"ec_x", nullptr}, {"ec_y", nullptr}, {"ec_d", nullptr},
+           {"rsa_key", nullptr}, {"rsa_public_key", nullptr}, {"public_key", ""}};
+  if (type == KeyType::kEd25519) {
+    SecureBytes go_key(2 * kEd25519Half);
+    size_t seed_len = kEd25519Half, pub_len = kEd25519Half;
+    if (EVP_PKEY_get_raw_private_key(key.get(), go_key.data(), &seed_len) != 1 ||
+        EVP_PKEY_get_raw_public_key(key.get(), go_key.data() + kEd25519Half, &pub_len) != 1)
+      return Internal("transit: key encoding failed");
+    out["key"] = crypto::Base64Encode(go_key.view());
+  } else if (IsRsa(type)) {
+    SB_ASSIGN_OR_RETURN(out["rsa_key"], RsaKeyJson(key.get()));
+    return out;  // Vault keeps no formatted public key for RSA versions
+  } else {
+    SB_ASSIGN_OR_RETURN(out["ec_x"], KeyParam(key.get(), OSSL_PKEY_PARAM_EC_PUB_X));
+    SB_ASSIGN_OR_RETURN(out["ec_y"], KeyParam(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y));
+    SB_ASSIGN_OR_RETURN(out["ec_d"], KeyParam(key.get(), OSSL_PKEY_PARAM_PRIV_KEY));
+  }
+  SB_ASSIGN_OR_RETURN(out["public_key"], PublicKeyText(type, private_der));
+  return out;
+}
+
+Result<SecureBytes> SigningKeyFromEntry(KeyType type, const Json& entry) {
+  if (type == KeyType::kEd25519) return Ed25519FromEntry(entry);
+  if (IsRsa(type)) return RsaFromEntry(type, entry);
+  return EcdsaFromEntry(type, entry);
+}
+
+bool EntryHasSigningKey(const Json& entry) {
+  for (const char* f : {"key", "ec_d", "rsa_key"}) {
+    auto it = entry.find(f);
+    if (it != entry.end() && !it->is_null()) return true;
+  }
+  return false;
+}
+
+std::string EmitBigNumbers(std::string_view json) {
+  static constexpr std::string_view kTagged = "\"\\u0001";
+  std::string out;
+  out.reserve(json.size());
+  size_t i = 0;
+  while (i < json.size()) {
+    size_t at = json.find(kTagged, i);
+    if (at == std::string_view::npos) break;
+    out.append(json.substr(i, at - i));
+    size_t end = json.find('"', at + kTagged.size());  // digits only, then the closing quote
+    if (end == std::string_view::npos) return std::string(json);  // not text this engine dumped
+    out.append(json.substr(at + kTagged.size(), end - at - kTagged.size()));
+    i = end + 1;
+  }
+  out.append(json.substr(i));
+  return out;
+}
+
+std::string TagBigNumbers(std::string_view json) {
+  constexpr size_t kMaxExactDigits = 15;  // what a double holds exactly
+  std::string out;
+  out.reserve(json.size());
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < json.size();) {
+    char c = json[i];
+    if (in_string) {
+      in_string = escaped || c != '"';
+      escaped = !escaped && c == '\\';
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    if (!std::isdigit(static_cast<unsigned char>(c))) {
+      in_string = c == '"';
+      out.push_back(c);
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < json.size() && std::isdigit(static_cast<unsigned char>(json[end]))) ++end;
+    bool plain = end - i > kMaxExactDigits && (end == json.size() || std::string_view(".eE").find(json[end]) == std::string_view::npos);
+    if (plain) out.append("\"\\u0001");
+    out.append(json.substr(i, end - i));
+    if (plain) out.push_back('"');
+    i = end;
+  }
+  return out;
+}
+
+}  // namespace sealbox::engines::transit
