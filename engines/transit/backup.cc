@@ -103,6 +103,8 @@ Status ReadSettings(const Json& pol, KeyPolicy& p) {
     p.min_encryption_version = pol.value("min_encryption_version", 0);
     p.min_available_version = pol.value("min_available_version", 0);
     p.auto_rotate_period = pol.value("auto_rotate_period", int64_t{0}) / 1'000'000'000;
+    p.imported = pol.value("Imported", false);
+    p.allow_imported_rotation = pol.value("AllowImportedKeyRotation", false);
     if (p.derived && pol.value("kdf", 1) != 1) return InvalidArgument("restoring this key derivation is not supported");
     if (p.convergent && pol.value("convergent_version", -1) != -1 && pol.value("convergent_version", -1) != 3)
       return InvalidArgument("restoring this convergent encryption version is not supported");
@@ -165,7 +167,9 @@ Result<std::string> BackupPolicy(const KeyPolicy& p) {
               {"min_available_version", p.min_available_version},
               {"archive_version", p.latest_version},
               {"archive_min_version", archive_min},
-              {"auto_rotate_period", p.auto_rotate_period * 1'000'000'000}};  // a Go Duration: ns
+              {"auto_rotate_period", p.auto_rotate_period * 1'000'000'000},  // a Go Duration: ns
+              {"Imported", p.imported},
+              {"AllowImportedKeyRotation", p.allow_imported_rotation}};
   if (p.type == KeyType::kHmac) policy["key_size"] = p.key_size;
   Json doc{{"policy", std::move(policy)}, {"archived_keys", {{"keys", std::move(archive)}}}};
   std::string dumped = DumpJson(doc);

@@ -169,7 +169,9 @@ Result<Response> TransitBackend::ConfigKey(Req&, Fd& fd) {
 Result<Response> TransitBackend::RotateKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(std::string name, fields::KeyName(fd));
   int64_t now = NowSeconds();
-  SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Update(name, "key not found", [&](KeyPolicy& k) {
+  SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Update(name, "key not found", [&](KeyPolicy& k) -> Status {
+    if (k.imported && !k.allow_imported_rotation)
+      return InvalidArgument("imported key " + name + " does not allow rotation within Vault");
     k.Rotate(now);
     return Status::Ok();
   }));

@@ -66,6 +66,8 @@ Json Settings(const KeyPolicy& p) {
               {"min_encryption_version", p.min_encryption_version},
               {"min_available_version", p.min_available_version},
               {"auto_rotate_period", p.auto_rotate_period},
+              {"imported", p.imported},
+              {"allow_imported_rotation", p.allow_imported_rotation},
               {"created", created}};
 }
 
@@ -85,7 +87,10 @@ Status ApplySettings(const Json& j, KeyPolicy* p) {
     p->min_decryption_version = j.at("min_decryption_version").get<int>();
     p->min_encryption_version = j.at("min_encryption_version").get<int>();
     p->min_available_version = j.at("min_available_version").get<int>();
-    p->auto_rotate_period = j.value("auto_rotate_period", int64_t{0});  // absent in keys stored before it existed
+    // Absent in keys stored before they existed.
+    p->auto_rotate_period = j.value("auto_rotate_period", int64_t{0});
+    p->imported = j.value("imported", false);
+    p->allow_imported_rotation = j.value("allow_imported_rotation", false);
     for (const auto& [v, created] : j.at("created").items()) p->versions[std::stoi(v)].created = created.get<int64_t>();
   } catch (const std::exception&) {
     return Corruption("transit key: malformed settings");
@@ -132,10 +137,11 @@ void KeyPolicy::Rotate(int64_t now_unix) {
     v.key = crypto::RandomBytes(type == KeyType::kHmac ? key_size : AeadKeySize(type));
   versions[++latest_version] = std::move(v);
   if (min_decryption_version == 0) min_decryption_version = 1;
+  imported = false;  // as Vault: a version made here makes the key no longer (only) imported
 }
 
 bool KeyPolicy::RotationDue(int64_t now_unix) const {
-  if (auto_rotate_period <= 0) return false;
+  if (auto_rotate_period <= 0 || (imported && !allow_imported_rotation)) return false;
   const KeyVersion* latest = Version(latest_version);
   return latest && now_unix - latest->created >= auto_rotate_period;
 }
@@ -171,7 +177,7 @@ Json KeyPolicy::ReadView(std::string_view context) const {
            {"deletion_allowed", deletion_allowed},
            {"derived", derived},
            {"exportable", exportable},
-           {"imported_key", false},
+           {"imported_key", imported},
            {"latest_version", latest_version},
            {"min_available_version", min_available_version},
            {"min_decryption_version", min_decryption_version},
@@ -204,6 +210,7 @@ Json KeyPolicy::ReadView(std::string_view context) const {
     out["convergent_encryption"] = convergent;
   }
   if (convergent) out["convergent_encryption_version"] = -1;
+  if (imported) out["imported_key_allow_rotation"] = allow_imported_rotation;
   return out;
 }
 

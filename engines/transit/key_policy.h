@@ -43,6 +43,8 @@ struct KeyPolicy {
   int min_encryption_version = 0;
   int min_available_version = 0;
   int64_t auto_rotate_period = 0;  // seconds; 0: never rotated in the background
+  bool imported = false;            // made by keys/<name>/import; cleared by a rotation (Vault's Imported)
+  bool allow_imported_rotation = false;  // an imported key may still be rotated here
   std::map<int, KeyVersion> versions;
 
   // Adds version latest_version + 1 with fresh random key material.

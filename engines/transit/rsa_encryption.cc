@@ -22,15 +22,15 @@ using Ctx = std::unique_ptr<EVP_PKEY_CTX, PctxFree>;
 constexpr size_t kSha256Size = 32;
 
 // An OAEP(SHA-256) context over the key, for encryption or decryption.
-Result<Ctx> OaepCtx(const SecureBytes& der, bool encrypt) {
+Result<Ctx> OaepCtx(const SecureBytes& der, bool encrypt, const EVP_MD* md) {
   const unsigned char* p = der.data();
   std::unique_ptr<EVP_PKEY, PkeyFree> key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
   if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return Corruption("transit: unreadable RSA key");
   Ctx ctx(EVP_PKEY_CTX_new(key.get(), nullptr));
   bool ok = ctx && (encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) == 1 &&
             EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) == 1 &&
-            EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha256()) == 1 &&
-            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha256()) == 1;
+            EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), md) == 1 &&
+            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), md) == 1;
   if (!ok) return Internal("transit: RSA set-up failed");
   return ctx;
 }
@@ -41,7 +41,7 @@ size_t ModulusBytes(EVP_PKEY_CTX* ctx) { return static_cast<size_t>(EVP_PKEY_get
 }  // namespace
 
 Result<std::string> RsaOaepEncrypt(const SecureBytes& private_der, std::string_view plaintext) {
-  SB_ASSIGN_OR_RETURN(Ctx ctx, OaepCtx(private_der, true));
+  SB_ASSIGN_OR_RETURN(Ctx ctx, OaepCtx(private_der, true, EVP_sha256()));
   size_t k = ModulusBytes(ctx.get());
   if (plaintext.size() + 2 * kSha256Size + 2 > k)
     return InvalidArgument("failed to RSA encrypt the plaintext: crypto/rsa: message too long for RSA key size");
@@ -54,8 +54,8 @@ Result<std::string> RsaOaepEncrypt(const SecureBytes& private_der, std::string_v
   return out;
 }
 
-Result<SecureBytes> RsaOaepDecrypt(const SecureBytes& private_der, std::string_view ciphertext) {
-  SB_ASSIGN_OR_RETURN(Ctx ctx, OaepCtx(private_der, false));
+Result<SecureBytes> RsaOaepDecrypt(const SecureBytes& private_der, std::string_view ciphertext, const EVP_MD* md) {
+  SB_ASSIGN_OR_RETURN(Ctx ctx, OaepCtx(private_der, false, md ? md : EVP_sha256()));
   size_t k = ModulusBytes(ctx.get());
   SecureBytes buf(k);
   size_t len = k;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/types.h>
+
 #include "base/secure_bytes.h"
 #include "base/status.h"
 
@@ -18,6 +20,8 @@ namespace sealbox::engines::transit {
 Result<std::string> RsaOaepEncrypt(const SecureBytes& private_der, std::string_view plaintext);
 // InvalidArgument "failed to RSA decrypt the ciphertext: crypto/rsa:
 // decryption error" for anything that does not decrypt (no detail, as Go).
-Result<SecureBytes> RsaOaepDecrypt(const SecureBytes& private_der, std::string_view ciphertext);
+// `md` (OAEP and MGF1 hash) is SHA-256 unless given (imports choose theirs).
+Result<SecureBytes> RsaOaepDecrypt(const SecureBytes& private_der, std::string_view ciphertext,
+                                   const EVP_MD* md = nullptr);
 
 }  // namespace sealbox::engines::transit
