@@ -86,6 +86,17 @@ std::string JwsToDer(std::string_view jws) {
   return out;
 }
 
+// The PSS salt length for OpenSSL from Go's convention; InvalidArgument when
+// signing with a salt longer than the key leaves room for (Vault's words).
+Result<int> PssSaltLength(EVP_PKEY* key, const SignOptions& o, bool sign) {
+  if (o.salt_length == 0) return sign ? RSA_PSS_SALTLEN_MAX : RSA_PSS_SALTLEN_AUTO;
+  if (o.salt_length == -1) return RSA_PSS_SALTLEN_DIGEST;
+  int em_len = (EVP_PKEY_get_bits(key) - 1 + 7) / 8;
+  if (sign && o.salt_length > em_len - EVP_MD_get_size(HashMd(o.hash)) - 2)
+    return InvalidArgument("requested salt length " + std::to_string(o.salt_length) + " is invalid");
+  return o.salt_length;
+}
+
 // A signing (or verifying) context over `digest`'s algorithm for ecdsa and rsa.
 Result<std::unique_ptr<EVP_PKEY_CTX, PctxFree>> DigestCtx(KeyType type, EVP_PKEY* key, const SignOptions& o,
                                                           bool sign) {
@@ -93,10 +104,10 @@ Result<std::unique_ptr<EVP_PKEY_CTX, PctxFree>> DigestCtx(KeyType type, EVP_PKEY
   if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1)
     return Internal("transit: signing set-up failed");
   if (IsRsa(type)) {
+    SB_ASSIGN_OR_RETURN(int salt, PssSaltLength(key, o, sign));
     bool ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), o.pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1 &&
               EVP_PKEY_CTX_set_signature_md(ctx.get(), HashMd(o.hash)) == 1 &&
-              (!o.pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), sign ? RSA_PSS_SALTLEN_MAX
-                                                                             : RSA_PSS_SALTLEN_AUTO) == 1);
+              (!o.pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), salt) == 1);
     if (!ok) return Internal("transit: signing set-up failed");
   }
   return ctx;

@@ -8,8 +8,9 @@
 //   ed25519  the input itself is signed (no hash; `prehashed` is ignored);
 //   ecdsa    the hash of the input (or the input when prehashed), ASN.1 DER
 //            or, marshaled "jws", r || s at the curve's size;
-//   rsa      the hash, PSS (salt length as long as possible when signing,
-//            any when verifying, as Go's PSSSaltLengthAuto) or PKCS#1 v1.5.
+//   rsa      the hash, PSS (by default the salt as long as possible when
+//            signing, any when verifying, as Go's PSSSaltLengthAuto; else
+//            the hash's length or a given length) or PKCS#1 v1.5.
 // All functions are thread-safe.
 #pragma once
 
@@ -30,10 +31,11 @@ struct SignOptions {
   bool prehashed = false;  // the input is already the digest (ecdsa, rsa)
   bool pss = true;         // rsa: PSS, else PKCS#1 v1.5
   bool jws = false;        // ecdsa: r || s rather than ASN.1
+  int salt_length = 0;     // rsa PSS, Go's convention: 0 auto, -1 the hash's length, else exactly this
 };
 
 // The raw signature of `input`; InvalidArgument for options the type refuses
-// (a prehashed input of the wrong length).
+// (a prehashed input of the wrong length, a PSS salt longer than the key allows).
 Result<std::string> Sign(KeyType type, const SecureBytes& private_der, std::string_view input,
                          const SignOptions& opts);
 // Whether `signature` is valid for `input`; a malformed signature is just invalid.

@@ -1,6 +1,8 @@
 // sign/<name>[/<algorithm>] and the signature half of verify/<name>: Vault's
 // options (hash_algorithm, prehashed, signature_algorithm pss|pkcs1v15,
 // marshaling_algorithm asn1|jws), answers and error words.
+#include <charconv>
+
 #include <openssl/ecdsa.h>
 
 #include "base/crypto.h"
@@ -16,6 +18,18 @@ namespace {
 std::string StringField(const logical::FieldData& fd, const char* name) {
   const Json& v = fd.Get(name);
   return v.is_string() ? v.get<std::string>() : "";
+}
+
+// salt_length: "auto" (or none), "hash", or an int (Go's convention, -1 being the hash's length).
+Result<int> SaltLength(const std::string& text) {
+  if (text.empty() || text == "auto") return 0;
+  if (text == "hash") return -1;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return InvalidArgument("salt length neither 'auto', 'hash', nor an int: " + text);
+  if (n < -1) return InvalidArgument("salt length is invalid: " + text);
+  return n;
 }
 
 // The signing options of a request, checked against the key's type.
@@ -36,6 +50,7 @@ Result<SignOptions> OptionsFor(const KeyPolicy& p, const logical::FieldData& fd)
   if (IsRsa(p.type) && !sig_algo.empty() && sig_algo != "pss" && sig_algo != "pkcs1v15")
     return InvalidArgument("unsupported rsa signature algorithm " + sig_algo);
   o.pss = sig_algo != "pkcs1v15";
+  SB_ASSIGN_OR_RETURN(o.salt_length, SaltLength(StringField(fd, "salt_length")));
   if (fd.Has("prehashed")) {
     SB_ASSIGN_OR_RETURN(o.prehashed, fd.GetBool("prehashed"));
   }

@@ -30,6 +30,11 @@ SCENARIO = [
     ("POST", "datakey/plaintext/r", {}),
     ("POST", "datakey/wrapped/r", {"bits": 512}),
     ("POST", "encrypt/absent", {"plaintext": b64("x"), "type": "rsa-2048"}),
+    ("POST", "sign/r", {"input": b64("x"), "salt_length": "hash"}),
+    ("POST", "sign/r", {"input": b64("x"), "salt_length": "222"}),
+    ("POST", "sign/r", {"input": b64("x"), "salt_length": "x"}),
+    ("POST", "sign/r", {"input": b64("x"), "salt_length": "-5"}),
+    ("POST", "sign/r", {"input": b64("x"), "salt_length": "hash", "signature_algorithm": "pkcs1v15"}),
     ("POST", "keys/p5", {"type": "ecdsa-p521"}),
     ("GET", "keys/p5", None),
     ("POST", "sign/p5", {"input": b64("x")}),
@@ -85,6 +90,7 @@ def test_rsa_encryption(sb):
     pem = ok(sb, "GET", "export/encryption-key/rsa-enc/1")["keys"]["1"]
     assert pem.startswith("-----BEGIN PRIVATE KEY-----")
     # OpenBao answers these deterministic failures 500 with the same words.
+    refused(sb, "sign/rsa-enc", {"input": b64("x"), "salt_length": "351"}, "requested salt length 351 is invalid")
     refused(sb, "encrypt/rsa-enc", {"plaintext": b64("x" * 400)},
             "failed to RSA encrypt the plaintext: crypto/rsa: message too long for RSA key size")
     tampered = ct[:20] + ("A" if ct[20] != "A" else "B") + ct[21:]
@@ -133,7 +139,11 @@ def signature_checks(signer, verifier, name, typ):
         assert ok(verifier, "POST", "verify/" + name, check)["valid"] is True, (typ, version)
         if typ.startswith("ed25519"):  # deterministic: the very same signature
             assert ok(verifier, "POST", "sign/" + name, body)["signature"] == sig
-        if typ.startswith("rsa"):
+        if typ.startswith("rsa"):  # PSS with a chosen salt length: valid only with that length
+            salted = ok(signer, "POST", "sign/" + name, dict(body, salt_length="20"))["signature"]
+            for salt, valid in (("20", True), ("auto", True), ("hash", False)):
+                check = {"input": b64("moved"), "signature": salted, "salt_length": salt}
+                assert ok(verifier, "POST", "verify/" + name, check)["valid"] is valid, (salt, version)
             ct = ok(signer, "POST", "encrypt/" + name, {"plaintext": b64("v%d" % version), "key_version": version})
             assert ok(verifier, "POST", "decrypt/" + name, ct)["plaintext"] == b64("v%d" % version)
 
