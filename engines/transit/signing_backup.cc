@@ -306,7 +306,11 @@ std::string TagBigNumbers(std::string_view json) {
     }
     size_t end = i;
     while (end < json.size() && std::isdigit(static_cast<unsigned char>(json[end]))) ++end;
-    bool plain = end - i > kMaxExactDigits && (end == json.size() || std::string_view(".eE").find(json[end]) == std::string_view::npos);
+    // A whole integer value: after ':', '[' or ',' and not followed by a fraction or exponent.
+    size_t before = out.find_last_not_of(" \t\r\n");
+    bool starts_value = before != std::string::npos && std::string_view(":[,").find(out[before]) != std::string_view::npos;
+    bool plain = starts_value && end - i > kMaxExactDigits &&
+                 (end == json.size() || std::string_view(".eE").find(json[end]) == std::string_view::npos);
     if (plain) out.append("\"\\u0001");
     out.append(json.substr(i, end - i));
     if (plain) out.push_back('"');

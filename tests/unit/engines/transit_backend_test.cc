@@ -122,6 +122,13 @@ TEST(TransitAutoRotation, RotatesWhenThePeriodHasPassed) {
   clock.AdvanceSeconds(7200);
   ASSERT_TRUE(backend->RotateDueKeys().ok());
   EXPECT_EQ(latest("auto"), 3);
+
+  // The import wrapping key lists as "import/" (as Vault's) and never rotates.
+  std::string pem = call(Operation::kRead, "wrapping_key")["public_key"];
+  EXPECT_EQ(call(Operation::kList, "keys")["keys"], (Json{"auto", "import/", "manual"}));
+  clock.AdvanceSeconds(400 * 86400);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(call(Operation::kRead, "wrapping_key")["public_key"], pem);
 }
 
 TEST_F(TransitRoutes, KeyRefusals) {

@@ -89,9 +89,12 @@ TEST(TransitSigningBackup, EveryGeneratedSigningTypeRoundTrips) {
 }
 
 TEST(TransitSigningBackup, BigNumbersSurviveTaggingOnly) {
-  std::string in = R"({"a":"12345678901234567890","n":123456789012345678901234567890,"e":65537,"f":1.5e300})";
+  std::string in =
+      R"({"a":"12345678901234567890","n":123456789012345678901234567890,"e":65537,"f":0.12345678901234567890,)"
+      R"("p":[ 12345678901234567890]})";
   std::string tagged = TagBigNumbers(in);
-  EXPECT_EQ(tagged, R"({"a":"12345678901234567890","n":"\u0001123456789012345678901234567890","e":65537,"f":1.5e300})");
+  EXPECT_EQ(tagged, R"({"a":"12345678901234567890","n":"\u0001123456789012345678901234567890","e":65537,)"
+                    R"("f":0.12345678901234567890,"p":[ "\u000112345678901234567890"]})");
   EXPECT_EQ(EmitBigNumbers(tagged), in);
 }
 
