@@ -89,10 +89,11 @@ Result<Bn> BigField(const Json& obj, const char* name) {
   } else {
     return Bad(std::string("malformed ") + name);
   }
-  BIGNUM* raw = nullptr;
-  int n = BN_dec2bn(&raw, dec.c_str());
+  // Secure (wiped, and copied to wiped memory by OSSL_PARAM_BLD): most are private.
+  Bn bn(BN_secure_new());
+  BIGNUM* raw = bn.get();
+  int n = bn ? BN_dec2bn(&raw, dec.c_str()) : 0;
   OPENSSL_cleanse(dec.data(), dec.size());
-  Bn bn(raw);
   if (n <= 0 || static_cast<size_t>(n) != dec.size() || BN_is_negative(bn.get())) return Bad(std::string("malformed ") + name);
   return bn;
 }
