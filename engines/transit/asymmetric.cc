@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -34,10 +35,24 @@ struct SigFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-Result<Pkey> Load(const SecureBytes& der) {
+}  // namespace
+
+Result<EVP_PKEY*> LoadKeyDer(const SecureBytes& der) {
   const unsigned char* p = der.data();
   EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+  if (k == nullptr) {  // an imported public key alone
+    ERR_clear_error();
+    p = der.data();
+    k = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+  }
   if (k == nullptr) return Corruption("transit: unreadable signing key");
+  return k;
+}
+
+namespace {
+
+Result<Pkey> Load(const SecureBytes& der) {
+  SB_ASSIGN_OR_RETURN(EVP_PKEY * k, LoadKeyDer(der));
   return Pkey(k);
 }
 

@@ -23,6 +23,10 @@
 
 namespace sealbox::engines::transit {
 
+// The key a version holds: its private DER, or (an imported public key alone)
+// its SubjectPublicKeyInfo DER. The caller frees it (EVP_PKEY_free).
+Result<EVP_PKEY*> LoadKeyDer(const SecureBytes& der);
+
 // A fresh private key of a signing type, DER-encoded.
 SecureBytes GenerateSigningKey(KeyType type);
 

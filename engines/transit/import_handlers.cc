@@ -51,14 +51,18 @@ Result<KeyVersion> ImportedVersion(const KeyPolicy& p, const SecureBytes& wrappi
                                    int64_t now) {
   SB_ASSIGN_OR_RETURN(const EVP_MD* md, ImportHash(StringField(fd, "hash_function", "SHA256")));
   std::string ciphertext = StringField(fd, "ciphertext");
-  if (ciphertext.empty()) {
-    if (IsSigning(p.type) && fd.Has("public_key"))
-      return InvalidArgument("importing a public key without its private key is not supported");
-    return InvalidArgument("provided type does not support public_key import");
-  }
-  SB_ASSIGN_OR_RETURN(SecureBytes target, UnwrapImport(wrapping_der, ciphertext, md));
+  std::string public_key = StringField(fd, "public_key");
   KeyVersion v;
-  SB_ASSIGN_OR_RETURN(v.key, ImportedKeyMaterial(p.type, std::move(target)));
+  if (ciphertext.empty()) {  // a public key alone: the version verifies (and encrypts) only
+    if (!IsSigning(p.type) || public_key.empty())
+      return InvalidArgument("provided type does not support public_key import");
+    if (p.derived) return InvalidArgument("a derived key cannot be imported from its public key alone");
+    SB_ASSIGN_OR_RETURN(v.key, ImportedPublicKey(p.type, public_key));
+    v.public_only = true;
+  } else {
+    SB_ASSIGN_OR_RETURN(SecureBytes target, UnwrapImport(wrapping_der, ciphertext, md));
+    SB_ASSIGN_OR_RETURN(v.key, ImportedKeyMaterial(p.type, std::move(target)));
+  }
   v.hmac_key = crypto::RandomBytes(32);
   v.created = now;
   return v;

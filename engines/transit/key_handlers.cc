@@ -219,6 +219,7 @@ Result<Response> TransitBackend::ExportKey(Req&, Fd& fd) {
   // Key material by export type: raw base64 for symmetric keys, PEM for signing keys.
   auto material = [&](const KeyVersion& v) -> Result<std::string> {
     if (type == "public-key") return PublicKeyText(p->type, v.key);
+    if (v.public_only) return std::string();  // as Vault: no private half to give
     if (type == "signing-key" || (type == "encryption-key" && IsRsa(p->type))) return PrivateKeyPem(v.key);
     return crypto::Base64Encode((type == "hmac-key" ? MacKey(*p, v) : v.key).view());
   };
@@ -246,6 +247,8 @@ Result<Response> TransitBackend::BackupKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "key \"" + name + "\" not found"));
   if (!p->exportable) return InvalidArgument("exporting is disallowed on the policy");
   if (!p->allow_plaintext_backup) return InvalidArgument("plaintext backup is disallowed on the policy");
+  for (const auto& [n, v] : p->versions)
+    if (v.public_only) return InvalidArgument("backup of a key holding an imported public key alone is not supported");
   SB_ASSIGN_OR_RETURN(std::string backup, BackupPolicy(*p));
   return Response::WithData(Json{{"backup", std::move(backup)}});
 }

@@ -5,6 +5,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "engines/transit/asymmetric.h"
@@ -16,6 +17,9 @@ namespace {
 
 struct PkeyFree {
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
 };
 struct CipherCtxFree {
   void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
@@ -130,6 +134,22 @@ Result<SecureBytes> ImportedKeyMaterial(KeyType type, SecureBytes target) {
   SecureBytes out(static_cast<size_t>(len));
   unsigned char* o = out.data();
   i2d_PrivateKey(key.get(), &o);
+  return out;
+}
+
+Result<SecureBytes> ImportedPublicKey(KeyType type, std::string_view pem) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Pkey key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+  if (!key) {
+    ERR_clear_error();
+    return InvalidArgument("error importing key: error parsing public key: not in PEM format");
+  }
+  SB_RETURN_IF_ERROR(CheckAsymmetric(type, key.get()));
+  int len = i2d_PUBKEY(key.get(), nullptr);
+  if (len <= 0) return Internal("transit: key encoding failed");
+  SecureBytes out(static_cast<size_t>(len));
+  unsigned char* o = out.data();
+  i2d_PUBKEY(key.get(), &o);
   return out;
 }
 

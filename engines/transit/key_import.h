@@ -32,4 +32,9 @@ Result<SecureBytes> UnwrapImport(const SecureBytes& wrapping_der, std::string_vi
 // the size, curve or type that does not fit.
 Result<SecureBytes> ImportedKeyMaterial(KeyType type, SecureBytes target);
 
+// The SubjectPublicKeyInfo DER of an imported public key (PEM) of `type`;
+// InvalidArgument "error importing key: error parsing public key: ..." or
+// naming the size, curve or type that does not fit.
+Result<SecureBytes> ImportedPublicKey(KeyType type, std::string_view pem);
+
 }  // namespace sealbox::engines::transit

@@ -52,7 +52,11 @@ class Reader {
 
 Json Settings(const KeyPolicy& p) {
   Json created = Json::object();
-  for (const auto& [v, kv] : p.versions) created[std::to_string(v)] = kv.created;
+  Json public_only = Json::array();
+  for (const auto& [v, kv] : p.versions) {
+    created[std::to_string(v)] = kv.created;
+    if (kv.public_only) public_only.push_back(v);
+  }
   return Json{{"name", p.name},
               {"type", KeyTypeName(p.type)},
               {"derived", p.derived},
@@ -68,6 +72,7 @@ Json Settings(const KeyPolicy& p) {
               {"auto_rotate_period", p.auto_rotate_period},
               {"imported", p.imported},
               {"allow_imported_rotation", p.allow_imported_rotation},
+              {"public_only", public_only},
               {"created", created}};
 }
 
@@ -92,6 +97,11 @@ Status ApplySettings(const Json& j, KeyPolicy* p) {
     p->imported = j.value("imported", false);
     p->allow_imported_rotation = j.value("allow_imported_rotation", false);
     for (const auto& [v, created] : j.at("created").items()) p->versions[std::stoi(v)].created = created.get<int64_t>();
+    for (const Json& v : j.value("public_only", Json::array())) {
+      auto it = p->versions.find(v.get<int>());
+      if (it == p->versions.end()) return Corruption("transit key: malformed settings");
+      it->second.public_only = true;
+    }
   } catch (const std::exception&) {
     return Corruption("transit key: malformed settings");
   }
@@ -338,6 +348,7 @@ Result<Decrypted> DecryptValue(const KeyPolicy& p, std::string_view context, std
   const KeyVersion* v = p.Version(ver);
   if (v == nullptr) return InvalidArgument("no such key version");
   if (IsRsa(p.type)) {
+    if (v->public_only) return InvalidArgument("cannot decrypt ciphertext, key version does not have a private counterpart");
     SB_ASSIGN_OR_RETURN(SecureBytes plain, RsaOaepDecrypt(v->key, sealed->view()));
     return Decrypted{std::move(plain), ver};
   }

@@ -27,6 +27,7 @@ struct KeyVersion {
   SecureBytes key;       // the AEAD key, an hmac-type key's MAC key, or a signing key's private DER
   SecureBytes hmac_key;  // 32 bytes: hmac/verify (and convergent nonces) of AEAD keys
   int64_t created = 0;   // unix seconds
+  bool public_only = false;  // an imported public key (SubjectPublicKeyInfo DER): verifies and encrypts only
 };
 
 struct KeyPolicy {

@@ -7,6 +7,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "engines/transit/asymmetric.h"
+
 namespace sealbox::engines::transit {
 
 namespace {
@@ -23,9 +25,9 @@ constexpr size_t kSha256Size = 32;
 
 // An OAEP(SHA-256) context over the key, for encryption or decryption.
 Result<Ctx> OaepCtx(const SecureBytes& der, bool encrypt, const EVP_MD* md) {
-  const unsigned char* p = der.data();
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size())));
-  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return Corruption("transit: unreadable RSA key");
+  SB_ASSIGN_OR_RETURN(EVP_PKEY * raw, LoadKeyDer(der));  // encryption needs only the public half
+  std::unique_ptr<EVP_PKEY, PkeyFree> key(raw);
+  if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return Corruption("transit: unreadable RSA key");
   Ctx ctx(EVP_PKEY_CTX_new(key.get(), nullptr));
   bool ok = ctx && (encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) == 1 &&
             EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) == 1 &&

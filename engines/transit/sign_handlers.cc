@@ -87,7 +87,7 @@ bool WellFormedEcdsa(std::string_view der) {
 // The private key an item signs or verifies with: a derived ed25519 key's
 // own for the item's context, else the version's.
 Result<SecureBytes> ItemKey(const KeyPolicy& p, const KeyVersion& v, const Json& item) {
-  if (!p.derived) return v.key;
+  if (!p.derived || v.public_only) return v.key;
   SB_ASSIGN_OR_RETURN(SecureBytes context, fields::ItemBase64(item, "context"));
   return DeriveEd25519(v.key, context.view());
 }
@@ -104,6 +104,7 @@ Result<Response> TransitBackend::SignInput(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(int version, SigningVersion(*p, requested));
   const KeyVersion* v = p->Version(version);
   if (v == nullptr) return InvalidArgument("no such key version");
+  if (v->public_only) return InvalidArgument("requested version for signing does not contain a private part");
   SB_ASSIGN_OR_RETURN(Json items, fields::BatchItems(fd));
   return fields::AnswerItems(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes input, SignedInput(item));

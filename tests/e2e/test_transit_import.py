@@ -30,6 +30,13 @@ def pkcs8(*genpkey_args):
     return run("openssl", "pkcs8", "-topk8", "-nocrypt", "-outform", "DER", data=pem)
 
 
+def public_pem(private_der):
+    return run("openssl", "pkey", "-inform", "DER", "-pubout", data=private_der).decode()
+
+
+RSA = ("-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
+
+
 def wrap(server, target, hash_name="sha256"):
     """The import ciphertext of `target` for `server`'s wrapping key."""
     pem = ok(server, "GET", "wrapping_key")["public_key"]
@@ -90,7 +97,7 @@ def test_imported_signing_keys_sign_as_openbaos(sb, bao):
     body = {"input": b64("m")}
     assert ok(sb, "POST", "sign/imp-ed", body) == ok(bao, "POST", "sign/imp-ed", body)  # deterministic
     for typ, args in (("ecdsa-p521", ("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521")),
-                      ("rsa-2048", ("-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"))):
+                      ("rsa-2048", RSA)):
         name = "imp-" + typ
         import_both(sb, bao, name, pkcs8(*args), type=typ)
         assert ok(sb, "GET", "keys/" + name)["keys"]["1"]["public_key"] == \
@@ -117,7 +124,32 @@ def test_rotation_and_new_versions_of_imported_keys(sb):
             "the import_version endpoint can only be used with an imported key")
 
 
+def test_a_public_key_alone_verifies_and_encrypts(sb, bao):
+    """OpenBao holds the private key, Sealbox its public key alone."""
+    private = pkcs8(*RSA)
+    imported(bao, "keys/half/import", {"ciphertext": wrap(bao, private), "type": "rsa-2048"})
+    imported(sb, "keys/half/import", {"public_key": public_pem(private), "type": "rsa-2048", "exportable": True})
+    read = ok(sb, "GET", "keys/half")
+    assert read["keys"]["1"]["public_key"] == ok(bao, "GET", "keys/half")["keys"]["1"]["public_key"]
+    assert read["imported_key"] is True and read["supports_signing"] is True
+    ct = ok(sb, "POST", "encrypt/half", {"plaintext": b64("for the holder")})["ciphertext"]
+    assert ok(bao, "POST", "decrypt/half", {"ciphertext": ct})["plaintext"] == b64("for the holder")
+    sig = ok(bao, "POST", "sign/half", {"input": b64("m")})["signature"]
+    assert ok(sb, "POST", "verify/half", {"input": b64("m"), "signature": sig})["valid"] is True
+    assert ok(sb, "GET", "export/signing-key/half")["keys"] == {"1": ""}  # no private half, as OpenBao
+    refused(sb, "sign/half", {"input": b64("m")}, "requested version for signing does not contain a private part")
+    refused(sb, "decrypt/half", {"ciphertext": ct}, "cannot decrypt ciphertext, key version does not have a private counterpart")
+    ec = pkcs8("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384")
+    imported(sb, "keys/half-ec/import", {"public_key": public_pem(ec), "type": "ecdsa-p384"})
+    imported(sb, "keys/half-ec/import_version", {"public_key": public_pem(pkcs8("-algorithm", "EC", "-pkeyopt",
+                                                                                "ec_paramgen_curve:P-384"))})
+    assert ok(sb, "GET", "keys/half-ec")["latest_version"] == 2
+
+
 # Refusals whose words must be OpenBao's (it answers most with 500, Sealbox 400).
+PUBLIC = public_pem(pkcs8(*RSA))
+
+
 def refusals(server):
     good = wrap(server, os.urandom(32))
     short = base64.b64encode(base64.b64decode(good)[:515]).decode()
@@ -137,6 +169,11 @@ def refusals(server):
         ("keys/r10/import", {"ciphertext": good, "auto_rotate_period": "2h"}),
         ("keys/r11/import", {"ciphertext": good, "derived": True, "convergent_encryption": True}),
         ("keys/r12/import", {"ciphertext": good, "type": "ecdsa-p256"}),
+        ("keys/r13/import", {"public_key": "junk", "type": "ecdsa-p256"}),
+        ("keys/r14/import", {"public_key": PUBLIC, "type": "aes256-gcm96"}),
+        ("keys/r15/import", {"public_key": PUBLIC, "type": "rsa-3072"}),
+        ("sign/r-pub", {"input": b64("x")}),
+        ("decrypt/r-pub", {"ciphertext": "vault:v1:" + b64(b"\0" * 256)}),
         ("keys/absent/import_version", {"ciphertext": good}),
         ("keys/r-plain/import_version", {"ciphertext": good}),
         ("keys/r-exists/import_version", {"ciphertext": wrap(server, os.urandom(16))}),
@@ -159,6 +196,7 @@ def test_refusals_say_what_openbao_says(sb, bao):
     for server in (sb, bao):
         ok(server, "POST", "keys/r-plain", {})
         imported(server, "keys/r-exists/import", {"ciphertext": wrap(server, os.urandom(32))})
+        imported(server, "keys/r-pub/import", {"public_key": PUBLIC, "type": "rsa-2048"})
         answers[server] = [call(server, "POST", path, body) for path, body in refusals(server)]
     mismatches = []
     for (path, _), (sb_st, sb_body), (bao_st, bao_body) in zip(refusals(sb), answers[sb], answers[bao]):

@@ -5,6 +5,9 @@
 
 #include <string>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "base/crypto.h"
 #include "engines/transit/asymmetric.h"
 #include "engines/transit/backup.h"
@@ -139,6 +142,37 @@ TEST(TransitRsaEncryption, OaepRoundTripsAndRefusesAsGo) {
             "failed to RSA decrypt the ciphertext: crypto/rsa: decryption error");
   EXPECT_EQ(DecryptValue(p, "", "vault:v1:AAAA", "").status().message(),
             "failed to RSA decrypt the ciphertext: crypto/rsa: decryption error");
+}
+
+TEST(TransitPublicKeyAlone, IsStoredAsSuchAndOnlyVerifiesAndEncrypts) {
+  KeyPolicy full;
+  full.type = KeyType::kRsa2048;
+  full.Rotate(1796655352);
+  KeyPolicy half = full;
+  half.name = "half";
+  half.imported = true;
+  EVP_PKEY* key = *LoadKeyDer(full.versions.at(1).key);
+  int len = i2d_PUBKEY(key, nullptr);
+  SecureBytes spki(static_cast<size_t>(len));
+  unsigned char* o = spki.data();
+  i2d_PUBKEY(key, &o);
+  EVP_PKEY_free(key);
+  half.versions.at(1).key = spki;
+  half.versions.at(1).public_only = true;
+
+  SecureBytes encoded = EncodePolicy(half);
+  auto back = DecodePolicy(encoded.view());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->imported && back->versions.at(1).public_only);
+  EXPECT_EQ(*PublicKeyText(back->type, back->versions.at(1).key), *PublicKeyText(full.type, full.versions.at(1).key));
+  auto ct = EncryptValue(*back, 1, "", "to the holder", "");
+  ASSERT_TRUE(ct.ok()) << ct.status().message();
+  EXPECT_EQ(DecryptValue(full, "", *ct, "")->plaintext.view(), "to the holder");
+  EXPECT_EQ(DecryptValue(*back, "", *ct, "").status().message(),
+            "cannot decrypt ciphertext, key version does not have a private counterpart");
+  SignOptions opts;
+  std::string sig = *Sign(full.type, full.versions.at(1).key, "m", opts);
+  EXPECT_TRUE(*Verify(back->type, back->versions.at(1).key, "m", sig, opts));
 }
 
 }  // namespace
