@@ -75,6 +75,42 @@ Status WithoutImportPrefix(const Status& st) {
   return InvalidArgument(st.message().substr(kPrefix.size()));
 }
 
+// A version named by import_version's `version`: one holding a public key alone.
+Status CheckUpdatable(const KeyPolicy& p, int64_t version) {
+  const KeyVersion* v = p.Version(static_cast<int>(version));
+  if (v == nullptr || version < 1 || version > p.latest_version) return InvalidArgument("no such key version");
+  if (!v->public_only) return InvalidArgument("private key imported, key version cannot be updated");
+  return Status::Ok();
+}
+
+bool SamePublicKey(KeyType type, const KeyVersion& a, const KeyVersion& b) {
+  auto pa = PublicKeyText(type, a.key);
+  auto pb = PublicKeyText(type, b.key);
+  return pa.ok() && pb.ok() && *pa == *pb;
+}
+
+// Where an imported version goes (Vault's rules): into version `target` (or,
+// without one, the latest) when that holds this private key's public half
+// alone; with no target, otherwise, a new version.
+Status PlaceImportedVersion(KeyPolicy& k, KeyVersion v, int64_t target) {
+  if (target != 0) {
+    SB_RETURN_IF_ERROR(CheckUpdatable(k, target));
+    KeyVersion& old = k.versions.at(static_cast<int>(target));
+    if (!SamePublicKey(k.type, old, v)) return InvalidArgument("cannot import key, key pair does not match");
+    old.key = std::move(v.key);
+    old.public_only = v.public_only;
+    return Status::Ok();
+  }
+  KeyVersion* latest = k.versions.count(k.latest_version) ? &k.versions.at(k.latest_version) : nullptr;
+  if (latest && latest->public_only && !v.public_only && SamePublicKey(k.type, *latest, v)) {
+    latest->key = std::move(v.key);
+    latest->public_only = false;
+    return Status::Ok();
+  }
+  k.versions[++k.latest_version] = std::move(v);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<PolicyPtr> TransitBackend::WrappingKeyPolicy() {
@@ -121,7 +157,12 @@ Result<Response> TransitBackend::ImportKeyVersion(Req&, Fd& fd) {
   if (!p) return InvalidArgument("no key found with name " + name + "; to import a new key, use the import/ endpoint");
   if (!p->imported) return InvalidArgument("the import_version endpoint can only be used with an imported key");
   if (p->convergent) return InvalidArgument("import_version cannot be used on keys with convergent encryption enabled");
-  if (fd.Has("version")) return InvalidArgument("provided type does not support importing key versions");
+  int64_t target = 0;  // 0: the latest version when it lacks this private key, else a new one
+  if (fd.Has("version")) {
+    if (!IsSigning(p->type)) return InvalidArgument("provided type does not support importing key versions");
+    SB_ASSIGN_OR_RETURN(target, fd.GetInt("version"));
+    SB_RETURN_IF_ERROR(CheckUpdatable(*p, target));
+  }
   SB_ASSIGN_OR_RETURN(PolicyPtr wrapping, WrappingKeyPolicy());
   auto version = ImportedVersion(*p, wrapping->Version(wrapping->latest_version)->key, fd, NowSeconds());
   if (!version.ok()) return WithoutImportPrefix(version.status());
@@ -130,8 +171,7 @@ Result<Response> TransitBackend::ImportKeyVersion(Req&, Fd& fd) {
     return InvalidArgument("invalid key size " + std::to_string(v.key.size()) + " bytes for key type hmac");
   SB_RETURN_IF_ERROR(keys_.Update(name, "no key found with name " + name, [&](KeyPolicy& k) -> Status {
     if (!k.imported) return InvalidArgument("the import_version endpoint can only be used with an imported key");
-    k.versions[++k.latest_version] = std::move(v);
-    return Status::Ok();
+    return PlaceImportedVersion(k, std::move(v), target);
   }).status());
   return Response::Empty();
 }

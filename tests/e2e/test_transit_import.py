@@ -139,11 +139,17 @@ def test_a_public_key_alone_verifies_and_encrypts(sb, bao):
     assert ok(sb, "GET", "export/signing-key/half")["keys"] == {"1": ""}  # no private half, as OpenBao
     refused(sb, "sign/half", {"input": b64("m")}, "requested version for signing does not contain a private part")
     refused(sb, "decrypt/half", {"ciphertext": ct}, "cannot decrypt ciphertext, key version does not have a private counterpart")
+    # The private half completes the version that holds its public half (as OpenBao).
+    imported(sb, "keys/half/import_version", {"ciphertext": wrap(sb, private)})
+    assert ok(sb, "GET", "keys/half")["latest_version"] == 1
+    assert ok(sb, "POST", "decrypt/half", {"ciphertext": ct})["plaintext"] == b64("for the holder")
     ec = pkcs8("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384")
     imported(sb, "keys/half-ec/import", {"public_key": public_pem(ec), "type": "ecdsa-p384"})
     imported(sb, "keys/half-ec/import_version", {"public_key": public_pem(pkcs8("-algorithm", "EC", "-pkeyopt",
                                                                                 "ec_paramgen_curve:P-384"))})
     assert ok(sb, "GET", "keys/half-ec")["latest_version"] == 2
+    imported(sb, "keys/half-ec/import_version", {"ciphertext": wrap(sb, ec), "version": 1})
+    assert ok(sb, "POST", "sign/half-ec", {"input": b64("m"), "key_version": 1})["key_version"] == 1
 
 
 # Refusals whose words must be OpenBao's (it answers most with 500, Sealbox 400).
@@ -178,6 +184,9 @@ def refusals(server):
         ("keys/r-plain/import_version", {"ciphertext": good}),
         ("keys/r-exists/import_version", {"ciphertext": wrap(server, os.urandom(16))}),
         ("keys/r-exists/import_version", {"ciphertext": good, "version": 1}),
+        ("keys/r-pub/import_version", {"ciphertext": wrap(server, pkcs8(*RSA)), "version": 1}),
+        ("keys/r-pub/import_version", {"ciphertext": good, "version": 7}),
+        ("keys/r-full/import_version", {"version": 1}),
     ]
 
 
@@ -197,6 +206,7 @@ def test_refusals_say_what_openbao_says(sb, bao):
         ok(server, "POST", "keys/r-plain", {})
         imported(server, "keys/r-exists/import", {"ciphertext": wrap(server, os.urandom(32))})
         imported(server, "keys/r-pub/import", {"public_key": PUBLIC, "type": "rsa-2048"})
+        imported(server, "keys/r-full/import", {"ciphertext": wrap(server, pkcs8(*RSA)), "type": "rsa-2048"})
         answers[server] = [call(server, "POST", path, body) for path, body in refusals(server)]
     mismatches = []
     for (path, _), (sb_st, sb_body), (bao_st, bao_body) in zip(refusals(sb), answers[sb], answers[bao]):
