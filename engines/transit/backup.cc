@@ -48,7 +48,7 @@ std::optional<KeyType> TypeFromVaultNumber(int64_t n) {
 Result<Json> Entry(const KeyPolicy& p, const KeyVersion& v) {
   Json e = Json::object();
   if (IsSigning(p.type)) {
-    SB_ASSIGN_OR_RETURN(e, SigningEntryFields(p.type, v.key));
+    SB_ASSIGN_OR_RETURN(e, SigningEntryFields(p.type, v.key, v.public_only));
     e["certificate_chain"] = nullptr;
   } else {
     e["key"] = crypto::Base64Encode(v.key.view());
@@ -74,7 +74,9 @@ Result<std::optional<KeyVersion>> ReadEntry(KeyType type, const Json& e) {
   if (!h.ok()) return InvalidArgument("invalid backup: malformed key entry");
   KeyVersion v;
   if (signing) {
-    SB_ASSIGN_OR_RETURN(v.key, SigningKeyFromEntry(type, e));
+    SB_ASSIGN_OR_RETURN(SigningEntryKey k, SigningKeyFromEntry(type, e));
+    v.key = std::move(k.der);
+    v.public_only = k.public_only;
   } else {
     auto k = DecodeStdBase64(key->get_ref<const std::string&>());
     if (!k.ok()) return InvalidArgument("invalid backup: malformed key entry");

@@ -247,8 +247,6 @@ Result<Response> TransitBackend::BackupKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "key \"" + name + "\" not found"));
   if (!p->exportable) return InvalidArgument("exporting is disallowed on the policy");
   if (!p->allow_plaintext_backup) return InvalidArgument("plaintext backup is disallowed on the policy");
-  for (const auto& [n, v] : p->versions)
-    if (v.public_only) return InvalidArgument("backup of a key holding an imported public key alone is not supported");
   SB_ASSIGN_OR_RETURN(std::string backup, BackupPolicy(*p));
   return Response::WithData(Json{{"backup", std::move(backup)}});
 }

@@ -45,18 +45,20 @@ constexpr size_t kEd25519Half = 32;
 Status Bad(const std::string& what) { return InvalidArgument("invalid backup: " + what); }
 
 Result<Pkey> Load(const SecureBytes& der) {
-  const unsigned char* p = der.data();
-  EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
-  if (k == nullptr) return Corruption("transit: unreadable signing key");
+  SB_ASSIGN_OR_RETURN(EVP_PKEY * k, LoadKeyDer(der));
   return Pkey(k);
 }
 
-Result<SecureBytes> ToDer(EVP_PKEY* key) {
-  int len = key ? i2d_PrivateKey(key, nullptr) : -1;
+// The DER a version holds: the private key, or SubjectPublicKeyInfo for a public key alone.
+Result<SigningEntryKey> ToDer(EVP_PKEY* key, bool public_only = false) {
+  int len = !key ? -1 : public_only ? i2d_PUBKEY(key, nullptr) : i2d_PrivateKey(key, nullptr);
   if (len <= 0) return Internal("transit: key encoding failed");
-  SecureBytes out(static_cast<size_t>(len));
-  unsigned char* o = out.data();
-  i2d_PrivateKey(key, &o);
+  SigningEntryKey out{SecureBytes(static_cast<size_t>(len)), public_only};
+  unsigned char* o = out.der.data();
+  if (public_only)
+    i2d_PUBKEY(key, &o);
+  else
+    i2d_PrivateKey(key, &o);
   return out;
 }
 
@@ -98,23 +100,25 @@ Result<Bn> BigField(const Json& obj, const char* name) {
   return bn;
 }
 
-// A key built from parameters, checked to be one consistent key pair.
-Result<SecureBytes> FromParams(const char* alg, OSSL_PARAM_BLD* bld) {
+// A key built from parameters, checked to be one consistent key pair (or a
+// valid public key, for a version that holds one alone).
+Result<SigningEntryKey> FromParams(const char* alg, OSSL_PARAM_BLD* bld, bool public_only) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
   std::unique_ptr<EVP_PKEY_CTX, PctxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr));
   EVP_PKEY* raw = nullptr;
+  int selection = public_only ? EVP_PKEY_PUBLIC_KEY : EVP_PKEY_KEYPAIR;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_KEYPAIR, params.get()) != 1) {
+      EVP_PKEY_fromdata(ctx.get(), &raw, selection, params.get()) != 1) {
     ERR_clear_error();
     return Bad("unusable signing key");
   }
   Pkey key(raw);
   std::unique_ptr<EVP_PKEY_CTX, PctxFree> check(EVP_PKEY_CTX_new(key.get(), nullptr));
-  if (!check || EVP_PKEY_pairwise_check(check.get()) != 1) {
+  if (!check || (public_only ? EVP_PKEY_public_check(check.get()) : EVP_PKEY_pairwise_check(check.get())) != 1) {
     ERR_clear_error();
     return Bad("inconsistent signing key");
   }
-  return ToDer(key.get());
+  return ToDer(key.get(), public_only);
 }
 
 const char* CurveName(KeyType type) {
@@ -133,10 +137,19 @@ size_t CurveBytes(KeyType type) {
   }
 }
 
-Result<SecureBytes> EcdsaFromEntry(KeyType type, const Json& e) {
+bool IsNull(const Json& obj, const char* name) {
+  auto it = obj.find(name);
+  return it == obj.end() || it->is_null();
+}
+
+Result<SigningEntryKey> EcdsaFromEntry(KeyType type, const Json& e) {
   SB_ASSIGN_OR_RETURN(Bn x, BigField(e, "ec_x"));
   SB_ASSIGN_OR_RETURN(Bn y, BigField(e, "ec_y"));
-  SB_ASSIGN_OR_RETURN(Bn d, BigField(e, "ec_d"));
+  bool public_only = IsNull(e, "ec_d");
+  Bn d;
+  if (!public_only) {
+    SB_ASSIGN_OR_RETURN(d, BigField(e, "ec_d"));
+  }
   size_t n = CurveBytes(type);
   std::string point(1 + 2 * n, '\x04');  // uncompressed: 04 || X || Y
   auto* pt = reinterpret_cast<unsigned char*>(point.data());
@@ -145,13 +158,13 @@ Result<SecureBytes> EcdsaFromEntry(KeyType type, const Json& e) {
   std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, CurveName(type), 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1 ||
-      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1)
+      (d && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1))
     return Internal("transit: key decoding failed");
-  return FromParams("EC", bld.get());
+  return FromParams("EC", bld.get(), public_only);
 }
 
 // dp = d mod (p-1), dq = d mod (q-1), qinv = q^-1 mod p (Go recomputes them too).
-Result<SecureBytes> RsaFromParts(const BIGNUM* n, const BIGNUM* e, const BIGNUM* d, const BIGNUM* p, const BIGNUM* q) {
+Result<SigningEntryKey> RsaFromParts(const BIGNUM* n, const BIGNUM* e, const BIGNUM* d, const BIGNUM* p, const BIGNUM* q) {
   std::unique_ptr<BN_CTX, BnCtxFree> bctx(BN_CTX_secure_new());
   Bn p1(BN_dup(p)), q1(BN_dup(q)), dp(BN_secure_new()), dq(BN_secure_new()), qinv(BN_secure_new());
   if (!bctx || !p1 || !q1 || !dp || !dq || !qinv || !BN_sub_word(p1.get(), 1) || !BN_sub_word(q1.get(), 1) ||
@@ -170,7 +183,7 @@ Result<SecureBytes> RsaFromParts(const BIGNUM* n, const BIGNUM* e, const BIGNUM*
             OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_EXPONENT2, dq.get()) == 1 &&
             OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_COEFFICIENT1, qinv.get()) == 1;
   if (!ok) return Internal("transit: key decoding failed");
-  return FromParams("RSA", bld.get());
+  return FromParams("RSA", bld.get(), false);
 }
 
 size_t RsaBits(KeyType type) {
@@ -181,9 +194,25 @@ size_t RsaBits(KeyType type) {
   }
 }
 
-Result<SecureBytes> RsaFromEntry(KeyType type, const Json& e) {
+// Go's rsa.PublicKey {"N", "E"}: a version holding a public key alone.
+Result<SigningEntryKey> RsaPublicFromEntry(KeyType type, const Json& k) {
+  SB_ASSIGN_OR_RETURN(Bn n, BigField(k, "N"));
+  SB_ASSIGN_OR_RETURN(Bn e, BigField(k, "E"));
+  if (static_cast<size_t>(BN_num_bits(n.get())) != RsaBits(type)) return Bad("rsa_public_key of the wrong size");
+  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1)
+    return Internal("transit: key decoding failed");
+  return FromParams("RSA", bld.get(), true);
+}
+
+Result<SigningEntryKey> RsaFromEntry(KeyType type, const Json& e) {
   auto it = e.find("rsa_key");
-  if (it == e.end() || !it->is_object()) return Bad("missing rsa_key");
+  if (it == e.end() || !it->is_object()) {
+    auto pub = e.find("rsa_public_key");
+    if (pub != e.end() && pub->is_object()) return RsaPublicFromEntry(type, *pub);
+    return Bad("missing rsa_key");
+  }
   const Json& k = *it;
   SB_ASSIGN_OR_RETURN(Bn n, BigField(k, "N"));
   SB_ASSIGN_OR_RETURN(Bn pub_e, BigField(k, "E"));
@@ -196,9 +225,17 @@ Result<SecureBytes> RsaFromEntry(KeyType type, const Json& e) {
   return RsaFromParts(n.get(), pub_e.get(), d.get(), p.get(), q.get());
 }
 
-Result<SecureBytes> Ed25519FromEntry(const Json& e) {
+Result<SigningEntryKey> Ed25519FromEntry(const Json& e) {
   auto it = e.find("key");
-  if (it == e.end() || !it->is_string()) return Bad("missing key");
+  if (it == e.end() || it->is_null()) {  // a public key alone: Vault's "public_key", base64
+    auto pub = e.find("public_key");
+    auto raw = pub != e.end() && pub->is_string() ? DecodeStdBase64(pub->get_ref<const std::string&>())
+                                                  : Result<SecureBytes>(Bad("missing key"));
+    if (!raw.ok() || raw->size() != kEd25519Half) return Bad("ed25519 public key of the wrong size");
+    Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw->data(), kEd25519Half));
+    return ToDer(key.get(), true);
+  }
+  if (!it->is_string()) return Bad("missing key");
   auto raw = DecodeStdBase64(it->get_ref<const std::string&>());
   if (!raw.ok() || raw->size() != 2 * kEd25519Half) return Bad("ed25519 key of the wrong size");
   Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, raw->data(), kEd25519Half));
@@ -230,11 +267,11 @@ Result<Json> RsaKeyJson(EVP_PKEY* key) {
 
 }  // namespace
 
-Result<Json> SigningEntryFields(KeyType type, const SecureBytes& private_der) {
-  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+Result<Json> SigningEntryFields(KeyType type, const SecureBytes& der, bool public_only) {
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(der));
   Json out{{"key", nullptr}, {"ec_x", nullptr}, {"ec_y", nullptr}, {"ec_d", nullptr},
            {"rsa_key", nullptr}, {"rsa_public_key", nullptr}, {"public_key", ""}};
-  if (type == KeyType::kEd25519) {
+  if (type == KeyType::kEd25519 && !public_only) {
     SecureBytes go_key(2 * kEd25519Half);
     size_t seed_len = kEd25519Half, pub_len = kEd25519Half;
     if (EVP_PKEY_get_raw_private_key(key.get(), go_key.data(), &seed_len) != 1 ||
@@ -242,29 +279,38 @@ Result<Json> SigningEntryFields(KeyType type, const SecureBytes& private_der) {
       return Internal("transit: key encoding failed");
     out["key"] = crypto::Base64Encode(go_key.view());
   } else if (IsRsa(type)) {
-    SB_ASSIGN_OR_RETURN(out["rsa_key"], RsaKeyJson(key.get()));
-    return out;  // Vault keeps no formatted public key for RSA versions
-  } else {
+    if (!public_only) {
+      SB_ASSIGN_OR_RETURN(out["rsa_key"], RsaKeyJson(key.get()));
+      return out;  // Vault keeps no formatted public key for RSA versions
+    }
+    Json pub = Json::object();
+    SB_ASSIGN_OR_RETURN(pub["N"], KeyParam(key.get(), OSSL_PKEY_PARAM_RSA_N));
+    SB_ASSIGN_OR_RETURN(pub["E"], KeyParam(key.get(), OSSL_PKEY_PARAM_RSA_E));
+    out["rsa_public_key"] = std::move(pub);
+  } else if (type != KeyType::kEd25519) {
     SB_ASSIGN_OR_RETURN(out["ec_x"], KeyParam(key.get(), OSSL_PKEY_PARAM_EC_PUB_X));
     SB_ASSIGN_OR_RETURN(out["ec_y"], KeyParam(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y));
-    SB_ASSIGN_OR_RETURN(out["ec_d"], KeyParam(key.get(), OSSL_PKEY_PARAM_PRIV_KEY));
+    if (!public_only) {
+      SB_ASSIGN_OR_RETURN(out["ec_d"], KeyParam(key.get(), OSSL_PKEY_PARAM_PRIV_KEY));
+    }
   }
-  SB_ASSIGN_OR_RETURN(out["public_key"], PublicKeyText(type, private_der));
+  SB_ASSIGN_OR_RETURN(out["public_key"], PublicKeyText(type, der));
   return out;
 }
 
-Result<SecureBytes> SigningKeyFromEntry(KeyType type, const Json& entry) {
+Result<SigningEntryKey> SigningKeyFromEntry(KeyType type, const Json& entry) {
   if (type == KeyType::kEd25519) return Ed25519FromEntry(entry);
   if (IsRsa(type)) return RsaFromEntry(type, entry);
   return EcdsaFromEntry(type, entry);
 }
 
 bool EntryHasSigningKey(const Json& entry) {
-  for (const char* f : {"key", "ec_d", "rsa_key"}) {
+  for (const char* f : {"key", "ec_d", "ec_x", "rsa_key", "rsa_public_key"}) {
     auto it = entry.find(f);
     if (it != entry.end() && !it->is_null()) return true;
   }
-  return false;
+  auto pub = entry.find("public_key");  // an ed25519 public key alone
+  return pub != entry.end() && pub->is_string() && !pub->get_ref<const std::string&>().empty();
 }
 
 std::string EmitBigNumbers(std::string_view json) {

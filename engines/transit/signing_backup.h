@@ -24,11 +24,18 @@ namespace sealbox::engines::transit {
 inline constexpr char kBigIntTag = '\x01';
 
 // The key fields of a version's backup entry ("key", "ec_x", "ec_y", "ec_d",
-// "rsa_key", "rsa_public_key", "public_key").
-Result<Json> SigningEntryFields(KeyType type, const SecureBytes& private_der);
-// The private key (DER) an entry holds; InvalidArgument "invalid backup: ..."
-// for a missing, malformed or inconsistent key.
-Result<SecureBytes> SigningKeyFromEntry(KeyType type, const Json& entry);
+// "rsa_key", "rsa_public_key", "public_key"); `der` is the version's private
+// key, or its SubjectPublicKeyInfo when it holds a public key alone (Vault
+// then writes "rsa_public_key", a point without "ec_d", or ed25519's
+// "public_key" without "key").
+Result<Json> SigningEntryFields(KeyType type, const SecureBytes& der, bool public_only);
+// The key an entry holds, as a version keeps it; InvalidArgument "invalid
+// backup: ..." for a missing, malformed or inconsistent key.
+struct SigningEntryKey {
+  SecureBytes der;
+  bool public_only = false;
+};
+Result<SigningEntryKey> SigningKeyFromEntry(KeyType type, const Json& entry);
 // Whether an entry holds any key (the archive's version-0 placeholder does not).
 bool EntryHasSigningKey(const Json& entry);
 
