@@ -56,7 +56,10 @@ Result<KeyVersion> ImportedVersion(const KeyPolicy& p, const SecureBytes& wrappi
   if (ciphertext.empty()) {  // a public key alone: the version verifies (and encrypts) only
     if (!IsSigning(p.type) || public_key.empty())
       return InvalidArgument("provided type does not support public_key import");
-    if (p.derived) return InvalidArgument("a derived key cannot be imported from its public key alone");
+    if (p.derived)
+      return InvalidArgument(
+          "error importing key: unable to import only public key for derived Ed25519 key: imported key should not be "
+          "an Ed25519 key pair but is instead an HKDF key");
     SB_ASSIGN_OR_RETURN(v.key, ImportedPublicKey(p.type, public_key));
     v.public_only = true;
   } else {

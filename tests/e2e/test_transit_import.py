@@ -96,6 +96,12 @@ def test_imported_signing_keys_sign_as_openbaos(sb, bao):
     import_both(sb, bao, "imp-ed", pkcs8("-algorithm", "ed25519"), type="ed25519")
     body = {"input": b64("m")}
     assert ok(sb, "POST", "sign/imp-ed", body) == ok(bao, "POST", "sign/imp-ed", body)  # deterministic
+    # A derived ed25519 key from an imported one (OpenBao imports it but cannot sign with it).
+    imported(sb, "keys/imp-edd/import", {"ciphertext": wrap(sb, pkcs8("-algorithm", "ed25519")), "type": "ed25519",
+                                         "derived": True})
+    derived = {"input": b64("m"), "context": b64("tenant")}
+    sig = ok(sb, "POST", "sign/imp-edd", derived)["signature"]
+    assert ok(sb, "POST", "verify/imp-edd", dict(derived, signature=sig))["valid"] is True
     for typ, args in (("ecdsa-p521", ("-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-521")),
                       ("rsa-2048", RSA)):
         name = "imp-" + typ
@@ -202,6 +208,8 @@ def refusals(server):
         ("keys/r13/import", {"public_key": "junk", "type": "ecdsa-p256"}),
         ("keys/r14/import", {"public_key": PUBLIC, "type": "aes256-gcm96"}),
         ("keys/r15/import", {"public_key": PUBLIC, "type": "rsa-3072"}),
+        ("keys/r16/import", {"public_key": public_pem(pkcs8("-algorithm", "ed25519")), "type": "ed25519",
+                             "derived": True}),
         ("sign/r-pub", {"input": b64("x")}),
         ("decrypt/r-pub", {"ciphertext": "vault:v1:" + b64(b"\0" * 256)}),
         ("keys/absent/import_version", {"ciphertext": good}),
