@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -34,14 +35,34 @@ struct SigFree {
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
-Result<Pkey> Load(const SecureBytes& der) {
+}  // namespace
+
+Result<EVP_PKEY*> LoadKeyDer(const SecureBytes& der) {
   const unsigned char* p = der.data();
   EVP_PKEY* k = d2i_AutoPrivateKey(nullptr, &p, static_cast<long>(der.size()));
+  if (k == nullptr) {  // an imported public key alone
+    ERR_clear_error();
+    p = der.data();
+    k = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+  }
   if (k == nullptr) return Corruption("transit: unreadable signing key");
+  return k;
+}
+
+namespace {
+
+Result<Pkey> Load(const SecureBytes& der) {
+  SB_ASSIGN_OR_RETURN(EVP_PKEY * k, LoadKeyDer(der));
   return Pkey(k);
 }
 
-size_t CurveBytes(KeyType type) { return type == KeyType::kEcdsaP384 ? 48 : 32; }
+size_t CurveBytes(KeyType type) {
+  switch (type) {
+    case KeyType::kEcdsaP384: return 48;
+    case KeyType::kEcdsaP521: return 66;
+    default: return 32;
+  }
+}
 
 std::string BioText(BIO* bio) {
   char* data = nullptr;
@@ -80,6 +101,17 @@ std::string JwsToDer(std::string_view jws) {
   return out;
 }
 
+// The PSS salt length for OpenSSL from Go's convention; InvalidArgument when
+// signing with a salt longer than the key leaves room for (Vault's words).
+Result<int> PssSaltLength(EVP_PKEY* key, const SignOptions& o, bool sign) {
+  if (o.salt_length == 0) return sign ? RSA_PSS_SALTLEN_MAX : RSA_PSS_SALTLEN_AUTO;
+  if (o.salt_length == -1) return RSA_PSS_SALTLEN_DIGEST;
+  int em_len = (EVP_PKEY_get_bits(key) - 1 + 7) / 8;
+  if (sign && o.salt_length > em_len - EVP_MD_get_size(HashMd(o.hash)) - 2)
+    return InvalidArgument("requested salt length " + std::to_string(o.salt_length) + " is invalid");
+  return o.salt_length;
+}
+
 // A signing (or verifying) context over `digest`'s algorithm for ecdsa and rsa.
 Result<std::unique_ptr<EVP_PKEY_CTX, PctxFree>> DigestCtx(KeyType type, EVP_PKEY* key, const SignOptions& o,
                                                           bool sign) {
@@ -87,10 +119,10 @@ Result<std::unique_ptr<EVP_PKEY_CTX, PctxFree>> DigestCtx(KeyType type, EVP_PKEY
   if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1)
     return Internal("transit: signing set-up failed");
   if (IsRsa(type)) {
+    SB_ASSIGN_OR_RETURN(int salt, PssSaltLength(key, o, sign));
     bool ok = EVP_PKEY_CTX_set_rsa_padding(ctx.get(), o.pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING) == 1 &&
               EVP_PKEY_CTX_set_signature_md(ctx.get(), HashMd(o.hash)) == 1 &&
-              (!o.pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), sign ? RSA_PSS_SALTLEN_MAX
-                                                                             : RSA_PSS_SALTLEN_AUTO) == 1);
+              (!o.pss || EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), salt) == 1);
     if (!ok) return Internal("transit: signing set-up failed");
   }
   return ctx;
@@ -112,6 +144,7 @@ SecureBytes GenerateSigningKey(KeyType type) {
     case KeyType::kEd25519: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
     case KeyType::kEcdsaP256: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
     case KeyType::kEcdsaP384: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
+    case KeyType::kEcdsaP521: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"); break;
     case KeyType::kRsa2048: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}); break;
     case KeyType::kRsa3072: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{3072}); break;
     case KeyType::kRsa4096: k = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{4096}); break;
@@ -171,6 +204,29 @@ Result<bool> Verify(KeyType type, const SecureBytes& private_der, std::string_vi
                          reinterpret_cast<const unsigned char*>(tbs.data()), tbs.size()) == 1;
 }
 
+Result<SecureBytes> DeriveEd25519(const SecureBytes& private_der, std::string_view context) {
+  if (context.empty())
+    return InvalidArgument(
+        "error deriving key: missing 'context' for key derivation; the key was created using a derived key, which "
+        "means additional, per-request information must be included in order to perform operations with the key");
+  SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
+  constexpr size_t kHalf = 32;
+  SecureBytes go_key(2 * kHalf);  // Go's ed25519.PrivateKey: seed || public key
+  size_t seed_len = kHalf, pub_len = kHalf;
+  if (EVP_PKEY_get_raw_private_key(key.get(), go_key.data(), &seed_len) != 1 ||
+      EVP_PKEY_get_raw_public_key(key.get(), go_key.data() + kHalf, &pub_len) != 1 || seed_len != kHalf ||
+      pub_len != kHalf)
+    return Corruption("transit: unreadable ed25519 key");
+  SecureBytes seed = HkdfSha256(go_key, context, kHalf);
+  Pkey derived(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  int len = derived ? i2d_PrivateKey(derived.get(), nullptr) : -1;
+  if (len <= 0) return Internal("transit: key derivation failed");
+  SecureBytes out(static_cast<size_t>(len));
+  unsigned char* o = out.data();
+  i2d_PrivateKey(derived.get(), &o);
+  return out;
+}
+
 Result<std::string> PublicKeyText(KeyType type, const SecureBytes& private_der) {
   SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
   if (type == KeyType::kEd25519) {
@@ -197,6 +253,7 @@ std::string_view SigningKeyName(KeyType type) {
     case KeyType::kEd25519: return "ed25519";
     case KeyType::kEcdsaP256: return "P-256";
     case KeyType::kEcdsaP384: return "P-384";
+    case KeyType::kEcdsaP521: return "P-521";
     case KeyType::kRsa2048: return "rsa-2048";
     case KeyType::kRsa3072: return "rsa-3072";
     case KeyType::kRsa4096: return "rsa-4096";

@@ -8,8 +8,9 @@
 //   ed25519  the input itself is signed (no hash; `prehashed` is ignored);
 //   ecdsa    the hash of the input (or the input when prehashed), ASN.1 DER
 //            or, marshaled "jws", r || s at the curve's size;
-//   rsa      the hash, PSS (salt length as long as possible when signing,
-//            any when verifying, as Go's PSSSaltLengthAuto) or PKCS#1 v1.5.
+//   rsa      the hash, PSS (by default the salt as long as possible when
+//            signing, any when verifying, as Go's PSSSaltLengthAuto; else
+//            the hash's length or a given length) or PKCS#1 v1.5.
 // All functions are thread-safe.
 #pragma once
 
@@ -22,6 +23,10 @@
 
 namespace sealbox::engines::transit {
 
+// The key a version holds: its private DER, or (an imported public key alone)
+// its SubjectPublicKeyInfo DER. The caller frees it (EVP_PKEY_free).
+Result<EVP_PKEY*> LoadKeyDer(const SecureBytes& der);
+
 // A fresh private key of a signing type, DER-encoded.
 SecureBytes GenerateSigningKey(KeyType type);
 
@@ -30,15 +35,22 @@ struct SignOptions {
   bool prehashed = false;  // the input is already the digest (ecdsa, rsa)
   bool pss = true;         // rsa: PSS, else PKCS#1 v1.5
   bool jws = false;        // ecdsa: r || s rather than ASN.1
+  int salt_length = 0;     // rsa PSS, Go's convention: 0 auto, -1 the hash's length, else exactly this
 };
 
 // The raw signature of `input`; InvalidArgument for options the type refuses
-// (a prehashed input of the wrong length).
+// (a prehashed input of the wrong length, a PSS salt longer than the key allows).
 Result<std::string> Sign(KeyType type, const SecureBytes& private_der, std::string_view input,
                          const SignOptions& opts);
 // Whether `signature` is valid for `input`; a malformed signature is just invalid.
 Result<bool> Verify(KeyType type, const SecureBytes& private_der, std::string_view input,
                     std::string_view signature, const SignOptions& opts);
+
+// The private key (DER) a derived ed25519 key uses for `context`: Vault's
+// seed is HKDF-SHA256 of Go's 64-byte private key (seed || public key) with
+// the context as info, 32 bytes. InvalidArgument (Vault's words, prefixed
+// "error deriving key: ") without a context.
+Result<SecureBytes> DeriveEd25519(const SecureBytes& private_der, std::string_view context);
 
 // Vault's `public_key` of a version: ed25519 the raw key in base64, the
 // others the PEM of their SubjectPublicKeyInfo.

@@ -7,7 +7,7 @@
 //    "allow_plaintext_backup", "deletion_allowed", "key_size", "latest_version",
 //    "min_*_version", "archive_version", "archive_min_version"},
 //   "archived_keys": {"keys": [entry for version archive_min_version + i]}}
-// Only the symmetric types this engine serves are accepted.
+// Signing keys carry Vault's key fields per version (signing_backup.h).
 // Pure functions; thread-safe.
 #pragma once
 
@@ -21,7 +21,7 @@ namespace sealbox::engines::transit {
 
 // The backup text of `p` (REQUIRES: exportable and allow_plaintext_backup,
 // checked by the caller).
-std::string BackupPolicy(const KeyPolicy& p);
+Result<std::string> BackupPolicy(const KeyPolicy& p);
 
 // The key a backup holds, renamed to `name` unless empty. InvalidArgument
 // naming the problem for anything that is not a backup of a supported key.

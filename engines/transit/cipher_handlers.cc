@@ -1,5 +1,7 @@
 // encrypt, decrypt, rewrap and datakey: one item or a batch_input of items,
 // each answered on its own (Vault's batch results, `reference` echoed).
+#include <optional>
+
 #include "base/crypto.h"
 #include "engines/transit/transit_backend.h"
 
@@ -22,10 +24,27 @@ Result<ItemInputs> CommonInputs(const Json& item) {
   return in;
 }
 
+// Vault refuses associated data, item by item, for a key that is no AEAD.
+std::optional<std::string> AadRefusal(const KeyPolicy& p, const Json& items, const Json& item, const ItemInputs& in) {
+  if (in.aad.empty() || IsAead(p.type)) return std::nullopt;
+  size_t i = 0;
+  while (i < items.size() && &items[i] != &item) ++i;
+  return "'[" + std::to_string(i) + "].associated_data' provided for non-AEAD cipher suite " +
+         std::string(KeyTypeName(p.type));
+}
+
+// The answer to an item refused for its associated data: the request's error
+// when it is the only item; in a batch, the item's error beside `result`,
+// not counted as a failure (Vault's batch then still answers 200).
+Result<Json> RefuseAad(const logical::FieldData& fd, std::string refusal, Json result) {
+  if (!fd.Has("batch_input")) return InvalidArgument(refusal);
+  result["error"] = std::move(refusal);
+  return result;
+}
+
 // Decrypts one item's `ciphertext` with its context and associated data.
-Result<Decrypted> DecryptItem(const KeyPolicy& p, const Json& item, ItemInputs& in) {
+Result<Decrypted> DecryptItem(const KeyPolicy& p, const Json& item, const ItemInputs& in) {
   SB_ASSIGN_OR_RETURN(std::string ct, fields::ItemString(item, "ciphertext"));
-  SB_ASSIGN_OR_RETURN(in, CommonInputs(item));
   return DecryptValue(p, in.context.view(), ct, in.aad.view());
 }
 
@@ -121,6 +140,7 @@ Result<Response> TransitBackend::Encrypt(Req&, Fd& fd) {
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes plaintext, fields::ItemBase64(item, "plaintext"));
     SB_ASSIGN_OR_RETURN(ItemInputs in, CommonInputs(item));
+    if (auto refusal = AadRefusal(*p, items, item, in)) return RefuseAad(fd, std::move(*refusal), Json::object());
     SB_ASSIGN_OR_RETURN(int64_t requested, fields::ItemInt(item, "key_version"));
     SB_ASSIGN_OR_RETURN(int version, EncryptionVersion(*p, requested));
     SB_ASSIGN_OR_RETURN(std::string ct, EncryptValue(*p, version, in.context.view(), plaintext.view(), in.aad.view()));
@@ -134,7 +154,8 @@ Result<Response> TransitBackend::Decrypt(Req&, Fd& fd) {
   if (!fd.Has("batch_input") && !fd.Has("ciphertext")) return InvalidArgument("missing ciphertext to decrypt");
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "encryption key not found"));
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
-    ItemInputs in;
+    SB_ASSIGN_OR_RETURN(ItemInputs in, CommonInputs(item));
+    if (auto refusal = AadRefusal(*p, items, item, in)) return RefuseAad(fd, std::move(*refusal), {{"plaintext", ""}});
     SB_ASSIGN_OR_RETURN(Decrypted d, DecryptItem(*p, item, in));
     return Json{{"plaintext", crypto::Base64Encode(d.plaintext.view())}};
   }, true, Json{{"plaintext", ""}});
@@ -146,7 +167,7 @@ Result<Response> TransitBackend::Rewrap(Req&, Fd& fd) {
   if (!fd.Has("batch_input") && !fd.Has("ciphertext")) return InvalidArgument("missing ciphertext to decrypt");
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "encryption key not found"));
   return Answer(fd, items, [&](const Json& item) -> Result<Json> {
-    ItemInputs in;
+    SB_ASSIGN_OR_RETURN(ItemInputs in, CommonInputs(item));  // associated data: no refusal here, as Vault
     SB_ASSIGN_OR_RETURN(Decrypted d, DecryptItem(*p, item, in));
     SB_ASSIGN_OR_RETURN(int64_t requested, fields::ItemInt(item, "key_version"));
     SB_ASSIGN_OR_RETURN(int version, EncryptionVersion(*p, requested));

@@ -45,7 +45,9 @@ Result<KeyPolicy> NewPolicy(const std::string& name, const logical::FieldData& f
       return InvalidArgument("invalid key size for HMAC key, must be between 32 and 512 bytes");
     p.key_size = static_cast<size_t>(key_size);
   }
-  if ((p.derived || p.convergent) && !IsAead(p.type))
+  if (p.convergent && p.type == KeyType::kEd25519)
+    return InvalidArgument("convergent encryption not supported for keys of type " + type_name);
+  if ((p.derived || p.convergent) && !SupportsDerivation(p.type))
     return InvalidArgument("key derivation and convergent encryption not supported for keys of type " + type_name);
   if (p.convergent && !p.derived) return InvalidArgument("convergent encryption requires derivation to be enabled");
   SB_RETURN_IF_ERROR(CheckRotatePeriod(rotate_period));
@@ -134,7 +136,10 @@ Result<Response> TransitBackend::ReadKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(std::string name, fields::KeyName(fd));
   SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Get(name));
   if (!p) return Response::Empty();
-  return KeyBody(p);
+  std::string context_text = fd.Get("context").is_string() ? fd.Get("context").get<std::string>() : "";
+  auto context = DecodeStdBase64(context_text);
+  if (!context.ok()) return InvalidArgument("failed to base64-decode context");
+  return Response::WithData(p->ReadView(context->view()));
 }
 
 Result<Response> TransitBackend::ListKeys(Req&, Fd&) {
@@ -164,7 +169,9 @@ Result<Response> TransitBackend::ConfigKey(Req&, Fd& fd) {
 Result<Response> TransitBackend::RotateKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(std::string name, fields::KeyName(fd));
   int64_t now = NowSeconds();
-  SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Update(name, "key not found", [&](KeyPolicy& k) {
+  SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Update(name, "key not found", [&](KeyPolicy& k) -> Status {
+    if (k.imported && !k.allow_imported_rotation)
+      return InvalidArgument("imported key " + name + " does not allow rotation within Vault");
     k.Rotate(now);
     return Status::Ok();
   }));
@@ -204,7 +211,7 @@ Result<Response> TransitBackend::ExportKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, keys_.Get(name));
   if (!p) return Response::Empty();
   if (!p->exportable && type != "public-key") return InvalidArgument("private key material is not exportable");
-  if (type == "encryption-key" && !IsAead(p->type)) return InvalidArgument("encryption not supported for the key");
+  if (type == "encryption-key" && !SupportsEncryption(p->type)) return InvalidArgument("encryption not supported for the key");
   if (type == "signing-key" && !IsSigning(p->type)) return InvalidArgument("signing not supported for the key");
   if (type == "public-key" && !IsSigning(p->type))
     return InvalidArgument("unknown key type " + std::string(KeyTypeName(p->type)) + " for export type public-key");
@@ -212,7 +219,8 @@ Result<Response> TransitBackend::ExportKey(Req&, Fd& fd) {
   // Key material by export type: raw base64 for symmetric keys, PEM for signing keys.
   auto material = [&](const KeyVersion& v) -> Result<std::string> {
     if (type == "public-key") return PublicKeyText(p->type, v.key);
-    if (type == "signing-key") return PrivateKeyPem(v.key);
+    if (v.public_only) return std::string();  // as Vault: no private half to give
+    if (type == "signing-key" || (type == "encryption-key" && IsRsa(p->type))) return PrivateKeyPem(v.key);
     return crypto::Base64Encode((type == "hmac-key" ? MacKey(*p, v) : v.key).view());
   };
   Json keys = Json::object();
@@ -239,8 +247,8 @@ Result<Response> TransitBackend::BackupKey(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(PolicyPtr p, MustGet(name, "key \"" + name + "\" not found"));
   if (!p->exportable) return InvalidArgument("exporting is disallowed on the policy");
   if (!p->allow_plaintext_backup) return InvalidArgument("plaintext backup is disallowed on the policy");
-  if (IsSigning(p->type)) return InvalidArgument("backup of " + std::string(KeyTypeName(p->type)) + " keys is not supported");
-  return Response::WithData(Json{{"backup", BackupPolicy(*p)}});
+  SB_ASSIGN_OR_RETURN(std::string backup, BackupPolicy(*p));
+  return Response::WithData(Json{{"backup", std::move(backup)}});
 }
 
 Result<Response> TransitBackend::RestoreKey(Req&, Fd& fd) {

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "engines/transit/asymmetric.h"
+#include "engines/transit/rsa_encryption.h"
 
 namespace sealbox::engines::transit {
 
@@ -51,7 +52,11 @@ class Reader {
 
 Json Settings(const KeyPolicy& p) {
   Json created = Json::object();
-  for (const auto& [v, kv] : p.versions) created[std::to_string(v)] = kv.created;
+  Json public_only = Json::array();
+  for (const auto& [v, kv] : p.versions) {
+    created[std::to_string(v)] = kv.created;
+    if (kv.public_only) public_only.push_back(v);
+  }
   return Json{{"name", p.name},
               {"type", KeyTypeName(p.type)},
               {"derived", p.derived},
@@ -65,6 +70,9 @@ Json Settings(const KeyPolicy& p) {
               {"min_encryption_version", p.min_encryption_version},
               {"min_available_version", p.min_available_version},
               {"auto_rotate_period", p.auto_rotate_period},
+              {"imported", p.imported},
+              {"allow_imported_rotation", p.allow_imported_rotation},
+              {"public_only", public_only},
               {"created", created}};
 }
 
@@ -84,8 +92,16 @@ Status ApplySettings(const Json& j, KeyPolicy* p) {
     p->min_decryption_version = j.at("min_decryption_version").get<int>();
     p->min_encryption_version = j.at("min_encryption_version").get<int>();
     p->min_available_version = j.at("min_available_version").get<int>();
-    p->auto_rotate_period = j.value("auto_rotate_period", int64_t{0});  // absent in keys stored before it existed
+    // Absent in keys stored before they existed.
+    p->auto_rotate_period = j.value("auto_rotate_period", int64_t{0});
+    p->imported = j.value("imported", false);
+    p->allow_imported_rotation = j.value("allow_imported_rotation", false);
     for (const auto& [v, created] : j.at("created").items()) p->versions[std::stoi(v)].created = created.get<int64_t>();
+    for (const Json& v : j.value("public_only", Json::array())) {
+      auto it = p->versions.find(v.get<int>());
+      if (it == p->versions.end()) return Corruption("transit key: malformed settings");
+      it->second.public_only = true;
+    }
   } catch (const std::exception&) {
     return Corruption("transit key: malformed settings");
   }
@@ -131,10 +147,11 @@ void KeyPolicy::Rotate(int64_t now_unix) {
     v.key = crypto::RandomBytes(type == KeyType::kHmac ? key_size : AeadKeySize(type));
   versions[++latest_version] = std::move(v);
   if (min_decryption_version == 0) min_decryption_version = 1;
+  imported = false;  // as Vault: a version made here makes the key no longer (only) imported
 }
 
 bool KeyPolicy::RotationDue(int64_t now_unix) const {
-  if (auto_rotate_period <= 0) return false;
+  if (auto_rotate_period <= 0 || (imported && !allow_imported_rotation)) return false;
   const KeyVersion* latest = Version(latest_version);
   return latest && now_unix - latest->created >= auto_rotate_period;
 }
@@ -144,7 +161,23 @@ const KeyVersion* KeyPolicy::Version(int v) const {
   return it == versions.end() ? nullptr : &it->second;
 }
 
-Json KeyPolicy::ReadView() const {
+namespace {
+
+// A version's public key as a read shows it ("" when it cannot be had).
+std::string VersionPublicKey(const KeyPolicy& p, const KeyVersion& kv, std::string_view context) {
+  if (!p.derived) {
+    auto pub = PublicKeyText(p.type, kv.key);
+    return pub.ok() ? *pub : "";
+  }
+  if (context.empty()) return "";
+  auto derived = DeriveEd25519(kv.key, context);
+  auto pub = derived.ok() ? PublicKeyText(p.type, *derived) : Result<std::string>(derived.status());
+  return pub.ok() ? *pub : "";
+}
+
+}  // namespace
+
+Json KeyPolicy::ReadView(std::string_view context) const {
   bool aead = IsAead(type);
   bool signing = IsSigning(type);
   Json out{{"name", name},
@@ -154,15 +187,15 @@ Json KeyPolicy::ReadView() const {
            {"deletion_allowed", deletion_allowed},
            {"derived", derived},
            {"exportable", exportable},
-           {"imported_key", false},
+           {"imported_key", imported},
            {"latest_version", latest_version},
            {"min_available_version", min_available_version},
            {"min_decryption_version", min_decryption_version},
            {"min_encryption_version", min_encryption_version},
            {"soft_deleted", false},
-           {"supports_decryption", aead},
-           {"supports_derivation", aead},
-           {"supports_encryption", aead},
+           {"supports_decryption", SupportsEncryption(type)},
+           {"supports_derivation", SupportsDerivation(type)},
+           {"supports_encryption", SupportsEncryption(type)},
            {"supports_signing", signing}};
   if (aead || signing) {
     Json keys = Json::object();
@@ -173,11 +206,10 @@ Json KeyPolicy::ReadView() const {
         continue;
       }
       // Signing keys show each version's public key, as Vault does.
-      auto pub = PublicKeyText(type, kv.key);
       keys[std::to_string(v)] = Json{{"certificate_chain", ""},
                                      {"creation_time", FormatRfc3339(kv.created)},
                                      {"name", SigningKeyName(type)},
-                                     {"public_key", pub.ok() ? *pub : ""}};
+                                     {"public_key", VersionPublicKey(*this, kv, context)}};
     }
     out["keys"] = std::move(keys);
   } else {
@@ -188,6 +220,7 @@ Json KeyPolicy::ReadView() const {
     out["convergent_encryption"] = convergent;
   }
   if (convergent) out["convergent_encryption_version"] = -1;
+  if (imported) out["imported_key_allow_rotation"] = allow_imported_rotation;
   return out;
 }
 
@@ -281,10 +314,14 @@ Result<int> EncryptionVersion(const KeyPolicy& p, int64_t requested) {
 
 Result<std::string> EncryptValue(const KeyPolicy& p, int version, std::string_view context,
                                  std::string_view plaintext, std::string_view aad) {
-  if (!IsAead(p.type))
+  if (!SupportsEncryption(p.type))
     return InvalidArgument("message encryption not supported for key type " + std::string(KeyTypeName(p.type)));
   const KeyVersion* v = p.Version(version);
   if (v == nullptr) return InvalidArgument("no such key version");
+  if (IsRsa(p.type)) {
+    SB_ASSIGN_OR_RETURN(std::string ct, RsaOaepEncrypt(v->key, plaintext));
+    return VersionPrefix(version) + crypto::Base64Encode(ct);
+  }
   SB_ASSIGN_OR_RETURN(CipherKeys keys, KeysFor(p, *v, context, true));
   std::string nonce;
   if (p.convergent) {
@@ -299,7 +336,7 @@ Result<std::string> EncryptValue(const KeyPolicy& p, int version, std::string_vi
 
 Result<Decrypted> DecryptValue(const KeyPolicy& p, std::string_view context, std::string_view ciphertext,
                                std::string_view aad) {
-  if (!IsAead(p.type))
+  if (!SupportsEncryption(p.type))
     return InvalidArgument("message decryption not supported for key type " + std::string(KeyTypeName(p.type)));
   SB_ASSIGN_OR_RETURN(VersionedValue parts, ParseVersioned(ciphertext, "invalid ciphertext", "invalid ciphertext"));
   int ver = parts.version == 0 ? 1 : parts.version;  // v0: Vault's first releases counted from zero
@@ -310,6 +347,11 @@ Result<Decrypted> DecryptValue(const KeyPolicy& p, std::string_view context, std
   if (!sealed.ok()) return InvalidArgument("invalid ciphertext: could not decode base64");
   const KeyVersion* v = p.Version(ver);
   if (v == nullptr) return InvalidArgument("no such key version");
+  if (IsRsa(p.type)) {
+    if (v->public_only) return InvalidArgument("cannot decrypt ciphertext, key version does not have a private counterpart");
+    SB_ASSIGN_OR_RETURN(SecureBytes plain, RsaOaepDecrypt(v->key, sealed->view()));
+    return Decrypted{std::move(plain), ver};
+  }
   SB_ASSIGN_OR_RETURN(CipherKeys keys, KeysFor(p, *v, context, false));
   SB_ASSIGN_OR_RETURN(SecureBytes plain, AeadOpen(p.type, keys.enc, sealed->view(), aad));
   return Decrypted{std::move(plain), ver};

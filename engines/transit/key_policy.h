@@ -27,6 +27,7 @@ struct KeyVersion {
   SecureBytes key;       // the AEAD key, an hmac-type key's MAC key, or a signing key's private DER
   SecureBytes hmac_key;  // 32 bytes: hmac/verify (and convergent nonces) of AEAD keys
   int64_t created = 0;   // unix seconds
+  bool public_only = false;  // an imported public key (SubjectPublicKeyInfo DER): verifies and encrypts only
 };
 
 struct KeyPolicy {
@@ -43,14 +44,17 @@ struct KeyPolicy {
   int min_encryption_version = 0;
   int min_available_version = 0;
   int64_t auto_rotate_period = 0;  // seconds; 0: never rotated in the background
+  bool imported = false;            // made by keys/<name>/import; cleared by a rotation (Vault's Imported)
+  bool allow_imported_rotation = false;  // an imported key may still be rotated here
   std::map<int, KeyVersion> versions;
 
   // Adds version latest_version + 1 with fresh random key material.
   void Rotate(int64_t now_unix);
   // True when auto_rotate_period has passed since the latest version was made.
   bool RotationDue(int64_t now_unix) const;
-  // Vault's keys/<name> read body.
-  Json ReadView() const;
+  // Vault's keys/<name> read body; a derived ed25519 key shows the public
+  // keys derived for `context` (none without one).
+  Json ReadView(std::string_view context = {}) const;
   const KeyVersion* Version(int v) const;
 };
 

@@ -1,6 +1,8 @@
 // sign/<name>[/<algorithm>] and the signature half of verify/<name>: Vault's
 // options (hash_algorithm, prehashed, signature_algorithm pss|pkcs1v15,
 // marshaling_algorithm asn1|jws), answers and error words.
+#include <charconv>
+
 #include <openssl/ecdsa.h>
 
 #include "base/crypto.h"
@@ -16,6 +18,18 @@ namespace {
 std::string StringField(const logical::FieldData& fd, const char* name) {
   const Json& v = fd.Get(name);
   return v.is_string() ? v.get<std::string>() : "";
+}
+
+// salt_length: "auto" (or none), "hash", or an int (Go's convention, -1 being the hash's length).
+Result<int> SaltLength(const std::string& text) {
+  if (text.empty() || text == "auto") return 0;
+  if (text == "hash") return -1;
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return InvalidArgument("salt length neither 'auto', 'hash', nor an int: " + text);
+  if (n < -1) return InvalidArgument("salt length is invalid: " + text);
+  return n;
 }
 
 // The signing options of a request, checked against the key's type.
@@ -36,6 +50,7 @@ Result<SignOptions> OptionsFor(const KeyPolicy& p, const logical::FieldData& fd)
   if (IsRsa(p.type) && !sig_algo.empty() && sig_algo != "pss" && sig_algo != "pkcs1v15")
     return InvalidArgument("unsupported rsa signature algorithm " + sig_algo);
   o.pss = sig_algo != "pkcs1v15";
+  SB_ASSIGN_OR_RETURN(o.salt_length, SaltLength(StringField(fd, "salt_length")));
   if (fd.Has("prehashed")) {
     SB_ASSIGN_OR_RETURN(o.prehashed, fd.GetBool("prehashed"));
   }
@@ -69,6 +84,14 @@ bool WellFormedEcdsa(std::string_view der) {
   return whole;
 }
 
+// The private key an item signs or verifies with: a derived ed25519 key's
+// own for the item's context, else the version's.
+Result<SecureBytes> ItemKey(const KeyPolicy& p, const KeyVersion& v, const Json& item) {
+  if (!p.derived || v.public_only) return v.key;
+  SB_ASSIGN_OR_RETURN(SecureBytes context, fields::ItemBase64(item, "context"));
+  return DeriveEd25519(v.key, context.view());
+}
+
 }  // namespace
 
 Result<Response> TransitBackend::SignInput(Req&, Fd& fd) {
@@ -81,12 +104,19 @@ Result<Response> TransitBackend::SignInput(Req&, Fd& fd) {
   SB_ASSIGN_OR_RETURN(int version, SigningVersion(*p, requested));
   const KeyVersion* v = p->Version(version);
   if (v == nullptr) return InvalidArgument("no such key version");
+  if (v->public_only) return InvalidArgument("requested version for signing does not contain a private part");
   SB_ASSIGN_OR_RETURN(Json items, fields::BatchItems(fd));
   return fields::AnswerItems(fd, items, [&](const Json& item) -> Result<Json> {
     SB_ASSIGN_OR_RETURN(SecureBytes input, SignedInput(item));
-    SB_ASSIGN_OR_RETURN(std::string sig, Sign(p->type, v->key, input.view(), opts));
+    SB_ASSIGN_OR_RETURN(SecureBytes key, ItemKey(*p, *v, item));
+    SB_ASSIGN_OR_RETURN(std::string sig, Sign(p->type, key, input.view(), opts));
     std::string encoded = opts.jws ? crypto::Base64UrlEncode(sig) : crypto::Base64Encode(sig);
-    return Json{{"signature", VersionPrefix(version) + encoded}, {"key_version", version}};
+    Json out{{"signature", VersionPrefix(version) + encoded}, {"key_version", version}};
+    // A derived key's public key is per context, so Vault returns it (named so).
+    if (p->derived) {
+      SB_ASSIGN_OR_RETURN(out[fd.Has("batch_input") ? "publickey" : "public_key"], PublicKeyText(p->type, key));
+    }
+    return out;
   });
 }
 
@@ -104,7 +134,8 @@ Result<Json> TransitBackend::VerifySignatureItem(const KeyPolicy& p, const Fd& f
     return InvalidArgument("supplied signature is invalid");
   const KeyVersion* v = p.Version(parts.version);
   if (v == nullptr) return InvalidArgument("no such key version");
-  SB_ASSIGN_OR_RETURN(bool valid, transit::Verify(p.type, v->key, input.view(), raw->view(), opts));
+  SB_ASSIGN_OR_RETURN(SecureBytes key, ItemKey(p, *v, item));
+  SB_ASSIGN_OR_RETURN(bool valid, transit::Verify(p.type, key, input.view(), raw->view(), opts));
   return Json{{"valid", valid}};
 }
 

@@ -6,8 +6,9 @@
 //   sign (and verify of signatures)               sign_handlers.cc
 //   export/<type>/<name>[/<version>], backup/<name>, restore[/<name>]
 //                                                 key_handlers.cc (backup.h)
+//   wrapping_key, keys/<name>/import[_version]    import_handlers.cc (key_import.h)
 // Key types: aes128-gcm96, aes256-gcm96, chacha20-poly1305, hmac, ed25519,
-// ecdsa-p256/p384, rsa-2048/3072/4096; docs/transit.md lists what is served.
+// ecdsa-p256/p384/p521, rsa-2048/3072/4096; docs/transit.md lists what is served.
 //
 // Thread-safety: handlers run concurrently; key state is in the KeyStore.
 #pragma once
@@ -52,6 +53,12 @@ class TransitBackend final : public logical::RoutedBackend {
   Resp ExportKey(Req& req, Fd& fd);
   Resp BackupKey(Req& req, Fd& fd);
   Resp RestoreKey(Req& req, Fd& fd);
+  // Key import, BYOK (import_handlers.cc).
+  Resp WrappingKey(Req& req, Fd& fd);
+  Resp ImportKey(Req& req, Fd& fd);
+  Resp ImportKeyVersion(Req& req, Fd& fd);
+  // The mount's RSA-4096 wrapping key, made on first use.
+  Result<PolicyPtr> WrappingKeyPolicy();
 
   // Encryption (cipher_handlers.cc).
   Resp Encrypt(Req& req, Fd& fd);

@@ -76,6 +76,7 @@ std::optional<KeyType> ParseKeyType(std::string_view name) {
   if (name == "ed25519") return KeyType::kEd25519;
   if (name == "ecdsa-p256") return KeyType::kEcdsaP256;
   if (name == "ecdsa-p384") return KeyType::kEcdsaP384;
+  if (name == "ecdsa-p521") return KeyType::kEcdsaP521;
   if (name == "rsa-2048") return KeyType::kRsa2048;
   if (name == "rsa-3072") return KeyType::kRsa3072;
   if (name == "rsa-4096") return KeyType::kRsa4096;
@@ -91,6 +92,7 @@ std::string_view KeyTypeName(KeyType type) {
     case KeyType::kEd25519: return "ed25519";
     case KeyType::kEcdsaP256: return "ecdsa-p256";
     case KeyType::kEcdsaP384: return "ecdsa-p384";
+    case KeyType::kEcdsaP521: return "ecdsa-p521";
     case KeyType::kRsa2048: return "rsa-2048";
     case KeyType::kRsa3072: return "rsa-3072";
     case KeyType::kRsa4096: return "rsa-4096";

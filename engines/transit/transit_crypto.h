@@ -28,6 +28,7 @@ enum class KeyType {
   kEd25519,
   kEcdsaP256,
   kEcdsaP384,
+  kEcdsaP521,
   kRsa2048,
   kRsa3072,
   kRsa4096,
@@ -44,6 +45,10 @@ inline bool IsSigning(KeyType type) { return !IsAead(type) && type != KeyType::k
 inline bool IsRsa(KeyType type) {
   return type == KeyType::kRsa2048 || type == KeyType::kRsa3072 || type == KeyType::kRsa4096;
 }
+// AEAD and rsa-* keys encrypt (rsa: OAEP, rsa_encryption.h).
+inline bool SupportsEncryption(KeyType type) { return IsAead(type) || IsRsa(type); }
+// AEAD and ed25519 keys may be derived per context (HKDF-SHA256).
+inline bool SupportsDerivation(KeyType type) { return IsAead(type) || type == KeyType::kEd25519; }
 
 inline constexpr size_t kNonceSize = 12;
 inline constexpr size_t kTagSize = 16;

@@ -122,6 +122,13 @@ TEST(TransitAutoRotation, RotatesWhenThePeriodHasPassed) {
   clock.AdvanceSeconds(7200);
   ASSERT_TRUE(backend->RotateDueKeys().ok());
   EXPECT_EQ(latest("auto"), 3);
+
+  // The import wrapping key lists as "import/" (as Vault's) and never rotates.
+  std::string pem = call(Operation::kRead, "wrapping_key")["public_key"];
+  EXPECT_EQ(call(Operation::kList, "keys")["keys"], (Json{"auto", "import/", "manual"}));
+  clock.AdvanceSeconds(400 * 86400);
+  ASSERT_TRUE(backend->RotateDueKeys().ok());
+  EXPECT_EQ(call(Operation::kRead, "wrapping_key")["public_key"], pem);
 }
 
 TEST_F(TransitRoutes, KeyRefusals) {
@@ -232,10 +239,11 @@ bool OpenSslVerifies(const std::string& pem, const std::string& type, std::strin
 }
 
 TEST_F(TransitRoutes, SignaturesVerifyHereAndWithOpenSsl) {
-  for (std::string type : {"ed25519", "ecdsa-p256", "ecdsa-p384", "rsa-2048"}) {
+  for (std::string type : {"ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048"}) {
     Json key = Ok("keys/s-" + type, {{"type", type}});
     EXPECT_EQ(key["supports_signing"], true);
-    EXPECT_EQ(key["supports_encryption"], false);
+    EXPECT_EQ(key["supports_encryption"], type == "rsa-2048");
+    EXPECT_EQ(key["supports_derivation"], type == "ed25519");
     const std::string pub = key["keys"]["1"]["public_key"];
     std::string sig = Ok("sign/s-" + type, {{"input", B64("message")}})["signature"];
     ASSERT_EQ(sig.rfind("vault:v1:", 0), 0u) << type;
@@ -275,8 +283,10 @@ TEST_F(TransitRoutes, SignatureRefusals) {
   EXPECT_EQ(Refused("verify/ec", {{"input", B64("m")}, {"signature", "junk"}}), "invalid signature: no prefix");
   Json batch = Ok("verify/ec", {{"batch_input", {{{"input", B64("m")}, {"signature", "junk"}}}}});
   EXPECT_EQ(batch["batch_results"][0], (Json{{"valid", false}, {"error", "invalid signature: no prefix"}, {"reference", ""}}));
-  EXPECT_EQ(Refused("keys/ec2", {{"type", "ed25519"}, {"derived", true}}),
-            "key derivation and convergent encryption not supported for keys of type ed25519");
+  EXPECT_EQ(Refused("keys/ec2", {{"type", "rsa-2048"}, {"derived", true}}),
+            "key derivation and convergent encryption not supported for keys of type rsa-2048");
+  EXPECT_EQ(Refused("keys/ec2", {{"type", "ed25519"}, {"derived", true}, {"convergent_encryption", true}}),
+            "convergent encryption not supported for keys of type ed25519");
   auto pub = Call(Operation::kRead, "export/public-key/ec");
   ASSERT_TRUE(pub.ok());
   EXPECT_EQ((*pub->data)["keys"]["1"].get<std::string>().rfind("-----BEGIN PUBLIC KEY-----", 0), 0u);

@@ -252,7 +252,7 @@ TEST(TransitOpenBao, RestoresItsBackupAndBacksUpRestorably) {
   EXPECT_EQ(DecryptValue(*p, "", "vault:v1:Xc21Rgc/MvdxFZrswpWJJ2rvWM9pCFZHMZyMM5dgM1Aa", "aad")->plaintext.view(),
             "hello");
   // Our backup of it restores to the same key under another name.
-  auto again = RestorePolicy(BackupPolicy(*p), "copy");
+  auto again = RestorePolicy(*BackupPolicy(*p), "copy");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->name, "copy");
   EXPECT_TRUE(again->versions[1].key.Equals(p->versions[1].key));
@@ -264,7 +264,7 @@ TEST(TransitOpenBao, RestoresItsBackupAndBacksUpRestorably) {
 TEST(TransitBackup, RefusesHostileBackups) {
   auto restore = [](std::string_view json) { return RestorePolicy(crypto::Base64Encode(json), ""); };
   EXPECT_EQ(restore(R"({"policy":{"type":"x"}})").status().message(), "invalid backup: malformed policy");
-  EXPECT_EQ(restore(R"({"policy":{"type":3,"latest_version":1}})").status().message(),
+  EXPECT_EQ(restore(R"({"policy":{"type":11,"latest_version":1}})").status().message(),
             "restoring this key type is not supported");
   EXPECT_EQ(restore(R"({"policy":{"type":0,"latest_version":1,"min_available_version":-5}})").status().message(),
             "invalid backup: inconsistent key versions");
