@@ -12,13 +12,12 @@
 #include <cstring>
 #include <memory>
 
+#include "base/openssl_ptr.h"
+
 namespace sealbox::crypto {
 namespace {
 
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+using CipherCtx = ossl::CipherCtx;
 
 const uint8_t* U8(std::string_view s) { return reinterpret_cast<const uint8_t*>(s.data()); }
 

@@ -10,26 +10,15 @@
 
 #include <memory>
 
+#include "base/openssl_ptr.h"
 #include "base/crypto.h"
 
 namespace sealbox {
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct X509Free {
-  void operator()(X509* p) const { X509_free(p); }
-};
-struct BnFree {
-  void operator()(BIGNUM* p) const { BN_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* p) const { BIO_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Cert = std::unique_ptr<X509, X509Free>;
-using Bio = std::unique_ptr<BIO, BioFree>;
+using ossl::Bio;
+using ossl::Cert;
+using ossl::Pkey;
 
 Status Fail(const std::string& what) {
   ERR_clear_error();
@@ -69,7 +58,7 @@ bool SetSerialAndValidity(X509* cert, long validity_seconds) {
   uint8_t serial[16];
   crypto::RandomFill(serial, sizeof serial);
   serial[0] &= 0x7f;  // positive
-  std::unique_ptr<BIGNUM, BnFree> bn(BN_bin2bn(serial, sizeof serial, nullptr));
+  ossl::Bn bn(BN_bin2bn(serial, sizeof serial, nullptr));
   return bn && BN_to_ASN1_INTEGER(bn.get(), X509_get_serialNumber(cert)) &&
          X509_gmtime_adj(X509_getm_notBefore(cert), -60) &&
          X509_gmtime_adj(X509_getm_notAfter(cert), validity_seconds);

@@ -12,28 +12,14 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "base/openssl_ptr.h"
 #include "base/crypto.h"
 
 namespace sealbox::engines::transit {
 
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct PctxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct SigFree {
-  void operator()(ECDSA_SIG* s) const { ECDSA_SIG_free(s); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = ossl::Pkey;
 
 }  // namespace
 
@@ -73,7 +59,7 @@ std::string BioText(BIO* bio) {
 // ASN.1 DER ECDSA-Sig-Value <-> r || s (JWS), both halves `half` bytes.
 Result<std::string> DerToJws(std::string_view der, size_t half) {
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+  ossl::EcdsaSig sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
   if (!sig) return Internal("transit: signature encoding failed");
   std::string out(2 * half, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
@@ -84,7 +70,7 @@ Result<std::string> DerToJws(std::string_view der, size_t half) {
 }
 
 std::string JwsToDer(std::string_view jws) {
-  std::unique_ptr<ECDSA_SIG, SigFree> sig(ECDSA_SIG_new());
+  ossl::EcdsaSig sig(ECDSA_SIG_new());
   const auto* b = reinterpret_cast<const unsigned char*>(jws.data());
   size_t half = jws.size() / 2;
   BIGNUM* r = BN_bin2bn(b, static_cast<int>(half), nullptr);
@@ -113,9 +99,9 @@ Result<int> PssSaltLength(EVP_PKEY* key, const SignOptions& o, bool sign) {
 }
 
 // A signing (or verifying) context over `digest`'s algorithm for ecdsa and rsa.
-Result<std::unique_ptr<EVP_PKEY_CTX, PctxFree>> DigestCtx(KeyType type, EVP_PKEY* key, const SignOptions& o,
+Result<ossl::PkeyCtx> DigestCtx(KeyType type, EVP_PKEY* key, const SignOptions& o,
                                                           bool sign) {
-  std::unique_ptr<EVP_PKEY_CTX, PctxFree> ctx(EVP_PKEY_CTX_new(key, nullptr));
+  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new(key, nullptr));
   if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1)
     return Internal("transit: signing set-up failed");
   if (IsRsa(type)) {
@@ -165,7 +151,7 @@ Result<std::string> Sign(KeyType type, const SecureBytes& private_der, std::stri
   SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
   size_t len = 0;
   if (type == KeyType::kEd25519) {
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+    ossl::MdCtx md(EVP_MD_CTX_new());
     auto* in = reinterpret_cast<const unsigned char*>(input.data());
     if (!md || EVP_DigestSignInit(md.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
         EVP_DigestSign(md.get(), nullptr, &len, in, input.size()) != 1)
@@ -191,7 +177,7 @@ Result<bool> Verify(KeyType type, const SecureBytes& private_der, std::string_vi
                     std::string_view signature, const SignOptions& opts) {
   SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
   if (type == KeyType::kEd25519) {
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
+    ossl::MdCtx md(EVP_MD_CTX_new());
     if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, key.get()) != 1)
       return Internal("transit: verification failed");
     return EVP_DigestVerify(md.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
@@ -235,14 +221,14 @@ Result<std::string> PublicKeyText(KeyType type, const SecureBytes& private_der) 
     if (EVP_PKEY_get_raw_public_key(key.get(), raw, &len) != 1) return Internal("transit: public key failed");
     return crypto::Base64Encode(std::string_view(reinterpret_cast<char*>(raw), len));
   }
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  ossl::Bio bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1) return Internal("transit: public key failed");
   return BioText(bio.get());
 }
 
 Result<std::string> PrivateKeyPem(const SecureBytes& private_der) {
   SB_ASSIGN_OR_RETURN(Pkey key, Load(private_der));
-  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  ossl::Bio bio(BIO_new(BIO_s_secmem()));
   if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
     return Internal("transit: private key export failed");
   return BioText(bio.get());

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "base/openssl_ptr.h"
 #include "engines/transit/asymmetric.h"
 #include "engines/transit/rsa_encryption.h"
 
@@ -15,16 +16,7 @@ namespace sealbox::engines::transit {
 
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Pkey = ossl::Pkey;
 
 constexpr size_t kWrappedEphemeralSize = 512;  // one RSA-4096 block
 constexpr size_t kKwpMinSize = 16;
@@ -36,7 +28,7 @@ Result<SecureBytes> KwpUnwrap(const SecureBytes& kek, std::string_view wrapped) 
   if (wrapped.size() < kKwpMinSize) return InvalidArgument("kwp: wrapped key size too small");
   const EVP_CIPHER* cipher = kek.size() == 32 ? EVP_aes_256_wrap_pad() : kek.size() == 16 ? EVP_aes_128_wrap_pad() : nullptr;
   if (cipher == nullptr) return InvalidArgument("kwp: invalid key size");
-  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
+  ossl::CipherCtx ctx(EVP_CIPHER_CTX_new());
   if (!ctx) return Internal("transit: key unwrap failed");
   EVP_CIPHER_CTX_set_flags(ctx.get(), EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
   SecureBytes out(wrapped.size());
@@ -138,7 +130,7 @@ Result<SecureBytes> ImportedKeyMaterial(KeyType type, SecureBytes target) {
 }
 
 Result<SecureBytes> ImportedPublicKey(KeyType type, std::string_view pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  ossl::Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   Pkey key(bio ? PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) {
     ERR_clear_error();

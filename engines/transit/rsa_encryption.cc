@@ -7,26 +7,21 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "base/openssl_ptr.h"
 #include "engines/transit/asymmetric.h"
 
 namespace sealbox::engines::transit {
 
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct PctxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-using Ctx = std::unique_ptr<EVP_PKEY_CTX, PctxFree>;
+using Ctx = ossl::PkeyCtx;
 
 constexpr size_t kSha256Size = 32;
 
 // An OAEP(SHA-256) context over the key, for encryption or decryption.
 Result<Ctx> OaepCtx(const SecureBytes& der, bool encrypt, const EVP_MD* md) {
   SB_ASSIGN_OR_RETURN(EVP_PKEY * raw, LoadKeyDer(der));  // encryption needs only the public half
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(raw);
+  ossl::Pkey key(raw);
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) return Corruption("transit: unreadable RSA key");
   Ctx ctx(EVP_PKEY_CTX_new(key.get(), nullptr));
   bool ok = ctx && (encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) == 1 &&

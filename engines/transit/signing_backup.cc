@@ -12,6 +12,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include "base/openssl_ptr.h"
 #include "base/crypto.h"
 #include "engines/transit/asymmetric.h"
 
@@ -19,26 +20,8 @@ namespace sealbox::engines::transit {
 
 namespace {
 
-struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
-};
-struct PctxFree {
-  void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
-};
-struct BnFree {  // clears: most of these numbers are private
-  void operator()(BIGNUM* b) const { BN_clear_free(b); }
-};
-struct BnCtxFree {
-  void operator()(BN_CTX* c) const { BN_CTX_free(c); }
-};
-struct BldFree {
-  void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
-};
-struct ParamFree {
-  void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using Bn = std::unique_ptr<BIGNUM, BnFree>;
+using Pkey = ossl::Pkey;
+using Bn = ossl::SecretBn;  // most of these numbers are private
 
 constexpr size_t kEd25519Half = 32;
 
@@ -103,8 +86,8 @@ Result<Bn> BigField(const Json& obj, const char* name) {
 // A key built from parameters, checked to be one consistent key pair (or a
 // valid public key, for a version that holds one alone).
 Result<SigningEntryKey> FromParams(const char* alg, OSSL_PARAM_BLD* bld, bool public_only) {
-  std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, PctxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr));
+  ossl::Params params(OSSL_PARAM_BLD_to_param(bld));
+  ossl::PkeyCtx ctx(EVP_PKEY_CTX_new_from_name(nullptr, alg, nullptr));
   EVP_PKEY* raw = nullptr;
   int selection = public_only ? EVP_PKEY_PUBLIC_KEY : EVP_PKEY_KEYPAIR;
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
@@ -113,7 +96,7 @@ Result<SigningEntryKey> FromParams(const char* alg, OSSL_PARAM_BLD* bld, bool pu
     return Bad("unusable signing key");
   }
   Pkey key(raw);
-  std::unique_ptr<EVP_PKEY_CTX, PctxFree> check(EVP_PKEY_CTX_new(key.get(), nullptr));
+  ossl::PkeyCtx check(EVP_PKEY_CTX_new(key.get(), nullptr));
   if (!check || (public_only ? EVP_PKEY_public_check(check.get()) : EVP_PKEY_pairwise_check(check.get())) != 1) {
     ERR_clear_error();
     return Bad("inconsistent signing key");
@@ -155,7 +138,7 @@ Result<SigningEntryKey> EcdsaFromEntry(KeyType type, const Json& e) {
   auto* pt = reinterpret_cast<unsigned char*>(point.data());
   if (BN_bn2binpad(x.get(), pt + 1, static_cast<int>(n)) < 0 || BN_bn2binpad(y.get(), pt + 1 + n, static_cast<int>(n)) < 0)
     return Bad("malformed ec_x");
-  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  ossl::ParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, CurveName(type), 0) != 1 ||
       OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size()) != 1 ||
       (d && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_PRIV_KEY, d.get()) != 1))
@@ -165,7 +148,7 @@ Result<SigningEntryKey> EcdsaFromEntry(KeyType type, const Json& e) {
 
 // dp = d mod (p-1), dq = d mod (q-1), qinv = q^-1 mod p (Go recomputes them too).
 Result<SigningEntryKey> RsaFromParts(const BIGNUM* n, const BIGNUM* e, const BIGNUM* d, const BIGNUM* p, const BIGNUM* q) {
-  std::unique_ptr<BN_CTX, BnCtxFree> bctx(BN_CTX_secure_new());
+  ossl::BnCtx bctx(BN_CTX_secure_new());
   Bn p1(BN_dup(p)), q1(BN_dup(q)), dp(BN_secure_new()), dq(BN_secure_new()), qinv(BN_secure_new());
   if (!bctx || !p1 || !q1 || !dp || !dq || !qinv || !BN_sub_word(p1.get(), 1) || !BN_sub_word(q1.get(), 1) ||
       !BN_mod(dp.get(), d, p1.get(), bctx.get()) || !BN_mod(dq.get(), d, q1.get(), bctx.get()) ||
@@ -173,7 +156,7 @@ Result<SigningEntryKey> RsaFromParts(const BIGNUM* n, const BIGNUM* e, const BIG
     ERR_clear_error();
     return Bad("inconsistent signing key");
   }
-  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  ossl::ParamBld bld(OSSL_PARAM_BLD_new());
   bool ok = bld && OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
             OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e) == 1 &&
             OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_D, d) == 1 &&
@@ -199,7 +182,7 @@ Result<SigningEntryKey> RsaPublicFromEntry(KeyType type, const Json& k) {
   SB_ASSIGN_OR_RETURN(Bn n, BigField(k, "N"));
   SB_ASSIGN_OR_RETURN(Bn e, BigField(k, "E"));
   if (static_cast<size_t>(BN_num_bits(n.get())) != RsaBits(type)) return Bad("rsa_public_key of the wrong size");
-  std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
+  ossl::ParamBld bld(OSSL_PARAM_BLD_new());
   if (!bld || OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
       OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1)
     return Internal("transit: key decoding failed");

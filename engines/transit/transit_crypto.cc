@@ -8,14 +8,13 @@
 #include <openssl/hmac.h>
 #include <openssl/kdf.h>
 
+#include "base/openssl_ptr.h"
+
 namespace sealbox::engines::transit {
 
 namespace {
 
-struct CtxFree {
-  void operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CtxFree>;
+using CipherCtx = ossl::CipherCtx;
 
 const EVP_CIPHER* CipherOf(KeyType type) {
   switch (type) {
