@@ -24,14 +24,6 @@ path "kv1/*"             { capabilities = ["create", "read", "update", "delete",
 """
 
 
-def go_tests():
-    """The Test functions of the suite, so that a run that skipped or lost one fails."""
-    names = set()
-    for f in os.listdir(ESO):
-        if f.endswith("_test.go"):
-            with open(os.path.join(ESO, f)) as src:
-                names.update(re.findall(r"^func (Test\w+)\(t \*testing\.T\)", src.read(), re.M))
-    return names
 
 
 def ok(resp):
@@ -107,7 +99,8 @@ def test_external_secrets_vault_provider(tmp_path):
         out = p.stdout + p.stderr
         assert p.returncode == 0, "go test failed:\n%s" % out[-30000:]
         passed = set(re.findall(r"^--- PASS: (Test\w+)", p.stdout, re.M))
-        assert passed == go_tests(), "not every test passed: missing %s" % sorted(go_tests() - passed)
+        wanted = common.go_test_names(ESO)
+        assert passed == wanted, "not every test passed: missing %s" % sorted(wanted - passed)
         assert "panic:" not in out, out[-30000:]
     finally:
         if k:
