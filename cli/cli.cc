@@ -12,7 +12,7 @@ const std::vector<Command>& AllCommands() {
   static const std::vector<Command> all = [] {
     std::vector<Command> v;
     for (auto* table : {OperatorCommands, GenericCommands, KvCommands, TokenCommands, PolicyCommands, MountCommands,
-                        BreakGlassCommands})
+                        BreakGlassCommands, DebugCommands})
       for (auto& c : table()) v.push_back(std::move(c));
     return v;
   }();

@@ -44,6 +44,7 @@ std::vector<Command> TokenCommands();
 std::vector<Command> PolicyCommands();  // and lease
 std::vector<Command> MountCommands();
 std::vector<Command> BreakGlassCommands();  // operator generate-root, operator rekey
+std::vector<Command> DebugCommands();
 
 // Shared helpers of the command files.
 

@@ -69,10 +69,4 @@ struct Contents {
 // Anything truncated, altered or not ours: InvalidArgument saying what.
 Result<Contents> ReadArchive(std::string_view archive, size_t max_state_bytes = kMaxStateBytes);
 
-// The tar and gzip layers, exposed for tests.
-std::string WriteTar(const std::vector<std::pair<std::string, std::string>>& files, int64_t mtime);
-Result<std::vector<std::pair<std::string, std::string>>> ReadTar(std::string_view tar);
-Result<std::string> Gzip(std::string_view data);
-Result<std::string> Gunzip(std::string_view data, size_t max_bytes);
-
 }  // namespace sealbox::snapshot

@@ -3,9 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "base/crypto.h"
+#include "base/tar_gzip.h"
 
 namespace sealbox::snapshot {
 namespace {
+
+using archive::Gunzip;
+using archive::Gzip;
+using archive::ReadTar;
+using archive::WriteTar;
 
 // A stand-in for the barrier: "sealed" = reversed text.
 Result<std::string> Reverse(std::string_view s) { return std::string(s.rbegin(), s.rend()); }
