@@ -81,8 +81,12 @@ void AddRateLimitHeaders(HttpResponse& r, const core::RateDecision& d) {
 
 // Over a rate-limit quota: 429 with Vault's text; Retry-After always (Vault
 // sends it only with the X-Ratelimit-* headers).
+std::string RateLimitedMessage(const std::string& path) {
+  return "request path \"" + path + "\": rate limit quota exceeded";
+}
+
 HttpResponse RateLimitedResponse(const std::string& path, const core::RateLimitOutcome& q) {
-  HttpResponse r = ErrorResponse(429, "request path \"" + path + "\": rate limit quota exceeded");
+  HttpResponse r = ErrorResponse(429, RateLimitedMessage(path));
   r.headers.emplace_back("Retry-After", std::to_string(q.decision.retry_after));
   if (q.send_headers) AddRateLimitHeaders(r, q.decision);
   return r;
@@ -209,7 +213,11 @@ class ApiHandler final : public HttpHandler {
       if (!body.ok()) co_return ErrorFromStatus(body);
     }
     const core::RateLimitOutcome quota = core_->ApplyRateLimit(routed);
-    if (quota.applies && !quota.decision.allowed) co_return RateLimitedResponse(routed.request.path, quota);
+    if (quota.applies && !quota.decision.allowed) {
+      // Refused either way: a device that cannot record it is counted there.
+      (co_await core_->AuditRateLimited(routed, RateLimitedMessage(routed.request.path), resumer)).IgnoreError();
+      co_return RateLimitedResponse(routed.request.path, quota);
+    }
     auto resp = co_await core_->HandleRequestAsync(routed, resumer);
     HttpResponse out =
         resp.ok() ? RenderResponse(routed.request, std::move(resp).value()) : ErrorFromStatus(resp.status());

@@ -198,6 +198,9 @@ class Core {
   // login's role may be in it): whether it may run, and the figures for
   // the X-Ratelimit-* headers. Nothing applies while sealed.
   virtual RateLimitOutcome ApplyRateLimit(RoutedRequest& r) = 0;
+  // A request refused by a rate limit: audited (unauthenticated, its data
+  // elided) when sys/quotas/config enable_rate_limit_audit_logging is set.
+  virtual Task<Status> AuditRateLimited(RoutedRequest& r, std::string error, Resumer* resumer) = 0;
   // Before a request's body is read (the body limit): true if `path` is a
   // login path, which takes requests without a token (auth/<mount>/login...);
   // false while sealed. Only for bodies that claim to be large.

@@ -70,6 +70,7 @@ class CoreImpl final : public Core {
   void OnSighup() override;
   InFlightRequests& in_flight() override { return in_flight_; }
   RateLimitOutcome ApplyRateLimit(RoutedRequest& r) override;  // core/quotas.cc
+  Task<Status> AuditRateLimited(RoutedRequest& r, std::string error, Resumer* resumer) override;
   QuotaManager& quotas() { return *quotas_; }
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }

@@ -34,7 +34,7 @@
 namespace sealbox::core {
 
 struct QuotaConfig {
-  bool audit_logging = false;     // enable_rate_limit_audit_logging (stored, reported)
+  bool audit_logging = false;     // enable_rate_limit_audit_logging: refusals are audited
   bool response_headers = false;  // enable_rate_limit_response_headers
   std::vector<std::string> exempt_paths = DefaultExemptPaths();
   static std::vector<std::string> DefaultExemptPaths();

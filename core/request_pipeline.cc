@@ -106,6 +106,19 @@ Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(RoutedRequest& r, R
   co_return result;
 }
 
+Task<Status> CoreImpl::AuditRateLimited(RoutedRequest& r, std::string error, Resumer* resumer) {
+  std::shared_lock l(state_mu_);
+  if (sealed_.load() || !quotas_->config().audit_logging) co_return Status::Ok();
+  logical::Request& req = r.request;
+  req.original_path = req.path;
+  req.data_elided = true;  // refused before authentication: size and hash only
+  const BoundRoute route = r.route && r.route->generation == router_.generation() ? *r.route : router_.Route(req.path);
+  // One request entry with the refusal, as Vault's (no response entry).
+  Status logged = co_await audit_.Log(audit::EntryKind::kRequest, req, AuditMountInfo(route), nullptr, error, resumer);
+  if (!logged.ok()) metrics_.audit_request_failure.Add();
+  co_return logged;
+}
+
 // ---- The steps ----
 
 Result<std::optional<auth::TokenEntry>> CoreImpl::Authenticate(logical::Request& req) {

@@ -4,10 +4,13 @@ Rate-limit quotas: a mount's quota answers 429 with Vault's text and a
 Retry-After after its rate, other mounts are not limited, exempt paths never
 are, a path quota beats its mount's, a role quota limits the logins of that
 AppRole role only, the X-Ratelimit-* headers appear once enabled, and
-deleting the quota lifts it. Lease-count quotas: the N+1th token lease (a
+deleting the quota lifts it, refusals are audited once asked. Lease-count quotas: the N+1th token lease (a
 login's or the token store's) is refused with Vault Enterprise's error until
 one is revoked. The shapes of sys/quotas/* as OpenBao answers them.
 """
+
+import json
+import os
 
 import pytest
 
@@ -130,6 +133,37 @@ def test_path_quota_beats_mount_quota(server):
     finally:
         drop(server, "rate-limit", "pp")
         drop(server, "rate-limit", "pm")
+
+
+def test_refusals_are_audited_when_enabled(server):
+    """enable_rate_limit_audit_logging: each refused request is one audit
+    request entry carrying the refusal (token HMAC'd, data elided), as Vault
+    writes it; off (the default), refusals are not audited."""
+    log = os.path.join(server.dir, "quota-audit.log")
+    assert server.root("PUT", "/v1/sys/audit/quota-file", {"type": "file", "options": {"file_path": log}})[0] == 204
+    quota(server, "aud", rate=1, interval="60s", path="other/audited")
+
+    def refusals():
+        with open(log) as f:
+            return [json.loads(l) for l in f if EXCEEDED in l]
+    try:
+        assert [s for s, _ in statuses(server, "/v1/other/audited", 2)] == [404, 429]
+        assert refusals() == []
+        assert server.root("POST", "/v1/sys/quotas/config", {"enable_rate_limit_audit_logging": True})[0] == 204
+        st, _, _ = server.request("PUT", "/v1/other/audited", server.root_token, body={"secret": "s3cr3t"})
+        assert st == 429
+        got = refusals()
+        assert len(got) == 1, got
+        entry = got[0]
+        assert entry["type"] == "request" and entry["request"]["path"] == "other/audited", entry
+        assert entry["error"] == 'request path "other/audited": ' + EXCEEDED, entry
+        assert entry["request"]["client_token"].startswith("hmac-sha256:"), entry  # HMAC'd, as every entry
+        line = open(log).read()
+        assert "s3cr3t" not in line and server.root_token not in line
+    finally:
+        server.root("POST", "/v1/sys/quotas/config", {"enable_rate_limit_audit_logging": False})
+        drop(server, "rate-limit", "aud")
+        server.root("DELETE", "/v1/sys/audit/quota-file")
 
 
 def make_role(server, name):
