@@ -280,6 +280,58 @@ def test_scheduled_snapshots_run_on_the_active_node_only(trio_factory):
     assert attempts(a) == frozen
 
 
+def test_step_down_under_forwarded_write_load_loses_nothing(trio_factory):
+    """Writers on every node (standbys forward) while the active steps down:
+    every acknowledged write is on the new active, no request fails with a
+    5xx other than 503 while no node leads, and writes go on afterwards."""
+    t = trio_factory("/ha-stepdown-load/")
+    a = t.active
+    kv_mount(a)
+    acked, unexpected, stop = {}, [], threading.Event()
+    lock = threading.Lock()
+
+    def writer(node, prefix):
+        i = 0
+        while not stop.is_set():
+            key = "%s-%d" % (prefix, i)
+            try:
+                st, headers, _ = node.request("POST", "/v1/secret/data/" + key, token=a.root_token,
+                                              body={"data": {"i": str(i)}}, timeout=15)
+            except OSError:
+                st = None
+            for _ in range(5):  # redirects while forwarding is impossible: followed, as clients do
+                if st != 307:
+                    break
+                target = next(n for n in t.nodes if headers["location"].startswith(n.url))
+                st, headers, _ = target.request("POST", "/v1/secret/data/" + key, token=a.root_token,
+                                                body={"data": {"i": str(i)}}, timeout=15)
+            with lock:
+                if st == 200:
+                    acked[key] = str(i)
+                elif st not in (503, None):
+                    unexpected.append((key, st))
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(n, "w%d" % k)) for k, n in enumerate(t.nodes)]
+    for th in threads:
+        th.start()
+    try:
+        harness.wait_until(lambda: len(acked) >= 30, 30, what="30 acknowledged writes")
+        st, body = a.root("PUT", "/v1/sys/step-down")
+        assert st == 204, body
+        b = t.wait_active(among=t.standbys(), timeout=FAILOVER_BUDGET + 5)
+        at_handover = len(acked)
+        harness.wait_until(lambda: len(acked) >= at_handover + 30, 30, what="30 more writes after the handover")
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(timeout=60)
+    assert not unexpected, unexpected
+    for k, v in acked.items():
+        st, body = b.root("GET", "/v1/secret/data/" + k)
+        assert st == 200 and body["data"]["data"] == {"i": v}, (k, st, body)
+
+
 def test_a_node_paused_past_its_lease_never_writes_after_it_wakes(trio_factory):
     t = trio_factory("/ha-fence/")
     a = t.active
