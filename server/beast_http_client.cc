@@ -109,6 +109,12 @@ Status ConnectWithTimeout(tcp::socket& sock, const tcp::resolver::results_type& 
   return Unavailable("cannot connect");
 }
 
+// Idle connections kept per peer: at least the server's wait workers (32), so
+// a standby forwarding at full concurrency reuses its connections instead of
+// paying a TLS handshake per request (16 held forwarded reads to 0.30x of
+// direct ones, 64 to 0.48x).
+constexpr size_t kMaxIdlePerPeer = 64;
+
 class BeastHttpClient final : public HttpClient {
  public:
   Result<HttpClientResponse> Do(const HttpClientRequest& r) override {
@@ -153,7 +159,7 @@ class BeastHttpClient final : public HttpClient {
   void Give(const std::string& key, std::unique_ptr<Conn> c) {
     std::lock_guard l(mu_);
     auto& v = pool_[key];
-    if (v.size() < 16) v.push_back(std::move(c));
+    if (v.size() < kMaxIdlePerPeer) v.push_back(std::move(c));
   }
 
   Result<std::unique_ptr<Conn>> Connect(const Url& u, const TlsClientConfig& t, int timeout_ms) {
