@@ -176,19 +176,21 @@ class ApiHandler final : public HttpHandler {
     return call;
   }
 
-  // Runs a raw sys endpoint.
-  // A standby's routed request, answered by the active node; when that
-  // cannot be done, a redirect there.
+  // A standby's routed request, answered by the active node; when it could
+  // not be sent there, a redirect there.
   HttpResponse Forward(const HttpRequest& http) {
     core::HaStatus ha = core_->GetHaStatus();
     ForwardTarget to{.cluster_addr = ha.leader_cluster_addr,
                      .identity = core_->ClusterTls(),
                      .timeout_ms = options_.forward_timeout_ms,
                      .max_response_body = options_.max_request_size};
-    if (auto r = ForwardToActive(*options_.forward_client, to, http)) return std::move(*r);
+    auto r = ForwardToActive(*options_.forward_client, to, http);
+    if (r.ok()) return std::move(r).value();
+    if (r.status().code() == StatusCode::kOutcomeUnknown) return ErrorFromStatus(r.status());
     return StandbyRedirect(http.target);
   }
 
+  // Runs a raw sys endpoint.
   HttpResponse Raw(RawEndpoint which, const HttpRequest& http, const ParsedTarget& target) {
     switch (which) {
       case RawEndpoint::kInit: return Init(http);

@@ -19,6 +19,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kRateLimited: return 429;
     case StatusCode::kSealed: return 503;
     case StatusCode::kUnavailable: return 503;
+    case StatusCode::kOutcomeUnknown: return 502;
     case StatusCode::kStorageFull: return 507;
     case StatusCode::kInternal:
     case StatusCode::kCorruption:

@@ -27,8 +27,8 @@ std::string BaseUrl(std::string addr) {
 
 }  // namespace
 
-std::optional<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http) {
-  if (to.cluster_addr.empty() || !to.identity) return std::nullopt;
+Result<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http) {
+  if (to.cluster_addr.empty() || !to.identity) return Unavailable("no active node or cluster certificate known");
   HttpClientRequest out;
   out.method = http.method;
   out.url = BaseUrl(to.cluster_addr) + http.target;
@@ -41,12 +41,16 @@ std::optional<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTar
   out.tls.ca_pem = to.identity->cert_pem;
   out.tls.server_name = core::kClusterTlsServerName;
   out.tls.client_identity = to.identity;
+  out.replayable = false;
   auto got = client.Do(out);
   if (!got.ok()) {
-    log::Warn("api: request forwarding to the active node failed, redirecting instead: " + got.status().message());
-    return std::nullopt;
+    log::Warn("api: request forwarding to the active node failed: " + got.status().message());
+    if (got.status().code() == StatusCode::kOutcomeUnknown)
+      return OutcomeUnknown("request forwarding failed after the request was sent to the active node: "
+                            "it may or may not have been applied");
+    return Unavailable("request forwarding failed");
   }
-  if (got->status == kNotActiveStatus) return std::nullopt;
+  if (got->status == kNotActiveStatus) return Unavailable("the forwarding target is no longer active");
   HttpResponse r;
   r.status = got->status;
   for (auto& [k, v] : got->headers)

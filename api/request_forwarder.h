@@ -6,11 +6,11 @@
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "api/http.h"
 #include "base/http_client.h"
+#include "base/status.h"
 #include "base/x509_cert.h"
 
 namespace sealbox::api {
@@ -22,10 +22,14 @@ struct ForwardTarget {
   size_t max_response_body = 64u << 20;
 };
 
-// The active node's response; nullopt when the request could not be
-// forwarded (no active known, no cluster certificate, the channel failed, or
-// the peer is no longer active): the caller redirects instead, as Vault.
-std::optional<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http);
+// The active node's response, or why there is none:
+// - kUnavailable: the request never reached an active node (none known, no
+//   cluster certificate, the channel failed before sending, or the peer is
+//   no longer active), so the caller may redirect it there, as Vault does;
+// - kOutcomeUnknown: it was sent and no answer came back. The active may
+//   have applied it, so it must not be redirected (the client would send it
+//   twice): the caller answers 502.
+Result<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http);
 
 // Status code the cluster listener answers with when this node is not the
 // active one, so the forwarding standby falls back to a redirect.

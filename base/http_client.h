@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,12 @@ struct HttpClientRequest {
   std::string body;
   TlsClientConfig tls;
   int timeout_ms = 5000;  // whole request: connect + TLS + write + read
-  size_t max_response_body = 4u << 20;  // larger: kUnavailable
+  size_t max_response_body = 4u << 20;  // larger: kOutcomeUnknown
+  // Whether the request may be sent twice: a pooled connection that fails
+  // after the request went out is retried once on a fresh one only then.
+  // Default: GET and HEAD. A request with effects (a forwarded write) must
+  // never be replayed: the peer may already have acted on it.
+  std::optional<bool> replayable;
 };
 
 struct HttpClientResponse {
@@ -51,8 +57,11 @@ struct HttpClientResponse {
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
-  // Errors: kUnavailable for connection/TLS failures and timeouts (message
-  // safe to log, no body or header values), kInvalidArgument for a bad URL.
+  // Errors (messages safe to log: no body or header values):
+  // kUnavailable when the request was never sent (no connection, TLS
+  // failure, a failed write); kOutcomeUnknown when it was sent and no whole
+  // response came back (a failed read, a timeout): the peer may have acted
+  // on it; kInvalidArgument for a bad URL or TLS setting.
   virtual Result<HttpClientResponse> Do(const HttpClientRequest& req) = 0;
 };
 

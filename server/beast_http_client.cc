@@ -9,8 +9,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -64,22 +66,52 @@ Result<Url> ParseUrl(const std::string& url) {
   return u;
 }
 
-// One pooled connection with its own io_context (all I/O is blocking, with
-// SO_RCVTIMEO/SO_SNDTIMEO bounding each socket call).
+using Deadline = std::chrono::steady_clock::time_point;
+
+// One pooled connection with its own io_context, on which each operation
+// runs asynchronously until it completes or its deadline passes (RunBounded).
 struct Conn {
   net::io_context ioc;
   std::unique_ptr<ssl::context> ctx;
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
   std::unique_ptr<tcp::socket> plain;
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
 
   tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
 };
 
-void SetTimeouts(int fd, int timeout_ms) {
-  timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+// A pooled connection is worth a request only if the peer has not closed it:
+// an idle connection has nothing to read, so anything readable (a FIN, a TLS
+// close_notify, an error) means it is gone. Sending on it would fail only
+// after the request left, when it may not be replayed.
+bool StillOpen(Conn& c) {
+  if (c.buffer.size() != 0) return false;
+  pollfd p{c.socket().native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+// Runs one asynchronous operation on the connection's own io_context until
+// it completes or `deadline` passes; then it is cancelled and the connection
+// must be dropped. Not Asio's blocking calls with SO_RCVTIMEO: when recv()
+// times out they wait again in poll() with no timeout, so a peer that
+// accepted a request and stalled (a stopped process) held the caller forever.
+template <class Start>
+boost::system::error_code RunBounded(Conn& c, Deadline deadline, Start start) {
+  boost::system::error_code result;
+  bool done = false;
+  c.ioc.restart();
+  start([&](boost::system::error_code ec, auto&&...) {
+    result = ec;
+    done = true;
+  });
+  c.ioc.run_until(deadline);
+  if (done) return result;
+  boost::system::error_code ignored;
+  c.socket().cancel(ignored);
+  c.ioc.restart();
+  c.ioc.run();  // the cancelled operation's handler, which refers to this frame
+  return net::error::timed_out;
 }
 
 Status ConnectWithTimeout(tcp::socket& sock, const tcp::resolver::results_type& eps, int timeout_ms) {
@@ -101,7 +133,6 @@ Status ConnectWithTimeout(tcp::socket& sock, const tcp::resolver::results_type& 
       continue;
     }
     sock.non_blocking(false, ec);
-    SetTimeouts(sock.native_handle(), timeout_ms);
     int one = 1;
     setsockopt(sock.native_handle(), IPPROTO_TCP, 1 /*TCP_NODELAY*/, &one, sizeof one);
     return Status::Ok();
@@ -115,25 +146,36 @@ Status ConnectWithTimeout(tcp::socket& sock, const tcp::resolver::results_type& 
 // direct ones, 64 to 0.48x).
 constexpr size_t kMaxIdlePerPeer = 64;
 
+// Idle connections older than this are closed rather than reused: under the
+// server's default idle timeout (60 s), so a request is not sent on a
+// connection the peer is closing at that moment.
+constexpr auto kMaxIdleAge = std::chrono::seconds(30);
+
+bool Replayable(const HttpClientRequest& r) {
+  return r.replayable.value_or(r.method == "GET" || r.method == "HEAD");
+}
+
 class BeastHttpClient final : public HttpClient {
  public:
   Result<HttpClientResponse> Do(const HttpClientRequest& r) override {
     SB_ASSIGN_OR_RETURN(Url u, ParseUrl(r.url));
+    const Deadline deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(r.timeout_ms);
     std::string key = PoolKey(u, r.tls);
     // A pooled connection may have been closed by the peer: retry once fresh.
     for (int attempt = 0; attempt < 2; ++attempt) {
       std::unique_ptr<Conn> conn = attempt == 0 ? Take(key) : nullptr;
       bool reused = conn != nullptr;
       if (!conn) {
-        auto fresh = Connect(u, r.tls, r.timeout_ms);
+        auto fresh = Connect(u, r.tls, deadline);
         if (!fresh.ok()) return fresh.status();
         conn = std::move(fresh).value();
-      } else {
-        SetTimeouts(conn->socket().native_handle(), r.timeout_ms);
       }
       bool keep = false;
-      auto resp = Exchange(*conn, u, r, &keep);
-      if (!resp.ok() && reused) continue;
+      auto resp = Exchange(*conn, u, r, deadline, &keep);
+      // A request that never left is retried fresh; one that did only if it
+      // may be sent twice.
+      const bool unsent = !resp.ok() && resp.status().code() == StatusCode::kUnavailable;
+      if (!resp.ok() && reused && (unsent || Replayable(r))) continue;
       if (resp.ok() && keep) Give(key, std::move(conn));
       return resp;
     }
@@ -147,22 +189,38 @@ class BeastHttpClient final : public HttpClient {
            (t.client_identity ? t.client_identity->cert_pem : std::string());
   }
 
+  // The most recently used open connection to the peer, closing the stale.
   std::unique_ptr<Conn> Take(const std::string& key) {
-    std::lock_guard l(mu_);
-    auto it = pool_.find(key);
-    if (it == pool_.end() || it->second.empty()) return nullptr;
-    auto c = std::move(it->second.back());
-    it->second.pop_back();
-    return c;
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::unique_ptr<Conn>> stale;  // closed outside the lock
+    std::unique_ptr<Conn> found;
+    {
+      std::lock_guard l(mu_);
+      auto it = pool_.find(key);
+      if (it == pool_.end()) return nullptr;
+      auto& idle = it->second;
+      while (!idle.empty() && !found) {
+        auto c = std::move(idle.back());
+        idle.pop_back();
+        if (now - c->idle_since < kMaxIdleAge && StillOpen(*c))
+          found = std::move(c);
+        else
+          stale.push_back(std::move(c));
+      }
+    }
+    return found;
   }
 
   void Give(const std::string& key, std::unique_ptr<Conn> c) {
+    c->idle_since = std::chrono::steady_clock::now();
     std::lock_guard l(mu_);
     auto& v = pool_[key];
     if (v.size() < kMaxIdlePerPeer) v.push_back(std::move(c));
   }
 
-  Result<std::unique_ptr<Conn>> Connect(const Url& u, const TlsClientConfig& t, int timeout_ms) {
+  Result<std::unique_ptr<Conn>> Connect(const Url& u, const TlsClientConfig& t, Deadline deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int timeout_ms = static_cast<int>(std::max<int64_t>(left.count(), 1));
     auto c = std::make_unique<Conn>();
     boost::system::error_code ec;
     tcp::resolver resolver(c->ioc);
@@ -204,13 +262,14 @@ class BeastHttpClient final : public HttpClient {
     net::ip::make_address(name, ip_ec);
     if (ip_ec) SSL_set_tlsext_host_name(c->tls->native_handle(), name.c_str());  // SNI only for names
     SB_RETURN_IF_ERROR(ConnectWithTimeout(c->tls->next_layer(), eps, timeout_ms));
-    c->tls->handshake(ssl::stream_base::client, ec);
+    ec = RunBounded(*c, deadline, [&](auto done) { c->tls->async_handshake(ssl::stream_base::client, done); });
     if (ec) return Unavailable("TLS handshake failed: " + ec.message());
     return c;
   }
 
   template <class Stream>
-  Result<HttpClientResponse> ExchangeOn(Stream& s, Conn& c, const Url& u, const HttpClientRequest& r, bool* keep) {
+  Result<HttpClientResponse> ExchangeOn(Stream& s, Conn& c, const Url& u, const HttpClientRequest& r, Deadline deadline,
+                                        bool* keep) {
     http::request<http::string_body> req;
     req.method_string(r.method);
     req.target(u.target);
@@ -239,12 +298,12 @@ class BeastHttpClient final : public HttpClient {
       });
       if (ec) return Unavailable("write failed: " + ec.message());
     } while (!sr.is_done());
-    net::write(s, net::buffer(wire), ec);
+    ec = RunBounded(c, deadline, [&](auto done) { net::async_write(s, net::buffer(wire), done); });
     if (ec) return Unavailable("write failed: " + ec.message());
     http::response_parser<http::string_body> parser;
     parser.body_limit(r.max_response_body);
-    http::read(s, c.buffer, parser, ec);
-    if (ec) return Unavailable("read failed: " + ec.message());
+    ec = RunBounded(c, deadline, [&](auto done) { http::async_read(s, c.buffer, parser, done); });
+    if (ec) return OutcomeUnknown("read failed: " + ec.message());
     auto& msg = parser.get();
     HttpClientResponse out;
     out.status = static_cast<int>(msg.result_int());
@@ -258,9 +317,10 @@ class BeastHttpClient final : public HttpClient {
     return out;
   }
 
-  Result<HttpClientResponse> Exchange(Conn& c, const Url& u, const HttpClientRequest& r, bool* keep) {
-    if (c.tls) return ExchangeOn(*c.tls, c, u, r, keep);
-    return ExchangeOn(*c.plain, c, u, r, keep);
+  Result<HttpClientResponse> Exchange(Conn& c, const Url& u, const HttpClientRequest& r, Deadline deadline,
+                                      bool* keep) {
+    if (c.tls) return ExchangeOn(*c.tls, c, u, r, deadline, keep);
+    return ExchangeOn(*c.plain, c, u, r, deadline, keep);
   }
 
   std::mutex mu_;

@@ -250,6 +250,7 @@ class KubernetesBackend final : public logical::RoutedBackend {
     if (!body.empty()) hr.headers.emplace_back("Content-Type", "application/json");
     hr.body = body;
     hr.timeout_ms = 5000;
+    hr.replayable = true;  // reviews and reads: nothing happens twice
     hr.tls.ca_pem = cfg.value("kubernetes_ca_cert", "");
     if (hr.tls.ca_pem.empty() && !cfg.value("disable_local_ca_jwt", false)) {
       std::string local = ReadFile(kLocalCaFile);

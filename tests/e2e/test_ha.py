@@ -36,10 +36,11 @@ def cluster():
 class Trio:
     """Three nodes sharing one etcd path, Shamir-sealed, all unsealed."""
 
-    def __init__(self, cluster, path, log_level="debug"):
+    def __init__(self, cluster, path, log_level="debug", listener_extra=""):
         extra = '  ha_enabled = true\n  lock_timeout = "%ds"\n  request_timeout = "1s"\n' % LOCK_TTL
         self.nodes = [harness.Server(storage=cluster.storage_block(path, extra), log_level=log_level,
-                                     listener_extra='  cluster_address = "127.0.0.1:%d"\n' % harness.free_port())
+                                     listener_extra='  cluster_address = "127.0.0.1:%d"\n' % harness.free_port() +
+                                     listener_extra)
                       for _ in range(3)]
         # One CA for the cluster, as in a real deployment, so a client that
         # follows a redirect trusts the active node too.
@@ -89,8 +90,8 @@ class Trio:
 def trio_factory(cluster):
     made = []
 
-    def make(path):
-        t = Trio(cluster, path)
+    def make(path, listener_extra=""):
+        t = Trio(cluster, path, listener_extra=listener_extra)
         made.append(t)
         return t
     yield make
@@ -354,6 +355,29 @@ def test_a_node_paused_past_its_lease_never_writes_after_it_wakes(trio_factory):
     st, body = b.root("GET", "/v1/secret/data/before")
     assert st == 200 and body["data"]["data"] == {"v": "1"}, body
     harness.wait_until(lambda: a.raw("GET", "/v1/sys/health")[0] == 429, 10, what="the deposed node to be a standby")
+
+
+def test_a_forward_the_active_never_answers_is_a_502_and_is_never_sent_twice(trio_factory):
+    # The forwarding timeout is the listener's max_request_duration.
+    t = trio_factory("/ha-unanswered/", listener_extra='  max_request_duration = "3s"\n')
+    a = t.active
+    kv_mount(a)
+    s = t.standbys()[0]
+    # A forwarded write leaves the standby a pooled connection to the active.
+    st, body = s.root("POST", "/v1/secret/data/k", {"data": {"v": "before"}})
+    assert st == 200 and body["data"]["version"] == 1, (st, body)
+    os.kill(a.proc.pid, signal.SIGSTOP)
+    try:
+        # Sent on that connection, then no answer: the standby cannot know
+        # whether the active applied it, so it neither redirects (the client
+        # would send a second copy) nor claims it was not done.
+        st, _, data = s.request("POST", "/v1/secret/data/k", token=a.root_token, body={"data": {"v": "maybe"}})
+    finally:
+        os.kill(a.proc.pid, signal.SIGCONT)
+    assert st == 502 and b"may or may not have been applied" in data, (st, data)
+    b = t.wait_active(timeout=FAILOVER_BUDGET + 5)
+    st, body = b.root("GET", "/v1/secret/metadata/k")
+    assert st == 200 and body["data"]["current_version"] in (1, 2), body  # applied once or never
 
 
 def test_losing_one_etcd_member_keeps_one_active_and_every_write(cluster, trio_factory):

@@ -151,7 +151,8 @@ func (c *cluster) do(node string, in input) (output, bool) {
 	return output{Value: got.Data.Data["v"]}, false
 }
 
-// A standby's 503 while no node leads: it never forwarded the request.
+// A standby's 503 while no node leads: it never forwarded the request. (A
+// forward that failed after sending answers 502, an outcome unknown.)
 func notForwarded(resp *http.Response) bool {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return bytes.Contains(body, []byte("active cluster node not found"))
