@@ -81,15 +81,18 @@ def wrk_cmd(url, seconds, conns=64, threads=2, token=None, script=None, args=(),
     return cmd + (["--"] + list(args) if args else [])
 
 
-def wrk(url, seconds, pid=None, **kw):
-    """One wrk run (keep-alive, --latency); `pid`'s CPU per request is added.
+def wrk(url, seconds, pid=None, also=(), **kw):
+    """One wrk run (keep-alive, --latency); the CPU per request of `pid` and
+    of the processes in `also` (a request's other hops) is added.
     kw: conns, threads, token, script, args, timeout (see wrk_cmd)."""
-    t0 = cpu_ticks(pid)
+    pids = [p for p in (pid, *also) if p]
+    t0 = sum(cpu_ticks(p) for p in pids)
     p = subprocess.run(wrk_cmd(url, seconds, **kw), capture_output=True, text=True, timeout=float(seconds) + 120)
     if p.returncode != 0 or "Requests/sec" not in p.stdout:
         raise RuntimeError("wrk failed (%d): %s %s" % (p.returncode, p.stdout, p.stderr))
     r = parse_wrk(p.stdout)
-    r["cpu_us"] = (cpu_ticks(pid) - t0) * 1e6 / HZ / r["n"] if pid and r["n"] else None
+    used = sum(cpu_ticks(p) for p in pids) - t0
+    r["cpu_us"] = used * 1e6 / HZ / r["n"] if pids and r["n"] else None
     r["out"] = p.stdout
     return r
 
@@ -136,6 +139,27 @@ def kv_secret(server):
 
 def pid_of(server):
     return server.proc.pid
+
+
+def write_lines(path, lines):
+    """A pool file for bench/k8s/wrk.lua: one entry per line."""
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def kube_jwt_pool(kube, directory, n):
+    """n projected tokens of the stand-in's prod/app service account
+    (audience "vault"), written as a pool file; returns (path, first)."""
+    kube.sa("prod", "app")
+    jwts = [kube.token("prod", "app", audiences=["vault"]) for _ in range(n)]
+    return write_lines(os.path.join(directory, "jwts"), jwts), jwts[0]
+
+
+def login_round(rep, sealbox, openbao, seconds, conns, script, args):
+    """One round of the same login load on Sealbox, then on OpenBao."""
+    for label, srv in (("sealbox-login", sealbox), ("openbao-login", openbao)):
+        rep.add(label, wrk(srv.url, seconds, pid=srv.proc.pid, conns=conns, script=script, args=args))
 
 
 # --- report ------------------------------------------------------------------

@@ -11,11 +11,15 @@ Runs, interleaved per round (wrk, 2 threads, 64 keep-alive connections):
   sealbox-ha      KV v2 writes of the 1 KiB secret to the active node of three
                   Sealbox nodes (HA, fenced transactions) on that cluster;
   sealbox-rocksdb the same writes to one Sealbox node on RocksDB (fsync'd WAL).
+Then reads of the same secret, interleaved per round:
+  read-active     KV v2 reads on the active node;
+  read-standby    the same reads sent to a standby, which forwards each one
+                  to the active over the cluster channel (standbys do not
+                  serve reads themselves yet). CPU per request is the
+                  standby's and the active's together.
 Then `kills` times: kill -9 of the active node, the time until a survivor
 reports is_self (polled every 20 ms), and the killed node restarted and
-unsealed as a standby; median and maximum.
-Reads on standbys are not served yet (a standby answers 307), so that ratio is
-not measured. Figures only, not a test.
+unsealed as a standby; median and maximum. Figures only, not a test.
 """
 
 import base64
@@ -58,6 +62,20 @@ def failover_times(trio, kills):
     return times
 
 
+def read_figures(trio):
+    active, standby = trio.active, trio.standbys()[0]
+    path = "/v1/secret/data/bench"
+    print("\nreads of the 1 KiB secret, wrk 2 threads / 64 connections, %s s per run, %d rounds" % (SECONDS, ROUNDS))
+    rep = common.Report()
+    for _ in range(ROUNDS):
+        rep.add("read-active", common.wrk(active.url + path, SECONDS, pid=active.proc.pid, token=active.root_token))
+        rep.add("read-standby", common.wrk(standby.url + path, SECONDS, pid=standby.proc.pid,
+                                           also=[active.proc.pid], token=active.root_token))
+    rep.table()
+    print()
+    rep.ratio("read-standby/read-active")
+
+
 def main():
     cluster = etcd_harness.EtcdCluster()
     trio = single = None
@@ -85,6 +103,7 @@ def main():
         print()
         rep.ratio("sealbox-ha/etcd-put")
         rep.ratio("sealbox-ha/sealbox-rocksdb")
+        read_figures(trio)
         times = failover_times(trio, KILLS)
         print("\nfailover after kill -9 of the active, %d kills, lock_timeout %d s: median %.2f s, max %.2f s"
               % (KILLS, 2, statistics.median(times), max(times)))

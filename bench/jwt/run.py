@@ -49,20 +49,14 @@ def main():
     k = Kube(s.dir)
     tmp = tempfile.mkdtemp(prefix="sealbox-bench-jwt-")
     try:
-        k.sa("prod", "app")
-        pool = os.path.join(tmp, "jwts")
-        jwts = [k.token("prod", "app", audiences=["vault"]) for _ in range(POOL)]
-        with open(pool, "w") as f:
-            f.write("\n".join(jwts) + "\n")
-        configure(s, k, jwts[0])
-        configure(b, k, jwts[0])
+        pool, first = common.kube_jwt_pool(k, tmp, POOL)
+        configure(s, k, first)
+        configure(b, k, first)
         print("JWT login (JWKS), wrk 2 threads / %d connections, %s s per run, %d rounds, pool of %d JWTs" % (
             CONNECTIONS, SECONDS, ROUNDS, POOL))
         rep = common.Report()
         for _ in range(ROUNDS):
-            for label, srv in (("sealbox-login", s), ("openbao-login", b)):
-                rep.add(label, common.wrk(srv.url, SECONDS, pid=srv.proc.pid, conns=CONNECTIONS, script=LUA,
-                                          args=[pool, "login", "app", "jwt"]))
+            common.login_round(rep, s, b, SECONDS, CONNECTIONS, LUA, [pool, "login", "app", "jwt"])
         rep.table()
         print()
         rep.ratio("sealbox-login/openbao-login")

@@ -59,13 +59,9 @@ def main():
     k = Kube(s.dir)
     tmp = tempfile.mkdtemp(prefix="sealbox-bench-k8s-")  # the JWT pool stays out of the servers' directories
     try:
-        k.sa("prod", "app")
-        pool = os.path.join(tmp, "jwts")
-        jwts = [k.token("prod", "app", audiences=["vault"]) for _ in range(POOL)]
-        with open(pool, "w") as f:
-            f.write("\n".join(jwts) + "\n")
-        configure(s, k, jwts[0])
-        configure(b, k, jwts[0])
+        pool, first = common.kube_jwt_pool(k, tmp, POOL)
+        configure(s, k, first)
+        configure(b, k, first)
         print("Kubernetes login, wrk 2 threads / %d connections, %s s per run, %d rounds, pool of %d JWTs" % (
             CONNECTIONS, SECONDS, ROUNDS, POOL))
         print("sealbox pid %d, openbao pid %d, stand-in pid %d" % (s.proc.pid, b.proc.pid, k.proc.pid), flush=True)
@@ -73,9 +69,7 @@ def main():
         for _ in range(ROUNDS):
             rep.add("standin-tokenreview", common.wrk(k.url, SECONDS, pid=k.proc.pid, conns=CONNECTIONS,
                                                       script=LUA, args=[pool, "review", k.reviewer_token, "vault"]))
-            for label, srv in (("sealbox-login", s), ("openbao-login", b)):
-                rep.add(label, common.wrk(srv.url, SECONDS, pid=srv.proc.pid, conns=CONNECTIONS, script=LUA,
-                                          args=[pool, "login", "app"]))
+            common.login_round(rep, s, b, SECONDS, CONNECTIONS, LUA, [pool, "login", "app"])
         rep.table()
         print()
         rep.ratio("sealbox-login/openbao-login>=3")

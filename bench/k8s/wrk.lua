@@ -1,10 +1,12 @@
--- wrk script for bench/k8s/run.py: POSTs that cycle through a pool of
--- pre-minted projected ServiceAccount JWTs (one per line in a file), each
--- thread starting at its own offset. Two modes:
+-- wrk script for the login benchmarks (bench/k8s, bench/jwt, bench/approle):
+-- POSTs that cycle through a pool of lines in a file (pre-minted projected
+-- ServiceAccount JWTs, or whole bodies), each thread starting at its own
+-- offset. Three modes:
 --
 --   wrk ... -s wrk.lua URL -- POOL login ROLE [MOUNT]  POST /v1/auth/<MOUNT, kubernetes>/login {"role":..,"jwt":..}
 --   wrk ... -s wrk.lua URL -- POOL review BEARER AUD   POST /apis/authentication.k8s.io/v1/tokenreviews
 --                                                      (the body Sealbox sends, with the reviewer's bearer)
+--   wrk ... -s wrk.lua URL -- POOL body PATH           POST PATH with each line as the body
 --
 -- Every answer outside 2xx is counted (the `response` hook); `done` prints one
 -- line "RESULT {json}" with requests, duration, non-2xx, socket errors and
@@ -42,6 +44,9 @@ end
 function request()
   i = i % n + 1
   local jwt = pool[i]
+  if mode == "body" then
+    return wrk.format(nil, extra, nil, jwt)
+  end
   if mode == "review" then
     return wrk.format(nil, "/apis/authentication.k8s.io/v1/tokenreviews", nil,
       '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"' .. jwt ..
