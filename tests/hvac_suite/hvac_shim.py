@@ -14,6 +14,10 @@ Two more seams, both outside ServerManager:
   `vault operator generate-root -decode`: a `vault` on PATH is the sealbox
   binary (whose CLI takes the same flags), and the version is the Vault API
   level Sealbox mirrors, so the version gates pick the current-Vault paths.
+- Secrets: what hvac's requests send and receive goes through the harness's
+  note_secrets (requests.Session.request wrapped), so when a server stops,
+  its trace log and files are checked for every token, key share, password
+  and secret-id the tests used, as for our own e2e tests.
 - Deselection: deselected.txt beside this file lists test ids with a reason
   each; an entry that matches no collected test is an error (a stale list
   must not hide a renamed test).
@@ -24,6 +28,7 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.parse
 
 import pytest
 
@@ -98,6 +103,23 @@ def patch_server_manager():
     ServerManager.get_active_vault_addresses = get_active_vault_addresses
 
 
+def note_hvac_secrets():
+    import requests
+
+    send = requests.Session.request
+
+    def request(self, method, url, *args, **kwargs):
+        resp = send(self, method, url, *args, **kwargs)
+        try:
+            answer = resp.json() if resp.content else None
+        except ValueError:
+            answer = None
+        harness.note_secrets(urllib.parse.urlsplit(url).path, kwargs.get("json"), answer)
+        return resp
+
+    requests.Session.request = request
+
+
 def pytest_configure(config):
     import tests.utils
 
@@ -105,6 +127,7 @@ def pytest_configure(config):
     config._hvac_shim_bin = tempfile.mkdtemp(prefix="hvac-suite-bin-")
     sealbox_as_vault(config._hvac_shim_bin)
     patch_server_manager()
+    note_hvac_secrets()
 
 
 def pytest_unconfigure(config):
