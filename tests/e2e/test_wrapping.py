@@ -135,8 +135,16 @@ def test_wrapped_tokens_and_secret_ids_unwrap_to_working_credentials(s):
     st, b = s.root("GET", "/v1/auth/approle/role/ci/role-id")
     role_id = b["data"]["role_id"]
     info = wrapped(s, "POST", "/v1/auth/approle/role/ci/secret-id", ttl="60s", body={})
+    # As Vault: the wrapped secret-id's accessor shows, for tracking it unopened.
+    st, acc = s.root("POST", "/v1/auth/approle/role/ci/secret-id-accessor/lookup",
+                     {"secret_id_accessor": info["wrapped_accessor"]})
+    assert st == 200 and acc["data"]["secret_id_accessor"] == info["wrapped_accessor"], acc
     st, out = unwrap(s, info["token"])
     assert st == 200 and out["data"]["secret_id"], out
+    assert out["data"]["secret_id_accessor"] == info["wrapped_accessor"], out
+    # Other wrapped data shows none, even with a secret_id_accessor field.
+    assert "wrapped_accessor" not in wrapped(s, "POST", "/v1/sys/wrapping/wrap",
+                                             body={"secret_id_accessor": "not-an-approle-one"})
     st, login = s.raw("POST", "/v1/auth/approle/login", None, {"role_id": role_id, "secret_id": out["data"]["secret_id"]})
     assert st == 200 and login["auth"]["client_token"], login
 
