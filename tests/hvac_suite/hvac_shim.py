@@ -37,8 +37,16 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
 import harness  # noqa: E402
 
-# base/version.h kVaultApiVersion without its build suffix.
-VAULT_VERSION = "1.17.0"
+
+def vault_api_version():
+    """base/version.h's kVaultApiVersion without its build suffix ("1.17.0")."""
+    with open(os.path.join(harness.ROOT, "base", "version.h")) as f:
+        m = re.search(r'kVaultApiVersion = "(\d+\.\d+\.\d+)', f.read())
+    if not m:
+        raise pytest.UsageError("no kVaultApiVersion in base/version.h")
+    return m.group(1)
+
+
 # vault-tls.hcl's settings besides its listener and inmem storage.
 VAULT_TLS_SETTINGS = 'default_lease_ttl = "768h"\nmax_lease_ttl = "768h"\n'
 # Vault serves the token-free break-glass endpoints that hvac's key tests
@@ -123,7 +131,7 @@ def note_hvac_secrets():
 def pytest_configure(config):
     import tests.utils
 
-    tests.utils.get_vault_version_string.cache = VAULT_VERSION
+    tests.utils.get_vault_version_string.cache = vault_api_version()
     config._hvac_shim_bin = tempfile.mkdtemp(prefix="hvac-suite-bin-")
     sealbox_as_vault(config._hvac_shim_bin)
     patch_server_manager()
