@@ -9,7 +9,7 @@ certificate, 768h lease TTLs); hvac's own initialize() and unseal() then
 run unchanged through its own client (create_client, with its client
 certificate). Nothing in hvac's files is edited.
 
-Two more seams, both outside ServerManager:
+The other seams, outside ServerManager:
 - hvac's tests ask `vault -version` (skip decorators, at import) and run
   `vault operator generate-root -decode`: a `vault` on PATH is the sealbox
   binary (whose CLI takes the same flags), and the version is the Vault API
