@@ -247,8 +247,9 @@ class ApiHandler final : public HttpHandler {
     // As OpenBao 2.5+: unless the listener turns them on, the token-free
     // break-glass endpoints do not exist (anyone reaching them could cancel
     // a ceremony in progress); sys/generate-root-token/* takes a sudo token.
+    // (sys/rekey/backup takes a sudo token: it stays.)
     if ((options_.disable_unauthed_generate_root && p.rfind("sys/generate-root/", 0) == 0) ||
-        (options_.disable_unauthed_rekey &&
+        (options_.disable_unauthed_rekey && p != "sys/rekey/backup" &&
          (p.rfind("sys/rekey/", 0) == 0 || p.rfind("sys/rekey-recovery-key/", 0) == 0)))
       return answer(ErrorResponse(405, "unsupported operation"));
     call.raw_ = RawEndpointFor(p);

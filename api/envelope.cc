@@ -65,9 +65,11 @@ HttpResponse RenderResponse(const logical::Request& req, logical::Response&& res
                     (*resp.data)["keys"].is_array() && !(*resp.data)["keys"].empty();
     if (!has_keys) return ErrorResponse(404, "");
   }
-  // A wrapped response carries nothing but where its payload waits; Vault
-  // sends it without a request id.
-  Json env = {{"request_id", resp.wrap_info ? std::string() : req.id},
+  // A wrapped response carries nothing but where its payload waits: Vault
+  // sends it without a request id, mount type or warnings (those stay in
+  // the wrapped payload and the audit log).
+  const bool wrapped = resp.wrap_info.has_value();
+  Json env = {{"request_id", wrapped ? std::string() : req.id},
               {"lease_id", ""},
               {"renewable", false},
               {"lease_duration", 0},
@@ -75,7 +77,7 @@ HttpResponse RenderResponse(const logical::Request& req, logical::Response&& res
               {"wrap_info", nullptr},
               {"warnings", nullptr},
               {"auth", nullptr},
-              {"mount_type", req.mount_type}};
+              {"mount_type", wrapped ? std::string() : req.mount_type}};
   if (resp.inject_top_level && resp.data && resp.data->is_object()) {
     for (auto& [k, v] : resp.data->items())
       if (!env.contains(k)) env[k] = v;
@@ -86,7 +88,7 @@ HttpResponse RenderResponse(const logical::Request& req, logical::Response&& res
     env["renewable"] = resp.secret->renewable;
     env["lease_duration"] = resp.secret->ttl;
   }
-  if (!resp.warnings.empty()) env["warnings"] = resp.warnings;
+  if (!resp.warnings.empty() && !wrapped) env["warnings"] = resp.warnings;
   if (resp.auth) env["auth"] = logical::AuthToJson(*resp.auth);
   if (resp.wrap_info) env["wrap_info"] = WrapInfoToJson(*resp.wrap_info);
   if (!resp.errors.empty()) env["errors"] = resp.errors;

@@ -76,7 +76,15 @@ Status CoreImpl::WrapResponse(const logical::Request& req, logical::Response& re
     log::Error("core: cannot wrap a response: " + info.status().ToString());
     return info.status();
   }
-  if (resp.auth) info->wrapped_accessor = resp.auth->accessor;
+  if (resp.auth) {
+    info->wrapped_accessor = resp.auth->accessor;
+  } else if (req.mount_type == "approle" && resp.data && resp.data->is_object()) {
+    // As Vault: a wrapped AppRole secret-id shows its accessor, so whoever
+    // wrapped it can look it up or destroy it without unwrapping
+    // (Terraform's with_wrapped_accessor).
+    auto it = resp.data->find("secret_id_accessor");
+    if (it != resp.data->end() && it->is_string()) info->wrapped_accessor = it->get<std::string>();
+  }
   logical::Response wrapped;
   wrapped.wrap_info = std::move(info).value();
   wrapped.warnings = std::move(resp.warnings);

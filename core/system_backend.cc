@@ -49,12 +49,16 @@ SystemBackend::SystemBackend(CoreImpl* core) : core_(core) {
   SetSpecialPaths({.root = {"seal", "step-down", "rotate", "rotate/keyring", "audit", "audit/*", "auth/*", "raw/*", "raw",
                             "leases/revoke-prefix/*", "leases/revoke-force/*", "leases/lookup/*",
                             "revoke-prefix/*", "revoke-force/*", "remount", "config/*", "generate-root-token/*",
+                            "rekey/backup",
                             "storage/raft/snapshot", "storage/raft/snapshot-force",
                             "storage/raft/snapshot-auto/*"},
                    // As Vault: a quorum of key shares, not a token, is what the
                    // break-glass paths take; a wrapping token is its own credential.
-                   .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/*",
-                                       "rekey-recovery-key/*", "wrapping/lookup", "wrapping/unwrap"}});
+                   // (sys/rekey/backup is Vault's logical path, for a sudo token.)
+                   .unauthenticated = {"internal/ui/mounts", "internal/ui/mounts/*", "generate-root/*", "rekey/init",
+                                       "rekey/update", "rekey/verify", "rekey-recovery-key/init",
+                                       "rekey-recovery-key/update", "rekey-recovery-key/verify", "wrapping/lookup",
+                                       "wrapping/unwrap"}});
 }
 
 Result<Response> SystemBackend::HandleRequest(Request& req) {

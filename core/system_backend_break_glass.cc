@@ -5,6 +5,7 @@
 //   decode-token                          OpenBao's: an encoded token, decoded
 //   rekey/{init,update,verify}            unseal-key shares (Shamir seal)
 //   rekey-recovery-key/{init,update,verify}  recovery-key shares (static seal)
+//   rekey/backup                          Vault's, for a sudo token; always empty
 // Vault answers the unauthenticated ones without an envelope (api/ renders
 // them so); they still run through the pipeline, so they are audited (key
 // shares and OTPs HMAC'd).
@@ -222,6 +223,17 @@ std::vector<PathSpec> SystemBackend::RekeyRoutes(const std::string& prefix, Reke
                           SB_ASSIGN_OR_RETURN(auto st, rekey.RestartVerify());
                           return Response::WithData(RekeyVerifyJson(st));
                         }}}});
+  // Sealbox never keeps a backup of new shares (rekey refuses `backup`), so
+  // there is never one to read and deleting none succeeds: Vault's answers
+  // when no backup exists. Vault (and OpenBao) have it for the barrier only.
+  if (target == RekeyTarget::kBarrier)
+    r.push_back({.pattern = prefix + "/backup",
+                 .ops = {{Operation::kRead, [](Request&, FieldData&) -> Result<Response> {
+                            return InvalidArgument("no backed-up keys found");
+                          }},
+                         {Operation::kDelete, [](Request&, FieldData&) -> Result<Response> {
+                            return Response::Empty();
+                          }}}});
   return r;
 }
 

@@ -217,6 +217,21 @@ def test_rekey_refusals_cancel_and_wrong_key(srv):
     assert generate_root(srv, done["keys_base64"])
 
 
+def test_rekey_backup_takes_a_sudo_token_and_is_always_empty(srv):
+    """Vault's sys/rekey/backup (hvac's read_backup_keys): a logical path for
+    a sudo token even while the token-free ceremonies are on; Sealbox never
+    keeps a backup, so a read finds none and a delete has nothing to do."""
+    st, tok = srv.root("POST", "/v1/auth/token/create", {"policies": ["default"]})
+    assert st == 200, tok
+    for token in (None, tok["auth"]["client_token"]):
+        for method in ("GET", "DELETE"):
+            st, body = srv.raw(method, "/v1/sys/rekey/backup", token)
+            assert st == 403 and "permission denied" in body["errors"][0], (method, token is None, body)
+    assert srv.root("GET", "/v1/sys/rekey/backup") == (400, {"errors": ["no backed-up keys found"]})
+    assert srv.root("DELETE", "/v1/sys/rekey/backup") == (204, None)
+    assert srv.root("GET", "/v1/sys/rekey-recovery-key/backup")[0] == 404  # as OpenBao: barrier only
+
+
 def static_server():
     s = Server(listener_extra=UNAUTHED_ON)
     key = os.path.join(s.dir, "key-seal")
@@ -343,5 +358,7 @@ def test_token_free_ceremonies_are_off_by_default_so_nobody_can_cancel_one():
             assert (st, b) == (405, {"errors": ["unsupported operation"]}), (method, path)
         st, att = s.root("GET", "/v1/sys/generate-root-token/attempt")
         assert st == 200 and att["data"]["started"] is True, att  # still in progress
+        # sys/rekey/backup is not token-free: it stays.
+        assert s.root("GET", "/v1/sys/rekey/backup") == (400, {"errors": ["no backed-up keys found"]})
     finally:
         s.cleanup()

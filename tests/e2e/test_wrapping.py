@@ -37,7 +37,9 @@ def s():
 def wrapped(s, method, path, ttl="5m", body=None, token=None):
     st, b = s.raw(method, path, token or s.root_token, body, headers={"X-Vault-Wrap-TTL": ttl})
     assert st == 200, b
+    # As Vault's HTTP layer: nothing but the wrap info (warnings stay in the payload).
     assert b["data"] is None and b["auth"] is None and b["request_id"] == "", b
+    assert b["warnings"] is None and b["mount_type"] == "", b
     return b["wrap_info"]
 
 
@@ -121,12 +123,13 @@ def test_the_old_flow_reads_the_response_from_the_cubbyhole(s):
 
 
 def test_wrapped_tokens_and_secret_ids_unwrap_to_working_credentials(s):
-    info = wrapped(s, "POST", "/v1/auth/token/create", body={"policies": ["default"], "ttl": "1h"})
+    info = wrapped(s, "POST", "/v1/auth/token/create", body={"policies": ["default", "nowhere"], "ttl": "1h"})
     assert info["wrapped_accessor"] and info["creation_path"] == "auth/token/create"
     st, out = unwrap(s, info["token"])
     assert st == 200 and out["auth"]["accessor"] == info["wrapped_accessor"], out
+    assert out["warnings"] == ['Policy "nowhere" does not exist'], out
     st, me = s.raw("GET", "/v1/auth/token/lookup-self", out["auth"]["client_token"])
-    assert st == 200 and me["data"]["policies"] == ["default"], me
+    assert st == 200 and me["data"]["policies"] == ["default", "nowhere"], me
 
     st, b = s.root("POST", "/v1/sys/auth/approle", {"type": "approle"})
     assert st == 204, b
@@ -135,8 +138,16 @@ def test_wrapped_tokens_and_secret_ids_unwrap_to_working_credentials(s):
     st, b = s.root("GET", "/v1/auth/approle/role/ci/role-id")
     role_id = b["data"]["role_id"]
     info = wrapped(s, "POST", "/v1/auth/approle/role/ci/secret-id", ttl="60s", body={})
+    # As Vault: the wrapped secret-id's accessor shows, for tracking it unopened.
+    st, acc = s.root("POST", "/v1/auth/approle/role/ci/secret-id-accessor/lookup",
+                     {"secret_id_accessor": info["wrapped_accessor"]})
+    assert st == 200 and acc["data"]["secret_id_accessor"] == info["wrapped_accessor"], acc
     st, out = unwrap(s, info["token"])
     assert st == 200 and out["data"]["secret_id"], out
+    assert out["data"]["secret_id_accessor"] == info["wrapped_accessor"], out
+    # Other wrapped data shows none, even with a secret_id_accessor field.
+    assert "wrapped_accessor" not in wrapped(s, "POST", "/v1/sys/wrapping/wrap",
+                                             body={"secret_id_accessor": "not-an-approle-one"})
     st, login = s.raw("POST", "/v1/auth/approle/login", None, {"role_id": role_id, "secret_id": out["data"]["secret_id"]})
     assert st == 200 and login["auth"]["client_token"], login
 
