@@ -156,9 +156,10 @@ Json TokenBackend::LookupData(const TokenEntry& e, const std::string& id) const 
     d["ttl"] = std::max<int64_t>(0, (e.expire_time_nanos - now) / kNanosPerSecond);
   }
   if (e.issue_time_nanos) {
-    // Only tokens with a lease carry issue_time and renewable (root has neither).
+    // Only tokens with a lease carry issue_time and renewable (the root
+    // token of init has neither); a lease that never expires is not renewable.
     d["issue_time"] = FormatRfc3339Nano(e.issue_time_nanos);
-    d["renewable"] = e.renewable && !e.IsBatch();
+    d["renewable"] = e.renewable && !e.IsBatch() && e.expire_time_nanos != 0;
   }
   if (e.last_renewal_nanos) {
     d["last_renewal_time"] = e.last_renewal_nanos / kNanosPerSecond;
@@ -200,9 +201,11 @@ Result<logical::Response> TokenBackend::LookupAccessor(Req& req, Fd& fd) {
 
 Result<logical::Response> TokenBackend::RenewEntry(const TokenEntry& te, const std::string& client_token, Fd& fd) {
   if (te.IsBatch()) return InvalidArgument("batch tokens cannot be renewed");
-  // Tokens without a lease (root) have nothing to renew: Vault finds no lease entry.
-  if (te.expire_time_nanos == 0) return InvalidArgument("invalid lease ID");
-  if (!te.renewable) return InvalidArgument("lease is not renewable");
+  // Tokens without a lease (the root token of init) have nothing to renew:
+  // Vault finds no lease entry. One whose lease never expires (created
+  // without a TTL) has a lease Vault will not renew.
+  if (te.issue_time_nanos == 0) return InvalidArgument("invalid lease ID");
+  if (te.expire_time_nanos == 0 || !te.renewable) return InvalidArgument("lease is not renewable");
   std::optional<logical::Auth> method;
   if (renew_check_) {
     SB_ASSIGN_OR_RETURN(method, renew_check_(te));

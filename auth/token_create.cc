@@ -282,7 +282,10 @@ Status SetLifetime(TokenEntry& te, AskedLifetime asked, const TokenRole* role, c
   te.creation_ttl = ttl;
   te.lease_ttl = ttl;
   te.expire_time_nanos = expire;
-  te.issue_time_nanos = (expire != 0 || batch) ? now : 0;
+  // Every created token has a lease in Vault, a root-policy one without a TTL
+  // too (not renewable): it shows issue_time. Only the root tokens of init
+  // and generate-root have none.
+  te.issue_time_nanos = now;
   return Status::Ok();
 }
 

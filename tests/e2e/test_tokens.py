@@ -141,6 +141,14 @@ def test_lookup_self_shapes_for_clients(server, root):
     d = root.auth.token.lookup_self()["data"]
     assert d["ttl"] == 0 and d["expire_time"] is None and d["type"] == "service"
     assert "renewable" not in d and "issue_time" not in d
+    # A token created without a TTL (root policy) has a lease that never
+    # expires, as in Vault: issue_time shown, not renewable.
+    forever, _ = _token(root, policies=["root"])
+    d = server.client(forever).auth.token.lookup_self()["data"]
+    assert d["ttl"] == 0 and d["expire_time"] is None and d["renewable"] is False, d
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", d["issue_time"]), d
+    st, body = server.raw("POST", "/v1/auth/token/renew-self", forever)
+    assert st == 400 and json.loads(body)["errors"] == ["lease is not renewable"], (st, body)
     tok, _ = _token(root, ttl="1h", meta={"team": "a"})
     d = server.client(tok).auth.token.lookup_self()["data"]
     assert isinstance(d["ttl"], int) and 3590 <= d["ttl"] <= 3600
