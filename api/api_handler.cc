@@ -178,16 +178,16 @@ class ApiHandler final : public HttpHandler {
 
   // A standby's routed request, answered by the active node; when it could
   // not be sent there, a redirect there.
-  HttpResponse Forward(const HttpRequest& http) {
+  Task<HttpResponse> Forward(const HttpRequest& http, Resumer* resumer) {
     core::HaStatus ha = core_->GetHaStatus();
     ForwardTarget to{.cluster_addr = ha.leader_cluster_addr,
                      .identity = core_->ClusterTls(),
                      .timeout_ms = options_.forward_timeout_ms,
                      .max_response_body = options_.max_request_size};
-    auto r = ForwardToActive(*options_.forward_client, to, http);
-    if (r.ok()) return std::move(r).value();
-    if (r.status().code() == StatusCode::kOutcomeUnknown) return ErrorFromStatus(r.status());
-    return StandbyRedirect(http.target);
+    auto r = co_await ForwardToActive(*options_.forward_client, to, http, resumer);
+    if (r.ok()) co_return std::move(r).value();
+    if (r.status().code() == StatusCode::kOutcomeUnknown) co_return ErrorFromStatus(r.status());
+    co_return StandbyRedirect(http.target);
   }
 
   // Runs a raw sys endpoint.
@@ -271,8 +271,10 @@ class ApiHandler final : public HttpHandler {
       if (http.via_cluster) return answer(ErrorResponse(kNotActiveStatus, "node not active"));
       if (!options_.forward_client || !http.Header("x-vault-no-request-forwarding").empty())
         return answer(StandbyRedirect(http.target));
+      // On the connection's loop: while the request is out (on the HTTP
+      // client's own thread) the loop serves others; no worker waits on it.
       call.forward_ = true;
-      call.run_on_ = RunOn::kWaitPool;
+      call.run_on_ = RunOn::kIoThread;
       return;
     }
     // Sealing a sealed server has nothing left to protect: 204, as Vault.
@@ -517,7 +519,7 @@ Task<HttpResponse> ApiCall::RunAsync(Resumer* resumer) {
 Task<HttpResponse> ApiCall::Run(Resumer* resumer) {
   if (answered_) co_return std::move(*answered_);
   if (raw_ != RawEndpoint::kNone) co_return handler_->Raw(raw_, http_, target_);
-  if (forward_) co_return handler_->Forward(http_);
+  if (forward_) co_return co_await handler_->Forward(http_, resumer);
   co_return co_await handler_->RunRouted(routed_, http_, resumer);
 }
 

@@ -1,6 +1,8 @@
 #include "api/request_forwarder.h"
 
 #include <array>
+#include <coroutine>
+#include <optional>
 #include <string_view>
 
 #include "base/log.h"
@@ -25,10 +27,34 @@ std::string BaseUrl(std::string addr) {
   return addr;
 }
 
-}  // namespace
+// Awaits the client's answer: suspended (the server loop serves other
+// connections meanwhile) when there is a Resumer, blocking when not.
+class ClientCall {
+ public:
+  ClientCall(HttpClient& client, const HttpClientRequest& req, Resumer* resumer)
+      : client_(client), req_(req), resumer_(resumer) {}
 
-Result<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http) {
-  if (to.cluster_addr.empty() || !to.identity) return Unavailable("no active node or cluster certificate known");
+  bool await_ready() {
+    if (resumer_) return false;
+    result_.emplace(client_.Do(req_));
+    return true;
+  }
+  void await_suspend(std::coroutine_handle<> h) {
+    client_.Start(req_, [this, h](Result<HttpClientResponse> r) {
+      result_.emplace(std::move(r));
+      resumer_->Post([h] { h.resume(); });
+    });
+  }
+  Result<HttpClientResponse> await_resume() { return std::move(*result_); }
+
+ private:
+  HttpClient& client_;
+  const HttpClientRequest& req_;
+  Resumer* resumer_;
+  std::optional<Result<HttpClientResponse>> result_;
+};
+
+HttpClientRequest ForwardedRequest(const ForwardTarget& to, const HttpRequest& http) {
   HttpClientRequest out;
   out.method = http.method;
   out.url = BaseUrl(to.cluster_addr) + http.target;
@@ -42,21 +68,30 @@ Result<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to
   out.tls.server_name = core::kClusterTlsServerName;
   out.tls.client_identity = to.identity;
   out.replayable = false;
-  auto got = client.Do(out);
+  return out;
+}
+
+}  // namespace
+
+Task<Result<HttpResponse>> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http,
+                                           Resumer* resumer) {
+  if (to.cluster_addr.empty() || !to.identity) co_return Unavailable("no active node or cluster certificate known");
+  const HttpClientRequest out = ForwardedRequest(to, http);
+  auto got = co_await ClientCall(client, out, resumer);
   if (!got.ok()) {
     log::Warn("api: request forwarding to the active node failed: " + got.status().message());
     if (got.status().code() == StatusCode::kOutcomeUnknown)
-      return OutcomeUnknown("request forwarding failed after the request was sent to the active node: "
-                            "it may or may not have been applied");
-    return Unavailable("request forwarding failed");
+      co_return OutcomeUnknown("request forwarding failed after the request was sent to the active node: "
+                               "it may or may not have been applied");
+    co_return Unavailable("request forwarding failed");
   }
-  if (got->status == kNotActiveStatus) return Unavailable("the forwarding target is no longer active");
+  if (got->status == kNotActiveStatus) co_return Unavailable("the forwarding target is no longer active");
   HttpResponse r;
   r.status = got->status;
   for (auto& [k, v] : got->headers)
     if (!PerConnection(k)) r.headers.emplace_back(std::move(k), std::move(v));
   r.body = std::move(got->body);
-  return r;
+  co_return r;
 }
 
 }  // namespace sealbox::api

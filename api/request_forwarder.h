@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "base/http_client.h"
 #include "base/status.h"
+#include "base/task.h"
 #include "base/x509_cert.h"
 
 namespace sealbox::api {
@@ -29,7 +30,10 @@ struct ForwardTarget {
 // - kOutcomeUnknown: it was sent and no answer came back. The active may
 //   have applied it, so it must not be redirected (the client would send it
 //   twice): the caller answers 502.
-Result<HttpResponse> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http);
+// With a Resumer the task suspends while the request is out and resumes
+// through it; without one it blocks. `to` and `http` must outlive it.
+Task<Result<HttpResponse>> ForwardToActive(HttpClient& client, const ForwardTarget& to, const HttpRequest& http,
+                                           Resumer* resumer);
 
 // Status code the cluster listener answers with when this node is not the
 // active one, so the forwarding standby falls back to a redirect.

@@ -5,6 +5,7 @@
 // Thread-safety: Do() may be called concurrently.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,12 @@ class HttpClient {
   // response came back (a failed read, a timeout): the peer may have acted
   // on it; kInvalidArgument for a bad URL or TLS setting.
   virtual Result<HttpClientResponse> Do(const HttpClientRequest& req) = 0;
+
+  // Sends the request without blocking the caller; `done` runs once with
+  // the result, on a thread of the client's (the caller hands it on). The
+  // default runs Do() at once, for clients that cannot do better.
+  using Done = std::function<void(Result<HttpClientResponse>)>;
+  virtual void Start(const HttpClientRequest& req, Done done) { done(Do(req)); }
 };
 
 }  // namespace sealbox

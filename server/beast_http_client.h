@@ -1,8 +1,8 @@
 // BeastHttpClient: the HttpClient used by auth methods (Kubernetes
-// TokenReview) and the CLI. Blocking calls with every socket operation
-// bounded by the request timeout, TLS with peer and host-name verification,
-// and a keep-alive pool per (host, port, TLS settings) so hot paths such as
-// logins reuse connections.
+// TokenReview, JWKS), the HA forwarder and the CLI. Requests run on the
+// client's own I/O thread, each operation bounded by the request's deadline;
+// TLS with peer and host-name verification, and a keep-alive pool per (host,
+// port, TLS settings) so hot paths such as logins reuse connections.
 #pragma once
 
 #include <memory>

@@ -295,22 +295,23 @@ def test_step_down_under_forwarded_write_load_loses_nothing(trio_factory):
         i = 0
         while not stop.is_set():
             key = "%s-%d" % (prefix, i)
+            data = b""
             try:
-                st, headers, _ = node.request("POST", "/v1/secret/data/" + key, token=a.root_token,
-                                              body={"data": {"i": str(i)}}, timeout=15)
+                st, headers, data = node.request("POST", "/v1/secret/data/" + key, token=a.root_token,
+                                                 body={"data": {"i": str(i)}}, timeout=15)
             except OSError:
                 st = None
             for _ in range(5):  # redirects while forwarding is impossible: followed, as clients do
                 if st != 307:
                     break
                 target = next(n for n in t.nodes if headers["location"].startswith(n.url))
-                st, headers, _ = target.request("POST", "/v1/secret/data/" + key, token=a.root_token,
-                                                body={"data": {"i": str(i)}}, timeout=15)
+                st, headers, data = target.request("POST", "/v1/secret/data/" + key, token=a.root_token,
+                                                   body={"data": {"i": str(i)}}, timeout=15)
             with lock:
                 if st == 200:
                     acked[key] = str(i)
                 elif st not in (503, None):
-                    unexpected.append((key, st))
+                    unexpected.append((key, st, node.port, data[:300]))
             i += 1
 
     threads = [threading.Thread(target=writer, args=(n, "w%d" % k)) for k, n in enumerate(t.nodes)]
