@@ -28,7 +28,8 @@ logical::Handler KvV2Backend::Bind(Handler h) {
   return [this, h](Request& r, FieldData& f) -> Result<Response> { return (this->*h)(r, f); };
 }
 
-KvV2Backend::KvV2Backend(const logical::BackendConfig& config) : config_(config) {
+KvV2Backend::KvV2Backend(const logical::BackendConfig& config)
+    : config_(config), meta_cache_(std::make_unique<DecodedCache<KeyMeta>>()) {
   std::vector<PathSpec> routes = KeyRoutes();
   // delete/, undelete/ and destroy/ take the same fields.
   for (auto [pattern, handler] : {std::pair{"delete/{path:+}", &KvV2Backend::DeleteVersions},
@@ -114,8 +115,10 @@ Result<std::optional<KeyMeta>> KvV2Backend::LoadMeta(const std::string& key) {
   if (key.empty()) return std::optional<KeyMeta>();
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(kMetadataPrefix + key));
   if (!raw) return std::optional<KeyMeta>();
+  if (auto cached = meta_cache_->Find(key, *raw)) return cached;
   SB_ASSIGN_OR_RETURN(Json j, DecodeObject(*raw, "kv metadata"));
   SB_ASSIGN_OR_RETURN(KeyMeta m, KeyMeta::FromJson(j));
+  meta_cache_->Remember(key, *raw, m);
   return std::optional<KeyMeta>(std::move(m));
 }
 
