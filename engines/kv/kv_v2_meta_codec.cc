@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "engines/kv/kv_v2_meta.h"
+#include "engines/kv/msgpack_reader.h"
 
 namespace sealbox::engines::kv {
 namespace {
@@ -85,92 +86,7 @@ void PutBool(std::string& out, bool b) { out.push_back(b ? '\xc3' : '\xc2'); }
 
 // ---- Reading: only the shapes EncodeKeyMeta writes; anything else fails ----
 
-struct Reader {
-  const uint8_t* p;
-  const uint8_t* end;
-
-  bool Take(size_t n, const uint8_t** at) {
-    if (static_cast<size_t>(end - p) < n) return false;
-    *at = p;
-    p += n;
-    return true;
-  }
-  bool Big(int bytes, uint64_t* v) {
-    const uint8_t* at;
-    if (!Take(bytes, &at)) return false;
-    *v = 0;
-    for (int i = 0; i < bytes; ++i) *v = *v << 8 | at[i];
-    return true;
-  }
-  bool Byte(uint8_t* b) {
-    const uint8_t* at;
-    if (!Take(1, &at)) return false;
-    *b = *at;
-    return true;
-  }
-  bool MapHeader(uint64_t* n) {
-    uint8_t b;
-    if (!Byte(&b)) return false;
-    if ((b & 0xf0) == 0x80) return *n = b & 0x0f, true;
-    if (b == 0xde) return Big(2, n);
-    if (b == 0xdf) return Big(4, n);
-    return false;
-  }
-  bool String(std::string_view* s) {
-    uint8_t b;
-    uint64_t len;
-    if (!Byte(&b)) return false;
-    if ((b & 0xe0) == 0xa0) {
-      len = b & 0x1f;
-    } else if (b >= 0xd9 && b <= 0xdb) {
-      if (!Big(1 << (b - 0xd9), &len)) return false;
-    } else {
-      return false;
-    }
-    const uint8_t* at;
-    if (!Take(len, &at)) return false;
-    *s = std::string_view(reinterpret_cast<const char*>(at), len);
-    return true;
-  }
-  // An integer as nlohmann writes one; `negative` says how to read `bits`.
-  bool Integer(uint64_t* bits, bool* negative) {
-    uint8_t b;
-    if (!Byte(&b)) return false;
-    *negative = false;
-    if (b < 0x80) return *bits = b, true;
-    if (b >= 0xe0) return *negative = true, *bits = static_cast<uint64_t>(static_cast<int8_t>(b)), true;
-    if (b >= 0xcc && b <= 0xcf) return Big(1 << (b - 0xcc), bits);
-    if (b >= 0xd0 && b <= 0xd3) {
-      int bytes = 1 << (b - 0xd0);
-      if (!Big(bytes, bits)) return false;
-      int shift = 64 - 8 * bytes;  // sign-extend
-      *bits = static_cast<uint64_t>(static_cast<int64_t>(*bits << shift) >> shift);
-      *negative = static_cast<int64_t>(*bits) < 0;
-      return true;
-    }
-    return false;
-  }
-  bool Signed(int64_t* v) {
-    uint64_t bits;
-    bool negative;
-    if (!Integer(&bits, &negative)) return false;
-    if (!negative && bits > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return false;
-    *v = static_cast<int64_t>(bits);
-    return true;
-  }
-  bool Unsigned(uint64_t* v) {
-    bool negative;
-    return Integer(v, &negative) && !negative;
-  }
-  bool Bool(bool* v) {
-    uint8_t b;
-    if (!Byte(&b) || (b != 0xc2 && b != 0xc3)) return false;
-    *v = b == 0xc3;
-    return true;
-  }
-};
-
-bool ReadVersion(Reader& r, VersionMeta* vm) {
+bool ReadVersion(MsgpackReader& r, VersionMeta* vm) {
   uint64_t n;
   if (!r.MapHeader(&n)) return false;
   for (uint64_t i = 0; i < n; ++i) {
@@ -185,7 +101,7 @@ bool ReadVersion(Reader& r, VersionMeta* vm) {
   return true;
 }
 
-bool ReadVersions(Reader& r, std::map<uint64_t, VersionMeta>* versions) {
+bool ReadVersions(MsgpackReader& r, std::map<uint64_t, VersionMeta>* versions) {
   uint64_t n;
   if (!r.MapHeader(&n)) return false;
   versions->clear();  // a repeated "versions" key replaces the map, as in Json
@@ -206,7 +122,7 @@ bool ReadVersions(Reader& r, std::map<uint64_t, VersionMeta>* versions) {
 }
 
 // custom_metadata: null, or a map of strings (what the API accepts).
-bool ReadCustomMetadata(Reader& r, Json* out) {
+bool ReadCustomMetadata(MsgpackReader& r, Json* out) {
   if (r.p < r.end && *r.p == 0xc0) {
     ++r.p;
     *out = nullptr;
@@ -223,7 +139,7 @@ bool ReadCustomMetadata(Reader& r, Json* out) {
   return true;
 }
 
-bool ReadField(Reader& r, std::string_view k, KeyMeta* m) {
+bool ReadField(MsgpackReader& r, std::string_view k, KeyMeta* m) {
   if (k == "key_id") {
     std::string_view s;
     if (!r.String(&s)) return false;
@@ -276,7 +192,7 @@ std::string EncodeKeyMeta(const KeyMeta& m) {
 
 std::optional<KeyMeta> DecodeKeyMeta(std::string_view raw) {
   const auto* p = reinterpret_cast<const uint8_t*>(raw.data());
-  Reader r{p, p + raw.size()};
+  MsgpackReader r{p, p + raw.size()};
   uint64_t n;
   if (!r.MapHeader(&n)) return std::nullopt;
   KeyMeta m;
