@@ -59,6 +59,13 @@ void DumpString(std::string_view s, std::string& out) {
   out += '"';
 }
 
+template <typename Int>
+void AppendInteger(std::string& out, Int v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
 void DumpTo(const Json& j, std::string& out) {
   switch (j.type()) {
     case Json::value_t::object: {
@@ -88,8 +95,21 @@ void DumpTo(const Json& j, std::string& out) {
     case Json::value_t::string:
       DumpString(j.get_ref<const std::string&>(), out);
       return;
+    // nlohmann's serializer, built per scalar, asks localeconv() each time.
+    case Json::value_t::null:
+      out += "null";
+      return;
+    case Json::value_t::boolean:
+      out += j.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer:
+      AppendInteger(out, j.get<int64_t>());
+      return;
+    case Json::value_t::number_unsigned:
+      AppendInteger(out, j.get<uint64_t>());
+      return;
     default:
-      out += NlohmannDump(j);  // numbers, booleans, null, binary
+      out += NlohmannDump(j);  // floats, binary
   }
 }
 
@@ -129,9 +149,7 @@ void JsonWriter::String(std::string_view s) {
 
 void JsonWriter::Int(int64_t v) {
   Separate();
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  AppendInteger(out_, v);
   comma_ = true;
 }
 

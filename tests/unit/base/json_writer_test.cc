@@ -52,6 +52,15 @@ TEST(JsonWriterTest, WritesWhatNlohmannDumps) {
   EXPECT_EQ(out, DumpJson(tree));
 }
 
+// Scalars written without nlohmann's serializer: every integer type and
+// extreme, booleans and null; floats still go through it.
+TEST(JsonWriterTest, DumpsScalarsAsNlohmann) {
+  const Json scalars = Json::array({std::numeric_limits<uint64_t>::max(), uint64_t{0}, int64_t{-7}, int64_t{0},
+                                    std::numeric_limits<int64_t>::min(), true, false, nullptr, -0.0, 1e300, 0.1});
+  EXPECT_EQ(DumpJson(scalars), Nlohmann(scalars));
+  for (const Json& j : scalars) EXPECT_EQ(DumpJson(j), Nlohmann(j));
+}
+
 // An object that got no member is taken back with its key, and the next
 // member's comma follows what was written before it.
 TEST(JsonWriterTest, EmptyObjectIsTakenBackWithItsKey) {
