@@ -61,6 +61,21 @@ TEST(JsonWriterTest, DumpsScalarsAsNlohmann) {
   for (const Json& j : scalars) EXPECT_EQ(DumpJson(j), Nlohmann(j));
 }
 
+// Strings scanned eight bytes at a time: each special byte (control, quote,
+// backslash, 0x7f, non-ASCII) at every offset of strings of every length
+// around the word size.
+TEST(JsonWriterTest, EscapesASpecialByteAtAnyOffset) {
+  for (char special : {'\x01', '\x1f', '"', '\\', '\x7f', ' ', '~', '\xc3', '\xff'}) {
+    for (size_t len = 1; len <= 26; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = special;
+        ASSERT_EQ(DumpJson(Json(s)), Nlohmann(Json(s))) << int(special) << " at " << at << " of " << len;
+      }
+    }
+  }
+}
+
 // An object that got no member is taken back with its key, and the next
 // member's comma follows what was written before it.
 TEST(JsonWriterTest, EmptyObjectIsTakenBackWithItsKey) {
