@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "base/json_ascii_scan.h"
+
 namespace sealbox {
 namespace {
 
@@ -59,12 +61,13 @@ class SimpleParser {
     return true;
   }
 
-  // Printable ASCII without escapes; anything else is the full parser's.
+  // ASCII from 0x20 without escapes; anything else is the full parser's.
   bool String(std::string* out) {
     const char* start = ++p_;
+    p_ += PlainJsonAsciiEnd(std::string_view(start, end_ - start), 0);
     while (p_ != end_ && *p_ != '"') {
       auto c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c > 0x7e || c == '\\') return false;
+      if (c < 0x20 || c > 0x7f || c == '\\') return false;
       ++p_;
     }
     if (p_ == end_) return false;

@@ -1,5 +1,5 @@
 // ParseSimpleJson: the fast path of ParseJsonBounded for the bodies clients
-// send (objects, arrays, printable-ASCII strings without escapes, integers,
+// send (objects, arrays, ASCII strings without escapes or control characters, integers,
 // true/false/null). nlohmann's lexer copies every byte through its input
 // adapter and token buffer: a 1 KiB KV write spent a fifth of its
 // instructions parsing its body.

@@ -2,8 +2,8 @@
 
 #include <array>
 #include <charconv>
-#include <cstdint>
-#include <cstring>
+
+#include "base/json_ascii_scan.h"
 
 namespace sealbox {
 namespace {
@@ -19,26 +19,6 @@ constexpr std::array<uint8_t, 256> kCharClass = [] {
   return t;
 }();
 
-// The first index from `i` of a word of `s` that holds a byte other than
-// plain ASCII (class 0 above): a control character, '"', '\\' or a byte
-// >= 0x80; or of the last incomplete word.
-size_t PlainPrefix(std::string_view s, size_t i) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  // A high bit in each byte that is zero (the classic "has zero byte" test).
-  auto zero_bytes = [](uint64_t w) { return (w - kOnes) & ~w & kHigh; };
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    // With every byte below 0x80, subtracting 0x20 from each sets the high
-    // bit of a result only where the byte was below 0x20 (or borrowed into
-    // by one that was); w's own high bits are the bytes >= 0x80.
-    uint64_t special = ((w - 0x20 * kOnes) & ~w) | w;
-    special |= zero_bytes(w ^ ('"' * kOnes)) | zero_bytes(w ^ ('\\' * kOnes));
-    if (special & kHigh) break;
-  }
-  return i;
-}
-
 // nlohmann's serializer runs every byte of every string through a UTF-8
 // decoder; response bodies are mostly ASCII strings (a 1 KiB secret was 5% of
 // a KV read's CPU). ASCII strings take a run-copying path with nlohmann's
@@ -53,7 +33,7 @@ void DumpString(std::string_view s, std::string& out) {
   for (size_t i = 0;; ++i) {
     // The common case, a run of plain ASCII, in a loop of its own: eight
     // bytes at a time, then byte by byte from the first word that has one.
-    i = PlainPrefix(s, i);
+    i = PlainJsonAsciiEnd(s, i);
     while (i < n && kCharClass[static_cast<unsigned char>(s[i])] == 0) ++i;
     if (i == n) break;
     auto c = static_cast<unsigned char>(s[i]);
