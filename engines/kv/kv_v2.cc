@@ -28,8 +28,7 @@ logical::Handler KvV2Backend::Bind(Handler h) {
   return [this, h](Request& r, FieldData& f) -> Result<Response> { return (this->*h)(r, f); };
 }
 
-KvV2Backend::KvV2Backend(const logical::BackendConfig& config)
-    : config_(config), meta_cache_(std::make_unique<DecodedCache<KeyMeta>>()) {
+KvV2Backend::KvV2Backend(const logical::BackendConfig& config) : config_(config) {
   std::vector<PathSpec> routes = KeyRoutes();
   // delete/, undelete/ and destroy/ take the same fields.
   for (auto [pattern, handler] : {std::pair{"delete/{path:+}", &KvV2Backend::DeleteVersions},
@@ -115,13 +114,11 @@ Result<std::optional<KeyMeta>> KvV2Backend::LoadMeta(const std::string& key) {
   if (key.empty()) return std::optional<KeyMeta>();
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(kMetadataPrefix + key));
   if (!raw) return std::optional<KeyMeta>();
-  if (auto cached = meta_cache_->Find(key, *raw)) return cached;
   std::optional<KeyMeta> m = DecodeKeyMeta(*raw);
   if (!m) {  // another shape than EncodeKeyMeta's: the general decoder says what it holds
     SB_ASSIGN_OR_RETURN(Json j, DecodeObject(*raw, "kv metadata"));
     SB_ASSIGN_OR_RETURN(m, KeyMeta::FromJson(j));
   }
-  meta_cache_->Remember(key, *raw, *m);
   return m;
 }
 

@@ -22,13 +22,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "logical/routed_backend.h"
-#include "engines/kv/decoded_cache.h"
 #include "engines/kv/kv_common.h"
 #include "storage/storage.h"
 
@@ -99,8 +97,6 @@ class KvV2Backend final : public logical::RoutedBackend {
 
   logical::BackendConfig config_;
   KeyLocks locks_;
-  // Decoded metadata entries, beside the bytes they came from (LoadMeta).
-  std::unique_ptr<DecodedCache<KeyMeta>> meta_cache_;
 };
 
 }  // namespace sealbox::engines::kv
