@@ -42,27 +42,27 @@ const EVP_MD* Sha256Md() {
 // (or half of sealing a 1 KiB entry). Each thread draws a block at once and
 // hands it out; used bytes are wiped.
 constexpr size_t kPool = 512;
-thread_local uint8_t pool[kPool];
-thread_local size_t left = 0;
+thread_local uint8_t random_pool[kPool];
+thread_local size_t random_left = 0;
 
 // A forked child must never hand out what its parent may still hand out
 // (two processes, one nonce). Only the forking thread lives on in the child.
 void ForgetPoolInChild() {
-  OPENSSL_cleanse(pool, kPool);
-  left = 0;
+  OPENSSL_cleanse(random_pool, kPool);
+  random_left = 0;
 }
 [[maybe_unused]] const int kForkHandler = pthread_atfork(nullptr, nullptr, ForgetPoolInChild);
 
 void PooledRandom(uint8_t* out, size_t n) {
   if (n > kPool) return RandomFill(out, n);
-  if (left < n) {
-    RandomFill(pool, kPool);
-    left = kPool;
+  if (random_left < n) {
+    RandomFill(random_pool, kPool);
+    random_left = kPool;
   }
-  uint8_t* p = pool + (kPool - left);
+  uint8_t* p = random_pool + (kPool - random_left);
   std::memcpy(out, p, n);
   OPENSSL_cleanse(p, n);
-  left -= n;
+  random_left -= n;
 }
 
 }  // namespace
