@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 
+#include "base/json_simple_parse.h"
 #include "base/saturating.h"
 
 namespace sealbox {
@@ -134,6 +135,7 @@ std::string_view Trim(std::string_view s) {
 
 Result<Json> ParseJsonBounded(std::string_view text, const JsonLimits& limits) {
   SB_RETURN_IF_ERROR(CheckTokenSizes(text, limits));
+  if (auto simple = ParseSimpleJson(text, limits)) return std::move(*simple);
   Json j;
   BoundedDomBuilder builder(j, limits);
   bool ok = Json::sax_parse(text.begin(), text.end(), &builder, nlohmann::detail::input_format_t::json, true);

@@ -3,6 +3,8 @@
 #include <array>
 #include <charconv>
 
+#include "base/json_ascii_scan.h"
+
 namespace sealbox {
 namespace {
 
@@ -29,7 +31,9 @@ void DumpString(std::string_view s, std::string& out) {
   const size_t n = s.size();
   size_t run = 0;
   for (size_t i = 0;; ++i) {
-    // The common case, a run of plain ASCII, in a loop of its own.
+    // The common case, a run of plain ASCII, in a loop of its own: eight
+    // bytes at a time, then byte by byte from the first word that has one.
+    i = PlainJsonAsciiEnd(s, i);
     while (i < n && kCharClass[static_cast<unsigned char>(s[i])] == 0) ++i;
     if (i == n) break;
     auto c = static_cast<unsigned char>(s[i]);
@@ -57,6 +61,13 @@ void DumpString(std::string_view s, std::string& out) {
   }
   out.append(s, run, std::string::npos);
   out += '"';
+}
+
+template <typename Int>
+void AppendInteger(std::string& out, Int v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
 }
 
 void DumpTo(const Json& j, std::string& out) {
@@ -88,8 +99,21 @@ void DumpTo(const Json& j, std::string& out) {
     case Json::value_t::string:
       DumpString(j.get_ref<const std::string&>(), out);
       return;
+    // nlohmann's serializer, built per scalar, asks localeconv() each time.
+    case Json::value_t::null:
+      out += "null";
+      return;
+    case Json::value_t::boolean:
+      out += j.get<bool>() ? "true" : "false";
+      return;
+    case Json::value_t::number_integer:
+      AppendInteger(out, j.get<int64_t>());
+      return;
+    case Json::value_t::number_unsigned:
+      AppendInteger(out, j.get<uint64_t>());
+      return;
     default:
-      out += NlohmannDump(j);  // numbers, booleans, null, binary
+      out += NlohmannDump(j);  // floats, binary
   }
 }
 
@@ -129,9 +153,7 @@ void JsonWriter::String(std::string_view s) {
 
 void JsonWriter::Int(int64_t v) {
   Separate();
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out_.append(buf, r.ptr);
+  AppendInteger(out_, v);
   comma_ = true;
 }
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "engines/kv/msgpack_reader.h"
 #include "storage/storage.h"
 
 namespace sealbox::engines::kv {
@@ -29,9 +30,14 @@ std::string EncodeObject(const Json& obj) {
 }
 
 Result<Json> DecodeObject(std::string_view raw, std::string_view what) {
-  Json j = !raw.empty() && raw.front() == '{'
-               ? Json::parse(raw.begin(), raw.end(), nullptr, false)
-               : Json::from_msgpack(raw.begin(), raw.end(), /*strict=*/true, /*allow_exceptions=*/false);
+  Json j;
+  if (!raw.empty() && raw.front() == '{') {
+    j = Json::parse(raw.begin(), raw.end(), nullptr, false);
+  } else if (auto fast = ReadMsgpackJson(raw)) {
+    j = std::move(*fast);
+  } else {
+    j = Json::from_msgpack(raw.begin(), raw.end(), /*strict=*/true, /*allow_exceptions=*/false);
+  }
   if (!j.is_object()) return Corruption(std::string(what) + " malformed");
   return j;
 }

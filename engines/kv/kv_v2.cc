@@ -114,13 +114,16 @@ Result<std::optional<KeyMeta>> KvV2Backend::LoadMeta(const std::string& key) {
   if (key.empty()) return std::optional<KeyMeta>();
   SB_ASSIGN_OR_RETURN(auto raw, config_.storage->Get(kMetadataPrefix + key));
   if (!raw) return std::optional<KeyMeta>();
-  SB_ASSIGN_OR_RETURN(Json j, DecodeObject(*raw, "kv metadata"));
-  SB_ASSIGN_OR_RETURN(KeyMeta m, KeyMeta::FromJson(j));
-  return std::optional<KeyMeta>(std::move(m));
+  std::optional<KeyMeta> m = DecodeKeyMeta(*raw);
+  if (!m) {  // another shape than EncodeKeyMeta's: the general decoder says what it holds
+    SB_ASSIGN_OR_RETURN(Json j, DecodeObject(*raw, "kv metadata"));
+    SB_ASSIGN_OR_RETURN(m, KeyMeta::FromJson(j));
+  }
+  return m;
 }
 
 Status KvV2Backend::SaveMeta(const std::string& key, const KeyMeta& meta, std::vector<WriteOp> extra) {
-  std::string value = EncodeObject(meta.ToJson());
+  std::string value = EncodeKeyMeta(meta);
   SB_RETURN_IF_ERROR(CheckEntrySize(value.size(), MaxEntrySize(config_.mount), "metadata"));
   extra.push_back(WriteOp::Put(kMetadataPrefix + key, std::move(value)));
   return config_.storage->Batch(extra);

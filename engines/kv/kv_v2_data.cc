@@ -103,9 +103,11 @@ Result<Response> KvV2Backend::ReadVersion(FieldData& fd, bool subkeys) {
   auto it = meta->versions.find(n);
   if (it == meta->versions.end()) return Response::Empty();
   const VersionMeta& vm = it->second;
-  Json md = meta->VersionApiJson(n, vm);
   const char* field = subkeys ? "subkeys" : "data";
-  Response resp = Response::WithData(Json{{field, nullptr}, {"metadata", md}});
+  Json body = Json::object();
+  body.get_ref<Json::object_t&>().emplace(field, nullptr);
+  body.get_ref<Json::object_t&>().emplace("metadata", meta->VersionApiJson(n, vm));
+  Response resp = Response::WithData(std::move(body));
   // Deleted and destroyed versions: 404 with the metadata, so clients can
   // tell them from a missing key.
   if (IsDeleted(vm, NowNanos()) || vm.destroyed) {

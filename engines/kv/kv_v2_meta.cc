@@ -76,11 +76,15 @@ Json KeyMeta::VersionsApiJson() const {
 }
 
 Json KeyMeta::VersionApiJson(uint64_t n, const VersionMeta& vm) const {
-  return Json{{"version", n},
-              {"created_time", Timestamp(vm.created)},
-              {"deletion_time", Timestamp(vm.deletion)},
-              {"destroyed", vm.destroyed},
-              {"custom_metadata", custom_metadata}};
+  // Member by member: an initializer list copies each value once more (every read builds one).
+  Json j = Json::object();
+  auto& o = j.get_ref<Json::object_t&>();
+  o.emplace("version", n);
+  o.emplace("created_time", Timestamp(vm.created));
+  o.emplace("deletion_time", Timestamp(vm.deletion));
+  o.emplace("destroyed", vm.destroyed);
+  o.emplace("custom_metadata", custom_metadata);
+  return j;
 }
 
 KeyMeta NewKeyMeta(int64_t now) {

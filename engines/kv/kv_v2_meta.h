@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/json_util.h"
@@ -70,6 +72,13 @@ struct KvV2Backend::VersionChange {
   int64_t now;
   std::vector<WriteOp>& ops;  // storage ops written with the metadata
 };
+
+// The stored form of `meta`: exactly EncodeObject(meta.ToJson()), written
+// without building the Json (kv_v2_meta_codec.cc).
+std::string EncodeKeyMeta(const KeyMeta& meta);
+// Reads what EncodeKeyMeta writes; nullopt for any other shape (JSON text,
+// other types, unknown fields), which the caller decodes the general way.
+std::optional<KeyMeta> DecodeKeyMeta(std::string_view raw);
 
 // A new key's metadata, with a random key id.
 KeyMeta NewKeyMeta(int64_t now);

@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 #include <openssl/hmac.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <set>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -29,6 +34,41 @@ TEST(CryptoTest, AeadRoundTripAndAad) {
 TEST(CryptoTest, NoncesDiffer) {
   SecureBytes key = crypto::RandomBytes(32);
   EXPECT_NE(*crypto::AeadSeal(key, "same", ""), *crypto::AeadSeal(key, "same", ""));
+  // Nonces come from a per-thread pool of random bytes: never one twice,
+  // across many pool refills and in several threads at once.
+  std::vector<std::set<std::string>> seen(4);
+  std::vector<std::thread> threads;
+  for (auto& nonces : seen) {
+    threads.emplace_back([&key, &nonces] {
+      for (int i = 0; i < 2000; ++i) nonces.insert(crypto::AeadSeal(key, "", "")->substr(0, 12));
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all;
+  for (const auto& nonces : seen) all.insert(nonces.begin(), nonces.end());
+  EXPECT_EQ(all.size(), 8000u);
+}
+
+// A forked child never draws the nonces its parent still holds in its pool.
+TEST(CryptoTest, ForkedChildDrawsOtherNonces) {
+  SecureBytes key = crypto::RandomBytes(32);
+  ASSERT_TRUE(crypto::AeadSeal(key, "", "").ok());  // the pool now holds bytes
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string nonce = crypto::AeadSeal(key, "", "")->substr(0, 12);
+    _exit(write(fds[1], nonce.data(), nonce.size()) == 12 ? 0 : 1);
+  }
+  std::string parent = crypto::AeadSeal(key, "", "")->substr(0, 12);
+  char buf[12];
+  ASSERT_EQ(read(fds[0], buf, sizeof buf), 12);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_NE(std::string(buf, 12), parent);
 }
 
 TEST(CryptoTest, HexAndBase64) {

@@ -52,6 +52,30 @@ TEST(JsonWriterTest, WritesWhatNlohmannDumps) {
   EXPECT_EQ(out, DumpJson(tree));
 }
 
+// Scalars written without nlohmann's serializer: every integer type and
+// extreme, booleans and null; floats still go through it.
+TEST(JsonWriterTest, DumpsScalarsAsNlohmann) {
+  const Json scalars = Json::array({std::numeric_limits<uint64_t>::max(), uint64_t{0}, int64_t{-7}, int64_t{0},
+                                    std::numeric_limits<int64_t>::min(), true, false, nullptr, -0.0, 1e300, 0.1});
+  EXPECT_EQ(DumpJson(scalars), Nlohmann(scalars));
+  for (const Json& j : scalars) EXPECT_EQ(DumpJson(j), Nlohmann(j));
+}
+
+// Strings scanned eight bytes at a time: each special byte (control, quote,
+// backslash, 0x7f, non-ASCII) at every offset of strings of every length
+// around the word size.
+TEST(JsonWriterTest, EscapesASpecialByteAtAnyOffset) {
+  for (char special : {'\x01', '\x1f', '"', '\\', '\x7f', ' ', '~', '\xc3', '\xff'}) {
+    for (size_t len = 1; len <= 26; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = special;
+        ASSERT_EQ(DumpJson(Json(s)), Nlohmann(Json(s))) << int(special) << " at " << at << " of " << len;
+      }
+    }
+  }
+}
+
 // An object that got no member is taken back with its key, and the next
 // member's comma follows what was written before it.
 TEST(JsonWriterTest, EmptyObjectIsTakenBackWithItsKey) {

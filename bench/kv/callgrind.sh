@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Instructions per KV v2 request, counted by callgrind: steadier than req/s
+# on a shared machine. Starts Sealbox under valgrind, sets up the same mount
+# and 1 KiB secret as run.sh, zeroes the counters, sends a fixed number of
+# keep-alive requests from one client (bench/kv/callgrind_load.py), dumps
+# and prints the total instructions over the requests, and the top functions.
+#
+#   bench/kv/callgrind.sh read  [requests=2000]
+#   bench/kv/callgrind.sh write [requests=1000]
+#   OUT=/tmp/cg bench/kv/callgrind.sh read   # keep the dump for callgrind_annotate
+# Not a test: figures only.
+source "$(dirname "$0")/../common.sh"
+command -v valgrind >/dev/null || { echo "missing valgrind" >&2; exit 1; }
+mode=${1:-read}
+n=${2:-$([ "$mode" = write ] && echo 1000 || echo 2000)}
+out=${OUT:-$tmp/cg}
+mkdir -p "$out"
+
+make_certs
+# start_sealbox, under callgrind.
+port=$(free_port)
+mkdir -p "$tmp/data"
+cat > "$tmp/sealbox.hcl" <<HCL
+storage "rocksdb" {
+  path = "$tmp/data"
+}
+listener "tcp" {
+  address       = "127.0.0.1:$port"
+  tls_cert_file = "$tmp/server.crt"
+  tls_key_file  = "$tmp/server.key"
+}
+log_level = "warn"
+HCL
+valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" \
+  "$sealbox" server -config "$tmp/sealbox.hcl" > "$tmp/sealbox.log" 2>&1 &
+sb_pid=$!
+pids+=("$sb_pid")
+sb_url="https://127.0.0.1:$port"
+for _ in $(seq 1 600); do c -o /dev/null "$sb_url/v1/sys/health" 2>/dev/null && break; sleep 0.1; done
+init=$(c -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$sb_url/v1/sys/init")
+sb_token=$(json_field root_token <<<"$init")
+key=$("$py" -c 'import json,sys; print(json.load(sys.stdin)["keys"][0])' <<<"$init")
+c -o /dev/null -X PUT -d "{\"key\":\"$key\"}" "$sb_url/v1/sys/unseal"
+kv_setup "$sb_url" "$sb_token"
+
+load() { "$py" "$root/bench/kv/callgrind_load.py" "$mode" "$1" "$port" "$tmp/ca.crt" "$sb_token"; }
+load 200  # warm up: caches, connections, every key of a write run once
+callgrind_control -z "$sb_pid" >/dev/null
+load "$n"
+callgrind_control -d "$sb_pid" >/dev/null
+dump="$out/callgrind.out.$sb_pid.1"
+total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')
+echo "$mode: $n requests, $total instructions, $((total / n)) per request"
+callgrind_annotate --inclusive=no "$dump" 2>/dev/null | sed -n '/file:function/,$p' | head -${TOP:-40}
+echo "dump: $dump"
