@@ -8,20 +8,12 @@
 
 #include <random>
 #include <string>
+
+#include "tests/unit/base/expect_same_json.h"
 #include <vector>
 
 namespace sealbox {
 namespace {
-
-void ExpectSame(const Json& a, const Json& b) {
-  ASSERT_EQ(a.type(), b.type()) << a.dump() << " vs " << b.dump();
-  ASSERT_EQ(a, b);
-  if (a.is_object()) {
-    for (auto& [k, v] : a.items()) ExpectSame(v, b.at(k));
-  } else if (a.is_array()) {
-    for (size_t i = 0; i < a.size(); ++i) ExpectSame(a[i], b[i]);
-  }
-}
 
 // Random JSON text: mostly what the fast path takes, sometimes what it must
 // leave (escapes, UTF-8, fractions, big or negative-zero integers), with
@@ -55,7 +47,7 @@ TEST(JsonSimpleParseTest, AnswersAsNlohmannDoes) {
     ++answered;
     Json full = Json::parse(text, nullptr, false);
     ASSERT_FALSE(full.is_discarded()) << text;
-    ExpectSame(*fast, full);
+    test_util::ExpectSameJson(*fast, full);
   }
   EXPECT_GT(answered, 1000);  // the generator reaches the fast path often
 }
@@ -67,7 +59,7 @@ TEST(JsonSimpleParseTest, TakesTheBodiesClientsSend) {
                            "[\"del\x7f in a string, and quotes after a long run: 0123456789abcdef\",\"\"]"}) {
     auto fast = ParseSimpleJson(text, JsonLimits{});
     ASSERT_TRUE(fast) << text;
-    ExpectSame(*fast, Json::parse(text));
+    test_util::ExpectSameJson(*fast, Json::parse(text));
   }
 }
 

@@ -9,20 +9,10 @@
 #include <string>
 
 #include "engines/kv/msgpack_reader.h"
+#include "tests/unit/base/expect_same_json.h"
 
 namespace sealbox::engines::kv {
 namespace {
-
-// Same value and the same type at every level (1u and 1 compare equal in Json).
-void ExpectSame(const Json& a, const Json& b) {
-  ASSERT_EQ(a.type(), b.type()) << a.dump() << " vs " << b.dump();
-  ASSERT_EQ(a, b);
-  if (a.is_object()) {
-    for (auto& [k, v] : a.items()) ExpectSame(v, b.at(k));
-  } else if (a.is_array()) {
-    for (size_t i = 0; i < a.size(); ++i) ExpectSame(a[i], b[i]);
-  }
-}
 
 Json RandomValue(std::mt19937_64& rng, int depth) {
   static const int64_t kInts[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 4294967295LL, 4294967296LL,
@@ -57,7 +47,7 @@ TEST(KvMsgpackJsonTest, ReadsWhatNlohmannReads) {
     Json::to_msgpack(j, raw);
     auto fast = ReadMsgpackJson(raw);
     ASSERT_TRUE(fast) << j.dump();
-    ExpectSame(*fast, Json::from_msgpack(raw));
+    test_util::ExpectSameJson(*fast, Json::from_msgpack(raw));
   }
 }
 
@@ -66,7 +56,7 @@ TEST(KvMsgpackJsonTest, SignedAndFloatFormsKeepNlohmannsTypes) {
   const std::string raw("\x94\xd0\x05\xcc\x05\xca\x3f\xc0\x00\x00\xfd", 11);
   auto fast = ReadMsgpackJson(raw);
   ASSERT_TRUE(fast);
-  ExpectSame(*fast, Json::from_msgpack(raw));
+  test_util::ExpectSameJson(*fast, Json::from_msgpack(raw));
   EXPECT_TRUE((*fast)[0].is_number_integer() && !(*fast)[0].is_number_unsigned());
   EXPECT_TRUE((*fast)[1].is_number_unsigned());
 }
