@@ -344,6 +344,8 @@ Status CoreImpl::Activate() {
   SB_RETURN_IF_ERROR(SetupMounts());
   SB_RETURN_IF_ERROR(audit_.Setup(audit_view_.get()));
   SB_RETURN_IF_ERROR(quotas_->Load(quota_view_.get()));
+  // Before requests: the leases and tokens from before the seal count again.
+  SB_RETURN_IF_ERROR(RecountLeaseQuotas());
   expiration_->Start();
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
   // Last: the scheduler's thread may snapshot as soon as it runs.
@@ -363,7 +365,7 @@ void CoreImpl::PreSeal() {
   policies_->Reset();
   quotas_->Reset();
   std::lock_guard l(counted_mu_);
-  counted_.clear();  // counts restart at the next unseal
+  counted_.clear();  // recounted from storage at the next unseal
 }
 
 Status CoreImpl::SealLocked() {
