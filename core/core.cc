@@ -338,6 +338,9 @@ Status CoreImpl::Activate() {
   // The active node is the one writer: from here its cache holds (and
   // starts empty: other nodes wrote while this one was a standby).
   if (cache_ && options_.ha_lock) cache_->SetEnabled(true);
+  // A standby's keyring may be stale: the former active may have rotated it
+  // or restored a snapshot.
+  if (options_.ha_lock) SB_RETURN_IF_ERROR(barrier_->Reload());
   if (options_.ha_lock) SB_RETURN_IF_ERROR(EnsureClusterTls());
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());

@@ -56,7 +56,9 @@ class Storage {
   using ScanVisitor = std::function<Status(std::string_view key, std::string_view value)>;
   virtual Status ScanConsistent(const ScanVisitor& visit);
   // Replaces the whole content by `entries` in one atomic, durable write: a
-  // crash leaves either the old content or the new, never a mix.
+  // crash leaves either the old content or the new, never a mix. A backend
+  // that cannot write it at once (etcd) answers Corruption when it failed
+  // half-way, and finishes the replacement when it is next opened.
   virtual Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries);
 };
 
