@@ -222,6 +222,8 @@ SealStatus CoreImpl::GetSealStatus() {
 }
 
 Result<SecureBytes> CoreImpl::ReadRootKey(const SecureBytes& unseal_key) {
+  // Never unseal on a store a snapshot restore left half replaced.
+  SB_RETURN_IF_ERROR(physical_->FinishInterruptedReplace());
   SB_ASSIGN_OR_RETURN(auto raw, physical_->Get(kRootKeyPath));
   if (!raw || raw->size() < 5) return Corruption("root key entry missing");
   if (unseal_key.size() != 32) return InvalidArgument("Unseal failed, invalid key");
@@ -339,8 +341,11 @@ Status CoreImpl::Activate() {
   // starts empty: other nodes wrote while this one was a standby).
   if (cache_ && options_.ha_lock) cache_->SetEnabled(true);
   // A standby's keyring may be stale: the former active may have rotated it
-  // or restored a snapshot.
-  if (options_.ha_lock) SB_RETURN_IF_ERROR(barrier_->Reload());
+  // or restored a snapshot (and may have left that restore half-way).
+  if (options_.ha_lock) {
+    SB_RETURN_IF_ERROR(physical_->FinishInterruptedReplace());
+    SB_RETURN_IF_ERROR(barrier_->Reload());
+  }
   if (options_.ha_lock) SB_RETURN_IF_ERROR(EnsureClusterTls());
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());

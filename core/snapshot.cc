@@ -94,10 +94,10 @@ Status CoreImpl::ApplyStagedRestore(const std::string& request_id, bool request_
   PreSeal();
   Status s = physical_->ReplaceAll(staged->entries);
   if (s.code() == StatusCode::kCorruption) {
-    // Half replaced (etcd): neither store is whole until a restart finishes it.
-    log::Error("core: snapshot restore interrupted half-way; sealing: restart the server to finish it");
+    // Half replaced (etcd): neither store is whole until an unseal finishes it.
+    log::Error("core: snapshot restore interrupted half-way; sealing: the next unseal finishes it");
     SealLocked().IgnoreError();
-    return Unavailable("snapshot restore interrupted half-way; restart the server to finish it");
+    return Unavailable("snapshot restore interrupted half-way; the vault sealed: the next unseal finishes it");
   }
   if (!s.ok()) {
     // The old store is intact (RocksDB: one atomic write; etcd: the restore

@@ -185,12 +185,12 @@ Status ReplaceVaultKeys(const EtcdSnapshotTarget& t, const std::vector<std::pair
   Restore r(t);
   SB_RETURN_IF_ERROR(r.Enter(kStaging));
   if (Status s = r.Stage(entries); !s.ok()) {
-    if (!r.End().ok()) log::Warn("etcd: could not drop a failed restore's staged copy; the next start drops it");
+    if (!r.End().ok()) log::Warn("etcd: could not drop a failed restore's staged copy; the next unseal drops it");
     return s;
   }
   if (Status s = r.Swap(); !s.ok()) {
     log::Error("etcd: snapshot restore interrupted half-way (" + s.message() +
-               "); the next start of a node on this path finishes it");
+               "); the next unseal of a node on this path finishes it");
     return Corruption("snapshot restore interrupted half-way: " + s.message());
   }
   return Status::Ok();

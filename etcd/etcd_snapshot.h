@@ -13,8 +13,9 @@
 //      transaction), the staged entries copied over them (as many as etcd's
 //      limits need), then the staged copy and the state deleted (one). This
 //      is where atomicity is lost: a failure or a crash here leaves the state
-//      key, and the next start of any node on this path finishes the swap
-//      from the staged copy (FinishInterruptedRestore) before it serves.
+//      key, and the next unseal (or takeover) of any node on this path
+//      finishes the swap from the staged copy (FinishInterruptedRestore)
+//      before it reads the vault.
 // Every write of a restore compares the state's mod revision (and the HA
 // fence), so a node that takes an interrupted restore over stops the one
 // that began it. Keys never in a snapshot nor touched by a restore: the HA
@@ -54,8 +55,9 @@ Status ScanAtOneRevision(const EtcdSnapshotTarget& t, const Storage::ScanVisitor
 // begun, with the keys half replaced until FinishInterruptedRestore runs.
 Status ReplaceVaultKeys(const EtcdSnapshotTarget& t, const std::vector<std::pair<std::string, std::string>>& entries);
 
-// At start: drops a restore interrupted while staging, finishes one
-// interrupted while swapping. OK when there is none.
+// Before a node reads the vault (unseal, takeover): drops a restore
+// interrupted while staging, finishes one interrupted while swapping. OK
+// when there is none.
 Status FinishInterruptedRestore(const EtcdSnapshotTarget& t);
 
 }  // namespace sealbox::etcd

@@ -108,7 +108,7 @@ class EtcdStorage final : public Storage {
   Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) override {
     return ReplaceVaultKeys(Target(), entries);
   }
-  Status FinishRestore() { return FinishInterruptedRestore(Target()); }
+  Status FinishInterruptedReplace() override { return FinishInterruptedRestore(Target()); }
 
  private:
   EtcdSnapshotTarget Target() const { return {*client_, *fence_, keys_, limits_}; }
@@ -132,11 +132,8 @@ Result<EtcdBackend> OpenEtcd(const EtcdOptions& options) {
   if (!reached.ok())
     return Status(reached.status().code(), "storage \"etcd\" (" + client->Describe() + "): " + reached.status().message());
   auto fence = std::make_shared<EtcdFence>();
-  auto storage = std::make_unique<EtcdStorage>(client, fence, options);
-  // Before anything reads the vault: a restore a crash interrupted is dropped or finished.
-  SB_RETURN_IF_ERROR(storage->FinishRestore());
   EtcdBackend out;
-  out.storage = std::move(storage);
+  out.storage = std::make_unique<EtcdStorage>(client, fence, options);
   if (options.ha_enabled) out.ha = NewEtcdHaLock(client, fence, options);
   return out;
 }

@@ -2,13 +2,12 @@
 restore on a real 3-member etcd (etcd_harness). A snapshot taken under
 writes restores exactly; another vault's is refused unless forced; a RocksDB
 vault's snapshot moves to etcd; a restore interrupted half-way is finished by
-the next start; on HA, the node that takes over after a restore serves the
+the next unseal; on HA, the node that takes over after a restore serves the
 restored state.
 """
 
 import base64
 import json
-import threading
 import urllib.request
 
 import pytest
@@ -16,7 +15,7 @@ import pytest
 import etcd_harness
 import harness
 from test_ha import Trio
-from test_snapshot import entries, get, kv_keys, put, restore, save
+from test_snapshot import entries, get, kv_keys, put, restore, save, snapshot_under_writes
 
 RESTORE_DIR = b"core/snapshot-restore/"
 
@@ -57,23 +56,7 @@ def test_snapshot_under_writes_restores_exactly(cluster, vaults):
     s = vaults("/snap-exact/")
     for i in range(10):
         put(s, "base-%d" % i, "v%d" % i)
-    acked, stop = [], threading.Event()
-
-    def writer():
-        n = 0
-        while not stop.is_set():
-            put(s, "load-%d" % n, "x")
-            acked.append("load-%d" % n)
-            n += 1
-    t = threading.Thread(target=writer)
-    t.start()
-    harness.wait_until(lambda: len(acked) >= 5, what="the writer to start")
-    before = set(acked)
-    archive = save(s)
-    after = len(acked)
-    harness.wait_until(lambda: len(acked) >= after + 5, what="writes after the snapshot")
-    stop.set()
-    t.join()
+    archive, before, begun_after = snapshot_under_writes(s)
     put(s, "base-1", "changed")
     s.root("DELETE", "/v1/secret/metadata/base-2")
     late = s.root("POST", "/v1/auth/token/create", {"policies": ["default"]})[1]["auth"]["client_token"]
@@ -82,7 +65,7 @@ def test_snapshot_under_writes_restores_exactly(cluster, vaults):
     snap = entries(archive)
     assert entries(save(s)) == snap  # entry for entry, ciphertexts included
     keys = kv_keys(s)
-    assert before <= keys and "load-%d" % (len(acked) - 1) not in keys
+    assert before <= keys and set(begun_after).isdisjoint(keys)
     assert get(s, "base-1") == "v1" and get(s, "base-2") == "v2"
     assert s.raw("GET", "/v1/auth/token/lookup-self", late)[0] == 403
     # What etcd holds is the snapshot and nothing of the restore's own.
@@ -125,7 +108,7 @@ def test_another_vaults_snapshot_needs_force_even_from_rocksdb(cluster, vaults):
     assert a.raw("GET", "/v1/secret/data/mine", on_rocksdb.root_token)[0] == 404
 
 
-def test_a_restore_interrupted_half_way_is_finished_at_the_next_start(cluster, vaults):
+def test_a_restore_interrupted_half_way_is_finished_at_the_next_unseal(cluster, vaults):
     s = vaults("/snap-crash/")
     put(s, "kept", "1")
     archive = save(s)
@@ -139,8 +122,8 @@ def test_a_restore_interrupted_half_way_is_finished_at_the_next_start(cluster, v
     cluster.etcdctl("del", "--prefix", "/snap-crash/core/keyring")
     cluster.etcdctl("del", "--prefix", "/snap-crash/logical/")
     s.start()
-    assert "finished a snapshot restore that was interrupted half-way" in s.log()
     s.unseal(s.keys[:1])
+    assert "finished a snapshot restore that was interrupted half-way" in s.log()
     assert get(s, "kept") == "1" and get(s, "later") is None
     stored = cluster.get_prefix("/snap-crash/")
     assert not [k for k in stored if k.startswith(b"/snap-crash/" + RESTORE_DIR)]
