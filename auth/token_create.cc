@@ -340,6 +340,7 @@ Result<logical::Response> TokenBackend::Create(Req& req, Fd& fd, bool orphan_pat
   SB_RETURN_IF_ERROR(CheckEntityAlias(params.entity_alias, role));
   const int64_t now = clock_->NowNanos();
   TokenEntry te = NewEntry(req, params, role, parent, now, batch);
+  te.quota_exempt = parent.IsRoot();  // root callers are not counted by lease-count quotas
   SB_RETURN_IF_ERROR(CheckCustomId(params.custom_id, is_sudo, batch));
   SB_ASSIGN_OR_RETURN(te.policies, ResolveTokenPolicies({.requested = params.policies,
                                                          .parent = parent.policies,

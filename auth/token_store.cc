@@ -59,6 +59,7 @@ std::string TokenEntry::ToText() const {
   w.PlainKey("issue_time_nanos").Int(e.issue_time_nanos);
   w.PlainKey("last_renewal_nanos").Int(e.last_renewal_nanos);
   w.PlainKey("lease_ttl").Int(e.lease_ttl);
+  if (!e.login_role.empty()) w.PlainKey("login_role").String(e.login_role);
   w.PlainKey("meta").Value(e.meta);
   w.PlainKey("no_default_policy").Bool(e.no_default_policy);
   w.PlainKey("num_uses").Int(e.num_uses);
@@ -67,6 +68,7 @@ std::string TokenEntry::ToText() const {
   w.PlainKey("path").String(e.path);
   w.PlainKey("period").Int(e.period);
   w.PlainKey("policies").StringList(e.policies);
+  if (e.quota_exempt) w.PlainKey("quota_exempt").Bool(true);
   w.PlainKey("renewable").Bool(e.renewable);
   w.PlainKey("role").String(e.role);
   w.PlainKey("type").String(e.type);
@@ -103,6 +105,8 @@ Result<TokenEntry> TokenEntry::FromJson(const Json& j) {
     e.type = j.value("type", "service");
     e.entity_id = j.value("entity_id", "");
     e.role = j.value("role", "");
+    e.login_role = j.value("login_role", "");
+    e.quota_exempt = j.value("quota_exempt", false);
     e.bound_cidrs = j.value("bound_cidrs", std::vector<std::string>{});
     e.internal = j.value("internal", Json(nullptr));
     if (auto it = j.find("alias"); it != j.end() && !it->is_null()) {
@@ -507,6 +511,19 @@ Result<std::vector<std::string>> TokenStore::ListAccessors() {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+Status TokenStore::ForEachService(const std::function<void(const TokenEntry&)>& visit) {
+  SB_ASSIGN_OR_RETURN(auto ids, view_->List("id/"));
+  const int64_t now = clock_->NowNanos();
+  for (const auto& h : ids) {
+    if (h.empty() || h.back() == '/') continue;
+    auto e = ReadEntry(h);
+    if (!e.ok() || !*e) continue;
+    if ((*e)->expire_time_nanos != 0 && (*e)->expire_time_nanos <= now) continue;
+    visit(**e);
+  }
+  return Status::Ok();
 }
 
 // ---- Roles ----

@@ -78,6 +78,11 @@ struct TokenEntry {
   std::string type = "service";
   std::string entity_id;
   std::string role;
+  // For the lease-count quotas, recounted at unseal: the login's role (its
+  // auth method's, "" when none) and whether a root caller made the token
+  // (not counted, as Vault). Stored only when set.
+  std::string login_role;
+  bool quota_exempt = false;
   std::vector<std::string> bound_cidrs;
   Json internal = nullptr;  // auth-method data for renewal re-checks
   // The alias of the login that created the token (or of its parent), for
@@ -172,6 +177,8 @@ class TokenStore {
   // Revokes only this token; its children become orphans.
   Status RevokeOrphan(const std::string& hash);
   Result<std::vector<std::string>> ListAccessors();
+  // Calls `visit` with every live service token (an unreadable entry is skipped).
+  Status ForEachService(const std::function<void(const TokenEntry&)>& visit);
   // Revokes, with their trees, the tokens whose issuing path starts with
   // `path_prefix` ("auth/kubernetes/"): disabling an auth method ends every
   // login it granted, as Vault's. Returns how many issued tokens it revoked.

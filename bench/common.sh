@@ -47,12 +47,16 @@ make_certs() {
 }
 
 # Sealbox: real (durable) RocksDB storage, init 1/1, unseal.
+# start_sealbox [NAME [EXTRA_HCL]]: a second server needs its own NAME (its
+# files are $tmp/NAME.hcl, .log, -data); EXTRA_HCL is appended to its config.
 start_sealbox() {
-  local port; port=$(free_port)
-  mkdir -p "$tmp/data"
-  cat > "$tmp/sealbox.hcl" <<HCL
+  local name=${1:-sealbox} extra=${2:-} port; port=$(free_port)
+  local data="$tmp/data"
+  [ "$name" = sealbox ] || data="$tmp/$name-data"
+  mkdir -p "$data"
+  cat > "$tmp/$name.hcl" <<HCL
 storage "rocksdb" {
-  path = "$tmp/data"
+  path = "$data"
 }
 listener "tcp" {
   address       = "127.0.0.1:$port"
@@ -60,8 +64,9 @@ listener "tcp" {
   tls_key_file  = "$tmp/server.key"
 }
 log_level = "warn"
+$extra
 HCL
-  "$sealbox" server -config "$tmp/sealbox.hcl" > "$tmp/sealbox.log" 2>&1 &
+  "$sealbox" server -config "$tmp/$name.hcl" > "$tmp/$name.log" 2>&1 &
   sb_pid=$!
   pids+=("$sb_pid")
   sb_url="https://127.0.0.1:$port"

@@ -222,6 +222,8 @@ SealStatus CoreImpl::GetSealStatus() {
 }
 
 Result<SecureBytes> CoreImpl::ReadRootKey(const SecureBytes& unseal_key) {
+  // Never unseal on a store a snapshot restore left half replaced.
+  SB_RETURN_IF_ERROR(physical_->FinishInterruptedReplace());
   SB_ASSIGN_OR_RETURN(auto raw, physical_->Get(kRootKeyPath));
   if (!raw || raw->size() < 5) return Corruption("root key entry missing");
   if (unseal_key.size() != 32) return InvalidArgument("Unseal failed, invalid key");
@@ -338,12 +340,20 @@ Status CoreImpl::Activate() {
   // The active node is the one writer: from here its cache holds (and
   // starts empty: other nodes wrote while this one was a standby).
   if (cache_ && options_.ha_lock) cache_->SetEnabled(true);
+  // A standby's keyring may be stale: the former active may have rotated it
+  // or restored a snapshot (and may have left that restore half-way).
+  if (options_.ha_lock) {
+    SB_RETURN_IF_ERROR(physical_->FinishInterruptedReplace());
+    SB_RETURN_IF_ERROR(barrier_->Reload());
+  }
   if (options_.ha_lock) SB_RETURN_IF_ERROR(EnsureClusterTls());
   SB_RETURN_IF_ERROR(tokens_->Setup());
   SB_RETURN_IF_ERROR(policies_->Setup());
   SB_RETURN_IF_ERROR(SetupMounts());
   SB_RETURN_IF_ERROR(audit_.Setup(audit_view_.get()));
   SB_RETURN_IF_ERROR(quotas_->Load(quota_view_.get()));
+  // Before requests: the leases and tokens from before the seal count again.
+  SB_RETURN_IF_ERROR(RecountLeaseQuotas());
   expiration_->Start();
   tokens_->StartBackgroundTidy(kTokenTidyIntervalSeconds);
   // Last: the scheduler's thread may snapshot as soon as it runs.
@@ -363,7 +373,7 @@ void CoreImpl::PreSeal() {
   policies_->Reset();
   quotas_->Reset();
   std::lock_guard l(counted_mu_);
-  counted_.clear();  // counts restart at the next unseal
+  counted_.clear();  // recounted from storage at the next unseal
 }
 
 Status CoreImpl::SealLocked() {

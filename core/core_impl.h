@@ -72,6 +72,10 @@ class CoreImpl final : public Core {
   RateLimitOutcome ApplyRateLimit(RoutedRequest& r) override;  // core/quotas.cc
   Task<Status> AuditRateLimited(RoutedRequest& r, std::string error, Resumer* resumer) override;
   QuotaManager& quotas() { return *quotas_; }
+  // Rebuilds the lease-count quotas' counts from the stored leases and
+  // service tokens (core/quotas.cc): at unseal, and after a lease-count
+  // quota is written or deleted.
+  Status RecountLeaseQuotas();
   audit::AuditBroker& audit() { return audit_; }
   ExpirationManager& expiration() { return *expiration_; }
   // Routes a revoke or renew for a lease to the backend that issued it.
@@ -116,7 +120,9 @@ class CoreImpl final : public Core {
   // Seal requested through the API: runs after the current request finishes.
   void RequestSeal();
   // Turns a login response's Auth block into a stored token (core_login.cc).
-  Status CompleteLogin(logical::Request& req, const RouteEntry& route, logical::Response& resp);
+  // `login_role` is kept on the token for the lease-count quotas' recount.
+  Status CompleteLogin(logical::Request& req, const RouteEntry& route, const std::string& login_role,
+                       logical::Response& resp);
   // The ACL for a request's token (root ACL for root tokens).
   Result<std::shared_ptr<const auth::Acl>> AclForToken(const auth::TokenEntry& entry);
 
@@ -190,19 +196,22 @@ class CoreImpl final : public Core {
                          bool* revoke_after);
   // After the backend: a login's token, a dynamic secret's lease.
   void Complete(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp);
-  // Quotas (core/quotas.cc). The login role a bound request names, when a
-  // role quota could apply to its mount.
+  // Quotas (core/quotas.cc). The login role a bound request names ("" for
+  // anything but a login); QuotaRoleOf only when a role quota could apply
+  // to its mount.
+  std::string LoginRoleOf(const BoundRoute& route, logical::Request& bound_req);
   std::string QuotaRoleOf(const BoundRoute& route, logical::Request& bound_req);
   // Counts a new lease (dynamic secret, or a login's or token store's
   // service token) against the lease-count quota that applies; the lease is
   // released by LeaseGone with the same key. Root callers are not counted.
   // REQUIRES: req bound to route (BoundRequestScope).
-  Result<std::shared_ptr<std::atomic<int64_t>>> AcquireLeaseQuota(logical::Request& req,
-                                                                   const BoundRoute& route);
+  Result<std::shared_ptr<std::atomic<int64_t>>> AcquireLeaseQuota(logical::Request& req, const BoundRoute& route,
+                                                                   const std::string& login_role);
   void RememberCounted(const std::string& key, std::shared_ptr<std::atomic<int64_t>> counter);
   void LeaseGone(const std::string& key);
   // After the backend, for a response with an auth block or a secret.
-  void CountTokenLease(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp);
+  void CountTokenLease(logical::Request& req, const BoundRoute& route, const std::string& login_role,
+                       Result<logical::Response>& resp);
   Result<SecureBytes> ReadRootKey(const SecureBytes& unseal_key);
   // Static seal: unwraps the root key (rotating the wrap to the current key)
   // and unseals. REQUIRES: state_mu_ held exclusively, sealed.

@@ -21,7 +21,8 @@ std::string LoginDisplayName(const std::string& mount_point, const std::string& 
 }
 }  // namespace
 
-Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, logical::Response& resp) {
+Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, const std::string& login_role,
+                               logical::Response& resp) {
   if (resp.secret) {
     log::Error("core: login response carried a secret");
     return Internal();
@@ -61,6 +62,7 @@ Status CoreImpl::CompleteLogin(logical::Request& req, const RouteEntry& route, l
   auth::TokenEntry e;
   e.policies = policies;
   e.path = req.mount_point + req.path;
+  e.login_role = login_role;
   e.display_name = LoginDisplayName(req.mount_point, a.display_name);
   e.meta = a.metadata;
   e.creation_time = now / 1'000'000'000;

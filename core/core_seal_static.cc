@@ -130,6 +130,7 @@ Status CoreImpl::AutoUnsealLocked() {
                            "not supported (remove the seal \"static\" block)");
   if (!sealed_.load()) return Status::Ok();
   const StaticSealKeys& seal = *options_.static_seal;
+  SB_RETURN_IF_ERROR(physical_->FinishInterruptedReplace());  // as ReadRootKey
   SB_ASSIGN_OR_RETURN(WrappedRecord rec, ReadRecord(*physical_, kStaticRootKeyPath));
   SB_ASSIGN_OR_RETURN(SecureBytes root_key, Unwrap(seal, kStaticRootKeyPath, rec));
   Status s = barrier_->Unseal(root_key);

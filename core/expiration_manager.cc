@@ -24,11 +24,13 @@ std::string TimeKey(int64_t expire_ns, const std::string& hash) {
 }  // namespace
 
 Json LeaseEntry::ToJson() const {
-  return Json{{"lease_id", lease_id},   {"path", path},         {"mount", mount},
+  Json j{{"lease_id", lease_id},   {"path", path},         {"mount", mount},
               {"token_hash", token_hash}, {"issue_ns", issue_ns}, {"expire_ns", expire_ns},
               {"last_renew_ns", last_renew_ns}, {"max_ttl", max_ttl}, {"ttl", ttl}, {"renewable", renewable},
               {"internal", internal},   {"attempts", attempts}, {"irrevocable", irrevocable},
               {"last_error", last_error}, {"time_key", time_key}};
+  if (quota_exempt) j["quota_exempt"] = true;
+  return j;
 }
 
 LeaseEntry LeaseEntry::FromJson(const Json& j) {
@@ -48,6 +50,7 @@ LeaseEntry LeaseEntry::FromJson(const Json& j) {
   e.irrevocable = j.value("irrevocable", false);
   e.last_error = j.value("last_error", "");
   e.time_key = j.value("time_key", "");
+  e.quota_exempt = j.value("quota_exempt", false);
   return e;
 }
 
@@ -86,7 +89,8 @@ Status ExpirationManager::Delete(const LeaseEntry& e) {
 }
 
 Result<std::string> ExpirationManager::Register(const std::string& path, const std::string& mount,
-                                                const std::string& token_hash, const logical::Secret& secret) {
+                                                const std::string& token_hash, const logical::Secret& secret,
+                                                bool quota_exempt) {
   LeaseEntry e;
   std::string base = path;
   while (!base.empty() && base.back() == '/') base.pop_back();
@@ -100,6 +104,7 @@ Result<std::string> ExpirationManager::Register(const std::string& path, const s
   e.max_ttl = secret.max_ttl;
   e.renewable = secret.renewable;
   e.internal = secret.internal_data;
+  e.quota_exempt = quota_exempt;
   std::lock_guard l(mu_);
   SB_RETURN_IF_ERROR(Save(e, true));
   wake_.notify_all();
@@ -221,6 +226,15 @@ void ExpirationManager::RevokeByToken(const std::string& token_hash) {
     }
   }
   wake_.notify_all();
+}
+
+Status ExpirationManager::ForEach(const std::function<void(const LeaseEntry&)>& visit) {
+  SB_ASSIGN_OR_RETURN(auto keys, ListRecursive(*view_, "id/"));
+  for (const auto& k : keys) {
+    SB_ASSIGN_OR_RETURN(auto e, Lookup(k.substr(3)));
+    if (e) visit(*e);
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<LeaseEntry>> ExpirationManager::Irrevocable(size_t limit) {

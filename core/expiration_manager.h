@@ -36,6 +36,7 @@ struct LeaseEntry {
   int64_t max_ttl = 0;      // seconds from issue
   int64_t ttl = 0;          // seconds granted at issue: a renewal without increment grants it again
   bool renewable = false;
+  bool quota_exempt = false;  // made by a root caller: no lease-count quota counts it
   Json internal = nullptr;
   int attempts = 0;
   bool irrevocable = false;
@@ -68,7 +69,7 @@ class ExpirationManager {
 
   // Persists a lease for `secret` and returns its id: "<path>/<24 base62>".
   Result<std::string> Register(const std::string& path, const std::string& mount, const std::string& token_hash,
-                               const logical::Secret& secret);
+                               const logical::Secret& secret, bool quota_exempt = false);
   Result<std::optional<LeaseEntry>> Lookup(const std::string& lease_id);
   // Renews from now by `increment` (0: the original TTL), capped at issue +
   // max_ttl with a warning. Returns the new TTL.
@@ -85,6 +86,8 @@ class ExpirationManager {
   void RevokeByToken(const std::string& token_hash);
   Result<std::vector<std::string>> List(const std::string& prefix);
   Result<std::vector<LeaseEntry>> Irrevocable(size_t limit);
+  // Calls `visit` with every stored lease (to recount the lease-count quotas).
+  Status ForEach(const std::function<void(const LeaseEntry&)>& visit);
 
   // Runs due expirations once (the scheduler's step; exposed for tests).
   void Tick();

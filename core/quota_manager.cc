@@ -207,6 +207,22 @@ void QuotaManager::Release(const std::shared_ptr<std::atomic<int64_t>>& counter)
   }
 }
 
+void QuotaManager::ResetLeaseCounts() {
+  std::lock_guard l(write_mu_);
+  if (Current().lease.empty()) return;
+  auto next = std::make_unique<Snapshot>(Current());
+  for (LeaseCountQuota& q : next->lease) q.counter = std::make_shared<std::atomic<int64_t>>(0);
+  Install(std::move(next));
+}
+
+std::shared_ptr<std::atomic<int64_t>> QuotaManager::CountExisting(const QuotaRequest& r) {
+  const Snapshot& s = Current();
+  int i = MostSpecific(Scopes(s.lease), r);
+  if (i < 0) return nullptr;
+  s.lease[i].counter->fetch_add(1);
+  return s.lease[i].counter;
+}
+
 Status QuotaManager::Publish(std::unique_ptr<Snapshot> next, const std::string& key, const Json* value) {
   if (!view_) return ::sealbox::Sealed();
   SB_RETURN_IF_ERROR(value ? view_->Put(key, value->dump()) : view_->Delete(key));
@@ -225,10 +241,10 @@ Status QuotaManager::WriteRateLimit(RateLimitQuota q) {
   return Publish(std::move(next), "rate-limit/" + stored["name"].get<std::string>(), &stored);
 }
 
-Status QuotaManager::WriteLeaseCount(LeaseCountQuota q, int64_t current_leases) {
+Status QuotaManager::WriteLeaseCount(LeaseCountQuota q) {
   std::lock_guard l(write_mu_);
   SB_RETURN_IF_ERROR(CheckUnique(Current().lease, q.scope));
-  q.counter = std::make_shared<std::atomic<int64_t>>(current_leases);
+  q.counter = std::make_shared<std::atomic<int64_t>>(0);
   Json stored = LeaseJson(q);
   stored["mount"] = q.scope.mount;
   auto next = std::make_unique<Snapshot>(Current());

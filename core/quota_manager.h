@@ -93,10 +93,17 @@ class QuotaManager {
   // RateLimited("lease count quota exceeded").
   Result<std::shared_ptr<std::atomic<int64_t>>> AcquireLease(const QuotaRequest& r);
   static void Release(const std::shared_ptr<std::atomic<int64_t>>& counter);
+  // The recount (at unseal, and when a lease-count quota is written or
+  // deleted): ResetLeaseCounts gives every lease-count quota a fresh zero
+  // counter, then CountExisting counts each live lease against the quota
+  // that applies to it, past max_leases if need be (null when none applies).
+  void ResetLeaseCounts();
+  std::shared_ptr<std::atomic<int64_t>> CountExisting(const QuotaRequest& r);
 
   // Management (sys/quotas/*). Errors carry Vault's messages.
   Status WriteRateLimit(RateLimitQuota q);
-  Status WriteLeaseCount(LeaseCountQuota q, int64_t current_leases);
+  // Its counter starts at zero: the core recounts after it (CountExisting).
+  Status WriteLeaseCount(LeaseCountQuota q);
   Result<bool> Delete(QuotaKind kind, const std::string& name);
   std::optional<Json> Read(QuotaKind kind, const std::string& name) const;
   std::vector<std::string> List(QuotaKind kind) const;

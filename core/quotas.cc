@@ -1,16 +1,22 @@
 // The core's side of the quotas (core/quota_manager.h): what a request is
 // for them (its mount, its login role, its client), and the leases and
-// tokens counted against lease-count quotas until they end.
+// tokens counted against lease-count quotas until they end. The counts live
+// in memory and are rebuilt from the stored leases and tokens at unseal
+// (RecountLeaseQuotas): each keeps what its quota is found by (path, mount,
+// login role) and whether a root caller made it.
 #include "base/log.h"
 #include "core/core_impl.h"
 
 namespace sealbox::core {
 
-std::string CoreImpl::QuotaRoleOf(const BoundRoute& route, logical::Request& bound_req) {
-  const MountEntry& mount = route.entry->mount;
-  if (!mount.auth || !bound_req.unauthenticated || !quotas_->NeedsRole(mount.RoutePath())) return "";
+std::string CoreImpl::LoginRoleOf(const BoundRoute& route, logical::Request& bound_req) {
+  if (!route.entry->mount.auth || !bound_req.unauthenticated) return "";
   auto role = route.entry->backend->QuotaRole(bound_req);
   return role.ok() ? *role : "";
+}
+
+std::string CoreImpl::QuotaRoleOf(const BoundRoute& route, logical::Request& bound_req) {
+  return quotas_->NeedsRole(route.entry->mount.RoutePath()) ? LoginRoleOf(route, bound_req) : "";
 }
 
 RateLimitOutcome CoreImpl::ApplyRateLimit(RoutedRequest& r) {
@@ -31,11 +37,12 @@ RateLimitOutcome CoreImpl::ApplyRateLimit(RoutedRequest& r) {
 }
 
 Result<std::shared_ptr<std::atomic<int64_t>>> CoreImpl::AcquireLeaseQuota(logical::Request& req,
-                                                                           const BoundRoute& route) {
+                                                                           const BoundRoute& route,
+                                                                           const std::string& login_role) {
   // Root callers are not counted, as Vault.
   if (!quotas_->HasLeaseQuotas() || (req.token && req.token->is_root)) return std::shared_ptr<std::atomic<int64_t>>();
-  const std::string role = QuotaRoleOf(route, req);
-  return quotas_->AcquireLease(QuotaRequest{req.original_path, route.entry->mount.RoutePath(), role, req.remote_addr});
+  return quotas_->AcquireLease(
+      QuotaRequest{req.original_path, route.entry->mount.RoutePath(), login_role, req.remote_addr});
 }
 
 void CoreImpl::RememberCounted(const std::string& key, std::shared_ptr<std::atomic<int64_t>> counter) {
@@ -56,10 +63,11 @@ void CoreImpl::LeaseGone(const std::string& key) {
   QuotaManager::Release(counter);
 }
 
-void CoreImpl::CountTokenLease(logical::Request& req, const BoundRoute& route, Result<logical::Response>& resp) {
+void CoreImpl::CountTokenLease(logical::Request& req, const BoundRoute& route, const std::string& login_role,
+                               Result<logical::Response>& resp) {
   if (!resp.ok() || !resp->auth || resp->replayed || resp->auth->token_type != "service") return;
   if (resp->auth->client_token.empty()) return;
-  auto counter = AcquireLeaseQuota(req, route);
+  auto counter = AcquireLeaseQuota(req, route, login_role);
   if (counter.ok() && !*counter) return;  // no quota applies
   auto entry = tokens_->Lookup(resp->auth->client_token);
   if (!entry.ok() || !*entry) return;
@@ -71,6 +79,34 @@ void CoreImpl::CountTokenLease(logical::Request& req, const BoundRoute& route, R
     return;
   }
   RememberCounted("token:" + (*entry)->hash, std::move(*counter));
+}
+
+Status CoreImpl::RecountLeaseQuotas() {
+  // Held throughout: a lease ending meanwhile waits, then finds its new counter.
+  std::lock_guard l(counted_mu_);
+  counted_.clear();
+  quotas_->ResetLeaseCounts();
+  if (!quotas_->HasLeaseQuotas()) return Status::Ok();
+  size_t leases = 0, tokens = 0;
+  SB_RETURN_IF_ERROR(expiration_->ForEach([&](const LeaseEntry& e) {
+    if (e.quota_exempt) return;
+    auto counter = quotas_->CountExisting(QuotaRequest{e.path, e.mount, "", ""});
+    if (!counter) return;
+    counted_["lease:" + e.lease_id] = std::move(counter);
+    ++leases;
+  }));
+  SB_RETURN_IF_ERROR(tokens_->ForEachService([&](const auth::TokenEntry& t) {
+    if (t.quota_exempt || t.IsRoot()) return;
+    const BoundRoute route = router_.Route(t.path);
+    const std::string mount = route ? route.entry->mount.RoutePath() : "";
+    auto counter = quotas_->CountExisting(QuotaRequest{t.path, mount, t.login_role, ""});
+    if (!counter) return;
+    counted_["token:" + t.hash] = std::move(counter);
+    ++tokens;
+  }));
+  log::Info("core: lease-count quotas recounted: " + std::to_string(leases) + " leases, " + std::to_string(tokens) +
+            " tokens");
+  return Status::Ok();
 }
 
 }  // namespace sealbox::core

@@ -165,13 +165,15 @@ void CoreImpl::Complete(logical::Request& req, const BoundRoute& route, Result<l
       resp = Internal();
       return;
     }
-    Status s = CompleteLogin(req, *route.entry, *resp);
+    // Kept on the token only while lease-count quotas exist: asking costs the auth method a lookup.
+    const std::string role = quotas_->HasLeaseQuotas() ? LoginRoleOf(route, req) : "";
+    Status s = CompleteLogin(req, *route.entry, role, *resp);
     if (!s.ok()) resp = s;  // a failed login never carries a token
-    CountTokenLease(req, route, resp);
+    CountTokenLease(req, route, role, resp);
     return;
   }
   if (resp->auth) {  // the token store's own tokens
-    CountTokenLease(req, route, resp);
+    CountTokenLease(req, route, "", resp);
     if (!resp.ok()) return;
   }
   if (resp->secret && mount.auth) {
@@ -181,9 +183,11 @@ void CoreImpl::Complete(logical::Request& req, const BoundRoute& route, Result<l
   }
   // A dynamic secret (one with internal data to revoke it by) gets a lease.
   if (resp->secret && !resp->secret->internal_data.is_null()) {
-    auto counter = AcquireLeaseQuota(req, route);
+    auto counter = AcquireLeaseQuota(req, route, "");
+    const bool root_caller = req.token && req.token->is_root;
     Result<std::string> id = counter.ok() ? expiration_->Register(req.original_path, mount.RoutePath(),
-                                                                 req.token ? req.token->storage_id : "", *resp->secret)
+                                                                 req.token ? req.token->storage_id : "",
+                                                                 *resp->secret, root_caller)
                                           : Result<std::string>(counter.status());
     if (id.ok()) {
       resp->secret->lease_id = *id;

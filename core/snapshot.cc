@@ -1,6 +1,7 @@
 // Online snapshots (docs/operations.md): the whole physical store, still
 // barrier-encrypted, read at one point in time while writes go on; and its
-// restore, which replaces the store in one atomic write and reloads every
+// restore, which replaces the store (RocksDB: in one atomic write; etcd:
+// restartable, etcd/etcd_snapshot.h) and reloads every
 // cache built from it (mounts, policies, tokens, leases, audit devices) by
 // an internal seal and unseal with the same root key.
 #include <algorithm>
@@ -92,10 +93,17 @@ Status CoreImpl::ApplyStagedRestore(const std::string& request_id, bool request_
   recovery_rekey_->Cancel();
   PreSeal();
   Status s = physical_->ReplaceAll(staged->entries);
+  if (s.code() == StatusCode::kCorruption) {
+    // Half replaced (etcd): neither store is whole until an unseal finishes it.
+    log::Error("core: snapshot restore interrupted half-way; sealing: the next unseal finishes it");
+    SealLocked().IgnoreError();
+    return Unavailable("snapshot restore interrupted half-way; the vault sealed: the next unseal finishes it");
+  }
   if (!s.ok()) {
-    // The write is atomic: the old store is intact, so come back up on it.
+    // The old store is intact (RocksDB: one atomic write; etcd: the restore
+    // failed before it touched the vault's keys), so come back up on it.
     log::Error("core: snapshot restore failed, the store is unchanged: " + s.message());
-    if (!PostUnseal().ok()) SealLocked().IgnoreError();
+    if (!PostUnsealForInit().ok()) SealLocked().IgnoreError();
     return s;
   }
   if (staged->force) {
@@ -103,7 +111,8 @@ Status CoreImpl::ApplyStagedRestore(const std::string& request_id, bool request_
     return SealLocked();
   }
   s = barrier_->Reload();
-  if (s.ok()) s = PostUnseal();
+  // This node stays active (with HA it still holds the lock): load it all again.
+  if (s.ok()) s = PostUnsealForInit();
   if (!s.ok()) {
     log::Error("core: snapshot restored, but this vault cannot open it with the keys it holds (" + s.message() +
                "); sealing: unseal with the keys of the snapshot");

@@ -77,7 +77,9 @@ std::vector<PathSpec> SystemBackend::QuotaRoutes() {
   };
   auto remove = [this, kind_of](Request& req, FieldData& fd) -> Result<Response> {
     SB_ASSIGN_OR_RETURN(std::string name, fd.GetString("name"));
-    SB_RETURN_IF_ERROR(core_->quotas().Delete(kind_of(req), name).status());
+    SB_ASSIGN_OR_RETURN(bool deleted, core_->quotas().Delete(kind_of(req), name));
+    // Its leases now count against the quota that applies to them next.
+    if (deleted && kind_of(req) == QuotaKind::kLeaseCount) SB_RETURN_IF_ERROR(core_->RecountLeaseQuotas());
     return Response::Empty();
   };
   auto write_rate = [this](Request& req, FieldData& fd) -> Result<Response> {
@@ -96,7 +98,9 @@ std::vector<PathSpec> SystemBackend::QuotaRoutes() {
     SB_ASSIGN_OR_RETURN(double max, PositiveNumber(fd, "max_leases"));
     q.max_leases = static_cast<int64_t>(max);
     if (q.max_leases < 1) return InvalidArgument("'max_leases' is invalid");
-    SB_RETURN_IF_ERROR(core_->quotas().WriteLeaseCount(std::move(q), 0));
+    SB_RETURN_IF_ERROR(core_->quotas().WriteLeaseCount(std::move(q)));
+    // As Vault, a new quota starts with the leases already under it.
+    SB_RETURN_IF_ERROR(core_->RecountLeaseQuotas());
     return Response::Empty();
   };
   auto read_config = [this](Request&, FieldData&) -> Result<Response> {

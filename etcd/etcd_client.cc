@@ -91,6 +91,10 @@ Status FromEtcd(const grpc::Status& s, const char* what) {
   }
   if (m.find("request is too large") != std::string::npos)
     return TooLarge("entry too large for etcd storage (etcd's --max-request-bytes)");
+  // An answer past the channel's receive limit: a range page of large values.
+  if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) return TooLarge("etcd's answer is too large");
+  if (m.find("required revision has been compacted") != std::string::npos)
+    return Unavailable("etcd compacted the revision being read; try again");
   if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED || s.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
       m.find("authentication failed") != std::string::npos || m.find("user name") != std::string::npos) {
     log::Error(std::string("etcd: ") + what + " refused: " + m);

@@ -4,6 +4,7 @@
 #include "etcd/etcd_fence.h"
 #include "etcd/etcd_ha.h"
 #include "etcd/etcd_plan.h"
+#include "etcd/etcd_snapshot.h"
 #include "base/log.h"
 
 namespace sealbox::etcd {
@@ -101,7 +102,17 @@ class EtcdStorage final : public Storage {
     return Status::Ok();
   }
 
+  // etcd/etcd_snapshot.h.
+  bool SupportsSnapshots() const override { return true; }
+  Status ScanConsistent(const ScanVisitor& visit) override { return ScanAtOneRevision(Target(), visit); }
+  Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) override {
+    return ReplaceVaultKeys(Target(), entries);
+  }
+  Status FinishInterruptedReplace() override { return FinishInterruptedRestore(Target()); }
+
  private:
+  EtcdSnapshotTarget Target() const { return {*client_, *fence_, keys_, limits_}; }
+
   std::shared_ptr<EtcdClient> client_;
   std::shared_ptr<EtcdFence> fence_;
   const Keyspace keys_;

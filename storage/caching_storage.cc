@@ -84,6 +84,12 @@ Status CachingStorage::ReplaceAll(const std::vector<std::pair<std::string, std::
   return st;
 }
 
+Status CachingStorage::FinishInterruptedReplace() {
+  Status st = store_->FinishInterruptedReplace();
+  ClearAll();
+  return st;
+}
+
 void CachingStorage::ClearAll() {
   for (Shard& s : shards_) {
     std::lock_guard l(s.mu);

@@ -39,6 +39,7 @@ class CachingStorage final : public Storage {
   Status ScanConsistent(const ScanVisitor& visit) override { return store_->ScanConsistent(visit); }
   // Empties the cache before and after: every key may change.
   Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) override;
+  Status FinishInterruptedReplace() override;
 
   // Off: every call goes to the store and the cache is emptied. On: starts
   // from an empty cache.

@@ -56,8 +56,14 @@ class Storage {
   using ScanVisitor = std::function<Status(std::string_view key, std::string_view value)>;
   virtual Status ScanConsistent(const ScanVisitor& visit);
   // Replaces the whole content by `entries` in one atomic, durable write: a
-  // crash leaves either the old content or the new, never a mix.
+  // crash leaves either the old content or the new, never a mix. A backend
+  // that cannot write it at once (etcd) answers Corruption when it failed
+  // half-way, and finishes the replacement in FinishInterruptedReplace.
   virtual Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries);
+  // Finishes a ReplaceAll that a failure or a crash interrupted half-way, on
+  // this node or another sharing the store; OK when there is none. Called
+  // before a node serves from the store (unseal, becoming the active node).
+  virtual Status FinishInterruptedReplace() { return Status::Ok(); }
 };
 
 // Every key under `prefix` (full keys, sorted), visiting folders recursively.

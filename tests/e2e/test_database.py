@@ -2,7 +2,7 @@
 (issue 6): creds work, revoke drops the role and kills its sessions, expiry
 drops it without a request, renew moves VALID UNTIL, token revocation revokes
 its leases, a database outage ends in an irrevocable lease that revoke-force
-clears, and leases survive kill -9."""
+clears, leases survive kill -9, and so does a lease-count quota's count."""
 
 import json
 import os
@@ -545,3 +545,29 @@ def test_static_role_rotation_overlap(env):
         "db_name": "pgovl", "username": "app_ovl2", "rotation_period": "1h", "rotation_overlap": "5s"})
     assert st == 400 and "not created by Sealbox" in b["errors"][0]
     assert role_exists(pg, "app_ovl2_prev")
+
+
+def test_lease_count_quota_on_creds_survives_a_crash(env):
+    # The quota's count is rebuilt from the stored leases at unseal (issue 24).
+    s, pg = env
+    policy = 'path "database/creds/ro" { capabilities = ["read"] }'
+    assert s.raw("PUT", "/v1/sys/policies/acl/creds-ro", s.root_token, {"policy": policy})[0] == 204
+    st, b = s.raw("POST", "/v1/auth/token/create", s.root_token, {"policies": ["creds-ro"], "ttl": "1h"})
+    assert st == 200, b
+    tok = b["auth"]["client_token"]
+    quota = "/v1/sys/quotas/lease-count/db-ro"
+    assert s.raw("POST", quota, s.root_token, {"path": "database/creds/ro", "max_leases": 2})[0] == 204
+    try:
+        made = [creds(s, "ro", tok)["lease_id"] for _ in range(2)]
+        refused = ['1 error occurred:\n\t* request path "database/creds/ro": lease count quota exceeded\n\n']
+        assert s.raw("GET", "/v1/database/creds/ro", tok) == (429, {"errors": refused})
+        s.kill9()
+        s.start()
+        s.unseal()
+        assert s.raw("GET", quota, s.root_token)[1]["data"]["counter"] == 2
+        assert s.raw("GET", "/v1/database/creds/ro", tok) == (429, {"errors": refused})
+        assert s.raw("PUT", "/v1/sys/leases/revoke", s.root_token, {"lease_id": made[0]})[0] == 204
+        made[0] = creds(s, "ro", tok)["lease_id"]
+    finally:
+        assert s.raw("DELETE", quota, s.root_token)[0] == 204
+        s.raw("POST", "/v1/auth/token/revoke", s.root_token, {"token": tok})

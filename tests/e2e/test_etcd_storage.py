@@ -293,16 +293,3 @@ def test_etcd_space_quota_is_507_and_recovers_after_compaction():
         if s:
             s.cleanup()
         c.cleanup()
-
-
-def test_snapshots_are_refused_clearly_on_etcd(cluster, sealbox_factory):
-    # docs/operations.md: back up etcd itself; nothing is changed by a try.
-    s = sealbox_factory("/t-snap/")
-    ready_vault(s)
-    assert write(s, "kept", {"v": "1"})[0] == 200
-    st, body = s.root("GET", "/v1/sys/storage/raft/snapshot")
-    assert st == 405 and "not supported with etcd storage yet" in body["errors"][0], body
-    for path in ("/v1/sys/storage/raft/snapshot", "/v1/sys/storage/raft/snapshot-force"):
-        st, body = s.raw("POST", path, s.root_token, raw_body=b"\x1f\x8b anything")
-        assert st == 405 and "not supported with etcd storage yet" in body["errors"][0], body
-    assert read(s, "kept")[1]["data"]["data"] == {"v": "1"}

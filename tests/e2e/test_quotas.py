@@ -251,3 +251,58 @@ def test_quotas_survive_a_restart(server):
         assert [s for s, _ in statuses(server, "/v1/other/r", 2)] == [404, 429]
     finally:
         drop(server, "rate-limit", "persist")
+
+
+def counter(server, name):
+    st, b = server.root("GET", "/v1/sys/quotas/lease-count/" + name)
+    assert st == 200, b
+    return b["data"]["counter"]
+
+
+def test_lease_counts_survive_seal_and_restart():
+    """The counts are rebuilt from the stored tokens at unseal: waiting for a
+    seal or a crash does not reset a full quota; root callers' tokens stay
+    uncounted; a quota written over existing tokens starts with them (Vault)."""
+    s = Server(log_level="info").start()
+    try:
+        s.init(shares=1, threshold=1)
+        s.unseal()
+        st, b = s.root("POST", "/v1/sys/auth/approle", {"type": "approle"})
+        assert st == 204, b
+        st, _ = s.root("PUT", "/v1/sys/policies/acl/maker", {"policy": 'path "auth/token/create" { capabilities = ["update"] }'})
+        assert st == 204
+        maker = child_token(s, "maker")  # made by root: never counted
+        first = s.raw("POST", "/v1/auth/token/create", maker, {"ttl": "1h"})[1]["auth"]["client_token"]
+        st, b = s.root("POST", "/v1/sys/quotas/lease-count/tokens", {"max_leases": 2, "path": "auth/token/"})
+        assert st == 204, b
+        assert counter(s, "tokens") == 1
+        st, b = s.raw("POST", "/v1/auth/token/create", maker, {"ttl": "1h"})
+        assert st == 200, b
+        role_id = make_role(s, "ci")
+        st, b = s.root("POST", "/v1/sys/quotas/lease-count/ci", {"max_leases": 1, "path": "auth/approle/", "role": "ci"})
+        assert st == 204, b
+        assert login(s, role_id) == 200
+
+        def still_full():
+            assert counter(s, "tokens") == 2 and counter(s, "ci") == 1
+            st, b = s.raw("POST", "/v1/auth/token/create", maker, {"ttl": "1h"})
+            assert st == 429
+            assert b["errors"] == ['1 error occurred:\n\t* request path "auth/token/create": lease count quota exceeded\n\n']
+            assert login(s, role_id) == 429
+
+        still_full()
+        st, _ = s.root("PUT", "/v1/sys/seal")
+        assert st == 204
+        s.unseal()
+        still_full()
+        s.kill9()
+        s.start()
+        s.unseal()
+        still_full()
+        st, _ = s.root("POST", "/v1/auth/token/revoke", {"token": first})
+        assert st == 204
+        assert counter(s, "tokens") == 1
+        st, b = s.raw("POST", "/v1/auth/token/create", maker, {"ttl": "1h"})
+        assert st == 200, b
+    finally:
+        s.cleanup()

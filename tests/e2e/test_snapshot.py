@@ -83,13 +83,10 @@ def entries(archive):
     return out
 
 
-def test_snapshot_under_write_load_restores_exactly(two_vaults):
-    s, _ = two_vaults
-    for i in range(20):
-        put(s, "base-%d" % i, "v%d" % i)
-    put(s, "base-0", "v0-second")
-    child_before = s.root("POST", "/v1/auth/token/create", {"policies": ["default"]})[1]["auth"]["client_token"]
-
+def snapshot_under_writes(s):
+    """A snapshot taken while a writer puts secret/load-<n>: the archive, the
+    keys acknowledged before it began, and those whose write began only after
+    it answered (at least one)."""
     started, acked, stop = [], [], threading.Event()
 
     def writer():
@@ -112,7 +109,17 @@ def test_snapshot_under_write_load_restores_exactly(two_vaults):
     harness.wait_until(lambda: len(acked) >= after_snapshot + 5, what="writes after the snapshot")
     stop.set()
     t.join()
-    assert len(acked) > after_snapshot  # the writer went on while the snapshot was taken
+    assert len(started) > begun_after  # the writer went on while the snapshot was taken
+    return archive, before_snapshot, started[begun_after:]
+
+
+def test_snapshot_under_write_load_restores_exactly(two_vaults):
+    s, _ = two_vaults
+    for i in range(20):
+        put(s, "base-%d" % i, "v%d" % i)
+    put(s, "base-0", "v0-second")
+    child_before = s.root("POST", "/v1/auth/token/create", {"policies": ["default"]})[1]["auth"]["client_token"]
+    archive, before_snapshot, begun_after = snapshot_under_writes(s)
 
     # More changes after the snapshot: all must be gone after the restore.
     put(s, "base-1", "changed")
@@ -128,7 +135,7 @@ def test_snapshot_under_write_load_restores_exactly(two_vaults):
     assert entries(save(s)) == snap
     keys = kv_keys(s)
     assert before_snapshot <= keys  # acknowledged before the snapshot began
-    assert set(started[begun_after:]).isdisjoint(keys) and len(started) > begun_after  # begun after it answered
+    assert set(begun_after).isdisjoint(keys)  # begun after it answered
     assert "after" not in keys and "base-2" in keys
     assert get(s, "base-1") == "v1" and get(s, "base-0") == "v0-second"
     st, meta = s.root("GET", "/v1/secret/metadata/base-0")

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include "base/saturating.h"
@@ -50,6 +51,20 @@ TEST(ExpirationTest, ExpiresInOrderOnlyWhenDue) {
   EXPECT_EQ(f.revoked, (std::set<std::string>{"a"}));
   EXPECT_FALSE(f.m->Lookup(a)->has_value());
   EXPECT_TRUE(f.m->Lookup(b)->has_value());
+}
+
+// The lease-count quotas' recount reads every stored lease, with whether a
+// root caller made it.
+TEST(ExpirationTest, ForEachVisitsEveryStoredLease) {
+  Fixture f;
+  std::string a = f.Reg("a", 100);
+  logical::Secret s;
+  s.ttl = 100;
+  s.internal_data = {{"username", "b"}};
+  std::string b = *f.m->Register("database/creds/rw", "database/", "root-tok", s, /*quota_exempt=*/true);
+  std::map<std::string, bool> seen;
+  ASSERT_TRUE(f.m->ForEach([&](const LeaseEntry& e) { seen[e.lease_id] = e.quota_exempt; }).ok());
+  EXPECT_EQ(seen, (std::map<std::string, bool>{{a, false}, {b, true}}));
 }
 
 // A TTL as long as Go allows: issue + ttl once wrapped into the past and the

@@ -101,7 +101,7 @@ TEST(QuotaManagerTest, LeaseCountRefusesPastMaxAndReleases) {
   FakeClock clock(0);
   QuotaManager qm(&clock);
   ASSERT_TRUE(qm.Load(store.get()).ok());
-  ASSERT_TRUE(qm.WriteLeaseCount(LeaseCountQuota{{"l", "db/", "db/", ""}, 2, nullptr}, 0).ok());
+  ASSERT_TRUE(qm.WriteLeaseCount(LeaseCountQuota{{"l", "db/", "db/", ""}, 2, nullptr}).ok());
   QuotaRequest r{"db/creds/ro", "db/", "", "1.2.3.4"};
   auto a = qm.AcquireLease(r);
   auto b = qm.AcquireLease(r);
@@ -118,6 +118,30 @@ TEST(QuotaManagerTest, LeaseCountRefusesPastMaxAndReleases) {
   auto other = qm.AcquireLease(QuotaRequest{"kv/x", "kv/", "", ""});
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(*other, nullptr);
+}
+
+// The recount after an unseal: past max_leases if that many leases exist,
+// each counted against the most specific quota, and then refusing.
+TEST(QuotaManagerTest, RecountCountsExistingLeasesPastTheMax) {
+  std::unique_ptr<Storage> store = NewInMemStorage();
+  FakeClock clock(0);
+  QuotaManager qm(&clock);
+  ASSERT_TRUE(qm.Load(store.get()).ok());
+  ASSERT_TRUE(qm.WriteLeaseCount(LeaseCountQuota{{"mount", "db/", "db/", ""}, 1, nullptr}).ok());
+  ASSERT_TRUE(qm.WriteLeaseCount(LeaseCountQuota{{"ro", "db/creds/ro", "db/", ""}, 5, nullptr}).ok());
+  auto stale = *qm.AcquireLease(QuotaRequest{"db/creds/rw", "db/", "", ""});
+  qm.ResetLeaseCounts();
+  EXPECT_EQ((*qm.Read(QuotaKind::kLeaseCount, "mount"))["counter"], 0);
+  const QuotaRequest rw{"db/creds/rw", "db/", "", ""};
+  auto a = qm.CountExisting(rw);
+  auto b = qm.CountExisting(rw);
+  auto c = qm.CountExisting(QuotaRequest{"db/creds/ro", "db/", "", ""});
+  EXPECT_EQ(qm.CountExisting(QuotaRequest{"kv/x", "kv/", "", ""}), nullptr);
+  ASSERT_TRUE(a && a == b && c && c != a);
+  EXPECT_NE(a, stale);  // a lease released later does not touch the new count
+  EXPECT_EQ((*qm.Read(QuotaKind::kLeaseCount, "mount"))["counter"], 2);
+  EXPECT_EQ((*qm.Read(QuotaKind::kLeaseCount, "ro"))["counter"], 1);
+  EXPECT_FALSE(qm.AcquireLease(rw).ok());
 }
 
 TEST(QuotaManagerTest, PersistsAndRefusesDuplicates) {
