@@ -49,6 +49,7 @@ make_certs() {
 # Sealbox: real (durable) RocksDB storage, init 1/1, unseal.
 # start_sealbox [NAME [EXTRA_HCL]]: a second server needs its own NAME (its
 # files are $tmp/NAME.hcl, .log, -data); EXTRA_HCL is appended to its config.
+sb_wrapper=()
 start_sealbox() {
   local name=${1:-sealbox} extra=${2:-} port; port=$(free_port)
   local data="$tmp/data"
@@ -66,11 +67,16 @@ listener "tcp" {
 log_level = "warn"
 $extra
 HCL
-  "$sealbox" server -config "$tmp/$name.hcl" > "$tmp/$name.log" 2>&1 &
+  # sb_wrapper: a command to run the server under (valgrind, say), which
+  # may start slowly: sb_start_tries tenths of a second.
+  "${sb_wrapper[@]}" "$sealbox" server -config "$tmp/$name.hcl" > "$tmp/$name.log" 2>&1 &
   sb_pid=$!
   pids+=("$sb_pid")
   sb_url="https://127.0.0.1:$port"
-  for _ in $(seq 1 100); do c -o /dev/null "$sb_url/v1/sys/health" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1 "${sb_start_tries:-100}"); do
+    c -o /dev/null "$sb_url/v1/sys/health" 2>/dev/null && break
+    sleep 0.1
+  done
   local init; init=$(c -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$sb_url/v1/sys/init")
   sb_token=$(json_field root_token <<<"$init")
   local key; key=$("$py" -c 'import json,sys; print(json.load(sys.stdin)["keys"][0])' <<<"$init")

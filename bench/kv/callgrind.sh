@@ -17,30 +17,10 @@ out=${OUT:-$tmp/cg}
 mkdir -p "$out"
 
 make_certs
-# start_sealbox, under callgrind.
-port=$(free_port)
-mkdir -p "$tmp/data"
-cat > "$tmp/sealbox.hcl" <<HCL
-storage "rocksdb" {
-  path = "$tmp/data"
-}
-listener "tcp" {
-  address       = "127.0.0.1:$port"
-  tls_cert_file = "$tmp/server.crt"
-  tls_key_file  = "$tmp/server.key"
-}
-log_level = "warn"
-HCL
-valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p" \
-  "$sealbox" server -config "$tmp/sealbox.hcl" > "$tmp/sealbox.log" 2>&1 &
-sb_pid=$!
-pids+=("$sb_pid")
-sb_url="https://127.0.0.1:$port"
-for _ in $(seq 1 600); do c -o /dev/null "$sb_url/v1/sys/health" 2>/dev/null && break; sleep 0.1; done
-init=$(c -X PUT -d '{"secret_shares":1,"secret_threshold":1}' "$sb_url/v1/sys/init")
-sb_token=$(json_field root_token <<<"$init")
-key=$("$py" -c 'import json,sys; print(json.load(sys.stdin)["keys"][0])' <<<"$init")
-c -o /dev/null -X PUT -d "{\"key\":\"$key\"}" "$sb_url/v1/sys/unseal"
+sb_wrapper=(valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.out.%p")
+sb_start_tries=600
+start_sealbox
+port=${sb_url##*:}
 kv_setup "$sb_url" "$sb_token"
 
 load() { "$py" "$root/bench/kv/callgrind_load.py" "$mode" "$1" "$port" "$tmp/ca.crt" "$sb_token"; }
