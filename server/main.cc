@@ -508,7 +508,12 @@ int main(int argc, char** argv) {
     std::printf("Sealbox v%s (Vault API %s)\n", sealbox::kSealboxVersion, sealbox::kVaultApiVersion);
     return 0;
   }
+  // The client is ended before main returns: OpenSSL frees its I/O thread's
+  // state when that thread exits, which must come before OpenSSL's own
+  // atexit cleanup (a static would end after it, and leak that state).
   sealbox::cli::SetHttpClient(sealbox::server::NewBeastHttpClient());
-  if (argc >= 2 && std::strcmp(argv[1], "kms-plugin") == 0) return sealbox::kms::RunPlugin(argc - 2, argv + 2);
-  return sealbox::cli::Run(argc, argv);
+  const int rc = argc >= 2 && std::strcmp(argv[1], "kms-plugin") == 0 ? sealbox::kms::RunPlugin(argc - 2, argv + 2)
+                                                                      : sealbox::cli::Run(argc, argv);
+  sealbox::cli::SetHttpClient(nullptr);
+  return rc;
 }
