@@ -221,6 +221,12 @@ class ApiHandler final : public HttpHandler {
       co_return RateLimitedResponse(routed.request.path, quota);
     }
     auto resp = co_await core_->HandleRequestAsync(routed, resumer);
+    if (!resp.ok() && resp.status().code() == StatusCode::kNotActive) {
+      // A standby's read that could not be served here, without effect.
+      if (http.via_cluster) co_return ErrorResponse(kNotActiveStatus, "node not active");
+      if (ForwardingRefused(http)) co_return StandbyRedirect(http.target);
+      co_return co_await Forward(http, resumer);
+    }
     HttpResponse out =
         resp.ok() ? RenderResponse(routed.request, std::move(resp).value()) : ErrorFromStatus(resp.status());
     if (quota.applies && quota.send_headers) AddRateLimitHeaders(out, quota.decision);
@@ -266,17 +272,9 @@ class ApiHandler final : public HttpHandler {
       return;
     }
     if (http.method == "HEAD") return answer(ErrorResponse(405, ""));
-    if (core_->Standby()) {
-      // Forwarded once at most: a node that lost the lock since says so.
-      if (http.via_cluster) return answer(ErrorResponse(kNotActiveStatus, "node not active"));
-      if (!options_.forward_client || !http.Header("x-vault-no-request-forwarding").empty())
-        return answer(StandbyRedirect(http.target));
-      // On the connection's loop: while the request is out (on the HTTP
-      // client's own thread) the loop serves others; no worker waits on it.
-      call.forward_ = true;
-      call.run_on_ = RunOn::kIoThread;
-      return;
-    }
+    const bool standby = core_->Standby();
+    // Forwarded once at most: a node that lost the lock since says so.
+    if (standby && http.via_cluster) return answer(ErrorResponse(kNotActiveStatus, "node not active"));
     // Sealing a sealed server has nothing left to protect: 204, as Vault.
     if (p == "sys/seal" && (http.method == "PUT" || http.method == "POST") && core_->Sealed()) {
       HttpResponse r;
@@ -290,7 +288,34 @@ class ApiHandler final : public HttpHandler {
     if (p == "sys/metrics") AcceptAsFormat(http, call.routed_.request.data);
     core_->Route(call.routed_);
     call.run_on_ = RunOnFor(call.routed_.run_mode);
+    if (standby) {
+      // Vault's header for a read that must see what the active node sees
+      // without waiting (here every standby read does; honoured anyway).
+      const bool to_active = http.Header("x-vault-inconsistent") == "forward-active-node";
+      if (to_active || !core_->ServesOnStandby(call.routed_)) return ToActive(call);
+      // Served here, once caught up with the active's writes (an etcd
+      // round-trip): never on the I/O thread.
+      call.routed_.standby_read = true;
+      call.run_on_ = RunOn::kWaitPool;
+    }
     call.in_flight_ = core_->in_flight().Add(call.routed_.request.id, InFlightEntry(http));
+  }
+
+  // A standby's request for the active node: forwarded, or redirected there.
+  void ToActive(ApiCall& call) {
+    const HttpRequest& http = call.http_;
+    if (ForwardingRefused(http)) {
+      call.answered_ = StandbyRedirect(http.target);
+      return;
+    }
+    // On the connection's loop: while the request is out (on the HTTP
+    // client's own thread) the loop serves others; no worker waits on it.
+    call.forward_ = true;
+    call.run_on_ = RunOn::kIoThread;
+  }
+
+  bool ForwardingRefused(const HttpRequest& http) const {
+    return !options_.forward_client || !http.Header("x-vault-no-request-forwarding").empty();
   }
 
   core::InFlightRequests::Entry InFlightEntry(const HttpRequest& http) const {

@@ -20,6 +20,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kSealed: return 503;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kOutcomeUnknown: return 502;
+    case StatusCode::kNotActive: return 503;
     case StatusCode::kStorageFull: return 507;
     case StatusCode::kInternal:
     case StatusCode::kCorruption:

@@ -39,6 +39,7 @@ void PolicyStore::Reset() {
   std::unique_lock l(mu_);
   policies_.clear();
   acl_cache_.clear();
+  ++generation_;  // a read racing with this one caches nothing
 }
 
 Result<std::shared_ptr<const Policy>> PolicyStore::Get(const std::string& name) {

@@ -40,6 +40,8 @@ TokenBackend::TokenBackend(TokenStore* tokens, PolicyStore* policies, const Cloc
   const std::vector<FieldSpec> token_field = {{"token", FieldType::kString}};
   const std::vector<FieldSpec> renew_fields = {{"token", FieldType::kString}, {"increment", FieldType::kDuration, 0}};
   const std::vector<FieldSpec> accessor_field = {{"accessor", FieldType::kString}};
+  // Lookups only read: a standby answers them (HA).
+  const std::vector<Operation> kLookups = {Operation::kRead, Operation::kUpdate};
   const std::vector<FieldSpec> renew_accessor_fields = {{"accessor", FieldType::kString},
                                                         {"increment", FieldType::kDuration, 0}};
 
@@ -51,15 +53,21 @@ TokenBackend::TokenBackend(TokenStore* tokens, PolicyStore* policies, const Cloc
        .ops = {{Operation::kUpdate, h(&TokenBackend::CreateAgainstRole)}}},
       {.pattern = "lookup-self",
        .fields = token_field,
-       .ops = {{Operation::kRead, h(&TokenBackend::LookupSelf)}, {Operation::kUpdate, h(&TokenBackend::LookupSelf)}}},
+       .ops = {{Operation::kRead, h(&TokenBackend::LookupSelf)}, {Operation::kUpdate, h(&TokenBackend::LookupSelf)}},
+       .standby_ops = kLookups},
       {.pattern = "lookup-accessor",
        .fields = accessor_field,
-       .ops = {{Operation::kUpdate, h(&TokenBackend::LookupAccessor)}}},
+       .ops = {{Operation::kUpdate, h(&TokenBackend::LookupAccessor)}},
+       .standby_ops = kLookups},
       {.pattern = "lookup",
        .fields = token_field,
-       .ops = {{Operation::kRead, h(&TokenBackend::Lookup)}, {Operation::kUpdate, h(&TokenBackend::Lookup)}}},
+       .ops = {{Operation::kRead, h(&TokenBackend::Lookup)}, {Operation::kUpdate, h(&TokenBackend::Lookup)}},
+       .standby_ops = kLookups},
       // Deprecated: the token in the path.
-      {.pattern = "lookup/{token:+}", .fields = token_field, .ops = {{Operation::kRead, h(&TokenBackend::Lookup)}}},
+      {.pattern = "lookup/{token:+}",
+       .fields = token_field,
+       .ops = {{Operation::kRead, h(&TokenBackend::Lookup)}},
+       .standby_ops = kLookups},
       {.pattern = "renew-self", .fields = renew_fields, .ops = {{Operation::kUpdate, h(&TokenBackend::RenewSelf)}}},
       {.pattern = "renew-accessor",
        .fields = renew_accessor_fields,

@@ -28,6 +28,7 @@ enum class StatusCode {
   kSealed,                // 503 "Vault is sealed"
   kUnavailable,           // 503: not done (a peer unreachable, a request never sent)
   kOutcomeUnknown,        // 502: sent to a peer that never answered; it may have acted
+  kNotActive,             // 503: needs the active node (a standby refused a write; forwarded)
   kStorageFull,           // 507-ish, reported as 503 "storage full"
   kInternal,              // 500
   kCorruption,            // 500, logged, never echoed
@@ -74,6 +75,7 @@ inline Status Sealed() { return {StatusCode::kSealed, "Vault is sealed"}; }
 inline Status RateLimited(std::string m) { return {StatusCode::kRateLimited, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 inline Status OutcomeUnknown(std::string m) { return {StatusCode::kOutcomeUnknown, std::move(m)}; }
+inline Status NotActive(std::string m = "node not active") { return {StatusCode::kNotActive, std::move(m)}; }
 inline Status Internal(std::string m = "internal error") { return {StatusCode::kInternal, std::move(m)}; }
 inline Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
 inline Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }

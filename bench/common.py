@@ -71,10 +71,12 @@ def parse_wrk(out):
     return r
 
 
-def wrk_cmd(url, seconds, conns=64, threads=2, token=None, script=None, args=(), timeout="10s"):
+def wrk_cmd(url, seconds, conns=64, threads=2, token=None, script=None, args=(), timeout="10s", headers=()):
     cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ss" % seconds, "--latency", "--timeout", timeout]
     if token:
         cmd += ["-H", "X-Vault-Token: " + token]
+    for h in headers:
+        cmd += ["-H", h]
     if script:
         cmd += ["-s", script]
     cmd.append(url)
@@ -84,7 +86,7 @@ def wrk_cmd(url, seconds, conns=64, threads=2, token=None, script=None, args=(),
 def wrk(url, seconds, pid=None, also=(), **kw):
     """One wrk run (keep-alive, --latency); the CPU per request of `pid` and
     of the processes in `also` (a request's other hops) is added.
-    kw: conns, threads, token, script, args, timeout (see wrk_cmd)."""
+    kw: conns, threads, token, script, args, timeout, headers (see wrk_cmd)."""
     pids = [p for p in (pid, *also) if p]
     t0 = sum(cpu_ticks(p) for p in pids)
     p = subprocess.run(wrk_cmd(url, seconds, **kw), capture_output=True, text=True, timeout=float(seconds) + 120)

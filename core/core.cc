@@ -33,6 +33,8 @@ CoreImpl::CoreImpl(CoreOptions options) : options_(std::move(options)) {
     cache_->SetEnabled(!options_.ha_lock);
     physical_ = cache_.get();
   }
+  gate_ = std::make_unique<WriteGate>(physical_);
+  physical_ = gate_.get();
   barrier_ = std::make_unique<Barrier>(physical_);
   token_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/token/");
   identity_view_ = std::make_unique<PrefixView>(barrier_.get(), "sys/identity/");
@@ -340,6 +342,7 @@ Status CoreImpl::Activate() {
   // The active node is the one writer: from here its cache holds (and
   // starts empty: other nodes wrote while this one was a standby).
   if (cache_ && options_.ha_lock) cache_->SetEnabled(true);
+  gate_->SetOpen(true);
   // A standby's keyring may be stale: the former active may have rotated it
   // or restored a snapshot (and may have left that restore half-way).
   if (options_.ha_lock) {
@@ -383,7 +386,12 @@ Status CoreImpl::SealLocked() {
   barrier_rekey_->Cancel();
   recovery_rekey_->Cancel();
   StopHa();
-  if (!standby_.exchange(false)) PreSeal();
+  if (standby_.exchange(false)) {
+    UnloadStandby();
+  } else {
+    PreSeal();
+  }
+  gate_->SetOpen(true);  // init and unseal write
   if (options_.ha_lock) options_.ha_lock->Release();
   ForgetClusterTls();
   barrier_->Seal();

@@ -28,6 +28,7 @@
 #include "logical/request.h"
 
 namespace sealbox {
+class ChangeFeed;
 class HaLock;
 class Storage;
 }
@@ -52,6 +53,9 @@ struct RoutedRequest {
   logical::Request request;
   std::shared_ptr<const BoundRoute> route;  // null until Route (or while sealed)
   logical::RunMode run_mode = logical::RunMode::kWaits;
+  // HA: a standby serves this read itself (Core::ServesOnStandby said so
+  // when it was routed); otherwise a standby answers NotActive.
+  bool standby_read = false;
 };
 
 struct CoreOptions {
@@ -70,6 +74,9 @@ struct CoreOptions {
   // HA (storage "etcd" with ha_enabled): the election; null on one node.
   // An unsealed node campaigns; until it wins it is a standby (core/ha.cc).
   std::shared_ptr<HaLock> ha_lock;
+  // With ha_lock: what the active node writes, so a standby serves reads
+  // itself (core/standby.cc). Without one, a standby forwards everything.
+  std::shared_ptr<ChangeFeed> change_feed;
   std::string api_addr;      // advertised: where standbys send clients
   std::string cluster_addr;  // advertised: where standbys forward requests (mutual TLS)
   // telemetry usage_gauge_period: how often the token and lease counts that
@@ -182,9 +189,16 @@ class Core {
   // Cheap and never blocking: the server calls it on the I/O thread to pick
   // the thread that runs the request.
   virtual void Route(RoutedRequest& r) = 0;
+  // HA, on a standby: true if it serves the routed request itself (a read
+  // its bound route declares safe on a standby, its tables loaded and
+  // following the active node's writes). Everything else goes to the active
+  // node. False on an active node.
+  virtual bool ServesOnStandby(const RoutedRequest& r) = 0;
   // Runs a request on the route Route bound. With a resumer, the request
   // suspends instead of blocking on the audit devices that allow it
-  // (AuditBroker); without one it never suspends.
+  // (AuditBroker); without one it never suspends. On a standby, a request
+  // not marked standby_read, or one that tried to write, answers NotActive
+  // (without effect): the caller sends it to the active node.
   virtual Task<Result<logical::Response>> HandleRequestAsync(RoutedRequest& r, Resumer* resumer) = 0;
   // Route, then run without suspending (tests, internal callers).
   Result<logical::Response> HandleRequest(logical::Request& req) {

@@ -30,7 +30,9 @@
 #include "core/snapshot_scheduler.h"
 #include "storage/barrier.h"
 #include "storage/caching_storage.h"
+#include "storage/change_feed.h"
 #include "storage/ha_lock.h"
+#include "storage/write_gate.h"
 
 namespace sealbox::core {
 
@@ -64,6 +66,7 @@ class CoreImpl final : public Core {
   Status AutoUnseal() override;
   Result<DevCredentials> DevSetup(const std::string& root_token_id) override;
   void Route(RoutedRequest& r) override;
+  bool ServesOnStandby(const RoutedRequest& r) override;  // core/standby.cc
   Task<Result<logical::Response>> HandleRequestAsync(RoutedRequest& r, Resumer* resumer) override;
   bool IsUnauthenticated(const std::string& path) override;
   bool TokenResolves(std::string_view token) override;
@@ -241,6 +244,19 @@ class CoreImpl final : public Core {
   void RunHa();
   std::string Advert() const;
   void WaitHa(std::chrono::milliseconds d);
+  // A standby's own tables (core/standby.cc). REQUIRES: state_mu_ held
+  // exclusively. Load closes the write gate and follows the change feed;
+  // Unload stops following and tears the tables down.
+  Status LoadStandby();
+  void BecomeReadingStandby();  // LoadStandby, or a standby that forwards all
+  Status LoadStandbyTables();
+  void UnloadStandby();
+  // The change feed's callbacks (its thread).
+  void OnStandbyChange(std::string_view key);
+  void OnStandbyReset();
+  void StandbyReloaded(const Status& s);
+  // Before a standby read: every acknowledged write seen, or NotActive.
+  Status CatchUpForStandbyRead();
   Status SetupMounts();
   Status PersistMountTable(bool auth_table);
   Result<std::shared_ptr<RouteEntry>> Instantiate(const MountEntry& m);
@@ -254,6 +270,8 @@ class CoreImpl final : public Core {
   // The read cache in front of options_.physical (null with disable_cache);
   // physical_ is what everything in core reads and writes through.
   std::unique_ptr<CachingStorage> cache_;
+  // Above the cache: shut while a standby, so it never writes (core/standby.cc).
+  std::unique_ptr<WriteGate> gate_;
   Storage* physical_ = nullptr;
   std::unique_ptr<Barrier> barrier_;
   std::unique_ptr<PrefixView> token_view_;
@@ -297,6 +315,8 @@ class CoreImpl final : public Core {
   std::atomic<bool> standby_{false};
   std::atomic<bool> step_down_{false};
   std::atomic<int64_t> active_since_{0};
+  std::atomic<bool> standby_reads_{false};  // a standby with its tables loaded and followed
+  std::atomic<bool> feed_stop_{false};      // the change feed's callbacks give up
   std::mutex ha_mu_;
   std::mutex cluster_tls_mu_;
   std::shared_ptr<const PemKeyPair> cluster_tls_;  // guarded by cluster_tls_mu_

@@ -1,10 +1,11 @@
 // HA: the election thread of an unsealed node (core/core_impl.h).
 //
-// A standby holds the unsealed barrier and nothing else: no mount table, no
-// token store, no background work; routed requests go to the active node
-// (api/). Winning the lock loads everything from storage (Activate, as an
-// unseal does on one node), so nothing a standby cached can be stale; losing
-// it tears everything down (PreSeal) before the node campaigns again.
+// A standby loads its tables and serves reads itself, following the active
+// node's writes (core/standby.cc), but runs no background work; anything
+// else goes to the active node (api/). Winning the lock drops the standby's
+// tables and loads everything from storage again (Activate, as an unseal
+// does on one node); losing it tears the active tables down (PreSeal) and
+// loads the standby's before the node campaigns again.
 #include <unistd.h>
 
 #include "base/log.h"
@@ -37,10 +38,16 @@ void CoreImpl::EnterStandby() {
   standby_.store(true);
   if (cache_) cache_->SetEnabled(false);
   active_since_.store(0);
+  BecomeReadingStandby();
   if (ha_thread_.joinable()) return;
   ha_stop_.store(false);
   options_.ha_lock->Resume();
   ha_thread_ = std::thread([this] { RunHa(); });
+}
+
+void CoreImpl::BecomeReadingStandby() {
+  Status s = LoadStandby();
+  if (!s.ok()) log::Warn("core: this standby forwards every request: it could not load its tables: " + s.message());
 }
 
 void CoreImpl::StopHa() {
@@ -66,6 +73,7 @@ void CoreImpl::RunHa() {
     auto won = lock.Acquire(Advert());
     if (!won.ok() || !*won) break;  // interrupted: sealing or shutting down
     if (!state_mu_.lock_unless(ha_stop_)) break;
+    UnloadStandby();
     Status s = Activate();
     if (s.ok()) {
       active_since_.store(options_.clock->NowSeconds());
@@ -74,6 +82,7 @@ void CoreImpl::RunHa() {
     } else {
       PreSeal();
       if (cache_) cache_->SetEnabled(false);
+      BecomeReadingStandby();
     }
     state_mu_.unlock();
     if (!s.ok()) {
@@ -89,6 +98,7 @@ void CoreImpl::RunHa() {
     active_since_.store(0);
     PreSeal();
     if (cache_) cache_->SetEnabled(false);
+    BecomeReadingStandby();
     state_mu_.unlock();
     lock.Release();
     if (step_down_.exchange(false)) {

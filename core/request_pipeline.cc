@@ -98,6 +98,11 @@ logical::RunMode CoreImpl::RunModeOf(const BoundRoute& route, const logical::Req
 }
 
 Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(RoutedRequest& r, Resumer* resumer) {
+  if (standby_.load() && !sealed_.load()) {
+    // Before the state lock: catching up may reload a table, which takes it.
+    if (!r.standby_read) co_return NotActive();
+    if (Status caught = CatchUpForStandbyRead(); !caught.ok()) co_return caught;
+  }
   Result<logical::Response> result = co_await RunRequest(r, resumer);
   if (seal_requested_.exchange(false)) Seal().IgnoreError();
   if (restore_staged_.load(std::memory_order_acquire)) {
@@ -219,6 +224,9 @@ Task<Result<logical::Response>> CoreImpl::RunRequest(RoutedRequest& routed, Resu
   const BoundRoute route = routed.route && routed.route->generation == router_.generation()
                                ? *routed.route
                                : router_.Route(req.path);
+  // A standby's tables changed since the route was bound: still a read it serves?
+  if (standby_.load() && (!route || !route.entry->backend->ServesOnStandby(route.relative_path, req.op)))
+    co_return NotActive();
   req.unauthenticated =
       route && logical::MatchesSpecial(route.entry->backend->special_paths().unauthenticated, route.relative_path);
   const audit::MountInfo audit_mount = AuditMountInfo(route);

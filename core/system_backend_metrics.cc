@@ -17,7 +17,8 @@ std::vector<logical::PathSpec> SystemBackend::MetricsRoutes() {
                  resp.raw = Response::RawBody{a.status, std::move(a.content_type), std::move(a.body)};
                  return resp;
                }}},
-               .run_mode = logical::RunMode::kComputes});
+               .run_mode = logical::RunMode::kComputes,
+               .standby_ops = {logical::Operation::kRead}});  // each node's own
   return r;
 }
 

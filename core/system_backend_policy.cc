@@ -147,31 +147,40 @@ std::vector<PathSpec> SystemBackend::PolicyRoutes() {
                                               {"path", FieldType::kStringList},
                                               {"paths", FieldType::kStringList}};
 
+  // Reading policies and asking for capabilities only read: a standby answers them (HA).
+  const std::vector<Operation> reads = {Operation::kRead, Operation::kList};
+  const std::vector<Operation> asks = {Operation::kUpdate};
   std::vector<PathSpec> r;
-  r.push_back({.pattern = "policies/acl/", .ops = {{Operation::kList, list(Api::kModern)}}});
-  r.push_back({.pattern = "policies/acl", .ops = {{Operation::kList, list(Api::kModern)}}});
+  r.push_back({.pattern = "policies/acl/", .ops = {{Operation::kList, list(Api::kModern)}}, .standby_ops = reads});
+  r.push_back({.pattern = "policies/acl", .ops = {{Operation::kList, list(Api::kModern)}}, .standby_ops = reads});
   r.push_back({.pattern = "policies/acl/{name}",
                .fields = modern_fields,
                .ops = {{Operation::kRead, read(Api::kModern)},
                        {Operation::kUpdate, write(Api::kModern)},
-                       {Operation::kDelete, remove}}});
+                       {Operation::kDelete, remove}},
+               .standby_ops = reads});
   r.push_back({.pattern = "policy",
-               .ops = {{Operation::kRead, list(Api::kLegacy)}, {Operation::kList, list(Api::kLegacy)}}});
-  r.push_back({.pattern = "policy/", .ops = {{Operation::kList, list(Api::kLegacy)}}});
+               .ops = {{Operation::kRead, list(Api::kLegacy)}, {Operation::kList, list(Api::kLegacy)}},
+               .standby_ops = reads});
+  r.push_back({.pattern = "policy/", .ops = {{Operation::kList, list(Api::kLegacy)}}, .standby_ops = reads});
   r.push_back({.pattern = "policy/{name}",
                .fields = legacy_fields,
                .ops = {{Operation::kRead, read(Api::kLegacy)},
                        {Operation::kUpdate, write(Api::kLegacy)},
-                       {Operation::kDelete, remove}}});
+                       {Operation::kDelete, remove}},
+               .standby_ops = reads});
   r.push_back({.pattern = "capabilities",
                .fields = caps_fields,
-               .ops = {{Operation::kUpdate, capabilities(CapsMode::kToken)}}});
+               .ops = {{Operation::kUpdate, capabilities(CapsMode::kToken)}},
+               .standby_ops = asks});
   r.push_back({.pattern = "capabilities-self",
                .fields = caps_fields,
-               .ops = {{Operation::kUpdate, capabilities(CapsMode::kSelf)}}});
+               .ops = {{Operation::kUpdate, capabilities(CapsMode::kSelf)}},
+               .standby_ops = asks});
   r.push_back({.pattern = "capabilities-accessor",
                .fields = caps_fields,
-               .ops = {{Operation::kUpdate, capabilities(CapsMode::kAccessor)}}});
+               .ops = {{Operation::kUpdate, capabilities(CapsMode::kAccessor)}},
+               .standby_ops = asks});
   return r;
 }
 

@@ -126,6 +126,7 @@ Result<std::unique_ptr<EtcdClient>> EtcdClient::Create(const EtcdOptions& option
     m.kv = KV::NewStub(m.channel);
     m.auth = Auth::NewStub(m.channel);
     m.lease = Lease::NewStub(m.channel);
+    m.watch = etcdserverpb::Watch::NewStub(m.channel);
     m.endpoint = std::move(e);
     members.push_back(std::move(m));
   }
@@ -256,6 +257,46 @@ Result<int64_t> EtcdClient::LeaseKeepAliveOnce(int64_t id) {
     if (!WorthFailover(s)) return FromEtcd(s, "lease keep-alive");
   }
   return Unavailable("storage unavailable: no etcd endpoint renewed the lease");
+}
+
+Status EtcdClient::Watch(const etcdserverpb::WatchCreateRequest& create, WatchCancel& cancel,
+                         const std::function<bool(const etcdserverpb::WatchResponse&)>& on_response) {
+  Member& m = members_[watch_member_.load() % members_.size()];
+  if (!options_.username.empty() && Token().empty()) {
+    grpc::Status s = Authenticate(m);
+    if (!s.ok()) {
+      watch_member_.fetch_add(1);
+      return FromEtcd(s, "watch");
+    }
+  }
+  // No deadline: the stream lives as long as the standby. A member that
+  // vanishes is found by the channel's keep-alive pings.
+  grpc::ClientContext ctx;
+  if (!options_.username.empty()) ctx.AddMetadata("token", Token());
+  if (!cancel.Attach(&ctx)) return Status::Ok();
+  auto stream = m.watch->Watch(&ctx);
+  etcdserverpb::WatchRequest req;
+  *req.mutable_create_request() = create;
+  bool ended_by_caller = false;
+  if (stream->Write(req)) {
+    etcdserverpb::WatchResponse resp;
+    while (stream->Read(&resp)) {
+      if (!on_response(resp)) {
+        ended_by_caller = true;
+        ctx.TryCancel();
+        break;
+      }
+    }
+  }
+  grpc::Status s = stream->Finish();
+  const bool cancelled = !cancel.Attach(nullptr);
+  if (ended_by_caller || cancelled) return Status::Ok();
+  watch_member_.fetch_add(1);
+  if (s.ok() || WorthFailover(s) || s.error_code() == grpc::StatusCode::CANCELLED) {
+    log::Debug("etcd: watch stream at " + m.endpoint.target + " ended: " + s.error_message());
+    return Unavailable("etcd watch stream ended");
+  }
+  return FromEtcd(s, "watch");
 }
 
 }  // namespace sealbox::etcd

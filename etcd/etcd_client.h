@@ -21,6 +21,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,32 @@
 #include "etcd/proto/rpc.grpc.pb.h"
 
 namespace sealbox::etcd {
+
+// Ends a Watch from another thread.
+class WatchCancel {
+ public:
+  void Cancel() {
+    std::lock_guard l(mu_);
+    cancelled_ = true;
+    if (ctx_) ctx_->TryCancel();
+  }
+  void Reset() {
+    std::lock_guard l(mu_);
+    cancelled_ = false;
+  }
+
+ private:
+  friend class EtcdClient;
+  // False when already cancelled.
+  bool Attach(grpc::ClientContext* ctx) {
+    std::lock_guard l(mu_);
+    ctx_ = ctx;
+    return !cancelled_;
+  }
+  std::mutex mu_;
+  grpc::ClientContext* ctx_ = nullptr;  // guarded by mu_
+  bool cancelled_ = false;              // guarded by mu_
+};
 
 class EtcdClient {
  public:
@@ -46,6 +73,13 @@ class EtcdClient {
   // Renews lease `id` once; the TTL left (<= 0: the lease is gone).
   Result<int64_t> LeaseKeepAliveOnce(int64_t id);
 
+  // Watches with `create` on one member (the one that answered last
+  // first; the next one after each failure), passing every response to
+  // `on_response` until it returns false, the stream breaks, or `cancel`
+  // is cancelled. Returns why it ended (OK: on_response or cancel ended it).
+  Status Watch(const etcdserverpb::WatchCreateRequest& create, WatchCancel& cancel,
+               const std::function<bool(const etcdserverpb::WatchResponse&)>& on_response);
+
   // The endpoints, as configured (for messages and the banner).
   std::string Describe() const;
 
@@ -56,6 +90,7 @@ class EtcdClient {
     std::unique_ptr<etcdserverpb::KV::Stub> kv;
     std::unique_ptr<etcdserverpb::Lease::Stub> lease;
     std::unique_ptr<etcdserverpb::Auth::Stub> auth;
+    std::unique_ptr<etcdserverpb::Watch::Stub> watch;
   };
   template <class Stub, class Req, class Resp>
   using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Req&, Resp*);
@@ -79,6 +114,7 @@ class EtcdClient {
   const EtcdOptions options_;
   std::vector<Member> members_;
   std::atomic<size_t> current_{0};  // the member that answered last
+  std::atomic<size_t> watch_member_{0};  // where the next watch goes
   std::mutex token_mu_;
   std::string token_;  // guarded by token_mu_; empty without a username
 };

@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "etcd/etcd_client.h"
 #include "etcd/etcd_fence.h"
+#include "etcd/etcd_write_index.h"
 
 namespace sealbox::etcd {
 namespace {
@@ -92,7 +93,10 @@ class Restore {
     SB_RETURN_IF_ERROR(Enter(kSwapping));
     etcdserverpb::TxnRequest wipe;
     const std::string all = t_.keys.prefix(), leader = Etcd(kLeaderDir), restore = Etcd(kRestoreDir);
-    AddDelete(wipe, all, leader);  // "core/leader/" sorts before "core/snapshot-restore/"
+    // Everything but the node-local keys, which sort in this order.
+    const std::string index = Etcd(kWriteIndexKey);
+    AddDelete(wipe, all, index);
+    AddDelete(wipe, index + '\0', leader);
     AddDelete(wipe, PrefixEnd(leader), restore);
     AddDelete(wipe, PrefixEnd(restore), PrefixEnd(all));
     SB_RETURN_IF_ERROR(Commit(wipe));
@@ -148,6 +152,7 @@ class Restore {
   // a put of the state makes its revision the new owner.
   Status Commit(etcdserverpb::TxnRequest& txn) {
     t_.fence.Guard(txn);
+    if (t_.mark_writes) MarkWrite(txn, t_.keys);
     if (owner_ != 0) {
       etcdserverpb::Compare* c = txn.add_compare();
       c->set_key(Etcd(kStateKey));
@@ -169,7 +174,9 @@ class Restore {
 
 }  // namespace
 
-bool IsNodeLocalKey(std::string_view key) { return key.starts_with(kLeaderDir) || key.starts_with(kRestoreDir); }
+bool IsNodeLocalKey(std::string_view key) {
+  return key.starts_with(kLeaderDir) || key.starts_with(kRestoreDir) || key == kWriteIndexKey;
+}
 
 Status ScanAtOneRevision(const EtcdSnapshotTarget& t, const Storage::ScanVisitor& visit) {
   const std::string& prefix = t.keys.prefix();

@@ -19,7 +19,8 @@
 // Every write of a restore compares the state's mod revision (and the HA
 // fence), so a node that takes an interrupted restore over stops the one
 // that began it. Keys never in a snapshot nor touched by a restore: the HA
-// election's (core/leader/) and the restore's own (core/snapshot-restore/).
+// election's (core/leader/), the write index (core/ha-index) and the
+// restore's own (core/snapshot-restore/).
 // Thread-safe as EtcdClient; one restore at a time (the core ensures it).
 #pragma once
 
@@ -41,10 +42,11 @@ struct EtcdSnapshotTarget {
   const EtcdFence& fence;
   const Keyspace& keys;
   const TxnLimits& limits;
+  bool mark_writes = false;  // HA: each transaction also puts the write index
 };
 
-// Keys under the path that are not the vault's data: the election's and a
-// restore's own.
+// Keys under the path that are not the vault's data: the election's, the
+// write index and a restore's own.
 bool IsNodeLocalKey(std::string_view key);
 
 Status ScanAtOneRevision(const EtcdSnapshotTarget& t, const Storage::ScanVisitor& visit);

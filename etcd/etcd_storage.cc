@@ -5,6 +5,8 @@
 #include "etcd/etcd_ha.h"
 #include "etcd/etcd_plan.h"
 #include "etcd/etcd_snapshot.h"
+#include "etcd/etcd_change_feed.h"
+#include "etcd/etcd_write_index.h"
 #include "base/log.h"
 
 namespace sealbox::etcd {
@@ -19,7 +21,8 @@ class EtcdStorage final : public Storage {
       : client_(std::move(client)),
         fence_(std::move(fence)),
         keys_(o.path),
-        // The fence's compare takes one of the transaction's operations.
+        ha_(o.ha_enabled),
+        // The write index's put takes one of the transaction's operations.
         limits_(LimitsFor(o.max_txn_ops - (o.ha_enabled ? 1 : 0), o.max_request_bytes)) {}
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
@@ -33,7 +36,7 @@ class EtcdStorage final : public Storage {
   Status Put(std::string_view key, std::string_view value) override {
     std::string k = keys_.ToEtcd(key);
     SB_RETURN_IF_ERROR(CheckPutFits(k.size(), value.size(), limits_));
-    if (fence_->Armed()) return Batch({WriteOp::Put(std::string(key), std::string(value))});
+    if (ha_) return Batch({WriteOp::Put(std::string(key), std::string(value))});
     etcdserverpb::PutRequest req;
     req.set_key(std::move(k));
     req.set_value(std::string(value));
@@ -41,7 +44,7 @@ class EtcdStorage final : public Storage {
   }
 
   Status Delete(std::string_view key) override {
-    if (fence_->Armed()) return Batch({WriteOp::Delete(std::string(key))});
+    if (ha_) return Batch({WriteOp::Delete(std::string(key))});
     etcdserverpb::DeleteRangeRequest req;
     req.set_key(keys_.ToEtcd(key));
     return client_->DeleteRange(req).status();
@@ -92,6 +95,7 @@ class EtcdStorage final : public Storage {
           r->mutable_request_delete_range()->set_key(std::move(op.key));
         }
       }
+      if (ha_) MarkWrite(req, keys_);
       SB_ASSIGN_OR_RETURN(auto resp, client_->Txn(req));
       if (!resp.succeeded()) {
         fence_->MarkBreached();
@@ -111,11 +115,12 @@ class EtcdStorage final : public Storage {
   Status FinishInterruptedReplace() override { return FinishInterruptedRestore(Target()); }
 
  private:
-  EtcdSnapshotTarget Target() const { return {*client_, *fence_, keys_, limits_}; }
+  EtcdSnapshotTarget Target() const { return {*client_, *fence_, keys_, limits_, ha_}; }
 
   std::shared_ptr<EtcdClient> client_;
   std::shared_ptr<EtcdFence> fence_;
   const Keyspace keys_;
+  const bool ha_;  // every write is a transaction that also puts the write index
   const TxnLimits limits_;
 };
 
@@ -134,7 +139,10 @@ Result<EtcdBackend> OpenEtcd(const EtcdOptions& options) {
   auto fence = std::make_shared<EtcdFence>();
   EtcdBackend out;
   out.storage = std::make_unique<EtcdStorage>(client, fence, options);
-  if (options.ha_enabled) out.ha = NewEtcdHaLock(client, fence, options);
+  if (options.ha_enabled) {
+    out.ha = NewEtcdHaLock(client, fence, options);
+    out.feed = NewEtcdChangeFeed(client, options);
+  }
   return out;
 }
 

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "etcd/etcd_options.h"
+#include "storage/change_feed.h"
 #include "storage/ha_lock.h"
 #include "storage/storage.h"
 
@@ -20,6 +21,7 @@ namespace sealbox::etcd {
 struct EtcdBackend {
   std::unique_ptr<Storage> storage;
   std::unique_ptr<HaLock> ha;  // with ha_enabled; its fence guards storage's writes
+  std::unique_ptr<ChangeFeed> feed;  // with ha_enabled: what a standby follows
 };
 
 // Connects and makes one read, so that an unreachable cluster or refused

@@ -84,6 +84,11 @@ class Backend {
   virtual RunMode RunModeFor(std::string_view path, Operation op) const {
     return op == Operation::kRead || op == Operation::kList ? RunMode::kComputes : RunMode::kWaits;
   }
+  // HA: true if a standby may serve a request to `path` with `op` itself:
+  // it only reads the store and acts on nothing outside it. A standby
+  // forwards everything else to the active node, and forwards a request
+  // that tries to write anyway. Default: none.
+  virtual bool ServesOnStandby(std::string_view path, Operation op) const { return false; }
   // True for the token store's backend, whose auth blocks carry tokens it
   // issued itself; any other backend's auth block is a login the core
   // completes (creates the token).

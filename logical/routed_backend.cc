@@ -128,6 +128,15 @@ RunMode RoutedBackend::RunModeFor(std::string_view path, Operation op) const {
   return op == Operation::kRead || op == Operation::kList ? reads_ : writes_;
 }
 
+bool RoutedBackend::ServesOnStandby(std::string_view path, Operation op) const {
+  Json captures;
+  const PathSpec* spec = Match(std::string(path), &captures);
+  if (!spec) return false;  // the active node answers "unsupported path"
+  if (!spec->standby_ops.empty())
+    return std::find(spec->standby_ops.begin(), spec->standby_ops.end(), op) != spec->standby_ops.end();
+  return standby_reads_ && (op == Operation::kRead || op == Operation::kList);
+}
+
 Result<Response> RoutedBackend::HandleRequest(Request& req) {
   Json captures;
   const PathSpec* spec = Match(req.path, &captures);

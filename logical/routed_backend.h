@@ -66,6 +66,9 @@ struct PathSpec {
   // backend's defaults (SetRunModes): database credentials wait on the
   // database even to read.
   std::optional<RunMode> run_mode;
+  // HA: the operations on this route a standby serves itself (they only
+  // read the store). Empty: the backend's default (SetStandbyReads).
+  std::vector<Operation> standby_ops;
 };
 
 class RoutedBackend : public Backend {
@@ -75,11 +78,17 @@ class RoutedBackend : public Backend {
   const SpecialPaths& special_paths() const override { return special_; }
   // The first route that declares a run_mode and matches; else the defaults.
   RunMode RunModeFor(std::string_view path, Operation op) const override;
+  // The matching route's standby_ops; else reads and lists when
+  // SetStandbyReads(true).
+  bool ServesOnStandby(std::string_view path, Operation op) const override;
 
  protected:
   // Subclasses call these from their constructor.
   void SetRoutes(std::vector<PathSpec> routes) { routes_ = std::move(routes); }
   void SetSpecialPaths(SpecialPaths sp) { special_ = std::move(sp); }
+  // Reads and lists on every route that does not say otherwise only read
+  // the store (KV): a standby may serve them.
+  void SetStandbyReads(bool serves) { standby_reads_ = serves; }
   // How reads (read, list) and other operations run on routes that do not
   // say (defaults: reads compute, writes wait).
   void SetRunModes(RunMode reads, RunMode writes) {
@@ -92,6 +101,7 @@ class RoutedBackend : public Backend {
   std::vector<PathSpec> routes_;
   SpecialPaths special_;
   RunMode reads_ = RunMode::kComputes, writes_ = RunMode::kWaits;
+  bool standby_reads_ = false;
 };
 
 // Vault's path help for `path` (relative to the mount) and the route it

@@ -213,6 +213,7 @@ Status OpenStorage(const ServerConfig& cfg, core::CoreOptions& co) {
     SB_ASSIGN_OR_RETURN(etcd::EtcdBackend backend, etcd::OpenEtcd(cfg.etcd));
     co.physical = std::move(backend.storage);
     co.ha_lock = std::move(backend.ha);
+    co.change_feed = std::move(backend.feed);
     return Status::Ok();
   }
   SB_RETURN_IF_ERROR(PrepareDataDir(cfg.storage_path));

@@ -3,8 +3,9 @@
 //
 // It holds what the store holds, ciphertext under the barrier, never
 // plaintext. It is only correct while every write to the store goes through
-// it: one node on RocksDB, or the active node under HA (a standby's cache is
-// disabled, and becoming active starts from an empty one). Reads that miss go
+// it (one node on RocksDB, or the active node under HA), or is reported to it
+// through Invalidate (a standby following the active's writes). Becoming
+// active or a standby starts from an empty cache. Reads that miss go
 // to the store; absent keys are cached too. A read that raced with a write to
 // its shard is not cached, so a stale value can never be inserted after the
 // write that replaced it. Sharded LRU; thread-safe.
@@ -41,6 +42,11 @@ class CachingStorage final : public Storage {
   Status ReplaceAll(const std::vector<std::pair<std::string, std::string>>& entries) override;
   Status FinishInterruptedReplace() override;
 
+  // A key another node wrote (a standby following the active's writes,
+  // storage/change_feed.h): dropped, and a read racing with this call is
+  // not cached.
+  void Invalidate(std::string_view key) { Forget(key); }
+  void InvalidateAll() { ClearAll(); }
   // Off: every call goes to the store and the cache is emptied. On: starts
   // from an empty cache.
   void SetEnabled(bool enabled);

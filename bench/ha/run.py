@@ -13,9 +13,13 @@ Runs, interleaved per round (wrk, 2 threads, 64 keep-alive connections):
   sealbox-rocksdb the same writes to one Sealbox node on RocksDB (fsync'd WAL).
 Then reads of the same secret, interleaved per round:
   read-active     KV v2 reads on the active node;
-  read-standby    the same reads sent to a standby, which forwards each one
-                  to the active over the cluster channel (standbys do not
-                  serve reads themselves yet). CPU per request is the
+  read-standby    the same reads sent to a standby, which serves them
+                  itself, linearizably: one etcd read of the write index per
+                  round of requests (docs/ha.md). CPU per request is the
+                  standby's and the etcd members' together;
+  read-forwarded  the same reads with X-Vault-Inconsistent:
+                  forward-active-node, which the standby forwards to the
+                  active over the cluster channel. CPU per request is the
                   standby's and the active's together.
 Then `kills` times: kill -9 of the active node, the time until a survivor
 reports is_self (polled every 20 ms), and the killed node restarted and
@@ -62,18 +66,23 @@ def failover_times(trio, kills):
     return times
 
 
-def read_figures(trio):
+def read_figures(trio, cluster):
     active, standby = trio.active, trio.standbys()[0]
+    etcd_pids = [m["proc"].pid for m in cluster.members if m.get("proc")]
     path = "/v1/secret/data/bench"
     print("\nreads of the 1 KiB secret, wrk 2 threads / 64 connections, %s s per run, %d rounds" % (SECONDS, ROUNDS))
     rep = common.Report()
     for _ in range(ROUNDS):
         rep.add("read-active", common.wrk(active.url + path, SECONDS, pid=active.proc.pid, token=active.root_token))
         rep.add("read-standby", common.wrk(standby.url + path, SECONDS, pid=standby.proc.pid,
-                                           also=[active.proc.pid], token=active.root_token))
+                                           also=etcd_pids, token=active.root_token))
+        rep.add("read-forwarded", common.wrk(standby.url + path, SECONDS, pid=standby.proc.pid,
+                                             also=[active.proc.pid], token=active.root_token,
+                                             headers=["X-Vault-Inconsistent: forward-active-node"]))
     rep.table()
     print()
     rep.ratio("read-standby/read-active")
+    rep.ratio("read-standby/read-forwarded")
 
 
 def main():
@@ -103,7 +112,7 @@ def main():
         print()
         rep.ratio("sealbox-ha/etcd-put")
         rep.ratio("sealbox-ha/sealbox-rocksdb")
-        read_figures(trio)
+        read_figures(trio, cluster)
         times = failover_times(trio, KILLS)
         print("\nfailover after kill -9 of the active, %d kills, lock_timeout %d s: median %.2f s, max %.2f s"
               % (KILLS, 2, statistics.median(times), max(times)))

@@ -39,6 +39,7 @@ KvV1Backend::KvV1Backend(const logical::BackendConfig& config, Mode mode) : conf
               .any_fields = true}});
   // Reads come from the local store (its block cache): no thread hop.
   SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
+  SetStandbyReads(true);
 }
 
 Result<std::string> KvV1Backend::BasePrefix(const Request& req) const {

@@ -56,6 +56,7 @@ KvV2Backend::KvV2Backend(const logical::BackendConfig& config) : config_(config)
   SetRoutes(std::move(routes));
   // Reads come from the local store (its block cache): no thread hop.
   SetRunModes(logical::RunMode::kNonBlocking, logical::RunMode::kWaits);
+  SetStandbyReads(true);
   // Moving a secret bypasses the per-path ACLs of both keys, so it needs sudo.
   SetSpecialPaths({.root = {"move"}});
 }

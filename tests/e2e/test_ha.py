@@ -137,12 +137,14 @@ def test_standbys_send_clients_to_the_active_and_report_ha(trio_factory):
         assert st == 429 and health["standby"] is True and health["sealed"] is False, (st, health)
         assert s.raw("GET", "/v1/sys/health?standbyok=true")[0] == 200
         assert s.raw("GET", "/v1/sys/health?standbycode=299")[0] == 299
-        # A client that asks not to be forwarded: 307 to the same path and
-        # query on the active.
-        st, headers, _ = s.request("GET", "/v1/secret/data/app?version=1", token=a.root_token,
+        # A client that asks not to be forwarded: a write answers 307 to the
+        # same path and query on the active (a read is served here).
+        st, headers, _ = s.request("PUT", "/v1/secret/data/app?version=1", token=a.root_token,
+                                   body={"data": {"v": "1"}},
                                    headers={"X-Vault-No-Request-Forwarding": "true"})
         assert st == 307 and headers["location"] == a.url + "/v1/secret/data/app?version=1", (st, headers)
-        # Any other routed request is forwarded: the active node answers.
+        # Any other routed request is served (a read) or forwarded: the
+        # client sees what the active node holds.
         client = s.hvac(token=a.root_token)
         got = client.secrets.kv.v2.read_secret_version(path="app", raise_on_deleted_version=True)
         assert got["data"]["data"] == {"v": "1"}

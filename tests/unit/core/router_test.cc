@@ -116,5 +116,35 @@ TEST(RoutedBackendTest, RunModeIsWhatTheRouteDeclaresElseTheBackendDefaults) {
   EXPECT_EQ(plain.RunModeFor("x", Operation::kDelete), RunMode::kWaits);
 }
 
+TEST(RoutedBackendTest, AStandbyServesOnlyWhatTheRouteOrTheBackendDeclaresReadOnly) {
+  class Declared final : public logical::RoutedBackend {
+   public:
+    explicit Declared(bool reads) {
+      auto ok = [](logical::Request&, logical::FieldData&) -> Result<logical::Response> { return logical::Response{}; };
+      SetRoutes({{.pattern = "ask", .ops = {{Operation::kUpdate, ok}}, .standby_ops = {Operation::kUpdate}},
+                 {.pattern = "creds/{name}", .ops = {{Operation::kRead, ok}}, .standby_ops = {Operation::kHelp}},
+                 {.pattern = "{path:+}", .ops = {{Operation::kRead, ok}, {Operation::kUpdate, ok}}}});
+      SetStandbyReads(reads);
+    }
+  };
+  Declared kv(true);
+  EXPECT_TRUE(kv.ServesOnStandby("ask", Operation::kUpdate));
+  EXPECT_FALSE(kv.ServesOnStandby("ask", Operation::kRead));  // the route says which, not the default
+  EXPECT_FALSE(kv.ServesOnStandby("creds/x", Operation::kRead));
+  EXPECT_TRUE(kv.ServesOnStandby("data/x", Operation::kRead));
+  EXPECT_TRUE(kv.ServesOnStandby("data/", Operation::kList));
+  EXPECT_FALSE(kv.ServesOnStandby("data/x", Operation::kUpdate));
+  EXPECT_FALSE(kv.ServesOnStandby("data/x", Operation::kDelete));
+  EXPECT_FALSE(kv.ServesOnStandby("", Operation::kRead));  // no route: the active answers
+  Declared other(false);
+  EXPECT_FALSE(other.ServesOnStandby("data/x", Operation::kRead));
+  EXPECT_TRUE(other.ServesOnStandby("ask", Operation::kUpdate));
+  // A backend that declares nothing is served by the active node alone.
+  class Plain final : public logical::Backend {
+    Result<logical::Response> HandleRequest(logical::Request&) override { return logical::Response{}; }
+  } plain;
+  EXPECT_FALSE(plain.ServesOnStandby("x", Operation::kRead));
+}
+
 }  // namespace
 }  // namespace sealbox::core
