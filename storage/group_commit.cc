@@ -1,6 +1,23 @@
 #include "storage/group_commit.h"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace sealbox {
+
+void GroupCommitter::Parker::Wait() {
+  while (woken_.load(std::memory_order_acquire) == 0)
+    syscall(SYS_futex, &woken_, FUTEX_WAIT_PRIVATE, 0, nullptr, nullptr, 0);
+}
+
+// The waiter may return, and its stack be reused, between the store and the
+// wake: a wake on a reused address is at worst a spurious wake-up, which
+// every futex waiter (this one's loop included) tolerates.
+void GroupCommitter::Parker::Wake() {
+  woken_.store(1, std::memory_order_release);
+  syscall(SYS_futex, &woken_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
 
 GroupCommitter::~GroupCommitter() {
   std::unique_lock l(mu_);
@@ -15,7 +32,7 @@ Status GroupCommitter::Commit(const std::vector<WriteOp>& ops) {
   queue_.push_back(&self);
   if (leading_) {
     l.unlock();
-    self.woken.acquire();
+    self.parker.Wait();
     if (!self.lead) return self.result;
     l.lock();
   }
@@ -45,13 +62,13 @@ Status GroupCommitter::Lead(Waiter& self, std::unique_lock<std::mutex>& l) {
   const bool drained = !leading_ && stopping_;
   if (drained) drained_.notify_all();  // under the lock: the committer may go once it is released
   l.unlock();
-  // A released waiter returns and frees itself: touch none after release.
+  // A woken waiter returns and frees itself: touch none after Wake.
   for (Waiter* w : group) {
     if (w == &self) continue;
     w->result = s;
-    w->woken.release();
+    w->parker.Wake();
   }
-  if (next) next->woken.release();
+  if (next) next->parker.Wake();
   return s;
 }
 

@@ -15,7 +15,8 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <semaphore>
+#include <atomic>
+#include <cstdint>
 #include <vector>
 
 #include "base/status.h"
@@ -42,11 +43,22 @@ class GroupCommitter {
   size_t queued() const;
 
  private:
+  // A one-shot wake-up on a futex. Not std::binary_semaphore: libstdc++'s
+  // spins with sched_yield before it sleeps, which on a busy machine was
+  // the most frequent context switch of a write.
+  class Parker {
+   public:
+    void Wait();
+    void Wake();
+
+   private:
+    std::atomic<uint32_t> woken_{0};
+  };
   struct Waiter {
     const std::vector<WriteOp>* ops;
     Status result = Status::Ok();
     bool lead = false;  // woken to lead the next group, not answered
-    std::binary_semaphore woken{0};
+    Parker parker;
   };
   Status Lead(Waiter& self, std::unique_lock<std::mutex>& l);
 
