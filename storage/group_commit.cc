@@ -62,13 +62,14 @@ Status GroupCommitter::Lead(Waiter& self, std::unique_lock<std::mutex>& l) {
   const bool drained = !leading_ && stopping_;
   if (drained) drained_.notify_all();  // under the lock: the committer may go once it is released
   l.unlock();
+  // The next leader first: its sync starts while this one answers the rest.
   // A woken waiter returns and frees itself: touch none after Wake.
+  if (next) next->parker.Wake();
   for (Waiter* w : group) {
     if (w == &self) continue;
     w->result = s;
     w->parker.Wake();
   }
-  if (next) next->parker.Wake();
   return s;
 }
 
