@@ -69,7 +69,9 @@ $extra
 HCL
   # sb_wrapper: a command to run the server under (valgrind, say), which
   # may start slowly: sb_start_tries tenths of a second.
-  "${sb_wrapper[@]}" "$sealbox" server -config "$tmp/$name.hcl" > "$tmp/$name.log" 2>&1 &
+  # The malloc tunables the Dockerfile and the systemd unit ship with.
+  GLIBC_TUNABLES=${SEALBOX_GLIBC_TUNABLES-glibc.malloc.tcache_count=64} \
+    "${sb_wrapper[@]}" "$sealbox" server -config "$tmp/$name.hcl" > "$tmp/$name.log" 2>&1 &
   sb_pid=$!
   pids+=("$sb_pid")
   sb_url="https://127.0.0.1:$port"

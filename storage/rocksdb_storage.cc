@@ -17,6 +17,7 @@
 #include <shared_mutex>
 
 #include "base/log.h"
+#include "storage/group_commit.h"
 
 namespace sealbox {
 namespace {
@@ -85,8 +86,14 @@ constexpr std::chrono::seconds kReopenBackoff{1};
 
 class RocksDbStorage final : public Storage {
  public:
-  RocksDbStorage(rocksdb::DB* db, std::string path) : db_(db), path_(std::move(path)) { sync_.sync = true; }
-  ~RocksDbStorage() override { CloseLocked(); }
+  RocksDbStorage(rocksdb::DB* db, std::string path) : db_(db), path_(std::move(path)) {
+    sync_.sync = true;
+    committer_ = std::make_unique<GroupCommitter>([this](const auto& group) { return CommitGroup(group); });
+  }
+  ~RocksDbStorage() override {
+    committer_.reset();  // answers every queued write first
+    CloseLocked();
+  }
 
   Result<std::optional<std::string>> Get(std::string_view key) override {
     std::shared_lock l(db_mu_);
@@ -99,14 +106,10 @@ class RocksDbStorage final : public Storage {
   }
 
   Status Put(std::string_view key, std::string_view value) override {
-    return Write([&] {
-      return db_->Put(sync_, rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
-    });
+    return committer_->Commit({WriteOp::Put(std::string(key), std::string(value))});
   }
 
-  Status Delete(std::string_view key) override {
-    return Write([&] { return db_->Delete(sync_, rocksdb::Slice(key.data(), key.size())); });
-  }
+  Status Delete(std::string_view key) override { return committer_->Commit({WriteOp::Delete(std::string(key))}); }
 
   Result<std::vector<std::string>> List(std::string_view prefix) override {
     std::shared_lock l(db_mu_);
@@ -137,14 +140,7 @@ class RocksDbStorage final : public Storage {
     return out;
   }
 
-  Status Batch(const std::vector<WriteOp>& ops) override {
-    rocksdb::WriteBatch b;
-    for (const auto& op : ops) {
-      if (op.kind == WriteOp::Kind::kPut) b.Put(op.key, op.value);
-      else b.Delete(op.key);
-    }
-    return Write([&] { return db_->Write(sync_, &b); });
-  }
+  Status Batch(const std::vector<WriteOp>& ops) override { return committer_->Commit(ops); }
 
   // An iterator over a RocksDB snapshot: a point in time that writes after
   // it do not change, and that blocks none of them.
@@ -185,6 +181,17 @@ class RocksDbStorage final : public Storage {
   }
 
  private:
+  // Every write: the group leader's one synced RocksDB write per group.
+  Status CommitGroup(const std::vector<const std::vector<WriteOp>*>& group) {
+    rocksdb::WriteBatch b;
+    for (const auto* ops : group)
+      for (const auto& op : *ops) {
+        if (op.kind == WriteOp::Kind::kPut) b.Put(op.key, op.value);
+        else b.Delete(op.key);
+      }
+    return Write([&] { return db_->Write(sync_, &b); });
+  }
+
   // After a failed log write (a full disk, an I/O error) this RocksDB
   // handle must not write again: its log writer stays in an error state that
   // neither Resume() nor the automatic recovery clears in 7.8, and Debian's
@@ -247,6 +254,7 @@ class RocksDbStorage final : public Storage {
   rocksdb::WriteOptions sync_;
   std::atomic<bool> broken_{false};
   std::chrono::steady_clock::time_point last_reopen_;  // guarded by db_mu_ (exclusive)
+  std::unique_ptr<GroupCommitter> committer_;
 };
 
 }  // namespace

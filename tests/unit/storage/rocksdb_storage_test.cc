@@ -4,6 +4,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
 
 namespace sealbox {
 namespace {
@@ -47,6 +50,30 @@ TEST_F(RocksDbTest, ListCollapsesFolders) {
   EXPECT_EQ(*all, (std::vector<std::string>{"p/a", "p/b/1", "p/b/2", "p/b/c/3", "p/c", "p/d/"}));
   ASSERT_TRUE(DeletePrefix(**s, "p/b/").ok());
   EXPECT_EQ(*(*s)->List("p/"), (std::vector<std::string>{"a", "c", "d/"}));
+}
+
+TEST_F(RocksDbTest, ConcurrentBatchesAllSurviveAReopen) {
+  constexpr int kThreads = 8, kEach = 40;
+  {
+    auto s = OpenRocksDbStorage(dir_);
+    ASSERT_TRUE(s.ok());
+    Storage& st = **s;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kEach; ++i) {
+          const std::string n = std::to_string(t * kEach + i);
+          ASSERT_TRUE(st.Batch({WriteOp::Put("a/" + n, n), WriteOp::Put("b/" + n, n)}).ok());
+          // Read-after-acknowledged-write, from the writer's own thread.
+          ASSERT_EQ(**st.Get("b/" + n), n);
+        }
+      });
+    for (auto& th : threads) th.join();
+  }
+  auto s = OpenRocksDbStorage(dir_);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->List("a/")->size(), size_t{kThreads * kEach});
+  EXPECT_EQ((*s)->List("b/")->size(), size_t{kThreads * kEach});
 }
 
 TEST_F(RocksDbTest, BatchIsAtomicAndVisible) {
