@@ -10,31 +10,8 @@ Three real Sealbox nodes on the real 3-member etcd cluster of test_ha.
 import os
 import signal
 
-import pytest
-
-import etcd_harness
 import harness
-from test_ha import Trio, kv_mount
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    c = etcd_harness.EtcdCluster()
-    yield c
-    c.cleanup()
-
-
-@pytest.fixture
-def trio_factory(cluster):
-    made = []
-
-    def make(path):
-        t = Trio(cluster, path)
-        made.append(t)
-        return t
-    yield make
-    for t in made:
-        t.cleanup()
+from test_ha import Trio, cluster, kv_mount, trio_factory  # noqa: F401 (fixtures)
 
 
 def handled_requests(node):
@@ -45,6 +22,16 @@ def handled_requests(node):
     return sum(s["Count"] for s in body["Samples"] if s["Name"] == "vault.core.handle_request")
 
 
+def with_reader_policy(t):
+    """KV v2 at secret/ with secret/data/app = {"v": "1"}, and a policy
+    "reader" that may read it."""
+    kv_mount(t.active)
+    assert t.active.root("POST", "/v1/secret/data/app", {"data": {"v": "1"}})[0] == 200
+    assert t.active.root("PUT", "/v1/sys/policies/acl/reader",
+                         {"policy": 'path "secret/data/app" { capabilities = ["read"] }'})[0] == 204
+    return t
+
+
 def token_with(node, policies, **extra):
     st, body = node.root("POST", "/v1/auth/token/create", dict({"policies": policies}, **extra))
     assert st == 200, body
@@ -52,12 +39,8 @@ def token_with(node, policies, **extra):
 
 
 def test_a_standby_answers_reads_itself_and_forwards_the_rest(trio_factory):
-    t = trio_factory("/standby-reads/")
+    t = with_reader_policy(trio_factory("/standby-reads/"))
     a = t.active
-    kv_mount(a)
-    assert a.root("POST", "/v1/secret/data/app", {"data": {"v": "1"}})[0] == 200
-    assert a.root("PUT", "/v1/sys/policies/acl/reader",
-                  {"policy": 'path "secret/data/app" { capabilities = ["read"] }'})[0] == 204
     reader = token_with(a, ["reader"])
     s = t.standbys()[0]
 
@@ -203,12 +186,8 @@ def test_a_standby_whose_watch_stalls_sends_reads_to_the_active(cluster):
 
 
 def test_reads_with_effects_go_to_the_active(trio_factory):
-    t = trio_factory("/standby-effects/")
+    t = with_reader_policy(trio_factory("/standby-effects/"))
     a = t.active
-    kv_mount(a)
-    assert a.root("POST", "/v1/secret/data/app", {"data": {"v": "1"}})[0] == 200
-    assert a.root("PUT", "/v1/sys/policies/acl/reader",
-                  {"policy": 'path "secret/data/app" { capabilities = ["read"] }'})[0] == 204
     s = t.standbys()[0]
     # Each use of a limited-use token is spent once, on the active.
     limited = token_with(a, ["reader"], num_uses=3)
