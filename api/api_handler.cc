@@ -293,10 +293,9 @@ class ApiHandler final : public HttpHandler {
       // without waiting (here every standby read does; honoured anyway).
       const bool to_active = http.Header("x-vault-inconsistent") == "forward-active-node";
       if (to_active || !core_->ServesOnStandby(call.routed_)) return ToActive(call);
-      // Served here, once caught up with the active's writes (an etcd
-      // round-trip): never on the I/O thread.
+      // Served here once caught up with the active's writes: the request
+      // suspends meanwhile, where its route runs (no thread of its own).
       call.routed_.standby_read = true;
-      call.run_on_ = RunOn::kWaitPool;
     }
     call.in_flight_ = core_->in_flight().Add(call.routed_.request.id, InFlightEntry(http));
   }

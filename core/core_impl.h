@@ -256,7 +256,7 @@ class CoreImpl final : public Core {
   void OnStandbyReset();
   void StandbyReloaded(const Status& s);
   // Before a standby read: every acknowledged write seen, or NotActive.
-  Status CatchUpForStandbyRead();
+  Task<Status> CatchUpForStandbyRead(Resumer* resumer);
   Status SetupMounts();
   Status PersistMountTable(bool auth_table);
   Result<std::shared_ptr<RouteEntry>> Instantiate(const MountEntry& m);

@@ -101,7 +101,7 @@ Task<Result<logical::Response>> CoreImpl::HandleRequestAsync(RoutedRequest& r, R
   if (standby_.load() && !sealed_.load()) {
     // Before the state lock: catching up may reload a table, which takes it.
     if (!r.standby_read) co_return NotActive();
-    if (Status caught = CatchUpForStandbyRead(); !caught.ok()) co_return caught;
+    if (Status caught = co_await CatchUpForStandbyRead(resumer); !caught.ok()) co_return caught;
   }
   Result<logical::Response> result = co_await RunRequest(r, resumer);
   if (seal_requested_.exchange(false)) Seal().IgnoreError();

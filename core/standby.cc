@@ -15,15 +15,16 @@
 // (logical::Backend::ServesOnStandby); everything else, and any read that
 // tries to write (a limited-use token's use, an expired token's cleanup), is
 // forwarded to the active node.
+#include <condition_variable>
+#include <coroutine>
+#include <mutex>
+#include <optional>
+
 #include "base/log.h"
 #include "core/core_impl.h"
 
 namespace sealbox::core {
 namespace {
-
-// How long a read waits for the standby to catch up before it goes to the
-// active node instead.
-constexpr auto kCatchUpTimeout = std::chrono::seconds(2);
 
 enum class StandbyTable { kNone, kMounts, kPolicies, kAudit, kQuotas, kKeyring };
 
@@ -133,12 +134,53 @@ bool CoreImpl::ServesOnStandby(const RoutedRequest& r) {
   return r.route->entry->backend->ServesOnStandby(r.route->relative_path, r.request.op);
 }
 
-Status CoreImpl::CatchUpForStandbyRead() {
-  if (!options_.change_feed) return NotActive();
-  Status s = options_.change_feed->WaitCaughtUp(kCatchUpTimeout);
-  if (s.ok()) return s;
+namespace {
+
+// Waits for the change feed to catch up: suspended with a resumer (the
+// request's loop serves others meanwhile), blocking without one.
+class CaughtUp {
+ public:
+  CaughtUp(ChangeFeed& feed, Resumer* resumer) : feed_(feed), resumer_(resumer) {}
+
+  bool await_ready() {
+    if (resumer_) return false;
+    struct Wait {
+      std::mutex mu;
+      std::condition_variable cv;
+      std::optional<Status> status;
+    } w;
+    feed_.WhenCaughtUp([&w](Status s) {
+      std::lock_guard l(w.mu);  // notified under the lock: `w` outlives it
+      w.status = std::move(s);
+      w.cv.notify_one();
+    });
+    std::unique_lock l(w.mu);
+    w.cv.wait(l, [&] { return w.status.has_value(); });
+    status_ = std::move(*w.status);
+    return true;
+  }
+  void await_suspend(std::coroutine_handle<> h) {
+    feed_.WhenCaughtUp([this, h](Status s) {
+      status_ = std::move(s);
+      resumer_->Post([h] { h.resume(); });
+    });
+  }
+  Status await_resume() { return std::move(status_); }
+
+ private:
+  ChangeFeed& feed_;
+  Resumer* resumer_;
+  Status status_;
+};
+
+}  // namespace
+
+Task<Status> CoreImpl::CatchUpForStandbyRead(Resumer* resumer) {
+  if (!options_.change_feed) co_return NotActive();
+  Status s = co_await CaughtUp(*options_.change_feed, resumer);
+  if (s.ok()) co_return s;
   log::Warn("core: a read goes to the active node: " + s.message());
-  return NotActive();
+  co_return NotActive();
 }
 
 }  // namespace sealbox::core

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "base/log.h"
 #include "etcd/etcd_client.h"
@@ -30,7 +31,6 @@ class EtcdChangeFeed final : public ChangeFeed {
       on_reset_ = std::move(on_reset);
       delivered_ = now;
       stopped_ = false;
-      wanted_ = false;
     }
     cancel_.Reset();
     watch_thread_ = std::thread([this] { WatchLoop(); });
@@ -47,24 +47,29 @@ class EtcdChangeFeed final : public ChangeFeed {
     cancel_.Cancel();
     if (watch_thread_.joinable()) watch_thread_.join();
     if (round_thread_.joinable()) round_thread_.join();
+    std::vector<Done> left;
+    {
+      std::lock_guard l(mu_);
+      left.swap(next_round_);
+    }
+    for (auto& done : left) done(NotFollowing());
   }
 
-  Status WaitCaughtUp(std::chrono::milliseconds timeout) override {
+  void WhenCaughtUp(Done done) override {
     std::unique_lock l(mu_);
-    if (stopped_) return Unavailable("this standby is not following the active node's writes");
-    // A round that starts after this call: its read of the index is sent after it.
-    const uint64_t mine = started_ + 1;
-    wanted_ = true;
+    if (stopped_) {
+      l.unlock();
+      done(NotFollowing());
+      return;
+    }
+    // Served by the next round to start: its read of the index is sent after this call.
+    next_round_.push_back(std::move(done));
     cv_.notify_all();
-    const bool done = cv_.wait_for(l, timeout, [&] { return finished_ >= mine || stopped_; });
-    if (stopped_) return Unavailable("this standby is not following the active node's writes");
-    if (!done)
-      return Unavailable("this standby could not catch up with the active node's writes within " +
-                         std::to_string(timeout.count()) + " ms");
-    return round_status_;
   }
 
  private:
+  static Status NotFollowing() { return Unavailable("this standby is not following the active node's writes"); }
+
   Result<int64_t> CurrentRevision() {
     etcdserverpb::RangeRequest req;
     req.set_key(keys_.ToEtcd(kWriteIndexKey));
@@ -140,26 +145,30 @@ class EtcdChangeFeed final : public ChangeFeed {
     cv_.notify_all();
   }
 
+  // One round at a time: take every caller queued so far, read the index
+  // once, wait (bounded by the request timeout) until the watch delivered
+  // it, answer them all.
   void RoundLoop() {
     std::unique_lock l(mu_);
     for (;;) {
-      cv_.wait(l, [&] { return wanted_ || stopped_; });
-      if (stopped_) return;
-      wanted_ = false;
-      const uint64_t round = ++started_;
+      cv_.wait(l, [&] { return !next_round_.empty() || stopped_; });
+      if (stopped_) return;  // Stop answers whoever is queued
+      std::vector<Done> round;
+      round.swap(next_round_);
       l.unlock();
       auto index = WriteIndex();
       l.lock();
       Status s = index.status();
       if (index.ok()) {
         const bool caught_up = cv_.wait_for(l, request_timeout_, [&] { return delivered_ >= *index || stopped_; });
-        if (!caught_up)
+        if (stopped_) s = NotFollowing();
+        else if (!caught_up)
           s = Unavailable("this standby's watch is " + std::to_string(*index - delivered_) +
                           " revisions behind the active node's writes");
       }
-      finished_ = round;
-      round_status_ = s;
-      cv_.notify_all();
+      l.unlock();
+      for (auto& done : round) done(s);
+      l.lock();
     }
   }
 
@@ -175,10 +184,7 @@ class EtcdChangeFeed final : public ChangeFeed {
   OnReset on_reset_;
   bool stopped_ = true;     // guarded by mu_
   int64_t delivered_ = 0;   // guarded by mu_: every event up to here has been handled
-  bool wanted_ = false;     // guarded by mu_: a caller waits for the next round
-  uint64_t started_ = 0;    // guarded by mu_: rounds begun
-  uint64_t finished_ = 0;   // guarded by mu_
-  Status round_status_;     // guarded by mu_: the last finished round's outcome
+  std::vector<Done> next_round_;  // guarded by mu_: callers for the next round
 };
 
 }  // namespace
