@@ -672,6 +672,7 @@ def test_ha_defaults(renderer, tmp_path):
     assert "*.sealbox-internal.vault.svc" in _cert_sans(find(docs, "Secret", "sealbox-tls"), tmp_path)
 
     assert "kubectl -n vault exec -ti sealbox-0 -- sealbox operator init" in notes
+    assert "sealbox-active reaches the active pod alone" in notes
     for i in (1, 2):
         assert "kubectl -n vault exec -ti sealbox-%d -- sealbox operator unseal" % i in notes
     assert "sealbox-3" not in notes
@@ -778,6 +779,7 @@ staticSeal: {enabled: true, secretName: seal, currentKeyId: k1}
     assert "tls_cert_file" not in body and "tls_key_file" not in body
     assert cfg["seal"][0]["labels"] == ["static"]
     assert "kubectl -n vault delete pod sealbox-1\n" in notes
+    assert "sealbox-active" not in notes
 
 
 @pytest.mark.parametrize("values, message", [
