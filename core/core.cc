@@ -323,10 +323,12 @@ Status CoreImpl::PostUnseal() {
   if (options_.ha_lock) {
     EnterStandby();
     sealed_.store(false);
+    NotifyStateChange();
     return Status::Ok();
   }
   SB_RETURN_IF_ERROR(Activate());
   sealed_.store(false);
+  NotifyStateChange();
   return Status::Ok();
 }
 
@@ -335,6 +337,7 @@ Status CoreImpl::PostUnsealForInit() {
   SB_RETURN_IF_ERROR(Activate());
   standby_.store(false);
   sealed_.store(false);
+  NotifyStateChange();
   return Status::Ok();
 }
 
@@ -395,6 +398,7 @@ Status CoreImpl::SealLocked() {
   if (options_.ha_lock) options_.ha_lock->Release();
   ForgetClusterTls();
   barrier_->Seal();
+  NotifyStateChange();
   std::lock_guard l(unseal_mu_);
   unseal_parts_.clear();
   unseal_nonce_.clear();

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,11 @@ struct CoreOptions {
   // sys/config/state/sanitized: the loaded configuration, nothing secret in
   // it (the composition root's; null in tests and dev setups that give none).
   Json sanitized_config;
+  // Called after the node's state may have changed (init, unseal, seal,
+  // becoming active or standby), possibly with core locks held: it must only
+  // take note (service registration reads the state later through the
+  // getters). Null: nobody listens.
+  std::function<void()> on_state_change;
 };
 
 // The name the cluster certificate is issued to and checked against: nodes

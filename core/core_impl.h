@@ -227,6 +227,9 @@ class CoreImpl final : public Core {
   // After the barrier is unsealed: activate (one node), or become a standby
   // and campaign (HA).
   Status PostUnseal();
+  void NotifyStateChange() {
+    if (options_.on_state_change) options_.on_state_change();
+  }
   // Init: activate at once (no other node can be active before init), so the
   // root token can be written. HA hands over to the election afterwards.
   Status PostUnsealForInit();

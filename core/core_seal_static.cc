@@ -112,6 +112,7 @@ Result<InitResult> CoreImpl::InitializeStatic(const InitRequest& req) {
     PreSeal();
     EnterStandby();
   }
+  NotifyStateChange();  // initialized now
   log::Info("core: vault initialized with the static seal (key id " + seal.current_key_id + "), " +
             std::to_string(shares) + " recovery shares and threshold " + std::to_string(threshold));
   return result;

@@ -78,6 +78,7 @@ void CoreImpl::RunHa() {
     if (s.ok()) {
       active_since_.store(options_.clock->NowSeconds());
       standby_.store(false);
+      NotifyStateChange();
       log::Info("core: this node is now the active node");
     } else {
       PreSeal();
@@ -99,6 +100,7 @@ void CoreImpl::RunHa() {
     PreSeal();
     if (cache_) cache_->SetEnabled(false);
     BecomeReadingStandby();
+    NotifyStateChange();
     state_mu_.unlock();
     lock.Release();
     if (step_down_.exchange(false)) {

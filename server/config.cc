@@ -291,6 +291,29 @@ Status ParseSeal(const std::string& k, const Json& v, const KeyLines& lines, Ser
   return Status::Ok();
 }
 
+// service_registration "kubernetes" { namespace = ... pod_name = ... }
+Status ParseServiceRegistration(const std::string& k, const Json& v, const KeyLines& lines, ServerConfig& c) {
+  const Json& sb = FirstBlock(v);
+  if (!sb.is_object() || sb.size() != 1)
+    return KeyError(k, "expected one block: service_registration \"kubernetes\" { ... }");
+  if (sb.begin().key() != "kubernetes")
+    return KeyError(k, "unsupported service registration type \"" + sb.begin().key() + "\" (supported: kubernetes)");
+  const Json& body = FirstBlock(sb.begin().value());
+  if (!body.is_object()) return KeyError(k, "expected service_registration \"kubernetes\" { ... }");
+  c.service_registration.enabled = true;
+  for (auto& [sk, sv] : body.items()) {
+    std::string key = "service_registration.kubernetes." + sk;
+    if (sk == "namespace") {
+      SB_ASSIGN_OR_RETURN(c.service_registration.namespace_name, Str(sv, key));
+    } else if (sk == "pod_name") {
+      SB_ASSIGN_OR_RETURN(c.service_registration.pod_name, Str(sv, key));
+    } else {
+      return UnknownKey(lines, "service_registration \"kubernetes\"", sk, lines.Find(k, 0));
+    }
+  }
+  return Status::Ok();
+}
+
 // Vault telemetry keys for sinks Sealbox does not have: refused, so an
 // operator expecting statsd never silently gets nothing.
 bool TelemetrySinkKey(const std::string& k) {
@@ -354,6 +377,8 @@ Result<ServerConfig> ParseConfig(std::string_view hcl_text) {
       SB_RETURN_IF_ERROR(ParseSeal(k, v, lines, c));
     } else if (k == "telemetry") {
       SB_RETURN_IF_ERROR(ParseTelemetry(v, lines, c.telemetry));
+    } else if (k == "service_registration") {
+      SB_RETURN_IF_ERROR(ParseServiceRegistration(k, v, lines, c));
     } else if (k == "api_addr") {
       SB_ASSIGN_OR_RETURN(c.api_addr, Str(v, k));
     } else if (k == "log_format") {

@@ -109,6 +109,15 @@ struct TelemetryConfig {
   bool filter_default = true;          // false: the request path records nothing (Vault's filter, no prefix allowed)
 };
 
+// service_registration "kubernetes" { namespace = "..."  pod_name = "..." }:
+// the pod labels itself with its state (service_registration/). The env
+// (VAULT_K8S_NAMESPACE, VAULT_K8S_POD_NAME) wins over the keys, as in Vault.
+struct ServiceRegistrationConfig {
+  bool enabled = false;
+  std::string namespace_name;
+  std::string pod_name;
+};
+
 inline constexpr int64_t kDefaultLeaseTtl = 768 * 3600;  // Vault's 32 days
 
 struct ServerConfig {
@@ -133,6 +142,7 @@ struct ServerConfig {
   bool allow_audit_log_prefixing = false;
   std::vector<std::string> audit_file_dirs;
   TelemetryConfig telemetry;
+  ServiceRegistrationConfig service_registration;
 };
 
 // Parses HCL text. Errors are InvalidArgument("config: <key>: <why>"), or

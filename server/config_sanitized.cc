@@ -44,7 +44,7 @@ Json Storage(const ServerConfig& c) {
 
 Json SanitizedConfig(const ServerConfig& c) {
   Json seal = c.seal.enabled ? Json{{"type", "static"}, {"disabled", false}} : Json{{"type", "shamir"}, {"disabled", false}};
-  return Json{{"api_addr", c.api_addr},
+  Json out{{"api_addr", c.api_addr},
               {"cluster_addr", c.cluster_addr},
               {"allow_audit_log_prefixing", c.allow_audit_log_prefixing},
               {"audit_file_dirs", c.audit_file_dirs},
@@ -65,6 +65,8 @@ Json SanitizedConfig(const ServerConfig& c) {
                 {"usage_gauge_period", c.telemetry.usage_gauge_period_s * kNanos},
                 {"disable_hostname", c.telemetry.disable_hostname},
                 {"filter_default", c.telemetry.filter_default}}}};
+  if (c.service_registration.enabled) out["service_registration"] = Json{{"type", "kubernetes"}};
+  return out;
 }
 
 }  // namespace sealbox::server

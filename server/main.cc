@@ -37,6 +37,7 @@
 #include "engines/transit/register.h"
 #include "kms/plugin.h"
 #include "server/beast_http_client.h"
+#include "service_registration/kubernetes_registration.h"
 #include "server/config.h"
 #include "server/dev_certs.h"
 #include "server/http_server.h"
@@ -247,8 +248,9 @@ Status DeriveClusterAddresses(ServerConfig& cfg) {
 }
 
 // Opens the storage and creates the core, unsealing it with a static seal.
-Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg) {
+Result<std::unique_ptr<core::Core>> StartCore(ServerConfig& cfg, std::function<void()> on_state_change) {
   core::CoreOptions co;
+  co.on_state_change = std::move(on_state_change);
   SB_RETURN_IF_ERROR(OpenStorage(cfg, co));
   co.api_addr = cfg.api_addr;
   co.cache_size = cfg.disable_cache ? 0 : cfg.cache_size;
@@ -384,7 +386,15 @@ int RunServer(int argc, char** argv) {
   if (HaEnabled(cfg)) {
     if (Status s = DeriveClusterAddresses(cfg); !s.ok()) return Fail(s.message());
   }
-  auto core = StartCore(cfg);
+  std::shared_ptr<service_registration::KubernetesRegistration> registration;
+  if (cfg.service_registration.enabled) {
+    auto k8s = service_registration::ResolveKubernetesOptions(cfg.service_registration.namespace_name,
+                                                              cfg.service_registration.pod_name, kSealboxVersion);
+    if (!k8s.ok()) return Fail(k8s.status().message());
+    registration = std::make_shared<service_registration::KubernetesRegistration>(*k8s, NewBeastHttpClient());
+  }
+  auto core = StartCore(cfg, registration ? std::function<void()>([registration] { registration->Notify(); })
+                                          : std::function<void()>());
   if (!core.ok()) return Fail(core.status().message());
   core::Core* core_ptr = core->get();
   api::ApiOptions ao = ApiOptionsOf(cfg.listener);
@@ -414,7 +424,14 @@ int RunServer(int argc, char** argv) {
     ReloadLogLevel(reload_flags);
     core_ptr->OnSighup();
   });
+  if (registration) {
+    registration->Start([core_ptr] {
+      return service_registration::NodeState{core_ptr->Initialized(), core_ptr->Sealed(),
+                                             core_ptr->GetHaStatus().active};
+    });
+  }
   (*server)->Run();
+  if (registration) registration->Stop();  // before the core it reads goes away
   server->reset();
   (*core)->Shutdown();
   core->reset();

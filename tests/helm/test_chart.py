@@ -214,7 +214,10 @@ def check_consistent(docs, release):
     container_ports = {p["name"] for p in c["ports"]}
     assert container_ports in ({"https"}, {"https", "cluster"})
     for svc in find(docs, "Service"):
-        assert svc["spec"]["selector"] == selector
+        # -active / -standby: the pods service registration labels so.
+        role = svc["metadata"]["labels"].get("app.kubernetes.io/component")
+        active = {"active": {"vault-active": "true"}, "standby": {"vault-active": "false"}}.get(role, {})
+        assert svc["spec"]["selector"] == dict(selector, **active)
         targets = [p["targetPort"] for p in svc["spec"]["ports"]]
         assert targets == (sorted(container_ports, key="https cluster".index) if svc is headless else ["https"])
     assert c["ports"][0] == {"name": "https", "containerPort": 8200, "protocol": "TCP"}
@@ -228,7 +231,7 @@ def check_consistent(docs, release):
     find(docs, "ConfigMap", cm_vol["configMap"]["name"])
     if any(d["kind"] == "ServiceAccount" for d in docs):
         find(docs, "ServiceAccount", pod["serviceAccountName"])
-    for crb in [d for d in docs if d["kind"] == "ClusterRoleBinding"]:
+    for crb in [d for d in docs if d["kind"] in ("ClusterRoleBinding", "RoleBinding")]:
         assert crb["subjects"][0]["name"] == pod["serviceAccountName"]
     # The configuration the server reads is the one the ConfigMap holds.
     _, cfg = config_of(docs, cm_vol["configMap"]["name"])
@@ -238,6 +241,22 @@ def check_consistent(docs, release):
     else:  # HA: the data is in etcd; no volume holds it
         assert "data" not in volumes | claims
         assert not [d for d in docs if d["kind"] == "PersistentVolumeClaim"]
+    # Service registration: the stanza, the pod's name and namespace, and
+    # (with rbac.create) the right to label pods go together.
+    env = {e["name"]: e for e in c["env"]}
+    if "service_registration" in cfg:
+        assert cfg["service_registration"] == [{"labels": ["kubernetes"], "body": {}}]
+        assert env["VAULT_K8S_POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+        assert env["VAULT_K8S_NAMESPACE"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+        assert pod["automountServiceAccountToken"] is True
+        for role in [d for d in docs if d["kind"] == "Role"]:
+            assert role["rules"] == [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "update", "patch"]}]
+            binding = find(docs, "RoleBinding", role["metadata"]["name"])
+            assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                                          "name": role["metadata"]["name"]}
+    else:
+        assert "VAULT_K8S_POD_NAME" not in env and not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
+        assert not [d for d in docs if d["kind"] == "Service" and "vault-active" in d["spec"]["selector"]]
     # A PodDisruptionBudget, when there is one, covers the StatefulSet's pods.
     for pdb in [d for d in docs if d["kind"] == "PodDisruptionBudget"]:
         assert pdb["spec"]["selector"]["matchLabels"] == selector
@@ -605,9 +624,13 @@ def test_ha_defaults(renderer, tmp_path):
     check_consistent(docs, "sealbox")
     kinds = sorted((d["kind"], d["metadata"]["name"]) for d in docs)
     assert ("PodDisruptionBudget", "sealbox") in kinds and ("PersistentVolumeClaim", "sealbox") not in kinds
-    # The API Service and the headless one; no -active/-standby Services
-    # (nothing labels the active pod: docs/helm.md, "HA").
-    assert sorted(n for k, n in kinds if k == "Service") == ["sealbox", "sealbox-internal"]
+    # The API Service, the headless one, and the -active / -standby ones
+    # that select on the labels service registration writes.
+    assert sorted(n for k, n in kinds if k == "Service") == [
+        "sealbox", "sealbox-active", "sealbox-internal", "sealbox-standby"]
+    assert find(docs, "Service", "sealbox-active")["spec"]["selector"]["vault-active"] == "true"
+    assert find(docs, "Service", "sealbox-standby")["spec"]["selector"]["vault-active"] == "false"
+    assert ("Role", "sealbox-discovery") in kinds and ("RoleBinding", "sealbox-discovery") in kinds
     sts, pod, c = statefulset(docs)
     assert sts["spec"]["replicas"] == 3 and sts["spec"]["podManagementPolicy"] == "Parallel"
     assert "volumeClaimTemplates" not in sts["spec"]
@@ -637,6 +660,7 @@ def test_ha_defaults(renderer, tmp_path):
     assert cfg["listener"][0]["body"]["cluster_address"] == "0.0.0.0:8201"
     # Each pod's own addresses come from its environment, not the shared file.
     assert "api_addr" not in cfg and "cluster_addr" not in cfg
+    assert cfg["service_registration"] == [{"labels": ["kubernetes"], "body": {}}]
 
     pdb = find(docs, "PodDisruptionBudget", "sealbox")
     assert pdb["apiVersion"] == "policy/v1" and pdb["spec"]["maxUnavailable"] == 1
@@ -648,6 +672,7 @@ def test_ha_defaults(renderer, tmp_path):
     assert "*.sealbox-internal.vault.svc" in _cert_sans(find(docs, "Secret", "sealbox-tls"), tmp_path)
 
     assert "kubectl -n vault exec -ti sealbox-0 -- sealbox operator init" in notes
+    assert "sealbox-active reaches the active pod alone" in notes
     for i in (1, 2):
         assert "kubectl -n vault exec -ti sealbox-%d -- sealbox operator unseal" % i in notes
     assert "sealbox-3" not in notes
@@ -662,9 +687,29 @@ def _cert_sans(secret, tmp_path):
     return {s.strip()[len("DNS:"):] for s in p.stdout.splitlines()[1].split(",") if s.strip().startswith("DNS:")}
 
 
+def test_single_node_with_service_registration(renderer, tmp_path):
+    """One pod may label itself too (server.serviceRegistration.enabled): the
+    stanza, its environment and Role, but no -active / -standby Services
+    (the API Service reaches the one pod)."""
+    docs, _ = render(renderer, values_file(tmp_path, "server:\n  serviceRegistration: {enabled: true}\n"))
+    check_consistent(docs, "sealbox")
+    _, cfg = config_of(docs, "sealbox-config")
+    assert cfg["service_registration"] == [{"labels": ["kubernetes"], "body": {}}]
+    assert find(docs, "Role", "sealbox-discovery")
+    assert sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Service") == ["sealbox", "sealbox-internal"]
+    # Without RBAC from the chart: the stanza stays, the Role is the operator's.
+    docs, _ = render(renderer, values_file(tmp_path, "server:\n  serviceRegistration: {enabled: true}\n"
+                                                     "rbac: {create: false}\n", name="norbac.yaml"))
+    assert "service_registration" in config_of(docs, "sealbox-config")[1]
+    assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
+
+
 def test_ha_every_option(renderer):
     docs, notes = render(renderer, "values-ha.yaml", name="prod", namespace="secrets")
     check_consistent(docs, "prod")
+    active = find(docs, "Service", "prod-sealbox-active")
+    assert active["spec"]["type"] == "NodePort" and active["metadata"]["annotations"] == {"team": "secrets"}
+    assert find(docs, "Service", "prod-sealbox-standby")["spec"]["ports"][0]["port"] == 8443
     sts, pod, c = statefulset(docs)
     assert sts["spec"]["replicas"] == 5
     # Only the audit claim: no RocksDB in HA.
@@ -701,9 +746,11 @@ def test_ha_every_option(renderer):
 
 def test_ha_options_off(renderer, tmp_path):
     """No PDB when disabled, the user's affinity wins over the chart's, a CA
-    without a client certificate, and a static seal's restart hint."""
+    without a client certificate, a static seal's restart hint, and no
+    service registration (so no -active / -standby Services) when off."""
     docs, notes = render(renderer, values_file(tmp_path, """
 server:
+  serviceRegistration: {enabled: false}
   ha:
     enabled: true
     replicas: 2
@@ -719,6 +766,8 @@ staticSeal: {enabled: true, secretName: seal, currentKeyId: k1}
 """))
     check_consistent(docs, "sealbox")
     assert not [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    assert sorted(d["metadata"]["name"] for d in docs if d["kind"] == "Service") == ["sealbox", "sealbox-internal"]
+    assert not [d for d in docs if d["kind"] in ("Role", "RoleBinding")]
     sts, pod, _ = statefulset(docs)
     assert sts["spec"]["replicas"] == 2
     assert list(pod["affinity"]) == ["nodeAffinity"]
@@ -730,6 +779,7 @@ staticSeal: {enabled: true, secretName: seal, currentKeyId: k1}
     assert "tls_cert_file" not in body and "tls_key_file" not in body
     assert cfg["seal"][0]["labels"] == ["static"]
     assert "kubectl -n vault delete pod sealbox-1\n" in notes
+    assert "sealbox-active" not in notes
 
 
 @pytest.mark.parametrize("values, message", [
@@ -889,13 +939,18 @@ def test_ha_rendered_config_runs_three_real_servers(renderer, tmp_path):
     ConfigMap, certificate, static seal and per-pod environment the chart
     gives its pods. One becomes active, the standbys pass the chart's
     readiness probe, report the active's advertised addresses and forward
-    writes to it, and a standby takes over when the active is killed."""
+    writes to it, and a standby takes over when the active is killed. Each
+    labels its pod on the Kubernetes API stand-in (service registration), so
+    the -active Service selects the active pod and the -standby one the
+    others, before and after the failover."""
     import signal
     import sys
     sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
     import etcd_harness
     import harness
+    from test_kubernetes import Kube
     etcd = etcd_harness.EtcdCluster(size=1)
+    kube = Kube(str(tmp_path))
     nodes = []
     try:
         docs, _ = render(renderer, values_file(tmp_path, """
@@ -910,16 +965,29 @@ staticSeal: {enabled: true, secretName: s, currentKeyId: k1}
 """ % etcd.client_url(0)))
         hcl, cfg = config_of(docs, "sealbox-config")
         assert cfg["storage"][0]["body"]["ha_enabled"] is True
-        sts, _, c = statefulset(docs)
+        sts, pod, c = statefulset(docs)
         env = {e["name"]: e.get("value") for e in c["env"]}
         tls = find(docs, "Secret", "sealbox-tls")["data"]
         key_file = cfg["seal"][0]["body"]["current_key"].rsplit("/", 1)[1]
         seal_key = (key_file, os.urandom(32))
         probe = c["readinessProbe"]["httpGet"]["path"]
+        sa_env = _service_account(kube, tmp_path / "serviceaccount", "vault", pod["serviceAccountName"])
+        pod_labels = sts["spec"]["template"]["metadata"]["labels"]
         for i in range(sts["spec"]["replicas"]):
             nodes.append(_ChartNode(harness, tmp_path / ("pod%d" % i), hcl, tls, seal_key, env,
                                     "$(POD_NAME).sealbox-internal.vault.svc", tmp_path / ("pod%d.log" % i)))
+            nodes[-1].pod_name = "sealbox-%d" % i
+            kube.control("POST", "/control/pods", {"namespace": "vault", "name": nodes[-1].pod_name,
+                                                   "labels": pod_labels})
+            # What the downward API and the kubelet give the pod.
+            nodes[-1].env.update(sa_env, VAULT_K8S_POD_NAME=nodes[-1].pod_name, VAULT_K8S_NAMESPACE="vault")
         assert len(nodes) == 3
+
+        def selected(service):
+            """The running pods the Service's selector matches."""
+            selector = find(docs, "Service", service)["spec"]["selector"]
+            return {n.pod_name for n in nodes if n.proc.poll() is None and selector.items() <= (
+                kube.control("GET", "/control/pods/vault/" + n.pod_name)["labels"] or {}).items()}
 
         # As NOTES.txt says: init on pod 0, then the others start (unsealing
         # themselves with the static seal).
@@ -938,6 +1006,9 @@ staticSeal: {enabled: true, secretName: s, currentKeyId: k1}
         harness.wait_until(roles, 30, what="one active pod and two standbys")
         active = next(n for n in nodes if n.call("GET", "/v1/sys/leader")[1]["is_self"])
         standbys = [n for n in nodes if n is not active]
+        harness.wait_until(lambda: selected("sealbox-active") == {active.pod_name} and
+                           selected("sealbox-standby") == {s.pod_name for s in standbys}, 15,
+                           what="the -active Service to select the active pod only")
         for n in nodes:
             # The chart's readiness probe: every unsealed pod, standbys too.
             harness.wait_until(lambda n=n: n.call("GET", probe)[0] == 200, 30, what="readiness")
@@ -962,7 +1033,26 @@ staticSeal: {enabled: true, secretName: s, currentKeyId: k1}
         harness.wait_until(roles, 20, what="a standby to take over")
         st, body = nodes[0].call("GET", "/v1/secret/data/app", token=token)
         assert st == 200 and body["data"]["data"] == {"v": "chart"}, body
+        new_active = next(n for n in nodes if n.call("GET", "/v1/sys/leader")[1]["is_self"])
+        harness.wait_until(lambda: selected("sealbox-active") == {new_active.pod_name}, 15,
+                           what="the -active Service to follow the failover")
     finally:
         for n in nodes:
             n.stop()
+        kube.stop()
         etcd.cleanup()
+
+
+def _service_account(kube, d, namespace, name):
+    """A pod's service account directory (token, ca.crt, namespace) for a
+    token the chart's Role allows to label pods, and the environment that
+    points the server at it and at the stand-in."""
+    d.mkdir()
+    kube.sa(namespace, name)
+    token = kube.token(namespace, name)
+    kube.control("POST", "/control/reviewers", {"token": token, "allowed": True, "resources": ["pods"]})
+    (d / "token").write_text(token)
+    (d / "ca.crt").write_text(kube.ca_pem)
+    (d / "namespace").write_text(namespace)
+    return {"KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": str(kube.port),
+            "SEALBOX_K8S_SERVICE_ACCOUNT_DIR": str(d)}

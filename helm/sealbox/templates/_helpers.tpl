@@ -137,3 +137,16 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "sealbox.podAddr" -}}
 {{- printf "https://$(POD_NAME).%s.%s.svc" (include "sealbox.headlessName" .) .Release.Namespace -}}
 {{- end -}}
+
+{{/*
+"true" when the pods label themselves (service_registration "kubernetes"):
+server.serviceRegistration.enabled, or, when "-", HA mode. Empty otherwise.
+*/}}
+{{- define "sealbox.serviceRegistration" -}}
+{{- $v := .Values.server.serviceRegistration.enabled -}}
+{{- if eq (toString $v) "-" -}}
+{{- if .Values.server.ha.enabled }}true{{ end -}}
+{{- else if $v -}}
+true
+{{- end -}}
+{{- end }}

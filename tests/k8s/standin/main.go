@@ -13,6 +13,7 @@
 //	                                                   400 (no token / bad body), 401 / 403 Status objects
 //	GET  /api/v1/namespaces/<ns>                       namespace with labels, or 404 Status
 //	GET  /api/v1/namespaces/<ns>/serviceaccounts/<sa>  service account, or 404 Status
+//	GET, PATCH /api/v1/namespaces/<ns>/pods/<name>     pods and their labels (pods.go)
 //
 // The caller of those is authenticated and authorised as kube-apiserver does
 // it: a token registered as a reviewer is allowed (system:auth-delegator) or
@@ -28,7 +29,7 @@
 //	POST   /control/namespaces {name, labels}
 //	POST   /control/token {namespace, name, alg: RS256|PS256|ES256, audiences, ttl, legacy, not_before_offset} -> {"token":..}
 //	POST   /control/reviewers {token, allowed[, resources]}  resources: the only resources an allowed
-//	       reviewer may use ("tokenreviews", "namespaces", "serviceaccounts"); absent = all. A reviewer
+//	       reviewer may use ("tokenreviews", "namespaces", "serviceaccounts", "pods"); absent = all. A reviewer
 //	       bound to system:auth-delegator alone is {"resources": ["tokenreviews"]}: its GETs are 403.
 //	POST   /control/rotate  a new RSA signing key; the old one stays published and accepted -> {"kid":..}
 //	GET    /control/stats -> {"reviews": n, "jwks_fetches": n}
@@ -187,6 +188,8 @@ type cluster struct {
 	grants       map[string]map[string]bool // token -> the only resources it may use; absent = all
 	reviews      int64                      // atomic
 	controlToken string
+	pods         map[podKey]*pod // pods.go; guarded by mu
+	outage       atomic.Bool     // pods.go: the API is "down"
 }
 
 func newUUID() string {
@@ -234,7 +237,7 @@ func newCluster() *cluster {
 	}
 	c := &cluster{rsa: rk, stray: sk, ec: ek, rsaKid: kid(&rk.PublicKey), ecKid: kid(&ek.PublicKey),
 		namespaces: map[string]*namespace{}, accounts: map[saKey]*serviceAccount{}, reviewers: map[string]bool{},
-		grants: map[string]map[string]bool{}}
+		grants: map[string]map[string]bool{}, pods: map[podKey]*pod{}}
 	c.setNamespaceLocked("default", nil)
 	c.setNamespaceLocked("kube-system", nil)
 	return c
@@ -690,6 +693,10 @@ func forbidden(w http.ResponseWriter, user, verb string, parts []string, path st
 		msg = fmt.Sprintf("serviceaccounts %q is forbidden: User %q cannot %s resource \"serviceaccounts\" in API "+
 			"group \"\" in the namespace %q", parts[5], user, verb, parts[3])
 		details = &statusDetails{Name: parts[5], Kind: "serviceaccounts"}
+	case len(parts) == 6 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" && parts[4] == "pods":
+		msg = fmt.Sprintf("pods %q is forbidden: User %q cannot %s resource \"pods\" in API group \"\" in the "+
+			"namespace %q", parts[5], user, verb, parts[3])
+		details = &statusDetails{Name: parts[5], Kind: "pods"}
 	case path == tokenReviewPath:
 		msg = fmt.Sprintf("tokenreviews.authentication.k8s.io is forbidden: User %q cannot %s resource "+
 			"\"tokenreviews\" in API group \"authentication.k8s.io\" at the cluster scope", user, verb)
@@ -762,7 +769,18 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
+	if s.c.outage.Load() && !strings.HasPrefix(r.RequestURI, "/control/") {
+		dropConnection(w)
+		return
+	}
 	switch r.Method {
+	case http.MethodPatch:
+		parts := splitPath(strings.SplitN(r.RequestURI, "?", 2)[0])
+		if k, ok := podPath(parts); ok && s.authorize(w, r, "patch", parts, r.URL.Path) {
+			s.patchPod(w, r, k, raw)
+		} else if !ok {
+			notFound(w)
+		}
 	case http.MethodGet:
 		s.get(w, r)
 	case http.MethodPost:
@@ -783,6 +801,10 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 			"jwks_fetches": atomic.LoadInt64(&s.c.jwksFetches)})
 		return
 	}
+	if strings.HasPrefix(path, "/control/pods/") && s.control(r) {
+		s.controlPod(w, parts)
+		return
+	}
 	switch path {
 	case "/.well-known/openid-configuration":
 		writeJSON(w, 200, discoveryDocument(apiURL+"/openid/v1/jwks"))
@@ -796,6 +818,10 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := s.c
+	if k, ok := podPath(parts); ok {
+		s.getPod(w, k)
+		return
+	}
 	if len(parts) == 4 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "namespaces" {
 		name := parts[3]
 		c.mu.RLock()
@@ -934,6 +960,10 @@ func (s *server) post(w http.ResponseWriter, r *http.Request, raw []byte) {
 				return
 			}
 			writeJSON(w, 200, map[string]string{"token": tok})
+		case "/control/pods":
+			s.createPod(w, raw)
+		case "/control/outage":
+			s.setOutage(w, raw)
 		case "/control/rotate":
 			if err := c.rotate(); err != nil {
 				badRequest(w, err.Error())

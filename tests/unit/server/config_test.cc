@@ -356,6 +356,23 @@ TEST(ConfigTest, SystemLeaseTtls) {
   EXPECT_THAT(ParseError(std::string(kMinimal) + "max_lease_ttl = \"soon\"\n"), HasSubstr("max_lease_ttl"));
 }
 
+TEST(ConfigTest, KubernetesServiceRegistration) {
+  EXPECT_FALSE(MustParse(kMinimal).service_registration.enabled);
+  ServerConfig c = MustParse(std::string(kMinimal) +
+                             "service_registration \"kubernetes\" {\n  namespace = \"vault\"\n  pod_name = \"v-0\"\n}\n");
+  EXPECT_TRUE(c.service_registration.enabled);
+  EXPECT_EQ(c.service_registration.namespace_name, "vault");
+  EXPECT_EQ(c.service_registration.pod_name, "v-0");
+  // Both keys may come from the environment instead (VAULT_K8S_*).
+  EXPECT_TRUE(MustParse(std::string(kMinimal) + "service_registration \"kubernetes\" {}\n").service_registration.enabled);
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "service_registration \"kubernetes\" {\n  pod = \"v-0\"\n}\n"),
+              HasSubstr("line 11: unknown key \"pod\" in service_registration \"kubernetes\""));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "service_registration \"consul\" {}\n"),
+              HasSubstr("unsupported service registration type \"consul\" (supported: kubernetes)"));
+  EXPECT_THAT(ParseError(std::string(kMinimal) + "service_registration \"kubernetes\" {\n  pod_name = 3\n}\n"),
+              HasSubstr("service_registration.kubernetes.pod_name"));
+}
+
 TEST(ConfigTest, HclSyntaxErrorsCarryTheLine) {
   std::string err = ParseError("storage \"rocksdb\" {\n  path = \"/d\"\n}\nlistener \"tcp\" {\n  address = \n}\n");
   EXPECT_THAT(err, HasSubstr("line "));
