@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "audit/audit_broker.h"
+#include "base/byte_source.h"
 #include "core/break_glass.h"
 #include "base/shared_gate.h"
 #include "auth/policy_store.h"
@@ -31,6 +32,7 @@
 #include "storage/barrier.h"
 #include "storage/caching_storage.h"
 #include "storage/ha_lock.h"
+#include "storage/snapshot_archive.h"
 
 namespace sealbox::core {
 
@@ -158,7 +160,13 @@ class CoreImpl final : public Core {
   // on meanwhile. Called by a request (state lock held shared) or by the
   // snapshot scheduler's thread (which PreSeal stops first); gives up once
   // `cancel` (if any) turns true.
+  // Built in memory (the scheduler writes it to a file), up to
+  // snapshot::kMaxStateBytes of archive.
   Result<std::string> TakeSnapshot(const std::atomic<bool>* cancel = nullptr);
+  // The same archive made while it is read (GET sys/storage/raft/snapshot):
+  // a thread scans the store and writes into a bounded queue, so memory
+  // stays bounded whatever the store's size (docs/operations.md).
+  Result<std::shared_ptr<ByteSource>> StreamSnapshot();
   // Scheduled snapshots (sys/storage/raft/snapshot-auto).
   SnapshotScheduler& snapshot_schedules() { return *snapshot_schedules_; }
   // Checks a snapshot (format, checksums and, unless `force`, that it is
@@ -172,6 +180,8 @@ class CoreImpl final : public Core {
 
  private:
   Status CheckSnapshotsSupported() const;
+  // Writes a snapshot archive of the store, as of one point in time, to `sink`.
+  Status WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, const std::atomic<bool>* cancel);
   struct StagedRestore {
     std::string request_id;
     bool force = false;
