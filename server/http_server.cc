@@ -547,6 +547,13 @@ struct HttpServer::Impl {
             pool, [c]() -> net::awaitable<api::HttpResponse> { co_return c->Run(); }, use_awaitable);
       }
       const bool reusable = co_await WriteResponse(stream, resp, version, keep_alive && !stopping.load(), head);
+      if (resp.stream) {
+        // Dropped on the wait pool: the source's destructor waits for its
+        // producer to stop, which may be in the middle of a storage read.
+        std::shared_ptr<ByteSource> done = std::move(resp.stream);
+        co_await net::co_spawn(
+            *wait_workers, [d = &done]() -> net::awaitable<void> { d->reset(); co_return; }, use_awaitable);
+      }
       if (!reusable || !keep_alive || stopping.load()) break;
     }
     lowest.expires_after(std::chrono::seconds(5));
