@@ -157,15 +157,14 @@ class CoreImpl final : public Core {
   Status ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes& new_key, int shares, int threshold);
   // --- Snapshots (core/snapshot.cc). ---
   // The whole store, as a snapshot archive, at one point in time; writes go
-  // on meanwhile. Called by a request (state lock held shared) or by the
-  // snapshot scheduler's thread (which PreSeal stops first); gives up once
-  // `cancel` (if any) turns true.
-  // Built in memory (the scheduler writes it to a file), up to
-  // snapshot::kMaxStateBytes of archive.
+  // on meanwhile. TakeSnapshot builds it in memory, up to
+  // snapshot::kMaxStateBytes of archive, for the snapshot scheduler's thread
+  // (which PreSeal stops first); gives up once `cancel` (if any) turns true.
   Result<std::string> TakeSnapshot(const std::atomic<bool>* cancel = nullptr);
   // The same archive made while it is read (GET sys/storage/raft/snapshot):
   // a thread scans the store and writes into a bounded queue, so memory
-  // stays bounded whatever the store's size (docs/operations.md).
+  // stays bounded whatever the store's size (docs/operations.md). The source
+  // uses this core: drop it before the core goes (main stops the server first).
   Result<std::shared_ptr<ByteSource>> StreamSnapshot();
   // Scheduled snapshots (sys/storage/raft/snapshot-auto).
   SnapshotScheduler& snapshot_schedules() { return *snapshot_schedules_; }

@@ -356,11 +356,11 @@ struct HttpServer::Impl {
     lowest.expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
     if (auto [ec, n] = co_await http::async_write_header(stream, sr, kTuple); ec) co_return false;
     auto buf = std::make_unique<char[]>(kChunkBytes);
-    std::shared_ptr<ByteSource> source = r.stream;
+    ByteSource* source = r.stream.get();
     for (;;) {
       Chunk chunk = co_await net::co_spawn(
           *wait_workers,
-          [&source, &buf]() -> net::awaitable<Chunk> {
+          [source, &buf]() -> net::awaitable<Chunk> {
             Result<size_t> n = source->Read(buf.get(), kChunkBytes);
             co_return n.ok() ? Chunk{Status::Ok(), *n} : Chunk{n.status(), 0};
           },
