@@ -179,8 +179,10 @@ class CoreImpl final : public Core {
 
  private:
   Status CheckSnapshotsSupported() const;
-  // Writes a snapshot archive of the store, as of one point in time, to `sink`.
-  Status WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, const std::atomic<bool>* cancel);
+  // Writes a snapshot archive of the store, as of one point in time, to
+  // `sink`; `manifest` brings the cluster id (read under the state lock).
+  Status WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, snapshot::Manifest manifest,
+                       const std::atomic<bool>* cancel);
   struct StagedRestore {
     std::string request_id;
     bool force = false;

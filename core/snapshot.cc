@@ -33,17 +33,15 @@ Status CoreImpl::CheckSnapshotsSupported() const {
   return Unsupported("snapshots are not supported with " + options_.storage_type + " storage yet");
 }
 
-Status CoreImpl::WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, const std::atomic<bool>* cancel) {
-  const int64_t now = options_.clock->NowSeconds();
-  snapshot::ArchiveWriter writer(sink, now);
+Status CoreImpl::WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, snapshot::Manifest manifest,
+                               const std::atomic<bool>* cancel) {
+  manifest.storage_type = options_.storage_type;
+  manifest.created_unix = options_.clock->NowSeconds();
+  snapshot::ArchiveWriter writer(sink, manifest.created_unix);
   SB_RETURN_IF_ERROR(physical_->ScanConsistent([&](std::string_view key, std::string_view value) {
     if (cancel && cancel->load(std::memory_order_relaxed)) return Unavailable("snapshot cancelled: the vault is sealing");
     return writer.Add(key, value);
   }));
-  snapshot::Manifest manifest;
-  manifest.cluster_id = cluster_id_;
-  manifest.storage_type = options_.storage_type;
-  manifest.created_unix = now;
   SB_RETURN_IF_ERROR(writer.Finish(manifest, [this](std::string_view sums) {
     return barrier_->SealValue(kSealedSumsPath, sums);
   }));
@@ -53,6 +51,8 @@ Status CoreImpl::WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, const 
 
 Result<std::string> CoreImpl::TakeSnapshot(const std::atomic<bool>* cancel) {
   SB_RETURN_IF_ERROR(CheckSnapshotsSupported());
+  snapshot::Manifest manifest;
+  manifest.cluster_id = cluster_id_;
   std::string archive;
   SB_RETURN_IF_ERROR(WriteSnapshot(
       [&archive](std::string_view piece) {
@@ -61,18 +61,21 @@ Result<std::string> CoreImpl::TakeSnapshot(const std::atomic<bool>* cancel) {
         archive.append(piece);
         return Status::Ok();
       },
-      cancel));
+      std::move(manifest), cancel));
   return archive;
 }
 
 Result<std::shared_ptr<ByteSource>> CoreImpl::StreamSnapshot() {
   SB_RETURN_IF_ERROR(CheckSnapshotsSupported());
-  // The scan runs on the source's thread after this request has returned,
-  // so it holds no state lock: a seal meanwhile breaks the stream at its
-  // end (the barrier cannot seal the sums), never the store.
+  // Read now, under the request's state lock: the scan runs on the source's
+  // thread after this request has returned, holding no lock of the core's,
+  // so a seal meanwhile breaks the stream at its end (the barrier cannot
+  // seal the sums), never the store.
+  snapshot::Manifest manifest;
+  manifest.cluster_id = cluster_id_;
   return std::shared_ptr<ByteSource>(std::make_shared<ProducerSource>(
-      [this](const ProducerSource::Sink& sink) {
-        Status s = WriteSnapshot(sink, nullptr);
+      [this, manifest = std::move(manifest)](const ProducerSource::Sink& sink) {
+        Status s = WriteSnapshot(sink, manifest, nullptr);
         if (!s.ok()) log::Warn("core: snapshot stream stopped: " + s.message());
         return s;
       },
