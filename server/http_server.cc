@@ -303,21 +303,13 @@ struct HttpServer::Impl {
                                      bool head) {
     // 1xx, 204 and 304 never carry a body (sys/health?uninitcode=204 asks for one).
     bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    // (HEAD never reaches a streamed body: the snapshot path answers it 405.)
     if (r.stream && !bodiless && !head) co_return co_await WriteStreamed(stream, r, version, keep_alive);
     http::response<http::string_body> res;
     res.version(version);
     res.result(static_cast<unsigned>(r.status));
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    if (head && r.stream && !bodiless) {
-      // HEAD of a streamed body: the GET's framing, no body (RFC 9110 §9.3.2).
-      res.set(http::field::transfer_encoding, "chunked");
-      http::response_serializer<http::string_body> sr{res};
-      sr.split(true);
-      beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
-      auto [ec, n] = co_await http::async_write_header(stream, sr, kTuple);
-      co_return !ec;
-    }
     if (head && !bodiless) {
       // HEAD: the GET's Content-Length, no body (RFC 9110 §9.3.2).
       res.content_length(r.body.size());
