@@ -46,7 +46,8 @@ inline constexpr int kFormatVersion = 2;
 inline constexpr size_t kStatePartBytes = size_t{8} << 20;
 // The largest state a restore reads, uncompressed: a restore takes the
 // archive in memory (the HTTP layer buffers request bodies), so the bound is
-// explicit. Saving streams and has no such bound.
+// explicit; a scheduled snapshot, built in memory, holds at most this much
+// archive. The online save streams and has no such bound.
 inline constexpr size_t kMaxStateBytes = size_t{512} << 20;
 inline constexpr const char* kSealedSumsFile = "SHA256SUMS.sealed";
 
