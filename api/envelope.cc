@@ -34,8 +34,11 @@ HttpResponse RenderResponse(const logical::Request& req, logical::Response&& res
   if (resp.raw) {
     out.status = resp.raw->status;
     out.body = std::move(resp.raw->body);
+    out.stream = std::move(resp.raw->stream);
     AddStandardHeaders(out, false);
     out.headers.emplace_back("Content-Type", std::move(resp.raw->content_type));
+    // A download, as Vault's snapshot answer says.
+    if (out.stream) out.headers.emplace_back("Content-Disposition", "attachment");
     return out;
   }
   // Path help is Vault's bare help document, not an envelope; so are the

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/byte_source.h"
 #include "base/task.h"
 
 namespace sealbox::api {
@@ -44,6 +45,11 @@ struct HttpResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set instead of `body` for a body made while it is sent (a snapshot):
+  // the server writes it with chunked transfer encoding as it reads it,
+  // and closes the connection without the last chunk if the source fails,
+  // so the client sees a broken transfer, never a short body that looks whole.
+  std::shared_ptr<ByteSource> stream;
 };
 
 // Where a request runs. Chosen from the route the request resolves to (its

@@ -202,6 +202,28 @@ std::string Sha256(std::string_view msg) {
   return std::string(reinterpret_cast<char*>(out), sizeof out);
 }
 
+struct Sha256Stream::Ctx {
+  ossl::MdCtx md{EVP_MD_CTX_new()};
+};
+
+Sha256Stream::Sha256Stream() : ctx_(std::make_unique<Ctx>()) {
+  if (!ctx_->md || EVP_DigestInit_ex(ctx_->md.get(), Sha256Md(), nullptr) != 1) std::abort();
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::Update(std::string_view piece) {
+  if (EVP_DigestUpdate(ctx_->md.get(), piece.data(), piece.size()) != 1) std::abort();
+}
+
+std::string Sha256Stream::Finish() {
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx_->md.get(), out, &len) != 1) std::abort();
+  if (EVP_DigestInit_ex(ctx_->md.get(), Sha256Md(), nullptr) != 1) std::abort();
+  return std::string(reinterpret_cast<char*>(out), sizeof out);
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

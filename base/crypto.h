@@ -59,6 +59,22 @@ class HmacSha256Key {
 };
 std::string Sha256(std::string_view msg);
 
+// SHA-256 of a message given in pieces (a streamed snapshot's state).
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view piece);
+  // The raw 32 bytes; the stream starts over.
+  std::string Finish();
+
+ private:
+  struct Ctx;
+  std::unique_ptr<Ctx> ctx_;
+};
+
 // Constant-time equality of two byte strings (length is not treated as secret).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);
 

@@ -41,28 +41,38 @@ bool ParseOctal(std::string_view field, uint64_t* v) {
   return any;
 }
 
+constexpr char kZeros[2 * kBlock] = {};
+
 }  // namespace
+
+std::string TarHeader(std::string_view name, uint64_t size, int64_t mtime) {
+  std::string h(kBlock, '\0');
+  std::memcpy(h.data(), name.data(), std::min<size_t>(name.size(), 99));
+  PutOctal(h.data() + 100, 8, 0600);
+  PutOctal(h.data() + 108, 8, 0);
+  PutOctal(h.data() + 116, 8, 0);
+  PutOctal(h.data() + 124, 12, size);
+  PutOctal(h.data() + 136, 12, static_cast<uint64_t>(mtime < 0 ? 0 : mtime));
+  h[156] = '0';
+  std::memcpy(h.data() + 257, "ustar", 6);
+  std::memcpy(h.data() + 263, "00", 2);
+  PutOctal(h.data() + 148, 7, HeaderChecksum(h.data()));  // six digits, NUL, then a space (as tar writes it)
+  h[155] = ' ';
+  return h;
+}
+
+std::string_view TarPadding(uint64_t size) { return std::string_view(kZeros, (kBlock - size % kBlock) % kBlock); }
+
+std::string_view TarEnd() { return std::string_view(kZeros, sizeof kZeros); }
 
 std::string WriteTar(const std::vector<std::pair<std::string, std::string>>& files, int64_t mtime) {
   std::string out;
   for (const auto& [name, data] : files) {
-    char h[kBlock] = {};
-    std::memcpy(h, name.data(), std::min<size_t>(name.size(), 99));
-    PutOctal(h + 100, 8, 0600);
-    PutOctal(h + 108, 8, 0);
-    PutOctal(h + 116, 8, 0);
-    PutOctal(h + 124, 12, data.size());
-    PutOctal(h + 136, 12, static_cast<uint64_t>(mtime < 0 ? 0 : mtime));
-    h[156] = '0';
-    std::memcpy(h + 257, "ustar", 6);
-    std::memcpy(h + 263, "00", 2);
-    PutOctal(h + 148, 7, HeaderChecksum(h));  // six digits, NUL, then a space (as tar writes it)
-    h[155] = ' ';
-    out.append(h, kBlock);
-    out.append(data);
-    out.append((kBlock - data.size() % kBlock) % kBlock, '\0');
+    out += TarHeader(name, data.size(), mtime);
+    out += data;
+    out += TarPadding(data.size());
   }
-  out.append(2 * kBlock, '\0');
+  out += TarEnd();
   return out;
 }
 
@@ -84,19 +94,58 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadTar(std::string_vie
   }
 }
 
-Result<std::string> Gzip(std::string_view data) {
+struct GzipWriter::Stream {
   z_stream zs{};
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    return Internal("cannot start compression");
-  std::string out(deflateBound(&zs, data.size()), '\0');
+  bool open = false;
+};
+
+GzipWriter::GzipWriter(Sink sink, int level) : z_(std::make_unique<Stream>()), sink_(std::move(sink)) {
+  z_->open = deflateInit2(&z_->zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  if (!z_->open) status_ = Internal("cannot start compression");
+}
+
+GzipWriter::~GzipWriter() {
+  if (z_->open) deflateEnd(&z_->zs);
+}
+
+Status GzipWriter::Write(std::string_view data) { return Deflate(data, Z_NO_FLUSH); }
+
+Status GzipWriter::Finish() {
+  SB_RETURN_IF_ERROR(Deflate({}, Z_FINISH));
+  deflateEnd(&z_->zs);
+  z_->open = false;
+  status_ = Internal("the gzip stream is finished");
+  return Status::Ok();
+}
+
+Status GzipWriter::Deflate(std::string_view data, int flush) {
+  if (!status_.ok()) return status_;
+  z_stream& zs = z_->zs;
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) return Internal("compression failed");
+  zs.avail_in = static_cast<uInt>(data.size());  // callers write far less than 4 GiB at once
+  int rc = Z_OK;
+  do {
+    piece_.resize(kPieceBytes);
+    zs.next_out = reinterpret_cast<Bytef*>(piece_.data());
+    zs.avail_out = static_cast<uInt>(piece_.size());
+    rc = deflate(&zs, flush);
+    if (rc == Z_STREAM_ERROR) return status_ = Internal("compression failed");
+    piece_.resize(kPieceBytes - zs.avail_out);
+    if (!piece_.empty()) {
+      if (Status s = sink_(piece_); !s.ok()) return status_ = s;
+    }
+  } while (zs.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+  return Status::Ok();
+}
+
+Result<std::string> Gzip(std::string_view data) {
+  std::string out;
+  GzipWriter gz([&out](std::string_view piece) {
+    out.append(piece);
+    return Status::Ok();
+  });
+  SB_RETURN_IF_ERROR(gz.Write(data));
+  SB_RETURN_IF_ERROR(gz.Finish());
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "audit/audit_broker.h"
+#include "base/byte_source.h"
 #include "core/break_glass.h"
 #include "base/shared_gate.h"
 #include "auth/policy_store.h"
@@ -32,6 +33,7 @@
 #include "storage/caching_storage.h"
 #include "storage/change_feed.h"
 #include "storage/ha_lock.h"
+#include "storage/snapshot_archive.h"
 #include "storage/write_gate.h"
 
 namespace sealbox::core {
@@ -158,10 +160,15 @@ class CoreImpl final : public Core {
   Status ReplaceUnsealKey(const SecureBytes& old_key, const SecureBytes& new_key, int shares, int threshold);
   // --- Snapshots (core/snapshot.cc). ---
   // The whole store, as a snapshot archive, at one point in time; writes go
-  // on meanwhile. Called by a request (state lock held shared) or by the
-  // snapshot scheduler's thread (which PreSeal stops first); gives up once
-  // `cancel` (if any) turns true.
+  // on meanwhile. TakeSnapshot builds it in memory, up to
+  // snapshot::kMaxStateBytes of archive, for the snapshot scheduler's thread
+  // (which PreSeal stops first); gives up once `cancel` (if any) turns true.
   Result<std::string> TakeSnapshot(const std::atomic<bool>* cancel = nullptr);
+  // The same archive made while it is read (GET sys/storage/raft/snapshot):
+  // a thread scans the store and writes into a bounded queue, so memory
+  // stays bounded whatever the store's size (docs/operations.md). The source
+  // uses this core: drop it before the core goes (main stops the server first).
+  Result<std::shared_ptr<ByteSource>> StreamSnapshot();
   // Scheduled snapshots (sys/storage/raft/snapshot-auto).
   SnapshotScheduler& snapshot_schedules() { return *snapshot_schedules_; }
   // Checks a snapshot (format, checksums and, unless `force`, that it is
@@ -175,6 +182,10 @@ class CoreImpl final : public Core {
 
  private:
   Status CheckSnapshotsSupported() const;
+  // Writes a snapshot archive of the store, as of one point in time, to
+  // `sink`; `manifest` brings the cluster id (read under the state lock).
+  Status WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, snapshot::Manifest manifest,
+                       const std::atomic<bool>* cancel);
   struct StagedRestore {
     std::string request_id;
     bool force = false;

@@ -6,6 +6,7 @@
 // an internal seal and unseal with the same root key.
 #include <algorithm>
 
+#include "base/producer_source.h"
 #include "base/log.h"
 #include "core/core_impl.h"
 #include "storage/snapshot_archive.h"
@@ -16,6 +17,8 @@ namespace {
 // The associated data of SHA256SUMS.sealed: a barrier ciphertext made for a
 // snapshot opens nowhere else.
 constexpr const char* kSealedSumsPath = "core/snapshot/SHA256SUMS";
+// Compressed bytes a streamed snapshot holds for the server to send.
+constexpr size_t kSnapshotQueueBytes = size_t{1} << 20;
 
 bool HasKey(const std::vector<std::pair<std::string, std::string>>& entries, std::string_view key) {
   auto it = std::lower_bound(entries.begin(), entries.end(), key,
@@ -30,22 +33,53 @@ Status CoreImpl::CheckSnapshotsSupported() const {
   return Unsupported("snapshots are not supported with " + options_.storage_type + " storage yet");
 }
 
-Result<std::string> CoreImpl::TakeSnapshot(const std::atomic<bool>* cancel) {
-  SB_RETURN_IF_ERROR(CheckSnapshotsSupported());
-  snapshot::ArchiveBuilder builder;
-  SB_RETURN_IF_ERROR(physical_->ScanConsistent([&](std::string_view key, std::string_view value) {
-    if (cancel && cancel->load(std::memory_order_relaxed)) return Unavailable("snapshot cancelled: the vault is sealing");
-    return builder.Add(key, value);
-  }));
-  snapshot::Manifest manifest;
-  manifest.cluster_id = cluster_id_;
+Status CoreImpl::WriteSnapshot(const snapshot::ArchiveWriter::Sink& sink, snapshot::Manifest manifest,
+                               const std::atomic<bool>* cancel) {
   manifest.storage_type = options_.storage_type;
   manifest.created_unix = options_.clock->NowSeconds();
-  auto archive = builder.Finish(manifest, [this](std::string_view sums) {
+  snapshot::ArchiveWriter writer(sink, manifest.created_unix);
+  SB_RETURN_IF_ERROR(physical_->ScanConsistent([&](std::string_view key, std::string_view value) {
+    if (cancel && cancel->load(std::memory_order_relaxed)) return Unavailable("snapshot cancelled: the vault is sealing");
+    return writer.Add(key, value);
+  }));
+  SB_RETURN_IF_ERROR(writer.Finish(manifest, [this](std::string_view sums) {
     return barrier_->SealValue(kSealedSumsPath, sums);
-  });
-  if (archive.ok()) log::Info("core: snapshot taken (" + std::to_string(builder.entries()) + " entries)");
+  }));
+  log::Info("core: snapshot taken (" + std::to_string(writer.entries()) + " entries)");
+  return Status::Ok();
+}
+
+Result<std::string> CoreImpl::TakeSnapshot(const std::atomic<bool>* cancel) {
+  SB_RETURN_IF_ERROR(CheckSnapshotsSupported());
+  snapshot::Manifest manifest;
+  manifest.cluster_id = cluster_id_;
+  std::string archive;
+  SB_RETURN_IF_ERROR(WriteSnapshot(
+      [&archive](std::string_view piece) {
+        if (archive.size() + piece.size() > snapshot::kMaxStateBytes)
+          return TooLarge("the store is larger than a scheduled snapshot may hold");
+        archive.append(piece);
+        return Status::Ok();
+      },
+      std::move(manifest), cancel));
   return archive;
+}
+
+Result<std::shared_ptr<ByteSource>> CoreImpl::StreamSnapshot() {
+  SB_RETURN_IF_ERROR(CheckSnapshotsSupported());
+  // Read now, under the request's state lock: the scan runs on the source's
+  // thread after this request has returned, holding no lock of the core's,
+  // so a seal meanwhile breaks the stream at its end (the barrier cannot
+  // seal the sums), never the store.
+  snapshot::Manifest manifest;
+  manifest.cluster_id = cluster_id_;
+  return std::shared_ptr<ByteSource>(std::make_shared<ProducerSource>(
+      [this, manifest = std::move(manifest)](const ProducerSource::Sink& sink) {
+        Status s = WriteSnapshot(sink, manifest, nullptr);
+        if (!s.ok()) log::Warn("core: snapshot stream stopped: " + s.message());
+        return s;
+      },
+      kSnapshotQueueBytes));
 }
 
 Status CoreImpl::StageRestore(const std::string& request_id, std::string_view archive, bool force) {

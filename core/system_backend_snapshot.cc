@@ -19,9 +19,11 @@ std::vector<PathSpec> SystemBackend::SnapshotRoutes() {
   r.push_back({.pattern = "storage/raft/snapshot",
                .ops = {{Operation::kRead,
                         [this](Request&, FieldData&) -> Result<Response> {
-                          SB_ASSIGN_OR_RETURN(std::string archive, core_->TakeSnapshot());
+                          SB_ASSIGN_OR_RETURN(auto stream, core_->StreamSnapshot());
                           Response resp;
-                          resp.raw = logical::Response::RawBody{200, "application/gzip", std::move(archive)};
+                          resp.raw = logical::Response::RawBody{.status = 200,
+                                                                .content_type = "application/gzip",
+                                                                .stream = std::move(stream)};
                           return resp;
                         }},
                        {Operation::kUpdate, restore(false)}},

@@ -18,8 +18,11 @@ constexpr std::string_view kStagedDir = "core/snapshot-restore/staged/";
 constexpr std::string_view kStaging = "staging";
 constexpr std::string_view kSwapping = "swapping";
 
-// Keys per range page; a page whose answer is too large is halved.
+// Keys per range page; a page whose answer is too large is halved, and the
+// next one doubled only after a small answer, so a run of large values does
+// not refetch oversized pages again and again.
 constexpr int64_t kMaxPage = 512;
+constexpr size_t kGrowBelowBytes = size_t{1} << 20;
 // Room in a request for a restore's compares (the fence's and the state's).
 constexpr size_t kCompareBytes = 1024;
 
@@ -46,7 +49,7 @@ Status RangePages(EtcdClient& client, std::string begin, const std::string& end,
     for (const auto& kv : resp->kvs()) SB_RETURN_IF_ERROR(visit(kv));
     if (!resp->more() || resp->kvs_size() == 0) return Status::Ok();
     begin = resp->kvs(resp->kvs_size() - 1).key() + '\0';
-    limit = std::min(kMaxPage, limit * 2);
+    if (resp->ByteSizeLong() < kGrowBelowBytes) limit = std::min(kMaxPage, limit * 2);
   }
 }
 

@@ -8,11 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/byte_source.h"
 #include "base/json_util.h"
 
 namespace sealbox {
@@ -131,11 +133,13 @@ struct Response {
   // token was issued and its lease registered when it was first made.
   bool replayed = false;
   // A body sent as it is rather than in an envelope (Vault's raw HTTP
-  // responses, such as sys/metrics): its status, content type and bytes.
+  // responses, such as sys/metrics): its status, content type and bytes,
+  // or the source it is sent from as it is made (a snapshot).
   struct RawBody {
     int status = 200;
     std::string content_type;
     std::string body;
+    std::shared_ptr<ByteSource> stream;
   };
   std::optional<RawBody> raw;
 

@@ -296,16 +296,20 @@ struct HttpServer::Impl {
     }
   }
 
+  // Writes `r`; false when the connection cannot carry another request (a
+  // streamed body broke off or the client went away).
   template <class Stream>
-  net::awaitable<void> WriteResponse(Stream& stream, const api::HttpResponse& r, unsigned version, bool keep_alive,
+  net::awaitable<bool> WriteResponse(Stream& stream, const api::HttpResponse& r, unsigned version, bool keep_alive,
                                      bool head) {
+    // 1xx, 204 and 304 never carry a body (sys/health?uninitcode=204 asks for one).
+    bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
+    // (HEAD never reaches a streamed body: the snapshot path answers it 405.)
+    if (r.stream && !bodiless && !head) co_return co_await WriteStreamed(stream, r, version, keep_alive);
     http::response<http::string_body> res;
     res.version(version);
     res.result(static_cast<unsigned>(r.status));
     for (const auto& [k, v] : r.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    // 1xx, 204 and 304 never carry a body (sys/health?uninitcode=204 asks for one).
-    bool bodiless = r.status < 200 || r.status == 204 || r.status == 304;
     if (head && !bodiless) {
       // HEAD: the GET's Content-Length, no body (RFC 9110 §9.3.2).
       res.content_length(r.body.size());
@@ -314,7 +318,60 @@ struct HttpServer::Impl {
       res.prepare_payload();
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
-    co_await http::async_write(stream, res, kTuple);
+    auto [ec, n] = co_await http::async_write(stream, res, kTuple);
+    co_return !ec;
+  }
+
+  // A body read from its source while it is sent, in chunks (HTTP/1.0: until
+  // the connection closes): memory stays at one buffer whatever its size.
+  // Each read runs on the wait pool (the source blocks on the store) and each
+  // write has the usual deadline, so a client that stops reading is dropped.
+  // A source that fails ends the connection without the last chunk: the
+  // client sees a broken transfer, never a short body that looks whole.
+  template <class Stream>
+  net::awaitable<bool> WriteStreamed(Stream& stream, const api::HttpResponse& r, unsigned version, bool keep_alive) {
+    static constexpr size_t kChunkBytes = 256 * 1024;
+    struct Chunk {
+      Status status;
+      size_t size = 0;
+    };
+    http::response<http::buffer_body> res;
+    res.version(version);
+    res.result(static_cast<unsigned>(r.status));
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive && version >= 11);
+    if (version >= 11) res.chunked(true);
+    res.body().data = nullptr;
+    res.body().more = true;
+    http::response_serializer<http::buffer_body> sr{res};
+    auto& lowest = beast::get_lowest_layer(stream);
+    lowest.expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
+    if (auto [ec, n] = co_await http::async_write_header(stream, sr, kTuple); ec) co_return false;
+    auto buf = std::make_unique<char[]>(kChunkBytes);
+    ByteSource* source = r.stream.get();
+    for (;;) {
+      Chunk chunk = co_await net::co_spawn(
+          *wait_workers,
+          [source, &buf]() -> net::awaitable<Chunk> {
+            Result<size_t> n = source->Read(buf.get(), kChunkBytes);
+            co_return n.ok() ? Chunk{Status::Ok(), *n} : Chunk{n.status(), 0};
+          },
+          use_awaitable);
+      if (!chunk.status.ok()) {
+        log::Warn("server: a streamed response broke off (" + chunk.status.message() + "); closing the connection");
+        boost::system::error_code ignored;
+        lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        co_return false;
+      }
+      res.body().data = chunk.size > 0 ? buf.get() : nullptr;
+      res.body().size = chunk.size;
+      res.body().more = chunk.size > 0;
+      lowest.expires_after(std::chrono::seconds(opts.listener.max_request_duration_s));
+      auto [ec, n] = co_await http::async_write(stream, sr, kTuple);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return false;
+      if (chunk.size == 0) co_return sr.is_done() && res.keep_alive();
+    }
   }
 
   // Lingering close after an early error answer (413): keep reading and
@@ -481,8 +538,15 @@ struct HttpServer::Impl {
         resp = co_await net::co_spawn(
             pool, [c]() -> net::awaitable<api::HttpResponse> { co_return c->Run(); }, use_awaitable);
       }
-      co_await WriteResponse(stream, resp, version, keep_alive && !stopping.load(), head);
-      if (!keep_alive || stopping.load()) break;
+      const bool reusable = co_await WriteResponse(stream, resp, version, keep_alive && !stopping.load(), head);
+      if (resp.stream) {
+        // Dropped on the wait pool: the source's destructor waits for its
+        // producer to stop, which may be in the middle of a storage read.
+        std::shared_ptr<ByteSource> done = std::move(resp.stream);
+        co_await net::co_spawn(
+            *wait_workers, [d = &done]() -> net::awaitable<void> { d->reset(); co_return; }, use_awaitable);
+      }
+      if (!reusable || !keep_alive || stopping.load()) break;
     }
     lowest.expires_after(std::chrono::seconds(5));
     co_await stream.async_shutdown(kTuple);
